@@ -1,0 +1,1 @@
+# crawler/: nothing to build yet.

@@ -1,0 +1,1 @@
+# reporter/: nothing to build yet.

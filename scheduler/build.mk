@@ -1,0 +1,1 @@
+# scheduler/: nothing to build yet.
