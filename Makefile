@@ -78,6 +78,7 @@ FUZZERS :=
 CLEAN_FILES :=
 
 include common/build.mk
+include pep/build.mk
 include crawler/build.mk
 include scheduler/build.mk
 include runner/build.mk
@@ -114,7 +115,7 @@ fmt-check:
 	if [ -n "$$bad" ]; then echo "fmt-check: not formatted:$$bad"; \
 	exit 1; fi
 
-FMT_FILES = $(wildcard common/*.[ch] crawler/*.[ch] scheduler/*.[ch] \
+FMT_FILES = $(wildcard common/*.[ch] pep/*.[ch] crawler/*.[ch] scheduler/*.[ch] \
 	runner/*.[ch] guest/*.[ch] reporter/*.[ch] tests/unit/*.[ch] \
 	tests/fuzz/*.[ch] bench/*.[ch])
 
