@@ -1,0 +1,436 @@
+/*
+ * LMDB, made hard to misuse: values are copied out, writes are batched
+ * and replayed after the map grows. See kv.h for the contract.
+ */
+#include "kv.h"
+#include "log.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Growth stops here: past this the disk is the problem, not the map. */
+#define KV_MAX_MAP_SIZE ((size_t)1 << 40)
+
+struct kv {
+	MDB_env *env;
+	MDB_dbi dbi[KV_MAX_DBS];
+	char *names[KV_MAX_DBS];
+	size_t ndb;
+	size_t map_size;
+	char *dir;
+};
+
+enum { OP_PUT = 1, OP_DEL = 2 };
+
+/* A queued operation in the batch's arena: this header, key, value. */
+struct op_head {
+	unsigned char op;
+	unsigned char db;
+	uint32_t klen;
+	uint32_t vlen;
+};
+
+struct kv_batch {
+	struct buf arena;
+	size_t ops;
+};
+
+/* LMDB's MDB_val is not const-correct; it never writes through keys. */
+static void *
+unconst(const void *p)
+{
+	return (void *)(uintptr_t)p;
+}
+
+static int
+mdb_fail(const struct kv *kv, const char *what, int rc)
+{
+	return log_error("lmdb '%s': %s: %s", kv ? kv->dir : "?", what,
+			 mdb_strerror(rc));
+}
+
+void
+kv_close(struct kv *kv)
+{
+	size_t i;
+
+	if (!kv)
+		return;
+	if (kv->env)
+		mdb_env_close(kv->env);
+	for (i = 0; i < kv->ndb; i++)
+		free(kv->names[i]);
+	free(kv->dir);
+	free(kv);
+}
+
+static int
+open_dbs(struct kv *kv, const char *const *names, size_t n, unsigned flags)
+{
+	MDB_txn *txn = NULL;
+	unsigned tflags = (flags & KV_RDONLY) ? MDB_RDONLY : 0;
+	unsigned dflags = (flags & KV_RDONLY) ? 0 : MDB_CREATE;
+	size_t i;
+	int rc;
+
+	rc = mdb_txn_begin(kv->env, NULL, tflags, &txn);
+	if (rc)
+		return mdb_fail(kv, "cannot begin transaction", rc);
+	for (i = 0; i < n; i++) {
+		rc = mdb_dbi_open(txn, names[i], dflags, &kv->dbi[i]);
+		if (rc == MDB_NOTFOUND) {
+			mdb_txn_abort(txn);
+			return log_error("lmdb '%s': no database '%s' (not a "
+					 "pyti mirror, or never written)",
+					 kv->dir, names[i]);
+		}
+		if (rc) {
+			mdb_txn_abort(txn);
+			return mdb_fail(kv, names[i], rc);
+		}
+		kv->names[i] = xstrdup(names[i]);
+		kv->ndb = i + 1;
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc)
+		return mdb_fail(kv, "cannot commit", rc);
+	return 0;
+}
+
+struct kv *
+kv_open(const char *dir, const char *const *names, size_t n, unsigned flags,
+	size_t map_size)
+{
+	struct kv *kv = xcalloc(1, sizeof(*kv));
+	unsigned eflags = MDB_NOTLS;
+	MDB_envinfo info;
+	int rc;
+
+	kv->dir = xstrdup(dir);
+	if (n > KV_MAX_DBS) {
+		log_error("lmdb '%s': %zu databases, at most %d", dir, n,
+			  KV_MAX_DBS);
+		goto fail;
+	}
+	if (!(flags & KV_RDONLY) && mkdir(dir, 0755) && errno != EEXIST) {
+		log_error("cannot create '%s': %s", dir, strerror(errno));
+		goto fail;
+	}
+	if (flags & KV_RDONLY)
+		eflags |= MDB_RDONLY;
+	if (flags & KV_NOMETASYNC)
+		eflags |= MDB_NOMETASYNC;
+	if (flags & KV_NOSYNC)
+		eflags |= MDB_NOSYNC;
+	rc = mdb_env_create(&kv->env);
+	if (rc) {
+		mdb_fail(kv, "cannot create environment", rc);
+		kv->env = NULL;
+		goto fail;
+	}
+	mdb_env_set_maxdbs(kv->env, KV_MAX_DBS);
+	mdb_env_set_mapsize(kv->env, map_size ? map_size : KV_DEFAULT_MAP_SIZE);
+	rc = mdb_env_open(kv->env, dir, eflags, 0644);
+	if (rc) {
+		log_error("cannot open lmdb environment '%s': %s", dir,
+			  mdb_strerror(rc));
+		goto fail;
+	}
+	/* The file may record a larger map than asked for: LMDB uses it. */
+	mdb_env_info(kv->env, &info);
+	kv->map_size = info.me_mapsize;
+	if (open_dbs(kv, names, n, flags))
+		goto fail;
+	return kv;
+fail:
+	kv_close(kv);
+	return NULL;
+}
+
+int
+kv_sync(struct kv *kv)
+{
+	int rc = mdb_env_sync(kv->env, 1);
+
+	return rc ? mdb_fail(kv, "cannot sync", rc) : 0;
+}
+
+size_t
+kv_map_size(const struct kv *kv)
+{
+	return kv->map_size;
+}
+
+/*
+ * Begin a transaction. Another process may have grown the map since we
+ * opened it; LMDB then refuses with MDB_MAP_RESIZED until we adopt the new
+ * size.
+ */
+static int
+txn_begin(struct kv *kv, unsigned flags, MDB_txn **txn)
+{
+	int rc = mdb_txn_begin(kv->env, NULL, flags, txn);
+
+	if (rc == MDB_MAP_RESIZED) {
+		MDB_envinfo info;
+
+		rc = mdb_env_set_mapsize(kv->env, 0);
+		if (rc)
+			return mdb_fail(kv, "cannot adopt new map size", rc);
+		mdb_env_info(kv->env, &info);
+		kv->map_size = info.me_mapsize;
+		rc = mdb_txn_begin(kv->env, NULL, flags, txn);
+	}
+	return rc ? mdb_fail(kv, "cannot begin transaction", rc) : 0;
+}
+
+static int
+check_db(const struct kv *kv, unsigned db)
+{
+	if (db >= kv->ndb)
+		return log_error("lmdb '%s': no database number %u", kv->dir,
+				 db);
+	return 0;
+}
+
+int
+kv_get(struct kv *kv, unsigned db, const void *key, size_t klen,
+       struct buf *out)
+{
+	MDB_txn *txn = NULL;
+	MDB_val k = { klen, unconst(key) }, v;
+	int rc, ret = -1;
+
+	if (check_db(kv, db) || txn_begin(kv, MDB_RDONLY, &txn))
+		return -1;
+	rc = mdb_get(txn, kv->dbi[db], &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		ret = KV_NOTFOUND;
+	} else if (rc) {
+		mdb_fail(kv, kv->names[db], rc);
+	} else {
+		buf_reset(out);
+		if (buf_add(out, v.mv_data, v.mv_size)) {
+			log_error("lmdb '%s': value in '%s' is %zu bytes, more "
+				  "than %zu",
+				  kv->dir, kv->names[db], v.mv_size, out->max);
+		} else {
+			ret = 0;
+		}
+	}
+	mdb_txn_abort(txn);
+	return ret;
+}
+
+int
+kv_each(struct kv *kv, unsigned db, const void *start, size_t slen,
+	kv_each_fn fn, void *arg)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k = { slen, unconst(start) }, v;
+	int rc, ret = -1;
+
+	if (check_db(kv, db) || txn_begin(kv, MDB_RDONLY, &txn))
+		return -1;
+	rc = mdb_cursor_open(txn, kv->dbi[db], &cur);
+	if (rc) {
+		mdb_fail(kv, "cannot open cursor", rc);
+		goto out;
+	}
+	rc = mdb_cursor_get(cur, &k, &v, start ? MDB_SET_RANGE : MDB_FIRST);
+	while (rc == 0) {
+		ret = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg);
+		if (ret)
+			goto out;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (rc == MDB_NOTFOUND)
+		ret = 0;
+	else
+		ret = mdb_fail(kv, kv->names[db], rc);
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return ret;
+}
+
+int
+kv_count(struct kv *kv, unsigned db, uint64_t *out)
+{
+	MDB_txn *txn = NULL;
+	MDB_stat st;
+	int rc;
+
+	if (check_db(kv, db) || txn_begin(kv, MDB_RDONLY, &txn))
+		return -1;
+	rc = mdb_stat(txn, kv->dbi[db], &st);
+	mdb_txn_abort(txn);
+	if (rc)
+		return mdb_fail(kv, kv->names[db], rc);
+	*out = st.ms_entries;
+	return 0;
+}
+
+struct kv_batch *
+kv_batch_new(void)
+{
+	struct kv_batch *b = xcalloc(1, sizeof(*b));
+
+	buf_init(&b->arena, 0);
+	return b;
+}
+
+void
+kv_batch_free(struct kv_batch *b)
+{
+	if (!b)
+		return;
+	buf_release(&b->arena);
+	free(b);
+}
+
+void
+kv_batch_clear(struct kv_batch *b)
+{
+	buf_reset(&b->arena);
+	b->ops = 0;
+}
+
+size_t
+kv_batch_ops(const struct kv_batch *b)
+{
+	return b->ops;
+}
+
+size_t
+kv_batch_bytes(const struct kv_batch *b)
+{
+	return b->arena.len;
+}
+
+static void
+batch_add(struct kv_batch *b, unsigned char op, unsigned db,
+	  const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct op_head h = { op, (unsigned char)db, (uint32_t)klen,
+			     (uint32_t)vlen };
+
+	if (db > 255 || klen > UINT32_MAX || vlen > UINT32_MAX) {
+		log_die("kv batch: operation too large (%zu + %zu bytes)",
+			klen, vlen);
+	}
+	/* The arena has no max, so these cannot fail. */
+	buf_add(&b->arena, &h, sizeof(h));
+	buf_add(&b->arena, key, klen);
+	if (vlen)
+		buf_add(&b->arena, val, vlen);
+	b->ops++;
+}
+
+void
+kv_batch_put(struct kv_batch *b, unsigned db, const void *key, size_t klen,
+	     const void *val, size_t vlen)
+{
+	batch_add(b, OP_PUT, db, key, klen, val, vlen);
+}
+
+void
+kv_batch_del(struct kv_batch *b, unsigned db, const void *key, size_t klen)
+{
+	batch_add(b, OP_DEL, db, key, klen, NULL, 0);
+}
+
+/* Apply every queued operation in txn. Returns 0 or an LMDB code. */
+static int
+batch_apply(struct kv *kv, const struct kv_batch *b, MDB_txn *txn,
+	    const char **what)
+{
+	const char *p = b->arena.data, *end = p + b->arena.len;
+
+	while (p < end) {
+		struct op_head h;
+		MDB_val k, v;
+		int rc;
+
+		memcpy(&h, p, sizeof(h));
+		p += sizeof(h);
+		k.mv_size = h.klen;
+		k.mv_data = unconst(p);
+		p += h.klen;
+		v.mv_size = h.vlen;
+		v.mv_data = unconst(p);
+		p += h.vlen;
+		*what = kv->names[h.db];
+		if (h.op == OP_PUT)
+			rc = mdb_put(txn, kv->dbi[h.db], &k, &v, 0);
+		else
+			rc = mdb_del(txn, kv->dbi[h.db], &k, NULL);
+		if (rc && !(h.op == OP_DEL && rc == MDB_NOTFOUND))
+			return rc;
+	}
+	return 0;
+}
+
+static int
+grow(struct kv *kv)
+{
+	size_t want = kv->map_size * 2;
+	MDB_envinfo info;
+	int rc;
+
+	if (want > KV_MAX_MAP_SIZE || want < kv->map_size)
+		return log_error("lmdb '%s': map full at %zu bytes", kv->dir,
+				 kv->map_size);
+	rc = mdb_env_set_mapsize(kv->env, want);
+	if (rc)
+		return mdb_fail(kv, "cannot grow the map", rc);
+	mdb_env_info(kv->env, &info);
+	kv->map_size = info.me_mapsize;
+	log_debug("lmdb '%s': map grown to %zu bytes", kv->dir, kv->map_size);
+	return 0;
+}
+
+int
+kv_batch_commit(struct kv *kv, struct kv_batch *b)
+{
+	const char *p, *end;
+
+	/* Validate every db index once, before LMDB sees anything. */
+	for (p = b->arena.data, end = p + b->arena.len; p < end;) {
+		struct op_head h;
+
+		memcpy(&h, p, sizeof(h));
+		if (check_db(kv, h.db))
+			return -1;
+		p += sizeof(h) + h.klen + h.vlen;
+	}
+	for (;;) {
+		MDB_txn *txn = NULL;
+		const char *what = "commit";
+		int rc;
+
+		if (txn_begin(kv, 0, &txn))
+			return -1;
+		rc = batch_apply(kv, b, txn, &what);
+		if (rc) {
+			mdb_txn_abort(txn);
+		} else {
+			what = "commit";
+			rc = mdb_txn_commit(txn);
+		}
+		if (rc == 0)
+			break;
+		if (rc != MDB_MAP_FULL)
+			return mdb_fail(kv, what, rc);
+		if (grow(kv))
+			return -1;
+	}
+	kv_batch_clear(b);
+	return 0;
+}

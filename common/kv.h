@@ -1,0 +1,136 @@
+/*
+ * The LMDB wrapper: an environment (a directory) with named sub-databases,
+ * reads that copy values out, iteration with a callback, and writes as
+ * batches that survive a full map.
+ *
+ * LMDB hands out pointers into its memory map that die with their
+ * transaction; this wrapper never lets one escape. kv_get() copies into a
+ * struct buf, kv_each() lends key and value to a callback for the length
+ * of one call only.
+ *
+ * Writes go through a struct kv_batch: the caller queues puts and deletes
+ * (copied), then kv_batch_commit() applies them in one write transaction.
+ * When LMDB says the map is full (MDB_MAP_FULL), the transaction is
+ * aborted, the map grown (doubled) and the whole batch replayed, so callers
+ * never see MAP_FULL and the map can start small. A batch is atomic: after
+ * a crash either all of it or none of it is in the database.
+ *
+ *	const char *const dbs[] = { "projects", "state" };
+ *	struct kv *kv = kv_open("/var/lib/pyti/mirror", dbs, 2, 0);
+ *	struct kv_batch *b = kv_batch_new();
+ *	kv_batch_put(b, 0, "foo", 3, "{}", 2);
+ *	if (kv_batch_commit(kv, b))
+ *		...;
+ *
+ * One struct kv per process and thread. Other processes may read the same
+ * environment at the same time (LMDB's readers never block the writer).
+ */
+#ifndef PYTI_KV_H
+#define PYTI_KV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct kv;
+struct kv_batch;
+
+/* Returned by lookups when the key is absent: not an error. */
+#define KV_NOTFOUND 1
+
+enum kv_flags {
+	KV_RDONLY = 1 << 0,	 /* open read-only; the directory must exist */
+	KV_NOMETASYNC = 1 << 1, /* one fsync per commit, not two: a system
+				   crash may undo the last commit, never
+				   corrupts (MDB_NOMETASYNC) */
+	KV_NOSYNC = 1 << 2,	 /* no fsync at commit; kv_sync() to flush.
+				   A process crash loses nothing, a system
+				   crash may lose or corrupt (MDB_NOSYNC) */
+};
+
+/* Most named databases one environment may hold. */
+#define KV_MAX_DBS 16
+
+/* The initial map size when kv_open() is given 0. */
+#define KV_DEFAULT_MAP_SIZE ((size_t)64 << 20)
+
+/*
+ * Open (creating the directory and the named databases unless KV_RDONLY)
+ * the environment in dir. names[0..n-1] are the sub-database names; later
+ * calls refer to them by index. map_size is the initial map size in bytes
+ * (0: KV_DEFAULT_MAP_SIZE, or the size the file already has if larger);
+ * it grows as needed. Returns a new kv (kv_close()), or NULL with the
+ * reason logged (an absent database in read-only mode is named).
+ */
+struct kv *kv_open(const char *dir, const char *const *names, size_t n,
+		   unsigned flags, size_t map_size);
+
+/* Close the environment (flushing first); kv_close(NULL) is a no-op. */
+void kv_close(struct kv *kv);
+
+/* Flush committed writes to disk (after KV_NOSYNC). Returns 0 or -1. */
+int kv_sync(struct kv *kv);
+
+/* The current map size in bytes. */
+size_t kv_map_size(const struct kv *kv);
+
+/*
+ * Look up key in database db and copy its value into out (replacing what
+ * out held; out's max applies, a larger value is an error). Returns 0,
+ * KV_NOTFOUND (out untouched), or -1 (logged).
+ */
+int kv_get(struct kv *kv, unsigned db, const void *key, size_t klen,
+	   struct buf *out);
+
+/*
+ * Called by kv_each() for each record. key and val are borrowed from LMDB
+ * and valid only until the callback returns: copy what you keep. Return 0
+ * to go on, anything else to stop (kv_each() then returns that value).
+ */
+typedef int (*kv_each_fn)(const void *key, size_t klen, const void *val,
+			  size_t vlen, void *arg);
+
+/*
+ * Call fn for the records of db in key order (bytewise), starting at the
+ * first key >= start (start NULL: from the first record), all within one
+ * read transaction (a consistent snapshot). Returns 0 when all were seen,
+ * fn's non-zero value when it stopped, or -1 (logged) on a database error.
+ * fn must not write to kv (use a batch committed after the walk).
+ */
+int kv_each(struct kv *kv, unsigned db, const void *start, size_t slen,
+	    kv_each_fn fn, void *arg);
+
+/* The number of records in db, in *out. Returns 0 or -1 (logged). */
+int kv_count(struct kv *kv, unsigned db, uint64_t *out);
+
+/* A new, empty batch (kv_batch_free()). */
+struct kv_batch *kv_batch_new(void);
+
+/* Free a batch and what it queued; kv_batch_free(NULL) is a no-op. */
+void kv_batch_free(struct kv_batch *b);
+
+/* Queue a put (key and value are copied). Last write of a key wins. */
+void kv_batch_put(struct kv_batch *b, unsigned db, const void *key,
+		  size_t klen, const void *val, size_t vlen);
+
+/* Queue a delete; deleting an absent key is not an error. */
+void kv_batch_del(struct kv_batch *b, unsigned db, const void *key,
+		  size_t klen);
+
+/* Operations and bytes queued (to decide when to commit). */
+size_t kv_batch_ops(const struct kv_batch *b);
+size_t kv_batch_bytes(const struct kv_batch *b);
+
+/*
+ * Apply the batch in one write transaction, in queue order, growing the
+ * map and retrying on MDB_MAP_FULL. On success the batch is emptied and 0
+ * returned; on failure nothing was written, the batch is kept and -1
+ * returned (logged).
+ */
+int kv_batch_commit(struct kv *kv, struct kv_batch *b);
+
+/* Empty the batch without writing. */
+void kv_batch_clear(struct kv_batch *b);
+
+#endif

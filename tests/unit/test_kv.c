@@ -1,0 +1,227 @@
+/* Unit tests for common/kv.c: open/create, copy-out reads, ordered
+ * iteration, batches, and the map growing under MDB_MAP_FULL. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "kv.h"
+#include "log.h"
+
+static const char *const dbs[] = { "a", "b" };
+
+static char *
+tmpdir(void)
+{
+	char *d = strdup("/tmp/test_kv.XXXXXX");
+
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+static void
+rmdir_all(char *d)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	assert_int_equal(system(cmd), 0);
+	free(d);
+}
+
+static void
+test_kv_put_get_delete(void **state)
+{
+	char *d = tmpdir();
+	struct kv *kv = kv_open(d, dbs, 2, 0, 0);
+	struct kv_batch *b = kv_batch_new();
+	struct buf v = BUF_INIT(0);
+
+	assert_non_null(kv);
+	kv_batch_put(b, 0, "k1", 2, "one", 3);
+	kv_batch_put(b, 1, "k1", 2, "other", 5);
+	kv_batch_put(b, 0, "k2", 2, "two", 3);
+	kv_batch_put(b, 0, "k2", 2, "TWO", 3);
+	assert_int_equal(kv_batch_ops(b), 4);
+	assert_int_equal(kv_batch_commit(kv, b), 0);
+	assert_int_equal(kv_batch_ops(b), 0);
+
+	assert_int_equal(kv_get(kv, 0, "k1", 2, &v), 0);
+	assert_string_equal(buf_cstr(&v), "one");
+	assert_int_equal(kv_get(kv, 1, "k1", 2, &v), 0);
+	assert_string_equal(buf_cstr(&v), "other");
+	assert_int_equal(kv_get(kv, 0, "k2", 2, &v), 0);
+	assert_string_equal(buf_cstr(&v), "TWO");
+	assert_int_equal(kv_get(kv, 1, "k2", 2, &v), KV_NOTFOUND);
+
+	kv_batch_del(b, 0, "k1", 2);
+	kv_batch_del(b, 0, "absent", 6);
+	assert_int_equal(kv_batch_commit(kv, b), 0);
+	assert_int_equal(kv_get(kv, 0, "k1", 2, &v), KV_NOTFOUND);
+
+	buf_release(&v);
+	kv_batch_free(b);
+	kv_close(kv);
+	rmdir_all(d);
+}
+
+static void
+test_kv_get_value_too_large(void **state)
+{
+	char *d = tmpdir();
+	struct kv *kv = kv_open(d, dbs, 2, 0, 0);
+	struct kv_batch *b = kv_batch_new();
+	struct buf v = BUF_INIT(4);
+
+	kv_batch_put(b, 0, "k", 1, "12345", 5);
+	assert_int_equal(kv_batch_commit(kv, b), 0);
+	assert_int_equal(kv_get(kv, 0, "k", 1, &v), -1);
+	assert_int_equal(kv_get(kv, 5, "k", 1, &v), -1);
+	buf_release(&v);
+	kv_batch_free(b);
+	kv_close(kv);
+	rmdir_all(d);
+}
+
+struct seen {
+	char keys[16][8];
+	int n;
+	int stop_at;
+};
+
+static int
+collect(const void *key, size_t klen, const void *val, size_t vlen,
+	void *arg)
+{
+	struct seen *s = arg;
+
+	assert_true(klen < 8);
+	memcpy(s->keys[s->n], key, klen);
+	s->keys[s->n][klen] = '\0';
+	s->n++;
+	return s->n == s->stop_at ? 42 : 0;
+}
+
+static void
+test_kv_each_order_start_stop(void **state)
+{
+	char *d = tmpdir();
+	struct kv *kv = kv_open(d, dbs, 2, 0, 0);
+	struct kv_batch *b = kv_batch_new();
+	struct seen s = { .n = 0, .stop_at = -1 };
+	uint64_t n;
+
+	kv_batch_put(b, 0, "c", 1, "", 0);
+	kv_batch_put(b, 0, "a", 1, "", 0);
+	kv_batch_put(b, 0, "bb", 2, "", 0);
+	kv_batch_put(b, 0, "b", 1, "", 0);
+	assert_int_equal(kv_batch_commit(kv, b), 0);
+	assert_int_equal(kv_each(kv, 0, NULL, 0, collect, &s), 0);
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.keys[0], "a");
+	assert_string_equal(s.keys[1], "b");
+	assert_string_equal(s.keys[2], "bb");
+	assert_string_equal(s.keys[3], "c");
+
+	s.n = 0;
+	assert_int_equal(kv_each(kv, 0, "ba", 2, collect, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.keys[0], "bb");
+
+	s.n = 0;
+	s.stop_at = 2;
+	assert_int_equal(kv_each(kv, 0, NULL, 0, collect, &s), 42);
+	assert_int_equal(s.n, 2);
+
+	assert_int_equal(kv_count(kv, 0, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(kv_count(kv, 1, &n), 0);
+	assert_int_equal(n, 0);
+	kv_batch_free(b);
+	kv_close(kv);
+	rmdir_all(d);
+}
+
+/* A map of 64 KiB fills after a few puts: the batch must be replayed
+ * after growth, and every value must be there, whole. */
+static void
+test_kv_batch_commit_map_full_grows(void **state)
+{
+	char *d = tmpdir();
+	struct kv *kv = kv_open(d, dbs, 2, 0, 64 * 1024);
+	struct kv_batch *b = kv_batch_new();
+	struct buf v = BUF_INIT(0);
+	char key[32], val[1000];
+	size_t before;
+	int i;
+
+	assert_non_null(kv);
+	before = kv_map_size(kv);
+	for (i = 0; i < 2000; i++) {
+		snprintf(key, sizeof(key), "key%05d", i);
+		memset(val, 'a' + i % 26, sizeof(val));
+		kv_batch_put(b, 0, key, strlen(key), val, sizeof(val));
+	}
+	assert_int_equal(kv_batch_commit(kv, b), 0);
+	assert_true(kv_map_size(kv) > before);
+	assert_true(kv_map_size(kv) >= 2000 * 1000);
+	for (i = 0; i < 2000; i += 97) {
+		snprintf(key, sizeof(key), "key%05d", i);
+		assert_int_equal(kv_get(kv, 0, key, strlen(key), &v), 0);
+		assert_int_equal(v.len, 1000);
+		assert_int_equal(v.data[999], 'a' + i % 26);
+	}
+	kv_close(kv);
+
+	/* Reopened with a small size, the environment keeps its size. */
+	kv = kv_open(d, dbs, 2, 0, 64 * 1024);
+	assert_non_null(kv);
+	assert_true(kv_map_size(kv) >= 2000 * 1000);
+	assert_int_equal(kv_get(kv, 0, "key01999", 8, &v), 0);
+	buf_release(&v);
+	kv_batch_free(b);
+	kv_close(kv);
+	rmdir_all(d);
+}
+
+static void
+test_kv_open_readonly_missing(void **state)
+{
+	char *d = tmpdir();
+	char path[256];
+	struct kv *kv;
+	const char *const other[] = { "zzz" };
+
+	snprintf(path, sizeof(path), "%s/nope", d);
+	assert_null(kv_open(path, dbs, 2, KV_RDONLY, 0));
+	kv = kv_open(d, dbs, 2, 0, 0);
+	assert_non_null(kv);
+	kv_close(kv);
+	assert_null(kv_open(d, other, 1, KV_RDONLY, 0));
+	kv = kv_open(d, dbs, 2, KV_RDONLY, 0);
+	assert_non_null(kv);
+	kv_close(kv);
+	kv_close(NULL);
+	rmdir_all(d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kv_put_get_delete),
+		cmocka_unit_test(test_kv_get_value_too_large),
+		cmocka_unit_test(test_kv_each_order_start_stop),
+		cmocka_unit_test(test_kv_batch_commit_map_full_grows),
+		cmocka_unit_test(test_kv_open_readonly_missing),
+	};
+
+	log_set_prog("test_kv");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
