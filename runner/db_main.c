@@ -1,0 +1,468 @@
+/*
+ * pyti-db: the database's own tool. `migrate` applies the forward-only
+ * migrations sql/NNN-what.sql that are not yet recorded in
+ * schema_migrations, each in its own transaction, under an advisory lock
+ * so two hosts migrating at once take turns; running it again does
+ * nothing. `enqueue` adds a job by hand (tests, debugging), `status`
+ * counts jobs per state, `rescue` runs the lease rescuer once.
+ */
+#include "buf.h"
+#include "cfg.h"
+#include "jx.h"
+#include "log.h"
+#include "num.h"
+#include "queue.h"
+#include "xalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <libpq-fe.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* pg_advisory_lock key of migrations: "pyti" in ASCII. */
+#define MIGRATE_LOCK "1887007849"
+#define MIGRATION_MAX (4 << 20)
+#define SPEC_MAX (1 << 20)
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: pyti-db [--config FILE] [--set SECTION.KEY=VALUE]... "
+		"COMMAND\n"
+		"  migrate [--dir DIR]     apply pending sql/NNN-*.sql "
+		"migrations\n"
+		"  enqueue --platform P --python V [--priority N]\n"
+		"          [--max-attempts N] SPEC   add a job (SPEC: JSON, "
+		"@FILE or -)\n"
+		"  status                  jobs per state, one 'state count' "
+		"line each\n"
+		"  rescue                  return expired leases now\n"
+		"The database is [database] conninfo (libpq syntax).\n");
+}
+
+static char *
+pq_error(PGconn *c, PGresult *r)
+{
+	char *m = xstrdup(r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+
+	m[strcspn(m, "\n")] = '\0';
+	return m;
+}
+
+static PGconn *
+connect_db(const char *conninfo)
+{
+	PGconn *c = PQconnectdb(conninfo);
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		char *m = pq_error(c, NULL);
+
+		log_error("cannot connect to the database: %s", m);
+		free(m);
+		PQfinish(c);
+		return NULL;
+	}
+	PQclear(PQexec(c, "SET search_path = public"));
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	return c;
+}
+
+/* Run a command-only statement; -1 (logged) on failure. */
+static int
+run_sql(PGconn *c, const char *what, const char *sql, int n,
+	const char *const *params)
+{
+	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	int ret = 0;
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK) {
+		char *m = pq_error(c, r);
+
+		ret = log_error("cannot %s: %s", what, m);
+		free(m);
+	}
+	PQclear(r);
+	return ret;
+}
+
+/* sql/ next to the binary: <exe>/../sql. Owned string. */
+static char *
+default_sql_dir(void)
+{
+	char exe[PATH_MAX], out[PATH_MAX + 8];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return xstrdup("sql");
+	exe[n] = '\0';
+	snprintf(out, sizeof(out), "%s/../sql", dirname(exe));
+	return xstrdup(out);
+}
+
+/* "NNN-what.sql" -> version NNN; -1 when the name is not a migration. */
+static int
+migration_version(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n < 9 || strcmp(name + n - 4, ".sql") != 0)
+		return -1;
+	for (i = 0; i < 3; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return -1;
+	if (name[3] != '-')
+		return -1;
+	for (i = 4; i < n - 4; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789-_", name[i]))
+			return -1;
+	return (name[0] - '0') * 100 + (name[1] - '0') * 10 + (name[2] - '0');
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+read_file(const char *path, struct buf *b)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[65536];
+	size_t n;
+	int ret = 0;
+
+	if (!f)
+		return log_error("cannot open '%s': %s", path, strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_add(b, chunk, n)) {
+			ret = log_error("'%s' is larger than %zu bytes", path,
+					b->max);
+			break;
+		}
+	if (!ret && ferror(f))
+		ret = log_error("cannot read '%s': %s", path, strerror(errno));
+	fclose(f);
+	return ret;
+}
+
+/* Apply one migration file in its own transaction, unless recorded. */
+static int
+apply(PGconn *c, const char *dir, const char *name, int version, int *done)
+{
+	char path[PATH_MAX], sver[16];
+	const char *params[2] = { sver, name };
+	struct buf text = BUF_INIT(MIGRATION_MAX);
+	PGresult *r;
+	int ret = -1, have;
+
+	snprintf(sver, sizeof(sver), "%d", version);
+	r = PQexecParams(c,
+			 "SELECT name FROM schema_migrations WHERE version = $1",
+			 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		char *m = pq_error(c, r);
+
+		log_error("cannot read schema_migrations: %s", m);
+		free(m);
+		PQclear(r);
+		return -1;
+	}
+	have = PQntuples(r) > 0;
+	if (have && strcmp(PQgetvalue(r, 0, 0), name) != 0)
+		log_warn("migration %03d is recorded as '%s', the file is '%s'",
+			 version, PQgetvalue(r, 0, 0), name);
+	PQclear(r);
+	if (have)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (read_file(path, &text))
+		goto out;
+	if (run_sql(c, "begin a migration", "BEGIN", 0, NULL))
+		goto out;
+	/*
+	 * A migration is trusted text from the repository holding several
+	 * statements, which only the simple-query protocol runs: the one
+	 * place pyti passes a non-literal to PQexec.
+	 */
+	r = PQexec(c, buf_cstr(&text));
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK) {
+		char *m = pq_error(c, r);
+
+		log_error("migration '%s' failed: %s", name, m);
+		free(m);
+		PQclear(r);
+		PQclear(PQexec(c, "ROLLBACK"));
+		goto out;
+	}
+	PQclear(r);
+	if (run_sql(c, "record a migration",
+		    "INSERT INTO schema_migrations (version, name)"
+		    " VALUES ($1, $2)",
+		    2, params) ||
+	    run_sql(c, "commit a migration", "COMMIT", 0, NULL)) {
+		PQclear(PQexec(c, "ROLLBACK"));
+		goto out;
+	}
+	log_info("applied %s", name);
+	(*done)++;
+	ret = 0;
+out:
+	buf_release(&text);
+	return ret;
+}
+
+static int
+cmd_migrate(const char *conninfo, const char *dir)
+{
+	DIR *d = NULL;
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, alloc = 0, i;
+	PGconn *c = NULL;
+	int ret = -1, done = 0, last = -1;
+
+	d = opendir(dir);
+	if (!d)
+		return log_error("cannot open migrations '%s': %s", dir,
+				 strerror(errno));
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || !strstr(e->d_name, ".sql"))
+			continue;
+		if (migration_version(e->d_name) < 0) {
+			log_error("'%s/%s' is not named NNN-what.sql", dir,
+				  e->d_name);
+			goto out;
+		}
+		XGROW(names, n + 1, alloc);
+		names[n++] = xstrdup(e->d_name);
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (i = 0; i < n; i++) {
+		int v = migration_version(names[i]);
+
+		if (v == last) {
+			log_error("two migrations numbered %03d", v);
+			goto out;
+		}
+		last = v;
+	}
+	c = connect_db(conninfo);
+	if (!c)
+		goto out;
+	/* Session lock: held across the per-file transactions. */
+	if (run_sql(c, "take the migration lock",
+		    "SELECT pg_advisory_lock(" MIGRATE_LOCK ")", 0, NULL) ||
+	    run_sql(c, "create schema_migrations",
+		    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+		    " version integer PRIMARY KEY, name text NOT NULL,"
+		    " applied_at timestamptz NOT NULL DEFAULT now())",
+		    0, NULL))
+		goto out;
+	for (i = 0; i < n; i++)
+		if (apply(c, dir, names[i], migration_version(names[i]),
+			  &done))
+			goto out;
+	log_info("%d migration%s applied, %zu known", done,
+		 done == 1 ? "" : "s", n);
+	ret = 0;
+out:
+	if (c) {
+		PQclear(PQexec(c, "SELECT pg_advisory_unlock_all()"));
+		PQfinish(c);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return ret;
+}
+
+static int
+cmd_status(const char *conninfo)
+{
+	PGconn *c = connect_db(conninfo);
+	PGresult *r;
+	int i, ret = 0;
+
+	if (!c)
+		return -1;
+	r = PQexec(c, "SELECT s, count(j.id) FROM unnest(ARRAY['queued',"
+		      "'running','done','dead']) s LEFT JOIN jobs j ON"
+		      " j.state = s GROUP BY s ORDER BY array_position("
+		      "ARRAY['queued','running','done','dead'], s)");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		char *m = pq_error(c, r);
+
+		ret = log_error("cannot count jobs: %s", m);
+		free(m);
+	} else {
+		for (i = 0; i < PQntuples(r); i++)
+			printf("%s %s\n", PQgetvalue(r, i, 0),
+			       PQgetvalue(r, i, 1));
+	}
+	PQclear(r);
+	PQfinish(c);
+	return ret;
+}
+
+static int
+cmd_enqueue(const char *conninfo, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "platform", required_argument, NULL, 'p' },
+		{ "python", required_argument, NULL, 'y' },
+		{ "priority", required_argument, NULL, 'r' },
+		{ "max-attempts", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *platform = NULL, *python = NULL, *arg;
+	int64_t prio = 0, maxa = 3, id;
+	struct buf spec = BUF_INIT(SPEC_MAX);
+	struct run_queue *q;
+	json_t *j;
+	int o, ret = -1;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'p': platform = optarg; break;
+		case 'y': python = optarg; break;
+		case 'r':
+			if (num_parse_i64(optarg, -1000000, 1000000, &prio))
+				return log_error("bad --priority '%s'", optarg);
+			break;
+		case 'm':
+			if (num_parse_i64(optarg, 1, 100, &maxa))
+				return log_error("bad --max-attempts '%s'",
+						 optarg);
+			break;
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (!platform || !python || optind + 1 != argc) {
+		usage(stderr);
+		exit(2);
+	}
+	arg = argv[optind];
+	if (strcmp(arg, "-") == 0) {
+		if (read_file("/dev/stdin", &spec))
+			goto out;
+	} else if (arg[0] == '@') {
+		if (read_file(arg + 1, &spec))
+			goto out;
+	} else if (buf_adds(&spec, arg)) {
+		log_error("job spec is larger than %d bytes", SPEC_MAX);
+		goto out;
+	}
+	j = jx_parse(buf_cstr(&spec), spec.len, "job spec");
+	if (!j)
+		goto out;
+	if (!json_is_object(j)) {
+		json_decref(j);
+		log_error("job spec must be a JSON object");
+		goto out;
+	}
+	json_decref(j);
+	q = run_queue_new(conninfo, "pyti-db");
+	id = run_queue_enqueue(q, platform, python, buf_cstr(&spec),
+			       (int)prio, (int)maxa);
+	run_queue_free(q);
+	if (id > 0) {
+		printf("%lld\n", (long long)id);
+		ret = 0;
+	}
+out:
+	buf_release(&spec);
+	return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "set", required_argument, NULL, 's' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *cmd, *conninfo;
+	char **sets = NULL, *dir = NULL;
+	size_t nsets = 0, alloc = 0, i;
+	struct cfg *cfg;
+	int o, ret;
+
+	log_set_prog("pyti-db");
+	/* Stop at the command word: its own options follow it. */
+	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': config = optarg; break;
+		case 's':
+			XGROW(sets, nsets + 1, alloc);
+			sets[nsets++] = optarg;
+			break;
+		case 'd': dir = xstrdup(optarg); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cfg = cfg_load_default(config);
+	if (!cfg)
+		return 1;
+	for (i = 0; i < nsets; i++)
+		if (cfg_set_override(cfg, sets[i]))
+			return 1;
+	free(sets);
+	conninfo = cfg_get(cfg, "database", "conninfo", "dbname=pyti");
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	if (strcmp(cmd, "migrate") == 0) {
+		if (argc == 3 && strcmp(argv[1], "--dir") == 0)
+			dir = xstrdup(argv[2]);
+		else if (argc != 1) {
+			usage(stderr);
+			return 2;
+		}
+		if (!dir)
+			dir = xstrdup(cfg_get(cfg, "database", "migrations",
+					      ""));
+		if (!dir[0]) {
+			free(dir);
+			dir = default_sql_dir();
+		}
+		ret = cmd_migrate(conninfo, dir);
+	} else if (strcmp(cmd, "status") == 0 && argc == 1) {
+		ret = cmd_status(conninfo);
+	} else if (strcmp(cmd, "rescue") == 0 && argc == 1) {
+		struct run_queue *q = run_queue_new(conninfo, "pyti-db");
+		int n = run_queue_rescue(q);
+
+		run_queue_free(q);
+		if (n >= 0)
+			printf("%d\n", n);
+		ret = n < 0 ? -1 : 0;
+	} else if (strcmp(cmd, "enqueue") == 0) {
+		ret = cmd_enqueue(conninfo, argc, argv);
+	} else {
+		usage(stderr);
+		return 2;
+	}
+	free(dir);
+	cfg_free(cfg);
+	return ret ? 1 : 0;
+}

@@ -1,0 +1,445 @@
+/*
+ * The job queue over libpq. Each call is one parameterised statement (or
+ * one BEGIN..COMMIT of a few) on a connection this handle owns; values
+ * from outside only ever travel as $n parameters. A lost connection is
+ * noticed on the failing call, which returns -1; the next call reconnects.
+ */
+#include "queue.h"
+#include "log.h"
+#include "num.h"
+#include "xalloc.h"
+
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct run_queue {
+	char *conninfo;
+	char *name;
+	PGconn *conn;
+	int down_logged; /* an outage was already reported */
+};
+
+void
+run_claim_release(struct run_claim *c)
+{
+	free(c->platform);
+	free(c->python);
+	free(c->spec);
+	memset(c, 0, sizeof(*c));
+}
+
+struct run_queue *
+run_queue_new(const char *conninfo, const char *name)
+{
+	struct run_queue *q = xcalloc(1, sizeof(*q));
+
+	q->conninfo = xstrdup(conninfo);
+	q->name = xstrdup(name);
+	return q;
+}
+
+void
+run_queue_free(struct run_queue *q)
+{
+	if (!q)
+		return;
+	if (q->conn)
+		PQfinish(q->conn);
+	free(q->conninfo);
+	free(q->name);
+	free(q);
+}
+
+static void
+drop(struct run_queue *q)
+{
+	if (q->conn)
+		PQfinish(q->conn);
+	q->conn = NULL;
+}
+
+int
+run_queue_connect(struct run_queue *q)
+{
+	PGresult *r;
+
+	if (q->conn && PQstatus(q->conn) == CONNECTION_OK)
+		return 0;
+	drop(q);
+	q->conn = PQconnectdb(q->conninfo);
+	if (PQstatus(q->conn) != CONNECTION_OK) {
+		char *msg = xstrdup(PQerrorMessage(q->conn));
+
+		msg[strcspn(msg, "\n")] = '\0';
+		if (!q->down_logged)
+			log_error("cannot connect to the database: %s", msg);
+		q->down_logged = 1;
+		free(msg);
+		drop(q);
+		return -1;
+	}
+	/* Our names resolve in our schema only (CVE-2018-1058 class). */
+	r = PQexec(q->conn, "SET search_path = public");
+	PQclear(r);
+	if (q->down_logged)
+		log_info("database connection is back");
+	q->down_logged = 0;
+	return 0;
+}
+
+/*
+ * Run one statement with text parameters. Returns the result (PQclear it)
+ * when its status is `want`, else NULL with the error logged; a broken
+ * connection is dropped so the next call reconnects.
+ */
+static PGresult *
+exec(struct run_queue *q, const char *what, const char *sql, int n,
+     const char *const *params, ExecStatusType want)
+{
+	PGresult *r;
+
+	if (run_queue_connect(q))
+		return NULL;
+	r = PQexecParams(q->conn, sql, n, NULL, params, NULL, NULL, 0);
+	if (r && PQresultStatus(r) == want)
+		return r;
+	{
+		char *msg = xstrdup(r ? PQresultErrorMessage(r)
+				      : PQerrorMessage(q->conn));
+
+		msg[strcspn(msg, "\n")] = '\0';
+		log_error("cannot %s: %s", what, msg);
+		free(msg);
+	}
+	PQclear(r);
+	if (PQstatus(q->conn) != CONNECTION_OK) {
+		drop(q);
+		q->down_logged = 1;
+	} else if (PQtransactionStatus(q->conn) != PQTRANS_IDLE) {
+		PQclear(PQexec(q->conn, "ROLLBACK"));
+	}
+	return NULL;
+}
+
+static int
+command(struct run_queue *q, const char *what, const char *sql)
+{
+	PGresult *r = exec(q, what, sql, 0, NULL, PGRES_COMMAND_OK);
+
+	PQclear(r);
+	return r ? 0 : -1;
+}
+
+/* An integer column of our own schema (never NULL where used). */
+static int64_t
+col_i64(const PGresult *r, int row, int col)
+{
+	int64_t v = 0;
+
+	if (num_parse_i64(PQgetvalue(r, row, col), INT64_MIN, INT64_MAX, &v))
+		log_warn("unexpected integer '%s' from the database",
+			 PQgetvalue(r, row, col));
+	return v;
+}
+
+static const char sql_claim[] =
+	"WITH c AS (SELECT id FROM jobs"
+	" WHERE state = 'queued' AND platform = ANY($1::text[])"
+	" AND run_after <= now()"
+	" ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED),"
+	" u AS (UPDATE jobs j SET state = 'running',"
+	" attempts = j.attempts + 1, fence = nextval('job_fence'),"
+	" claimed_by = $2, started_at = now(), finished_at = NULL,"
+	" lease_expires_at = now() + make_interval(secs => $3::bigint)"
+	" FROM c WHERE j.id = c.id"
+	" RETURNING j.id, j.fence, j.attempts, j.max_attempts, j.platform,"
+	" j.python, j.spec::text),"
+	" a AS (INSERT INTO job_attempts (job_id, fence, attempt, runner)"
+	" SELECT id, fence, attempts, $2 FROM u)"
+	" SELECT * FROM u";
+
+/* A text[] literal of platform names; names are [A-Za-z0-9_.-] only. */
+static char *
+platform_array(const char *const *platforms, int n)
+{
+	size_t len = 3;
+	char *s, *p;
+	int i;
+
+	for (i = 0; i < n; i++)
+		len += strlen(platforms[i]) + 3;
+	s = p = xmalloc(len);
+	*p++ = '{';
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(platforms[i]);
+
+		if (i)
+			*p++ = ',';
+		*p++ = '"';
+		memcpy(p, platforms[i], l);
+		p += l;
+		*p++ = '"';
+	}
+	*p++ = '}';
+	*p = '\0';
+	return s;
+}
+
+static int
+valid_platform(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return 0;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789_.-") == n;
+}
+
+int
+run_queue_claim(struct run_queue *q, const char *const *platforms, int n,
+		int64_t lease_s, struct run_claim *out)
+{
+	char lease[32], *arr;
+	const char *params[3];
+	PGresult *r;
+	int i, ret = -1;
+
+	for (i = 0; i < n; i++)
+		if (!valid_platform(platforms[i]))
+			return log_error("invalid platform name '%s'",
+					 platforms[i]);
+	arr = platform_array(platforms, n);
+	snprintf(lease, sizeof(lease), "%" PRId64, lease_s);
+	params[0] = arr;
+	params[1] = q->name;
+	params[2] = lease;
+	r = exec(q, "claim a job", sql_claim, 3, params, PGRES_TUPLES_OK);
+	free(arr);
+	if (!r)
+		return -1;
+	if (PQntuples(r) == 0) {
+		ret = RUN_QUEUE_EMPTY;
+	} else {
+		memset(out, 0, sizeof(*out));
+		out->id = col_i64(r, 0, 0);
+		out->fence = col_i64(r, 0, 1);
+		out->attempt = (int)col_i64(r, 0, 2);
+		out->max_attempts = (int)col_i64(r, 0, 3);
+		out->platform = xstrdup(PQgetvalue(r, 0, 4));
+		out->python = xstrdup(PQgetvalue(r, 0, 5));
+		out->spec = xstrdup(PQgetvalue(r, 0, 6));
+		ret = 0;
+	}
+	PQclear(r);
+	return ret;
+}
+
+int
+run_queue_heartbeat(struct run_queue *q, int64_t id, int64_t fence,
+		    int64_t lease_s)
+{
+	char sid[32], sfence[32], lease[32];
+	const char *params[3] = { sid, sfence, lease };
+	PGresult *r;
+	int ret;
+
+	snprintf(sid, sizeof(sid), "%" PRId64, id);
+	snprintf(sfence, sizeof(sfence), "%" PRId64, fence);
+	snprintf(lease, sizeof(lease), "%" PRId64, lease_s);
+	r = exec(q, "extend a lease",
+		 "UPDATE jobs SET lease_expires_at = now() +"
+		 " make_interval(secs => $3::bigint)"
+		 " WHERE id = $1 AND fence = $2 AND state = 'running'",
+		 3, params, PGRES_COMMAND_OK);
+	if (!r)
+		return -1;
+	ret = strcmp(PQcmdTuples(r), "1") == 0 ? 0 : RUN_QUEUE_LOST;
+	PQclear(r);
+	return ret;
+}
+
+/*
+ * After an uncertain or refused completion: is job id already done under
+ * this very fence (our earlier commit went through)? 1 yes, 0 no, -1.
+ */
+static int
+done_by_us(struct run_queue *q, const char *sid, const char *sfence)
+{
+	const char *params[2] = { sid, sfence };
+	PGresult *r = exec(q, "check a completion",
+			   "SELECT 1 FROM results WHERE job_id = $1"
+			   " AND fence = $2",
+			   2, params, PGRES_TUPLES_OK);
+	int ret;
+
+	if (!r)
+		return -1;
+	ret = PQntuples(r) > 0;
+	PQclear(r);
+	return ret;
+}
+
+int
+run_queue_complete(struct run_queue *q, int64_t id, int64_t fence,
+		   const struct run_completion *c)
+{
+	char sid[32], sfence[32], sretries[32], sdur[32];
+	const char *params[8];
+	PGresult *r;
+	int updated, prior;
+
+	snprintf(sid, sizeof(sid), "%" PRId64, id);
+	snprintf(sfence, sizeof(sfence), "%" PRId64, fence);
+	snprintf(sretries, sizeof(sretries), "%d", c->infra_retries);
+	snprintf(sdur, sizeof(sdur), "%" PRId64, c->duration_ms);
+	prior = done_by_us(q, sid, sfence);
+	if (prior < 0)
+		return -1;
+	if (prior)
+		return 0;
+	if (command(q, "begin a completion", "BEGIN"))
+		return -1;
+	params[0] = sid;
+	params[1] = sfence;
+	r = exec(q, "complete a job",
+		 "WITH u AS (UPDATE jobs SET state = 'done',"
+		 " finished_at = now(), lease_expires_at = NULL"
+		 " WHERE id = $1 AND fence = $2 AND state = 'running'"
+		 " RETURNING id, fence),"
+		 " a AS (UPDATE job_attempts SET ended_at = now(),"
+		 " ending = 'done' WHERE (job_id, fence) IN"
+		 " (SELECT id, fence FROM u))"
+		 " SELECT count(*) FROM u",
+		 2, params, PGRES_TUPLES_OK);
+	if (!r)
+		return -1;
+	updated = strcmp(PQgetvalue(r, 0, 0), "1") == 0;
+	PQclear(r);
+	if (!updated) {
+		command(q, "roll back a stale completion", "ROLLBACK");
+		return RUN_QUEUE_LOST;
+	}
+	params[2] = q->name;
+	params[3] = c->cls;
+	params[4] = c->outcome;
+	params[5] = sretries;
+	params[6] = sdur;
+	params[7] = c->raw;
+	r = exec(q, "store results",
+		 "INSERT INTO results (job_id, fence, attempt, runner, class,"
+		 " outcome, infra_retries, duration_ms, raw)"
+		 " SELECT $1, $2, attempts, $3, $4, $5, $6, $7, $8::jsonb"
+		 " FROM jobs WHERE id = $1",
+		 8, params, PGRES_COMMAND_OK);
+	if (!r)
+		return -1;
+	PQclear(r);
+	if (command(q, "commit a completion", "COMMIT")) {
+		/* The commit may have gone through before the line dropped. */
+		return done_by_us(q, sid, sfence) == 1 ? 0 : -1;
+	}
+	return 0;
+}
+
+int
+run_queue_release(struct run_queue *q, int64_t id, int64_t fence,
+		  const char *error, int refund, int *dead)
+{
+	char sid[32], sfence[32];
+	const char *params[4] = { sid, sfence, error, refund ? "1" : "0" };
+	PGresult *r;
+	int ret;
+
+	snprintf(sid, sizeof(sid), "%" PRId64, id);
+	snprintf(sfence, sizeof(sfence), "%" PRId64, fence);
+	r = exec(q, "release a job",
+		 "WITH u AS (UPDATE jobs SET"
+		 " attempts = attempts - $4::int,"
+		 " state = CASE WHEN $4::int = 0 AND attempts >= max_attempts"
+		 " THEN 'dead' ELSE 'queued' END,"
+		 " last_error = $3, lease_expires_at = NULL,"
+		 " finished_at = CASE WHEN $4::int = 0 AND"
+		 " attempts >= max_attempts THEN now() END"
+		 " WHERE id = $1 AND fence = $2 AND state = 'running'"
+		 " RETURNING id, fence, state),"
+		 " a AS (UPDATE job_attempts t SET ended_at = now(),"
+		 " ending = CASE WHEN u.state = 'dead' THEN 'dead'"
+		 " ELSE 'released' END, error = $3"
+		 " FROM u WHERE t.job_id = u.id AND t.fence = u.fence)"
+		 " SELECT state FROM u",
+		 4, params, PGRES_TUPLES_OK);
+	if (!r)
+		return -1;
+	if (PQntuples(r) == 0) {
+		ret = RUN_QUEUE_LOST;
+	} else {
+		if (dead)
+			*dead = strcmp(PQgetvalue(r, 0, 0), "dead") == 0;
+		ret = 0;
+	}
+	PQclear(r);
+	return ret;
+}
+
+int
+run_queue_rescue(struct run_queue *q)
+{
+	PGresult *r;
+	int n;
+
+	r = exec(q, "rescue expired leases",
+		 "WITH e AS (SELECT id FROM jobs WHERE state = 'running'"
+		 " AND lease_expires_at < now() FOR UPDATE SKIP LOCKED),"
+		 " u AS (UPDATE jobs j SET"
+		 " state = CASE WHEN j.attempts >= j.max_attempts"
+		 " THEN 'dead' ELSE 'queued' END,"
+		 " last_error = 'lease expired (runner ' ||"
+		 " coalesce(j.claimed_by, '?') || ' went silent)',"
+		 " lease_expires_at = NULL,"
+		 " finished_at = CASE WHEN j.attempts >= j.max_attempts"
+		 " THEN now() END"
+		 " FROM e WHERE j.id = e.id RETURNING j.id, j.fence, j.state,"
+		 " j.last_error),"
+		 " a AS (UPDATE job_attempts t SET ended_at = now(),"
+		 " ending = CASE WHEN u.state = 'dead' THEN 'dead'"
+		 " ELSE 'rescued' END, error = u.last_error"
+		 " FROM u WHERE t.job_id = u.id AND t.fence = u.fence)"
+		 " SELECT count(*) FROM u",
+		 0, NULL, PGRES_TUPLES_OK);
+	if (!r)
+		return -1;
+	n = (int)col_i64(r, 0, 0);
+	PQclear(r);
+	if (n > 0)
+		log_info("rescued %d job%s with an expired lease", n,
+			 n == 1 ? "" : "s");
+	return n;
+}
+
+int64_t
+run_queue_enqueue(struct run_queue *q, const char *platform,
+		  const char *python, const char *spec, int priority,
+		  int max_attempts)
+{
+	char sprio[32], smax[32];
+	const char *params[5] = { platform, python, spec, sprio, smax };
+	PGresult *r;
+	int64_t id;
+
+	snprintf(sprio, sizeof(sprio), "%d", priority);
+	snprintf(smax, sizeof(smax), "%d", max_attempts);
+	r = exec(q, "enqueue a job",
+		 "INSERT INTO jobs (platform, python, spec, priority,"
+		 " max_attempts) VALUES ($1, $2, $3::jsonb, $4, $5)"
+		 " RETURNING id",
+		 5, params, PGRES_TUPLES_OK);
+	if (!r)
+		return -1;
+	id = col_i64(r, 0, 0);
+	PQclear(r);
+	return id;
+}

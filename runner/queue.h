@@ -1,0 +1,108 @@
+/*
+ * The PostgreSQL job queue, runner side (schema: sql/001-queue.sql). Every
+ * operation is one short statement or one short transaction: a claim never
+ * stays open while a VM runs. A claimed job carries a fencing token; every
+ * later write for it (heartbeat, complete, release) names the token and is
+ * refused when the job has since been rescued and handed to someone else.
+ *
+ * A struct run_queue owns one libpq connection. It is not thread-safe:
+ * each runner thread opens its own. When the server goes away, calls fail
+ * with -1 (logged) and the next call reconnects; callers back off.
+ */
+#ifndef PYTI_RUN_QUEUE_H
+#define PYTI_RUN_QUEUE_H
+
+#include <stdint.h>
+
+struct run_queue;
+
+/* Non-error outcomes of the queue calls. */
+#define RUN_QUEUE_EMPTY 1 /* claim: nothing to do right now */
+#define RUN_QUEUE_LOST 2  /* the fence is stale: the job is not ours */
+
+/* One claimed job. Strings are owned; release with run_claim_release(). */
+struct run_claim {
+	int64_t id;
+	int64_t fence;	  /* the fencing token of this attempt */
+	int attempt;	  /* 1 for the first claim */
+	int max_attempts;
+	char *platform;
+	char *python;
+	char *spec;	  /* the job spec, JSON text */
+};
+
+void run_claim_release(struct run_claim *c);
+
+/*
+ * Open a queue handle for runner `name` (recorded as claimed_by; copied)
+ * on conninfo (copied). The connection is made lazily, so this cannot fail
+ * for a server that is down. Free with run_queue_free().
+ */
+struct run_queue *run_queue_new(const char *conninfo, const char *name);
+void run_queue_free(struct run_queue *q);
+
+/*
+ * Connect now if not connected. Returns 0, or -1 (logged once per outage,
+ * not on every retry).
+ */
+int run_queue_connect(struct run_queue *q);
+
+/*
+ * Claim the best queued job of one of the n platforms (priority, then
+ * age), setting its lease to lease_s seconds from now and taking a new
+ * fence. Returns 0 with *out filled, RUN_QUEUE_EMPTY, or -1.
+ */
+int run_queue_claim(struct run_queue *q, const char *const *platforms,
+		    int n, int64_t lease_s, struct run_claim *out);
+
+/*
+ * Extend the lease of job id held under fence to lease_s from now.
+ * Returns 0, RUN_QUEUE_LOST (rescued meanwhile: stop working on it), or -1.
+ */
+int run_queue_heartbeat(struct run_queue *q, int64_t id, int64_t fence,
+			int64_t lease_s);
+
+/* What a completion stores (strings borrowed for the call). */
+struct run_completion {
+	const char *cls;      /* "package" or "infra" */
+	const char *outcome;  /* e.g. "passed", "tests-failed", "timeout" */
+	int infra_retries;    /* infrastructure failures retried on the way */
+	int64_t duration_ms;
+	const char *raw;      /* the raw results document, JSON text */
+};
+
+/*
+ * Mark job id done under fence and store its results, in one transaction.
+ * Idempotent: completing again with the same fence after an uncertain
+ * commit returns 0. Returns 0, RUN_QUEUE_LOST (stale fence, nothing
+ * written), or -1 (nothing known to be written; retry later).
+ */
+int run_queue_complete(struct run_queue *q, int64_t id, int64_t fence,
+		       const struct run_completion *c);
+
+/*
+ * Give job id back: it is queued again, or dead-lettered when it has used
+ * all its attempts, with `error` as last_error. With `refund` the attempt
+ * is not counted (the runner is shutting down, the job did nothing
+ * wrong). Sets *dead to 1 when it was dead-lettered (may be NULL).
+ * Returns 0, RUN_QUEUE_LOST, or -1.
+ */
+int run_queue_release(struct run_queue *q, int64_t id, int64_t fence,
+		      const char *error, int refund, int *dead);
+
+/*
+ * Return every running job whose lease expired (its runner died or lost
+ * the database) to the queue, or to the dead letter when out of attempts.
+ * Returns the number of jobs rescued (>= 0), or -1.
+ */
+int run_queue_rescue(struct run_queue *q);
+
+/*
+ * Add a job (pyti-db enqueue, tests). spec is JSON object text. Returns
+ * the new job id (> 0), or -1.
+ */
+int64_t run_queue_enqueue(struct run_queue *q, const char *platform,
+			  const char *python, const char *spec, int priority,
+			  int max_attempts);
+
+#endif
