@@ -1,0 +1,722 @@
+/*
+ * pyti-image: builds and finds the guest images, one per platform. A
+ * platform is a config section ("[platform debian-12]": suite, python,
+ * packages); its image is a directory <images dir>/<platform>/ holding
+ * rootfs.img, vmlinuz, initrd.img, image.json and recipe.sha256.
+ *
+ * The build runs guest/image/recipe.sh in two steps: `base` (mmdebstrap,
+ * slow) and `agent` (inject bin/pyti-agent with debugfs, cheap). Each step
+ * is cached by a hash of what went into it, so rebuilding an unchanged
+ * platform does nothing and a new agent costs only the cheap step:
+ *
+ *   base hash   = sha256(suite, packages, recipe.sh, init)
+ *   recipe hash = sha256(base hash, sha256 of the agent or "none")
+ *
+ * Child processes are started with posix_spawn and an argv, never a shell
+ * command line built from strings.
+ */
+#include "cfg.h"
+#include "jx.h"
+#include "log.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define HASH_HEX 65
+#define PLATFORM_PREFIX "platform "
+
+/* Used when the config names no platform at all (a fresh checkout). */
+static const char builtin_platforms[] =
+	"[platform debian-11]\nsuite = bullseye\npython = 3.9\n"
+	"[platform debian-12]\nsuite = bookworm\npython = 3.11\n"
+	"[platform debian-13]\nsuite = trixie\npython = 3.13\n";
+
+/*
+ * What every image holds: the interpreter and the tools the agent runs,
+ * a kernel, and gcc + headers so sdists with C extensions can be built.
+ */
+static const char default_packages[] =
+	"python3 python3-pip python3-venv python3-setuptools python3-wheel "
+	"python3-pytest python3-coverage python3-pycodestyle python3-pyflakes "
+	"strace linux-image-amd64 initramfs-tools mount kmod "
+	"gcc libc6-dev python3-dev";
+
+static const char kernel_cmdline[] =
+	"root=/dev/vda ro console=ttyS0 init=/usr/lib/pyti/init quiet "
+	"panic=-1";
+
+struct paths {
+	char *top;	  /* the tree pyti-image runs from (bin/..) */
+	char *images;	  /* the image dir */
+	char *recipe;	  /* guest/image/recipe.sh */
+	char *init;	  /* guest/image/init */
+	char *agent;	  /* bin/pyti-agent; may not exist */
+	const char *mirror;
+};
+
+struct platform {
+	const char *name;     /* "debian-12", borrowed from the cfg */
+	const char *section;  /* "platform debian-12" */
+	const char *suite;
+	const char *python;
+	char *packages;	      /* owned: packages + extra-packages */
+	char *dir;	      /* owned: <images>/<name> */
+	char base_hash[HASH_HEX];
+	char recipe_hash[HASH_HEX];
+	char agent_hash[HASH_HEX]; /* "" when there is no agent */
+};
+
+static char *
+path_join(const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 2;
+	char *p = xmalloc(n);
+
+	snprintf(p, n, "%s/%s", a, b);
+	return p;
+}
+
+/* A path from the config: absolute as is, relative to the tree top. */
+static char *
+resolve(const char *top, const char *p)
+{
+	return p[0] == '/' ? xstrdup(p) : path_join(top, p);
+}
+
+static void
+hex(const unsigned char *d, unsigned n, char out[HASH_HEX])
+{
+	for (unsigned i = 0; i < n && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* sha256 of a file into out. Returns 0, 1 when it does not exist, -1. */
+static int
+hash_file(const char *path, char out[HASH_HEX])
+{
+	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	EVP_MD_CTX *ctx = NULL;
+	ssize_t n;
+	int fd, ret = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1;
+		return log_error("cannot open '%s': %s", path, strerror(errno));
+	}
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		log_error("cannot start sha256");
+		goto out;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("cannot read '%s': %s", path, strerror(errno));
+			goto out;
+		}
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	hex(md, mdlen, out);
+	ret = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+	return ret;
+}
+
+static void
+hash_text(const char *text, char out[HASH_HEX])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+
+	EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL);
+	hex(md, mdlen, out);
+}
+
+/* Read a small text file (a stored hash) into out; "" when absent. */
+static void
+read_small(const char *path, char *out, size_t size)
+{
+	FILE *f = fopen(path, "re");
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	if (!fgets(out, (int)size, f))
+		out[0] = '\0';
+	out[strcspn(out, "\r\n")] = '\0';
+	fclose(f);
+}
+
+/* Write text to path atomically (tmp + rename). Returns 0 or -1. */
+static int
+write_atomic(const char *path, const char *text)
+{
+	char *tmp = path_join(path, "..tmp");
+	FILE *f;
+	int ret = -1;
+
+	/* path_join put a '/' in: make it a sibling "<path>.tmp" instead. */
+	tmp[strlen(path)] = '.';
+	f = fopen(tmp, "we");
+	if (!f) {
+		log_error("cannot create '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (fputs(text, f) < 0 || fflush(f) || fsync(fileno(f))) {
+		log_error("cannot write '%s': %s", tmp, strerror(errno));
+		fclose(f);
+		goto out;
+	}
+	if (fclose(f) || rename(tmp, path)) {
+		log_error("cannot write '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	free(tmp);
+	return ret;
+}
+
+static int
+file_exists(const char *dir, const char *name)
+{
+	char *p = path_join(dir, name);
+	struct stat st;
+	int ok = stat(p, &st) == 0 && S_ISREG(st.st_mode);
+
+	free(p);
+	return ok;
+}
+
+static int
+mkdir_p(const char *path)
+{
+	char *p = xstrdup(path);
+	int ret = 0;
+
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) && errno != EEXIST)
+			ret = -1;
+		*s = '/';
+	}
+	if (mkdir(p, 0755) && errno != EEXIST)
+		ret = -1;
+	if (ret)
+		log_error("cannot create '%s': %s", path, strerror(errno));
+	free(p);
+	return ret;
+}
+
+static int
+paths_init(struct paths *p, const struct cfg *c)
+{
+	char exe[PATH_MAX], *slash, *up;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *env;
+
+	if (n < 0)
+		return log_error("cannot find my own path: %s", strerror(errno));
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	up = path_join(exe, "..");
+	p->top = realpath(up, NULL);
+	free(up);
+	if (!p->top)
+		return log_error("cannot resolve '%s/..': %s", exe,
+				 strerror(errno));
+	env = getenv("PYTI_IMAGE_DIR");
+	p->images = resolve(p->top, env && *env ? env
+				: cfg_get(c, "images", "dir", "var/images"));
+	p->recipe = resolve(p->top, cfg_get(c, "images", "recipe",
+					    "guest/image/recipe.sh"));
+	p->init = resolve(p->top, cfg_get(c, "images", "init",
+					  "guest/image/init"));
+	env = getenv("PYTI_AGENT");
+	p->agent = env && *env ? xstrdup(env)
+		   : resolve(p->top, cfg_get(c, "images", "agent",
+					     "bin/pyti-agent"));
+	p->mirror = cfg_get(c, "images", "mirror",
+			    "http://deb.debian.org/debian");
+	return 0;
+}
+
+static void
+paths_release(struct paths *p)
+{
+	free(p->top);
+	free(p->images);
+	free(p->recipe);
+	free(p->init);
+	free(p->agent);
+}
+
+static void
+platform_release(struct platform *pl)
+{
+	free(pl->packages);
+	free(pl->dir);
+}
+
+/* Suite and package names: what apt accepts, nothing a shell would read. */
+static int
+valid_word(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      strchr("+-.:=~", *s)))
+			return 0;
+	return 1;
+}
+
+static int
+valid_packages(const char *list)
+{
+	int words = 0;
+
+	for (const char *s = list; *s; s++) {
+		if (*s == ' ' || *s == '\t')
+			continue;
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      strchr("+-.:=~", *s)))
+			return 0;
+		if (s == list || s[-1] == ' ' || s[-1] == '\t')
+			words++;
+	}
+	return words > 0;
+}
+
+/*
+ * Fill pl from the config section and hash its inputs. Returns 0, or -1
+ * (logged) for an unknown platform or an invalid section.
+ */
+static int
+platform_load(struct platform *pl, const struct cfg *c,
+	      const struct paths *p, const char *name)
+{
+	char section[256], buf[1024], sub[HASH_HEX], init[HASH_HEX];
+	const char *pk, *extra;
+	int r;
+
+	memset(pl, 0, sizeof(*pl));
+	snprintf(section, sizeof(section), PLATFORM_PREFIX "%s", name);
+	pl->suite = cfg_get(c, section, "suite", NULL);
+	pl->python = cfg_get(c, section, "python", NULL);
+	if (!pl->suite && !pl->python)
+		return log_error("unknown platform '%s' (no [%s] in the "
+				 "config)", name, section);
+	if (!pl->suite || !valid_word(pl->suite))
+		return log_error("[%s]: missing or invalid 'suite'", section);
+	if (!pl->python || !valid_word(pl->python))
+		return log_error("[%s]: missing or invalid 'python'", section);
+	for (const char *s = name; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '-' || *s == '.' || *s == '_') || name[0] == '.')
+			return log_error("invalid platform name '%s'", name);
+	pk = cfg_get(c, section, "packages", default_packages);
+	extra = cfg_get(c, section, "extra-packages", "");
+	if (!valid_packages(pk) || (*extra && !valid_packages(extra)))
+		return log_error("[%s]: invalid package list", section);
+	snprintf(buf, sizeof(buf), "%s %s", pk, extra);
+	pl->packages = xstrdup(buf);
+	pl->name = name;
+	pl->dir = path_join(p->images, name);
+
+	if (hash_file(p->recipe, sub))
+		return log_error("cannot read the recipe '%s'", p->recipe);
+	if (hash_file(p->init, init))
+		return log_error("cannot read the guest init '%s'", p->init);
+	snprintf(buf, sizeof(buf),
+		 "pyti-image base 1\nsuite=%s\npackages=%s\nrecipe=%s\n"
+		 "init=%s\n", pl->suite, pl->packages, sub, init);
+	hash_text(buf, pl->base_hash);
+	r = hash_file(p->agent, pl->agent_hash);
+	if (r < 0)
+		return -1;
+	if (r > 0)
+		pl->agent_hash[0] = '\0';
+	snprintf(buf, sizeof(buf), "pyti-image 1\nbase=%s\nagent=%s\n",
+		 pl->base_hash, *pl->agent_hash ? pl->agent_hash : "none");
+	hash_text(buf, pl->recipe_hash);
+	return 0;
+}
+
+/* The state of a platform's image: "built", "stale" or "missing". */
+static const char *
+platform_state(const struct platform *pl)
+{
+	char *f = path_join(pl->dir, "recipe.sha256");
+	char have[HASH_HEX + 2];
+	static const char *const parts[] = { "rootfs.img", "vmlinuz",
+					     "initrd.img", "image.json" };
+
+	read_small(f, have, sizeof(have));
+	free(f);
+	if (!*have)
+		return "missing";
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (!file_exists(pl->dir, parts[i]))
+			return "missing";
+	return strcmp(have, pl->recipe_hash) ? "stale" : "built";
+}
+
+/* Run `sh recipe STEP DIR`; returns 0 or -1 (logged). */
+static int
+run_recipe(const struct paths *p, const char *step, const char *dir)
+{
+	char *s = xstrdup(step), *d = xstrdup(dir);
+	char *argv[] = { "/bin/sh", p->recipe, s, d, NULL };
+	pid_t pid;
+	int st, err;
+
+	err = posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ);
+	free(s);
+	free(d);
+	if (err)
+		return log_error("cannot run '%s': %s", p->recipe,
+				 strerror(err));
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return log_error("waitpid: %s", strerror(errno));
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (WIFSIGNALED(st))
+		return log_error("recipe step '%s' killed by signal %d", step,
+				 WTERMSIG(st));
+	return log_error("recipe step '%s' failed (exit %d)", step,
+			 WEXITSTATUS(st));
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+write_image_json(const struct platform *pl, double seconds)
+{
+	char *f = path_join(pl->dir, "image.json");
+	char *kv = path_join(pl->dir, "kernel-version");
+	char *rootfs = path_join(pl->dir, "rootfs.img");
+	char kver[128], *text = NULL;
+	json_t *j = json_object();
+	struct stat st;
+	int ret = -1;
+
+	read_small(kv, kver, sizeof(kver));
+	if (stat(rootfs, &st)) {
+		log_error("cannot stat '%s': %s", rootfs, strerror(errno));
+		goto out;
+	}
+	jx_set(j, "format", json_integer(1));
+	jx_set(j, "platform", json_string(pl->name));
+	jx_set(j, "suite", json_string(pl->suite));
+	jx_set(j, "python", json_string(pl->python));
+	jx_set(j, "packages", json_string(pl->packages));
+	jx_set(j, "kernel", json_string("vmlinuz"));
+	jx_set(j, "kernel_version", json_string(kver));
+	jx_set(j, "initrd", json_string("initrd.img"));
+	jx_set(j, "rootfs", json_string("rootfs.img"));
+	jx_set(j, "rootfs_size", json_integer((json_int_t)st.st_size));
+	jx_set(j, "cmdline", json_string(kernel_cmdline));
+	jx_set(j, "recipe_hash", json_string(pl->recipe_hash));
+	jx_set(j, "base_hash", json_string(pl->base_hash));
+	jx_set(j, "agent_sha256", jx_string_or_null(*pl->agent_hash ?
+						    pl->agent_hash : NULL));
+	jx_set(j, "built_at", json_integer((json_int_t)time(NULL)));
+	jx_set(j, "build_seconds", json_real(seconds));
+	text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (!text) {
+		log_error("cannot encode image.json");
+		goto out;
+	}
+	ret = write_atomic(f, text);
+out:
+	free(text);
+	json_decref(j);
+	free(rootfs);
+	free(kv);
+	free(f);
+	return ret;
+}
+
+/* Build one platform's image unless it is up to date. Returns 0 or -1. */
+static int
+build_one(const struct paths *p, struct platform *pl, int force)
+{
+	char *lockf = NULL, *bh = NULL, *rh = NULL;
+	char have[HASH_HEX + 2];
+	double t0 = now_s(), tb;
+	int lock = -1, ret = -1;
+
+	if (mkdir_p(pl->dir))
+		return -1;
+	lockf = path_join(pl->dir, ".lock");
+	bh = path_join(pl->dir, "base.sha256");
+	rh = path_join(pl->dir, "recipe.sha256");
+	lock = open(lockf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lock < 0) {
+		log_error("cannot open '%s': %s", lockf, strerror(errno));
+		goto out;
+	}
+	if (flock(lock, LOCK_EX | LOCK_NB)) {
+		log_info("%s: another build holds '%s', waiting", pl->name,
+			 lockf);
+		if (flock(lock, LOCK_EX)) {
+			log_error("cannot lock '%s': %s", lockf,
+				  strerror(errno));
+			goto out;
+		}
+	}
+	if (!force && !strcmp(platform_state(pl), "built")) {
+		log_info("%s: up to date (%.12s)", pl->name, pl->recipe_hash);
+		ret = 0;
+		goto out;
+	}
+	if (!*pl->agent_hash)
+		log_warn("%s: no agent at '%s': the image will boot to an "
+			 "'agent missing' message", pl->name, p->agent);
+
+	setenv("PYTI_SUITE", pl->suite, 1);
+	setenv("PYTI_MIRROR", p->mirror, 1);
+	setenv("PYTI_PACKAGES", pl->packages, 1);
+	setenv("PYTI_INIT", p->init, 1);
+	setenv("PYTI_AGENT", *pl->agent_hash ? p->agent : "", 1);
+
+	read_small(bh, have, sizeof(have));
+	if (force || strcmp(have, pl->base_hash) ||
+	    !file_exists(pl->dir, "base.img") ||
+	    !file_exists(pl->dir, "vmlinuz") ||
+	    !file_exists(pl->dir, "initrd.img")) {
+		log_info("%s: building base image from '%s' %s", pl->name,
+			 p->mirror, pl->suite);
+		unlink(rh);
+		unlink(bh);
+		if (run_recipe(p, "base", pl->dir) ||
+		    write_atomic(bh, pl->base_hash) < 0)
+			goto out;
+	}
+	tb = now_s();
+	if (run_recipe(p, "agent", pl->dir))
+		goto out;
+	if (write_image_json(pl, now_s() - t0) ||
+	    write_atomic(rh, pl->recipe_hash))
+		goto out;
+	log_info("%s: built in %.1f s (base %.1f s, agent %.2f s) in '%s'",
+		 pl->name, now_s() - t0, tb - t0, now_s() - tb, pl->dir);
+	ret = 0;
+out:
+	if (lock >= 0)
+		close(lock);
+	free(lockf);
+	free(bh);
+	free(rh);
+	return ret;
+}
+
+struct names {
+	const char **v;
+	size_t n;
+};
+
+static int
+collect_platform(const char *section, void *arg)
+{
+	struct names *names = arg;
+
+	names->v = xreallocarray(names->v, names->n + 1, sizeof(*names->v));
+	names->v[names->n++] = section + strlen(PLATFORM_PREFIX);
+	return 0;
+}
+
+static int
+collect_any(const char *section, void *arg)
+{
+	*(int *)arg = 1;
+	return 1;
+}
+
+static int
+cmd_build(const struct cfg *c, const struct paths *p, int argc, char **argv)
+{
+	struct names all = { 0 };
+	int force = 0, every = 0, failed = 0, named = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--force"))
+			force = 1;
+		else if (!strcmp(argv[i], "--all"))
+			every = 1;
+		else if (argv[i][0] == '-') {
+			log_error("unknown option '%s'", argv[i]);
+			return 2;
+		}
+		else
+			named++;
+	}
+	if (every == (named > 0)) {
+		log_error("build: name platforms or give --all");
+		return 2;
+	}
+	if (every)
+		cfg_each_section(c, PLATFORM_PREFIX, collect_platform, &all);
+	for (size_t i = 0; i < (size_t)argc + all.n; i++) {
+		const char *name = i < (size_t)argc ? argv[i]
+				   : all.v[i - (size_t)argc];
+		struct platform pl;
+
+		if (name[0] == '-')
+			continue;
+		if (platform_load(&pl, c, p, name) ||
+		    build_one(p, &pl, force))
+			failed = 1;
+		platform_release(&pl);
+	}
+	free(all.v);
+	return failed;
+}
+
+static int
+cmd_list(const struct cfg *c, const struct paths *p)
+{
+	struct names all = { 0 };
+	int failed = 0;
+
+	cfg_each_section(c, PLATFORM_PREFIX, collect_platform, &all);
+	for (size_t i = 0; i < all.n; i++) {
+		struct platform pl;
+
+		if (platform_load(&pl, c, p, all.v[i]) == 0)
+			printf("%s\t%s\tpython %s\t%s\t%s\n", pl.name,
+			       pl.suite, pl.python, platform_state(&pl),
+			       pl.dir);
+		else
+			failed = 1;
+		platform_release(&pl);
+	}
+	free(all.v);
+	return failed;
+}
+
+static int
+cmd_path(const struct cfg *c, const struct paths *p, const char *name)
+{
+	struct platform pl;
+	const char *state;
+	int ret = 1;
+
+	if (platform_load(&pl, c, p, name) == 0) {
+		state = platform_state(&pl);
+		if (!strcmp(state, "missing"))
+			log_error("%s: no image in '%s' (run 'pyti-image build "
+				  "%s')", name, pl.dir, name);
+		else {
+			if (!strcmp(state, "stale"))
+				log_warn("%s: image is stale (recipe or agent "
+					 "changed)", name);
+			printf("%s\n", pl.dir);
+			ret = 0;
+		}
+	}
+	platform_release(&pl);
+	return ret;
+}
+
+static int
+usage(FILE *f, int status)
+{
+	fprintf(f,
+		"usage: pyti-image [--config FILE] [--set S.K=V] COMMAND\n\n"
+		"  build PLATFORM... [--force]  build images (cached by "
+		"recipe hash)\n"
+		"  build --all [--force]        every [platform NAME] in the "
+		"config\n"
+		"  list                         platforms and their image "
+		"state\n"
+		"  path PLATFORM                the image directory of a "
+		"built platform\n\n"
+		"The image dir is $PYTI_IMAGE_DIR, else [images] dir (default "
+		"var/images\nbelow the tree); $PYTI_AGENT overrides the agent "
+		"binary.\n");
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *config = NULL, *overrides[32];
+	size_t noverrides = 0;
+	struct paths p = { 0 };
+	struct cfg *c = NULL;
+	int i, ret = 1, any = 0;
+
+	log_set_prog("pyti-image");
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return usage(stdout, 0);
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			config = argv[++i];
+		else if (!strcmp(argv[i], "--set") && i + 1 < argc &&
+			 noverrides < 32)
+			overrides[noverrides++] = argv[++i];
+		else
+			return usage(stderr, 2);
+	}
+	if (i >= argc)
+		return usage(stderr, 2);
+	c = cfg_load_default(config);
+	if (!c)
+		return 1;
+	for (size_t k = 0; k < noverrides; k++)
+		if (cfg_set_override(c, overrides[k]))
+			goto out;
+	cfg_each_section(c, PLATFORM_PREFIX, collect_any, &any);
+	if (!any && cfg_load_string(c, "built-in platforms",
+				    builtin_platforms))
+		goto out;
+	if (paths_init(&p, c))
+		goto out;
+	if (!strcmp(argv[i], "build"))
+		ret = cmd_build(c, &p, argc - i - 1, argv + i + 1);
+	else if (!strcmp(argv[i], "list") && i + 1 == argc)
+		ret = cmd_list(c, &p);
+	else if (!strcmp(argv[i], "path") && i + 2 == argc)
+		ret = cmd_path(c, &p, argv[i + 1]);
+	else
+		ret = usage(stderr, 2);
+out:
+	paths_release(&p);
+	cfg_free(c);
+	return ret;
+}
