@@ -1,0 +1,699 @@
+/*
+ * The task graph executor and the limited command runner. Loading checks
+ * the declarations once (Kahn's algorithm gives both the order and the
+ * cycle check), so a mistake in the task table is an error at start, not
+ * a task silently never running. Commands run in their own process group
+ * with rlimits set in the child; the parent is the only reader of their
+ * output and stops keeping it at the cap, so a flood costs CPU until the
+ * hard limit, never memory.
+ */
+#include "taskgraph.h"
+#include "log.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_DATA 64
+#define MAX_TASKS 64
+#define NAME_MAX_LEN 32
+
+struct datum {
+	char name[NAME_MAX_LEN + 1];
+	int producer; /* task index, -1: a job input */
+	int available;
+};
+
+struct guest_graph {
+	const struct guest_task *tasks;
+	size_t n;
+	struct datum data[MAX_DATA];
+	size_t ndata;
+	size_t order[MAX_TASKS];	/* task indexes, execution order */
+	struct guest_task_run runs[MAX_TASKS]; /* by execution position */
+	int disabled[MAX_TASKS];	/* by task index */
+	const struct guest_hooks *hooks;
+	void *arg;
+};
+
+const char *
+guest_outcome_name(enum guest_outcome o)
+{
+	static const char *const names[] = { "ok", "failed", "skipped",
+					     "timeout", "error" };
+
+	return (unsigned)o < 5 ? names[o] : "error";
+}
+
+int64_t
+guest_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+guest_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+valid_name(const char *s, size_t n)
+{
+	if (n == 0 || n > NAME_MAX_LEN)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' ||
+		      (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+/*
+ * Call fn for each word of a space-separated list. Stops at and returns
+ * the first non-zero result of fn, or -1 (logged) for a bad word.
+ */
+static int
+each_word(const char *list, const char *what,
+	  int (*fn)(struct guest_graph *, const char *, void *),
+	  struct guest_graph *g, void *ctx)
+{
+	const char *p = list ? list : "";
+
+	while (*p) {
+		char w[NAME_MAX_LEN + 1];
+		size_t n = strcspn(p, " ");
+		int r;
+
+		if (n == 0) {
+			p++;
+			continue;
+		}
+		if (!valid_name(p, n))
+			return log_error("bad data name '%.*s' in %s", (int)n,
+					 p, what);
+		memcpy(w, p, n);
+		w[n] = '\0';
+		r = fn(g, w, ctx);
+		if (r)
+			return r;
+		p += n;
+	}
+	return 0;
+}
+
+static int
+find_datum(const struct guest_graph *g, const char *name)
+{
+	for (size_t i = 0; i < g->ndata; i++)
+		if (!strcmp(g->data[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int
+add_datum(struct guest_graph *g, const char *name, int producer)
+{
+	int i = find_datum(g, name);
+
+	if (i >= 0) {
+		const char *prev = g->data[i].producer < 0
+					   ? "the job's inputs"
+					   : g->tasks[g->data[i].producer].name;
+
+		return log_error("data '%s' is produced by both %s and %s",
+				 name, prev,
+				 producer < 0 ? "the job's inputs"
+					      : g->tasks[producer].name);
+	}
+	if (g->ndata == MAX_DATA)
+		return log_error("more than %d data names", MAX_DATA);
+	snprintf(g->data[g->ndata].name, sizeof(g->data[0].name), "%s", name);
+	g->data[g->ndata].producer = producer;
+	g->data[g->ndata].available = producer < 0;
+	g->ndata++;
+	return 0;
+}
+
+static int
+add_input(struct guest_graph *g, const char *name, void *ctx)
+{
+	return add_datum(g, name, -1);
+}
+
+static int
+add_product(struct guest_graph *g, const char *name, void *ctx)
+{
+	return add_datum(g, name, *(int *)ctx);
+}
+
+static int
+check_need(struct guest_graph *g, const char *name, void *ctx)
+{
+	int t = *(int *)ctx;
+
+	if (find_datum(g, name) < 0)
+		return log_error("unknown data '%s' needed by task %s: no task "
+				 "produces it and the job does not provide it",
+				 name, g->tasks[t].name);
+	return 0;
+}
+
+/* Edge check for Kahn: does task `t` need a datum produced by `u`? */
+struct dep_ctx {
+	int producer; /* u */
+	int found;
+};
+
+static int
+need_from(struct guest_graph *g, const char *name, void *ctx)
+{
+	struct dep_ctx *d = ctx;
+	int i = find_datum(g, name);
+
+	if (i >= 0 && g->data[i].producer == d->producer)
+		d->found = 1;
+	return 0;
+}
+
+static int
+depends(struct guest_graph *g, size_t t, size_t u)
+{
+	struct dep_ctx d = { (int)u, 0 };
+
+	each_word(g->tasks[t].needs, g->tasks[t].name, need_from, g, &d);
+	return d.found;
+}
+
+/* Log one cycle among the tasks left unordered by Kahn's algorithm. */
+static void
+log_cycle(struct guest_graph *g, const int *placed)
+{
+	char text[512];
+	size_t len = 0, start = 0, cur;
+	int seen[MAX_TASKS] = { 0 };
+
+	while (placed[start])
+		start++;
+	/* Walk backwards along "depends on" edges among unplaced tasks
+	 * until a task repeats: that task is on a cycle. */
+	cur = start;
+	while (!seen[cur]) {
+		seen[cur] = 1;
+		for (size_t u = 0; u < g->n; u++) {
+			if (!placed[u] && depends(g, cur, u)) {
+				cur = u;
+				break;
+			}
+		}
+	}
+	start = cur;
+	len += (size_t)snprintf(text, sizeof(text), "%s", g->tasks[cur].name);
+	do {
+		for (size_t u = 0; u < g->n; u++) {
+			if (!placed[u] && depends(g, cur, u)) {
+				cur = u;
+				break;
+			}
+		}
+		if (len < sizeof(text))
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+						" -> %s", g->tasks[cur].name);
+	} while (cur != start);
+	log_error("cycle in the task graph: %s (each needs what the next "
+		  "produces)",
+		  text);
+}
+
+struct guest_graph *
+guest_graph_new(const struct guest_task *tasks, size_t n, const char *inputs)
+{
+	struct guest_graph *g = xcalloc(1, sizeof(*g));
+	int placed[MAX_TASKS] = { 0 };
+	size_t done = 0;
+
+	g->tasks = tasks;
+	g->n = n;
+	if (n > MAX_TASKS) {
+		log_error("more than %d tasks", MAX_TASKS);
+		goto fail;
+	}
+	if (each_word(inputs, "the job's inputs", add_input, g, NULL))
+		goto fail;
+	for (size_t t = 0; t < n; t++) {
+		int ti = (int)t;
+
+		if (!tasks[t].name ||
+		    !valid_name(tasks[t].name, strlen(tasks[t].name)) ||
+		    !tasks[t].run) {
+			log_error("task %zu has a bad name or no run function",
+				  t);
+			goto fail;
+		}
+		for (size_t u = 0; u < t; u++) {
+			if (!strcmp(tasks[u].name, tasks[t].name)) {
+				log_error("two tasks are called '%s'",
+					  tasks[t].name);
+				goto fail;
+			}
+		}
+		if (each_word(tasks[t].produces, tasks[t].name, add_product, g,
+			      &ti))
+			goto fail;
+	}
+	for (size_t t = 0; t < n; t++) {
+		int ti = (int)t;
+
+		if (each_word(tasks[t].needs, tasks[t].name, check_need, g,
+			      &ti))
+			goto fail;
+	}
+	/* Kahn's algorithm; among ready tasks the first declared goes
+	 * first, so the order is the table's wherever the needs allow. */
+	while (done < n) {
+		size_t t;
+
+		for (t = 0; t < n; t++) {
+			int ready = !placed[t];
+
+			for (size_t u = 0; ready && u < n; u++)
+				if (!placed[u] && depends(g, t, u))
+					ready = 0;
+			if (ready)
+				break;
+		}
+		if (t == n) {
+			log_cycle(g, placed);
+			goto fail;
+		}
+		placed[t] = 1;
+		g->order[done] = t;
+		g->runs[done].task = &tasks[t];
+		g->runs[done].limits = tasks[t].limits;
+		g->runs[done].exit_status = -1;
+		g->runs[done].graph = g;
+		buf_init(&g->runs[done].log, tasks[t].limits.output_cap);
+		done++;
+	}
+	return g;
+fail:
+	free(g);
+	return NULL;
+}
+
+void
+guest_graph_free(struct guest_graph *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n; i++)
+		buf_release(&g->runs[i].log);
+	free(g);
+}
+
+size_t
+guest_graph_count(const struct guest_graph *g)
+{
+	return g->n;
+}
+
+struct guest_task_run *
+guest_graph_task(struct guest_graph *g, size_t i)
+{
+	return i < g->n ? &g->runs[i] : NULL;
+}
+
+struct guest_task_run *
+guest_graph_find(struct guest_graph *g, const char *name)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (!strcmp(g->runs[i].task->name, name))
+			return &g->runs[i];
+	return NULL;
+}
+
+int
+guest_graph_disable(struct guest_graph *g, const char *name)
+{
+	for (size_t t = 0; t < g->n; t++) {
+		if (!strcmp(g->tasks[t].name, name)) {
+			g->disabled[t] = 1;
+			return 0;
+		}
+	}
+	return log_error("no task called '%s'", name);
+}
+
+int
+guest_graph_set_limits(struct guest_graph *g, const char *name,
+		       const struct guest_limits *l)
+{
+	struct guest_task_run *tr = guest_graph_find(g, name);
+
+	if (!tr)
+		return log_error("no task called '%s'", name);
+	tr->limits = *l;
+	buf_release(&tr->log);
+	buf_init(&tr->log, l->output_cap);
+	return 0;
+}
+
+int
+guest_graph_has(const struct guest_graph *g, const char *datum)
+{
+	int i = find_datum(g, datum);
+
+	return i >= 0 && g->data[i].available;
+}
+
+int
+guest_task_produce(struct guest_task_run *tr, const char *datum)
+{
+	struct guest_graph *g = tr->graph;
+	int i = find_datum(g, datum);
+
+	if (i < 0 || g->data[i].producer < 0 ||
+	    &g->tasks[g->data[i].producer] != tr->task)
+		return log_error("task %s does not declare that it produces "
+				 "'%s'",
+				 tr->task->name, datum);
+	g->data[i].available = 1;
+	return 0;
+}
+
+void
+guest_task_reason(struct guest_task_run *tr, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tr->reason, sizeof(tr->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* The first need of the task that is not available, as a skip reason;
+ * 0 if all are there. */
+struct missing_ctx {
+	struct guest_task_run *tr;
+	int missing;
+};
+
+static int
+need_missing(struct guest_graph *g, const char *name, void *ctx)
+{
+	struct missing_ctx *m = ctx;
+	int i = find_datum(g, name);
+
+	if (g->data[i].available)
+		return 0;
+	if (g->data[i].producer < 0)
+		guest_task_reason(m->tr, "needs %s, which the job did not "
+					 "provide",
+				  name);
+	else
+		guest_task_reason(m->tr, "needs %s, which %s did not produce",
+				  name, g->tasks[g->data[i].producer].name);
+	m->missing = 1;
+	return 1;
+}
+
+int
+guest_graph_run(struct guest_graph *g, const struct guest_hooks *hooks,
+		void *arg)
+{
+	int bad = 0;
+
+	g->hooks = hooks;
+	g->arg = arg;
+	for (size_t i = 0; i < g->n; i++) {
+		struct guest_task_run *tr = &g->runs[i];
+		struct missing_ctx m = { tr, 0 };
+		enum guest_outcome o;
+
+		if (g->disabled[g->order[i]]) {
+			tr->outcome = GUEST_SKIPPED;
+			guest_task_reason(tr, "not requested");
+			continue;
+		}
+		each_word(tr->task->needs, tr->task->name, need_missing, g, &m);
+		if (m.missing) {
+			tr->outcome = GUEST_SKIPPED;
+			continue;
+		}
+		tr->started_ms = guest_now_ms();
+		tr->deadline = tr->limits.timeout_ms
+				       ? guest_mono_ms() + tr->limits.timeout_ms
+				       : 0;
+		if (hooks && hooks->started)
+			hooks->started(tr, arg);
+		o = tr->task->run(tr, arg);
+		if (tr->timed_out && o != GUEST_ERROR)
+			o = GUEST_TIMEOUT;
+		if (o == GUEST_TIMEOUT && !tr->reason[0])
+			guest_task_reason(tr, "time limit of %d s",
+					  tr->limits.timeout_ms / 1000);
+		tr->outcome = o;
+		tr->ended_ms = guest_now_ms();
+		if (o != GUEST_OK && o != GUEST_SKIPPED)
+			bad++;
+		if (hooks && hooks->ended)
+			hooks->ended(tr, arg);
+	}
+	return bad;
+}
+
+/* ---- running one command under limits ---- */
+
+static void
+set_limit(int resource, uint64_t v)
+{
+	struct rlimit rl;
+
+	if (!v)
+		return;
+	rl.rlim_cur = (rlim_t)v;
+	rl.rlim_max = (rlim_t)v;
+	/* RLIMIT_CPU: a soft limit below the hard one sends SIGXCPU first,
+	 * so the signal says which limit it was. */
+	if (resource == RLIMIT_CPU)
+		rl.rlim_max = (rlim_t)v + 2;
+	setrlimit(resource, &rl);
+}
+
+/* In the child: never returns. Only async-signal-safe calls. */
+static void
+child(const struct guest_task_run *tr, const struct guest_cmd *cmd, int out)
+{
+	static const char fail_start[] = "pyti-agent: cannot start command\n";
+	int devnull = open("/dev/null", O_RDONLY);
+
+	setpgid(0, 0);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		if (devnull > 2)
+			close(devnull);
+	}
+	dup2(out, 1);
+	dup2(out, 2);
+	if (out > 2)
+		close(out);
+	/* Close every other fd: the channel device above all (it is also
+	 * O_CLOEXEC; this is the second lock). */
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
+	if (cmd->cwd && chdir(cmd->cwd) < 0)
+		_exit(126);
+	set_limit(RLIMIT_AS, tr->limits.as);
+	set_limit(RLIMIT_FSIZE, tr->limits.fsize);
+	set_limit(RLIMIT_CPU, tr->limits.cpu);
+	set_limit(RLIMIT_NOFILE, tr->limits.nofile);
+	if (cmd->drop) {
+		if (setgroups(0, NULL) < 0 || setgid(cmd->gid) < 0 ||
+		    setuid(cmd->uid) < 0)
+			_exit(126);
+	}
+	/* NPROC after the uid change: it counts the new uid's processes,
+	 * and root is exempt from it anyway. */
+	set_limit(RLIMIT_NPROC, tr->limits.nproc);
+	{
+		/* execve's prototype predates const: copy the pointers'
+		 * bits rather than cast the qualifier away. */
+		static const char *const empty[] = { NULL };
+		const char *const *ce = cmd->envp ? cmd->envp : empty;
+		char *const *av, *const *ev;
+
+		memcpy(&av, &cmd->argv, sizeof(av));
+		memcpy(&ev, &ce, sizeof(ev));
+		execve(cmd->argv[0], av, ev);
+	}
+	if (write(2, fail_start, sizeof(fail_start) - 1) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+/* Kill every process of uid from a child running as that uid: kill(-1)
+ * reaches exactly the processes the sender may signal, which catches
+ * daemons that left the process group with setsid(). */
+static void
+reap_uid(uid_t uid, gid_t gid)
+{
+	pid_t p = fork();
+
+	if (p == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(gid) < 0 ||
+		    setuid(uid) < 0)
+			_exit(1);
+		kill(-1, SIGKILL);
+		_exit(0);
+	}
+	if (p > 0)
+		while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
+static void
+keep_output(struct guest_task_run *tr, const char *p, size_t n)
+{
+	tr->output_bytes += n;
+	if (tr->output_capped)
+		return;
+	if (buf_add(&tr->log, p, n) == BUF_FULL) {
+		size_t room = tr->log.max - tr->log.len;
+
+		buf_add(&tr->log, p, room);
+		tr->output_capped = 1;
+	}
+}
+
+int
+guest_task_exec(struct guest_task_run *tr, const struct guest_cmd *cmd)
+{
+	const struct guest_hooks *hooks = tr->graph ? tr->graph->hooks : NULL;
+	void *arg = tr->graph ? tr->graph->arg : NULL;
+	int pfd[2], status = 0, exited = 0, eof = 0, killed = 0;
+	int64_t exited_at = 0, last_tick = guest_mono_ms();
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return log_error("cannot create a pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return log_error("cannot fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		child(tr, cmd, pfd[1]);
+	}
+	/* Both sides set the group, so a kill before the child ran its
+	 * setpgid() still finds it. */
+	setpgid(pid, pid);
+	close(pfd[1]);
+	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+	tr->commands++;
+
+	while (!exited || !eof) {
+		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		int64_t now = guest_mono_ms();
+		int wait_ms = 200;
+
+		if (tr->deadline && now >= tr->deadline && !killed) {
+			kill(-pid, SIGKILL);
+			killed = 1;
+			tr->timed_out = 1;
+		}
+		/* The leader is gone but something still holds the pipe
+		 * (a background child): give it a moment, then end it. */
+		if (exited && !eof && now - exited_at > 1000 && !killed) {
+			kill(-pid, SIGKILL);
+			killed = 1;
+		}
+		if (exited && !eof && now - exited_at > 3000)
+			break; /* a setsid() escapee holds the pipe */
+		if (hooks && hooks->tick && now - last_tick >= 1000) {
+			hooks->tick(arg);
+			last_tick = now;
+		}
+		if (!eof) {
+			int r = poll(&p, 1, wait_ms);
+
+			if (r > 0) {
+				char chunk[65536];
+				ssize_t n = read(pfd[0], chunk, sizeof(chunk));
+
+				if (n > 0) {
+					keep_output(tr, chunk, (size_t)n);
+					if (tr->limits.output_kill &&
+					    tr->output_bytes >
+						    tr->limits.output_kill &&
+					    !killed) {
+						kill(-pid, SIGKILL);
+						killed = 1;
+						tr->output_killed = 1;
+					}
+				} else if (n == 0 ||
+					   (errno != EAGAIN && errno != EINTR)) {
+					eof = 1;
+				}
+			}
+		} else {
+			struct timespec ts = { 0, 20 * 1000000 };
+
+			nanosleep(&ts, NULL);
+		}
+		if (!exited) {
+			/* Reap any child: as PID 1 the agent also inherits
+			 * orphans, which must not stay zombies. */
+			pid_t w;
+
+			while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+				if (w == pid) {
+					exited = 1;
+					exited_at = guest_mono_ms();
+					break;
+				}
+			}
+			if (w < 0 && errno == ECHILD) {
+				exited = 1; /* someone else reaped it */
+				exited_at = guest_mono_ms();
+				status = 0;
+			}
+		}
+	}
+	close(pfd[0]);
+	/* Whatever is left of the group goes now. */
+	kill(-pid, SIGKILL);
+	if (cmd->reap_uid && cmd->drop && cmd->uid != 0)
+		reap_uid(cmd->uid, cmd->gid);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	if (WIFSIGNALED(status)) {
+		tr->signal = WTERMSIG(status);
+		tr->exit_status = -1;
+		return 128 + tr->signal;
+	}
+	tr->signal = 0;
+	tr->exit_status = WEXITSTATUS(status);
+	return tr->exit_status;
+}
