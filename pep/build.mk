@@ -3,8 +3,7 @@
 
 build/pep/%.o: PKG_CFLAGS := $(call pkg_cflags,jansson)
 PEP_OBJS := $(patsubst %.c,build/%.o,$(wildcard pep/*.c))
-# Added to PROGRAMS once every subcommand in pep.h is implemented.
-#PROGRAMS += bin/pyti-pep
+PROGRAMS += bin/pyti-pep
 
 bin/pyti-pep: $(PEP_OBJS) $(LIBCOMMON)
 	$(call link,$(COMMON_LIBS))
