@@ -1,0 +1,157 @@
+/*
+ * pyti-crawl: parse the command line and the [crawler] configuration, then
+ * run a crawl (crawl.c) or inspect a mirror (mirror.c).
+ */
+#include "cfg.h"
+#include "crawl.h"
+#include "log.h"
+#include "mirror.h"
+
+#include <curl/curl.h>
+#include <getopt.h>
+#include <libxml/parser.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+	"usage: pyti-crawl [options]              mirror the index into the "
+	"mirror\n"
+	"       pyti-crawl dump [--db DIR]         print the mirror as JSON "
+	"lines\n"
+	"       pyti-crawl stats [--db DIR]        print counts\n"
+	"\n"
+	"options:\n"
+	"  --config FILE          configuration file (default $PYTI_CONFIG, "
+	"/etc/pyti/pyti.conf)\n"
+	"  --set SEC.KEY=VALUE    override one configuration value\n"
+	"  --index URL            root of the simple index ([crawler] index)\n"
+	"  --db DIR               the LMDB mirror ([crawler] db)\n"
+	"  --max-in-flight N      requests at once ([crawler] max-in-flight)\n"
+	"  --no-progress          no progress line even on a terminal\n"
+	"  -v, --verbose          debug logging\n"
+	"  -h, --help             this text\n"
+	"\n"
+	"Exit status: 0 all pages committed (stale ones left queued), 1 pages "
+	"failed\n"
+	"(named on stderr) or the root listing could not be fetched, 2 "
+	"usage.\n";
+
+enum { OPT_CONFIG = 256, OPT_SET, OPT_INDEX, OPT_DB, OPT_MAX, OPT_NOPROG };
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "set", required_argument, NULL, OPT_SET },
+		{ "index", required_argument, NULL, OPT_INDEX },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "max-in-flight", required_argument, NULL, OPT_MAX },
+		{ "no-progress", no_argument, NULL, OPT_NOPROG },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *cmd = "crawl";
+	const char *index = NULL, *db = NULL, *max = NULL;
+	char **sets = calloc((size_t)argc + 4, sizeof(*sets));
+	int nsets = 0, opt, verbose = 0, noprog = 0, ret = 1, i;
+	struct cfg *c = NULL;
+	struct crawl_opts o;
+	enum log_level level;
+
+	memset(&o, 0, sizeof(o));
+	log_set_prog("pyti-crawl");
+	if (!sets)
+		log_die("out of memory");
+	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_CONFIG:
+			config = optarg;
+			break;
+		case OPT_SET:
+			sets[nsets++] = optarg;
+			break;
+		case OPT_INDEX:
+			index = optarg;
+			break;
+		case OPT_DB:
+			db = optarg;
+			break;
+		case OPT_MAX:
+			max = optarg;
+			break;
+		case OPT_NOPROG:
+			noprog = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			free(sets);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			free(sets);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		cmd = argv[optind++];
+	if (optind < argc || (strcmp(cmd, "crawl") && strcmp(cmd, "dump") &&
+			      strcmp(cmd, "stats"))) {
+		fputs(usage, stderr);
+		free(sets);
+		return 2;
+	}
+	c = cfg_load_default(config);
+	if (!c)
+		goto out;
+	for (i = 0; i < nsets; i++)
+		if (cfg_set_override(c, sets[i]))
+			goto out;
+	/* Options beat --set, which beats the file. */
+	if (index)
+		cfg_set(c, "crawler", "index", index);
+	if (db)
+		cfg_set(c, "crawler", "db", db);
+	if (max)
+		cfg_set(c, "crawler", "max-in-flight", max);
+	if (cfg_get(c, "log", "level", NULL)) {
+		if (log_parse_level(cfg_get(c, "log", "level", NULL), &level))
+			goto out;
+		log_set_level(level);
+	}
+	if (verbose)
+		log_set_level(LOG_DEBUG);
+	if (crawl_opts_from_cfg(&o, c))
+		goto out;
+	if (noprog)
+		o.progress = 0;
+	if (!strcmp(cmd, "crawl")) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT))
+			log_die("cannot initialize libcurl");
+		xmlInitParser();
+		ret = crawl_run(&o);
+		if (ret < 0)
+			ret = 1;
+		xmlCleanupParser();
+		curl_global_cleanup();
+	} else {
+		struct mirror m;
+
+		if (mirror_open(&m, o.db, 1, NULL))
+			goto out;
+		ret = !strcmp(cmd, "dump") ? mirror_dump(&m, stdout)
+					   : mirror_stats(&m, stdout);
+		ret = ret ? 1 : 0;
+		mirror_close(&m);
+	}
+out:
+	crawl_opts_release(&o);
+	cfg_free(c);
+	free(sets);
+	return ret;
+}

@@ -1,0 +1,108 @@
+/*
+ * The mirror: the LMDB layout the crawler writes and the scheduler reads.
+ * docs/crawler.md is the full description; in short, four databases in
+ * one environment:
+ *
+ *   projects  normalized name -> JSON record {"name", "serial", "status",
+ *             "etag", "fetched_at", "files": [...]} (files in dump shape,
+ *             sorted by filename)
+ *   serials   normalized name -> 8-byte little-endian serial + status byte
+ *             ('a' active, 'd' deleted): what the nightly diff reads, so
+ *             it never parses a project record
+ *   pending   normalized name -> 8-byte little-endian target serial +
+ *             display name: projects the last root listing says are new
+ *             or changed and that are not committed yet
+ *   state     "root-etag", "root-serial", "root-url", "format"
+ *
+ * Writes are queued in one batch (kv.h) and committed together, so a
+ * project's record, its serial and its removal from pending are one
+ * atomic step.
+ */
+#ifndef PYTI_CRAWLER_MIRROR_H
+#define PYTI_CRAWLER_MIRROR_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kv.h"
+
+enum mirror_db { MIRROR_PROJECTS, MIRROR_SERIALS, MIRROR_PENDING,
+		 MIRROR_STATE, MIRROR_NDB };
+
+#define MIRROR_ACTIVE 'a'
+#define MIRROR_DELETED 'd'
+#define MIRROR_FORMAT "1"
+
+struct mirror {
+	struct kv *kv;
+	struct kv_batch *batch; /* queued writes, see mirror_commit() */
+};
+
+/*
+ * Open the mirror in dir (created unless rdonly). sync is "full",
+ * "meta" (KV_NOMETASYNC, the default) or "none" (KV_NOSYNC). Returns 0 or
+ * -1 (logged).
+ */
+int mirror_open(struct mirror *m, const char *dir, int rdonly,
+		const char *sync);
+
+/* Commit what is queued and close; on a failed commit the queued writes
+ * are lost (logged). */
+void mirror_close(struct mirror *m);
+
+/* Commit the queued writes. Returns 0 or -1 (logged; nothing written). */
+int mirror_commit(struct mirror *m);
+
+/*
+ * Queue a project's record from a fetched page: record, serial (active)
+ * and removal from pending. files is borrowed. etag may be NULL.
+ */
+void mirror_put_project(struct mirror *m, const char *norm,
+			const char *display, int64_t serial, const char *etag,
+			json_t *files);
+
+/*
+ * Queue marking a project deleted (its record and files are kept, status
+ * "deleted") and its removal from pending. Reads the current record.
+ * Returns 0 or -1 (logged).
+ */
+int mirror_mark_deleted(struct mirror *m, const char *norm);
+
+/* Queue a pending entry / its removal. */
+void mirror_pend(struct mirror *m, const char *norm, int64_t target,
+		 const char *display);
+void mirror_unpend(struct mirror *m, const char *norm);
+
+/* Decode a pending value: target serial and display name (borrowed from
+ * val, len in *dlen). Returns 0, or -1 when the value is malformed. */
+int mirror_pending_decode(const void *val, size_t vlen, int64_t *target,
+			  const char **display, size_t *dlen);
+
+/* Decode a serials value. Returns 0 or -1 (malformed). */
+int mirror_serial_decode(const void *val, size_t vlen, int64_t *serial,
+			 int *status);
+
+/*
+ * A state value as an owned string (free()), or NULL when absent or on
+ * error (logged).
+ */
+char *mirror_state_get(struct mirror *m, const char *key);
+
+/* Queue setting a state value (NULL value: delete it). */
+void mirror_state_put(struct mirror *m, const char *key, const char *value);
+
+/* Print the mirror as JSON lines sorted by normalized name (the dump
+ * format of docs/crawler.md). Returns 0 or -1 (logged). */
+int mirror_dump(struct mirror *m, FILE *out);
+
+/* Print counts. Returns 0 or -1 (logged). */
+int mirror_stats(struct mirror *m, FILE *out);
+
+/*
+ * The record of one project as a new JSON reference, or NULL (absent:
+ * *found = 0; error: logged, *found = -1).
+ */
+json_t *mirror_get_project(struct mirror *m, const char *norm, int *found);
+
+#endif
