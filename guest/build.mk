@@ -12,8 +12,7 @@ GUEST_PKGS := jansson
 build/guest/%.o: PKG_CFLAGS := $(call pkg_cflags,$(GUEST_PKGS))
 
 # Modules of the agent (everything but main in agent.c).
-GUEST_MODULES := taskgraph trace junit fsdiff tasks results port
-GUEST_MODULES := $(filter $(GUEST_MODULES),$(basename $(notdir $(wildcard guest/*.c))))
+GUEST_MODULES := $(filter-out agent,$(basename $(notdir $(wildcard guest/*.c))))
 GUEST_OBJS := $(patsubst %,build/guest/%.o,$(GUEST_MODULES))
 
 AGENT_COMMON := buf log xalloc num jx chan sha256
