@@ -205,22 +205,39 @@ parse_parts(const unsigned char *s, size_t b, size_t e, struct parts *p)
 	if (i < e && is_sep(s[i]))
 		i++;
 	{
-		static const struct {
-			const char *w;
-			enum pre_kind k;
-		} pre[] = {
-			{ "preview", PRE_RC }, { "pre", PRE_RC }, { "alpha", PRE_A },
-			{ "beta", PRE_B },     { "rc", PRE_RC },  { "a", PRE_A },
-			{ "b", PRE_B },	       { "c", PRE_RC },
-		};
-		size_t k;
+		size_t n = 0;
 
-		for (k = 0; k < sizeof(pre) / sizeof(pre[0]); k++)
-			if (word_at(s, i, e, pre[k].w))
-				break;
-		if (k < sizeof(pre) / sizeof(pre[0])) {
-			i += strlen(pre[k].w);
-			p->pre = pre[k].k;
+		/* The longest spelling wins (the regex backtracks to it). */
+		switch (i < e ? lower(s[i]) : 0) {
+		case 'a':
+			p->pre = PRE_A;
+			n = word_at(s, i, e, "alpha") ? 5 : 1;
+			break;
+		case 'b':
+			p->pre = PRE_B;
+			n = word_at(s, i, e, "beta") ? 4 : 1;
+			break;
+		case 'c':
+			p->pre = PRE_RC;
+			n = 1;
+			break;
+		case 'r':
+			if (word_at(s, i, e, "rc")) {
+				p->pre = PRE_RC;
+				n = 2;
+			}
+			break;
+		case 'p':
+			if (word_at(s, i, e, "preview"))
+				n = 7;
+			else if (word_at(s, i, e, "pre"))
+				n = 3;
+			if (n)
+				p->pre = PRE_RC;
+			break;
+		}
+		if (n) {
+			i += n;
 			if (opt_number(s, &i, e, &p->pre_n))
 				return -1;
 		} else {
@@ -296,9 +313,9 @@ struct keyw {
 };
 
 static void
-kw_put(struct keyw *w, const void *data, size_t n)
+kw_grow(struct keyw *w, size_t n)
 {
-	if (w->len + n > w->cap) {
+	{
 		size_t cap = (w->len + n) * 2;
 
 		if (w->v->key_heap) {
@@ -310,14 +327,23 @@ kw_put(struct keyw *w, const void *data, size_t n)
 		w->p = w->v->key_heap;
 		w->cap = cap;
 	}
+}
+
+static inline void
+kw_put(struct keyw *w, const void *data, size_t n)
+{
+	if (w->len + n > w->cap)
+		kw_grow(w, n);
 	memcpy(w->p + w->len, data, n);
 	w->len += n;
 }
 
-static void
+static inline void
 kw_byte(struct keyw *w, unsigned char c)
 {
-	kw_put(w, &c, 1);
+	if (w->len + 1 > w->cap)
+		kw_grow(w, 1);
+	w->p[w->len++] = c;
 }
 
 /* The digits of a span without leading zeros ("" for zero). */
@@ -736,6 +762,42 @@ emit(struct sink *k, const unsigned char *s, const struct parts *p,
 			}
 		}
 	}
+}
+
+int
+pep440_normalize_text(const char *text, size_t len, struct buf *out)
+{
+	char stack[256];
+	struct sink k = { NULL, stack, 0, sizeof(stack), 0 };
+	struct parts p;
+
+	if (parse_text(text, len, &p))
+		return PEP440_INVALID;
+	emit(&k, (const unsigned char *)text, &p, 0);
+	if (!k.full)
+		return buf_add(out, stack, k.len) == BUF_FULL ? BUF_FULL : 0;
+	k = (struct sink){ out, NULL, 0, 0, 0 };
+	emit(&k, (const unsigned char *)text, &p, 0);
+	return k.full ? BUF_FULL : 0;
+}
+
+uint64_t
+pep440_key_word(const struct pep440_version *v, size_t i)
+{
+	const unsigned char *k = key_of(v);
+	uint64_t x = 0;
+
+	if (!pep440_valid(v))
+		return 0;
+	for (size_t j = i * 8; j < i * 8 + 8; j++)
+		x = x << 8 | (j < v->key_len ? k[j] : 0);
+	return x;
+}
+
+size_t
+pep440_key_len(const struct pep440_version *v)
+{
+	return pep440_valid(v) ? v->key_len : 0;
 }
 
 int

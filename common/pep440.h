@@ -130,6 +130,23 @@ struct buf;
 int pep440_normalize(const struct pep440_version *v, struct buf *out);
 
 /*
+ * pep440_normalize() straight from text, parsing it only once (no sort key
+ * is built): the fast path for tools. Same return values.
+ */
+int pep440_normalize_text(const char *text, size_t len, struct buf *out);
+
+/*
+ * Word i of v's sort key (bytes 8i..8i+7, big-endian, zero-padded), and
+ * the key's length in bytes: for sorting many versions with integer
+ * compares. Versions order as their word sequences: the first differing
+ * word decides; when words 0..n-1 are equal and both keys are at most 8n
+ * bytes long the versions are equal; otherwise pep440_compare() decides.
+ * Both return 0 for invalid versions (which sort first anyway).
+ */
+uint64_t pep440_key_word(const struct pep440_version *v, size_t i);
+size_t pep440_key_len(const struct pep440_version *v);
+
+/*
  * Specifier sets: "~=2.2, !=2.3.*, <3". A set is the AND of its clauses;
  * the empty set (empty or blank text) contains every final release.
  */
