@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../guest/trace.h"
@@ -153,7 +154,7 @@ test_guest_trace_exec_and_fork_failure(void **state)
 static void
 test_guest_trace_hostile_text(void **state)
 {
-	char big[40000];
+	char big[40000], *dump;
 	struct guest_findings f;
 
 	/* an unclosed quote, invalid UTF-8 in a path, a huge line, a line
@@ -169,7 +170,9 @@ test_guest_trace_hostile_text(void **state)
 		  "3 --- SIGCHLD {si_signo=SIGCHLD} ---\n",
 		  NULL);
 	assert_int_equal(guest_findings_count(&f, "file.write_outside"), 1);
-	assert_non_null(json_dumps(f.list, 0)); /* valid UTF-8 JSON */
+	dump = json_dumps(f.list, 0); /* valid UTF-8 JSON */
+	assert_non_null(dump);
+	free(dump);
 	guest_findings_release(&f);
 	f = parse(big, NULL);
 	assert_int_equal(json_array_size(f.list), 0);
