@@ -1,0 +1,483 @@
+/*
+ * The daemon's threads and the one-job command. Slot threads block
+ * nothing but themselves: a slot waits on its VM and its own database
+ * connection, so a wedged VM or a slow query delays only its slot. All
+ * signals are taken by the main thread (sigtimedwait); slot threads read
+ * the stop flag at every claim and every tick of a running job.
+ */
+#include "daemon.h"
+#include "buf.h"
+#include "jx.h"
+#include "log.h"
+#include "pool.h"
+#include "queue.h"
+#include "sha256.h"
+#include "spool.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct daemon;
+
+struct slot {
+	struct daemon *d;
+	pthread_t thread;
+	struct run_executor x;
+	struct run_queue *q;
+	int64_t job_id, fence, last_beat;
+	int lost;
+	int busy;	   /* atomic: a job is running */
+	int64_t last_work; /* atomic: when it last claimed or finished */
+};
+
+struct daemon {
+	const struct run_settings *s;
+	const struct run_daemon_options *o;
+	struct run_limits lim;
+	struct run_pool **pools;
+	struct slot *slots;
+	int nslots;
+	int stop; /* atomic */
+};
+
+static int
+stopping(const struct daemon *d)
+{
+	return __atomic_load_n(&d->stop, __ATOMIC_ACQUIRE);
+}
+
+static int
+tick(void *arg)
+{
+	struct slot *sl = arg;
+	const struct run_settings *s = sl->d->s;
+	int64_t now = run_now_ms();
+
+	if (stopping(sl->d) && !s->finish_on_stop)
+		return 1;
+	if (now - sl->last_beat < s->heartbeat_s * 1000)
+		return 0;
+	sl->last_beat = now;
+	switch (run_queue_heartbeat(sl->q, sl->job_id, sl->fence, s->lease_s)) {
+	case 0:
+		return 0;
+	case RUN_QUEUE_LOST:
+		log_warn("job %lld: lease lost (rescued and handed on); "
+			 "abandoning it", (long long)sl->job_id);
+		sl->lost = 1;
+		return 1;
+	default:
+		/* Database down: go on; the completion will tell. */
+		return 0;
+	}
+}
+
+static void
+sleep_ms(int64_t ms, const struct daemon *d)
+{
+	while (ms > 0 && !stopping(d)) {
+		int64_t step = ms < 200 ? ms : 200;
+
+		usleep((useconds_t)step * 1000);
+		ms -= step;
+	}
+}
+
+static void
+finish(struct slot *sl, const struct run_claim *c, struct run_outcome *o)
+{
+	const struct run_settings *s = sl->d->s;
+	int dead = 0;
+
+	if (o->aborted) {
+		if (sl->lost)
+			return;
+		/* Shutting down: give it back without counting the try. */
+		if (run_queue_release(sl->q, c->id, c->fence,
+				      "runner stopped", 1, NULL) == 0)
+			log_info("job %lld returned to the queue",
+				 (long long)c->id);
+		return;
+	}
+	if (strcmp(o->cls, "package") == 0) {
+		char *path = run_spool_write(s->spool_dir, c->id, c->fence, o);
+
+		if (!path) {
+			run_queue_release(sl->q, c->id, c->fence,
+					  "host-error: cannot spool results",
+					  0, NULL);
+			return;
+		}
+		if (run_spool_deliver(s->spool_dir, path, sl->q))
+			log_warn("job %lld: results spooled, completion "
+				 "deferred until the database is back",
+				 (long long)c->id);
+		free(path);
+		return;
+	}
+	{
+		const json_t *r = json_object_get(o->raw, "runner");
+		const char *detail = r ? jx_str(r, "infra_detail") : NULL;
+		char err[1200];
+
+		snprintf(err, sizeof(err), "%s: %s", o->outcome,
+			 detail ? detail : "");
+		if (run_queue_release(sl->q, c->id, c->fence, err, 0, &dead) ==
+		    0)
+			log_info("job %lld %s: %s", (long long)c->id,
+				 dead ? "dead-lettered" : "returned", err);
+	}
+}
+
+static void *
+slot_main(void *arg)
+{
+	struct slot *sl = arg;
+	struct daemon *d = sl->d;
+	const struct run_settings *s = d->s;
+	int64_t backoff = 500;
+
+	while (!stopping(d)) {
+		struct run_claim c;
+		struct run_outcome o;
+		int r;
+
+		r = run_queue_claim(sl->q, &sl->x.platform, 1, s->lease_s, &c);
+		if (r < 0) {
+			sleep_ms(backoff, d);
+			backoff = backoff * 2 > 10000 ? 10000 : backoff * 2;
+			continue;
+		}
+		backoff = 500;
+		if (r == RUN_QUEUE_EMPTY) {
+			sleep_ms(s->poll_ms, d);
+			continue;
+		}
+		__atomic_store_n(&sl->busy, 1, __ATOMIC_RELEASE);
+		log_info("job %lld attempt %d/%d on %s", (long long)c.id,
+			 c.attempt, c.max_attempts,
+			 sl->x.vm ? run_vm_name(sl->x.vm) : "exec");
+		sl->job_id = c.id;
+		sl->fence = c.fence;
+		sl->last_beat = run_now_ms();
+		sl->lost = 0;
+		run_job_run(&sl->x, &d->lim, c.id, c.attempt, c.spec, tick, sl,
+			    &o);
+		finish(sl, &c, &o);
+		run_outcome_release(&o);
+		run_claim_release(&c);
+		__atomic_store_n(&sl->last_work, run_now_ms(), __ATOMIC_RELEASE);
+		__atomic_store_n(&sl->busy, 0, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void
+limits_from(const struct run_settings *s, struct run_limits *lim)
+{
+	memset(lim, 0, sizeof(*lim));
+	lim->timeout_ms = s->job_timeout_ms;
+	lim->silence_ms = s->silence_ms;
+	lim->hello_ms = s->hello_ms;
+	lim->max_in = (uint64_t)s->max_in;
+	lim->infra_retries = s->infra_retries;
+	lim->store = s->store;
+}
+
+static struct run_pool *
+open_pool(const struct run_settings *s, const struct run_platform *pl,
+	  const char *name, int vms, int kvm)
+{
+	struct run_pool_config pc = {
+		.uri = s->uri,
+		.name = name,
+		.platform = pl->name,
+		.image_dir = s->image_dir,
+		.state_dir = s->state_dir,
+		.vms = vms,
+		.vcpus = pl->vcpus,
+		.memory_mib = pl->memory_mib,
+		.kvm = kvm,
+		.boot_timeout_ms = (int)s->boot_ms,
+	};
+	struct run_pool *p = run_pool_new(&pc);
+
+	if (p && run_pool_prepare(p)) {
+		run_pool_free(p);
+		p = NULL;
+	}
+	return p;
+}
+
+static int
+mkdirs(const char *path)
+{
+	char tmp[PATH_MAX];
+	size_t i, n = strlen(path);
+
+	if (n >= sizeof(tmp))
+		return log_error("path '%s' is too long", path);
+	memcpy(tmp, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (tmp[i] != '/' && tmp[i] != '\0')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return log_error("cannot create '%s': %s", tmp,
+					 strerror(errno));
+		tmp[i] = path[i];
+	}
+	return 0;
+}
+
+int
+run_daemon(const struct run_settings *s, const struct run_daemon_options *o)
+{
+	struct daemon d;
+	struct run_queue *mq = NULL;
+	sigset_t set;
+	int i, j, n = 0, ret = -1, kvm = 0;
+	int64_t last_rescue = 0, last_flush = 0;
+
+	memset(&d, 0, sizeof(d));
+	d.s = s;
+	d.o = o;
+	limits_from(s, &d.lim);
+	if (s->nplatforms == 0)
+		return log_error("no platforms: add a [platform NAME] section "
+				 "or pass --platform");
+	if (run_spool_init(s->spool_dir))
+		return -1;
+	/* Signals go to the main thread only; threads inherit the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (!o->exec_cmd) {
+		if (mkdirs(s->state_dir))
+			return -1;
+		kvm = run_settings_kvm(s);
+	}
+	d.pools = xcalloc((size_t)s->nplatforms, sizeof(*d.pools));
+	for (i = 0; i < s->nplatforms; i++)
+		n += o->exec_cmd ? o->exec_slots : s->platforms[i].vms;
+	d.slots = xcalloc((size_t)n, sizeof(*d.slots));
+	for (i = 0; i < s->nplatforms; i++) {
+		const struct run_platform *pl = &s->platforms[i];
+		int k = o->exec_cmd ? o->exec_slots : pl->vms;
+
+		if (!o->exec_cmd) {
+			d.pools[i] = open_pool(s, pl, s->name, pl->vms, kvm);
+			if (!d.pools[i])
+				goto out;
+		}
+		for (j = 0; j < k; j++) {
+			struct slot *sl = &d.slots[d.nslots++];
+
+			sl->d = &d;
+			sl->x.platform = pl->name;
+			sl->x.exec_cmd = o->exec_cmd;
+			sl->x.vm = d.pools[i] ? run_pool_vm(d.pools[i], j)
+					      : NULL;
+			sl->q = run_queue_new(s->conninfo, s->name);
+			sl->last_work = run_now_ms();
+		}
+	}
+	mq = run_queue_new(s->conninfo, s->name);
+	run_spool_flush(s->spool_dir, mq);
+	for (i = 0; i < d.nslots; i++)
+		if (pthread_create(&d.slots[i].thread, NULL, slot_main,
+				   &d.slots[i])) {
+			log_error("cannot start a slot thread");
+			__atomic_store_n(&d.stop, 1, __ATOMIC_RELEASE);
+			d.nslots = i;
+			goto join;
+		}
+	log_info("runner '%s' started: %d slot%s, lease %llds", s->name,
+		 d.nslots, d.nslots == 1 ? "" : "s", (long long)s->lease_s);
+	for (;;) {
+		struct timespec ts = { 1, 0 };
+		int64_t now = run_now_ms();
+		int sig = sigtimedwait(&set, NULL, &ts);
+
+		if (sig > 0) {
+			log_info("signal %d: stopping (%s running jobs)", sig,
+				 s->finish_on_stop ? "finishing" : "returning");
+			break;
+		}
+		if (now - last_rescue >= s->rescue_s * 1000) {
+			last_rescue = now;
+			run_queue_rescue(mq);
+		}
+		if (now - last_flush >= 5000) {
+			last_flush = now;
+			run_spool_flush(s->spool_dir, mq);
+		}
+		if (o->exit_idle_s > 0) {
+			int idle = 1;
+
+			for (i = 0; i < d.nslots; i++)
+				if (__atomic_load_n(&d.slots[i].busy,
+						    __ATOMIC_ACQUIRE) ||
+				    now - __atomic_load_n(
+						  &d.slots[i].last_work,
+						  __ATOMIC_ACQUIRE) <
+					    o->exit_idle_s * 1000)
+					idle = 0;
+			if (idle && run_spool_flush(s->spool_dir, mq) == 0) {
+				log_info("idle for %ds: stopping",
+					 o->exit_idle_s);
+				break;
+			}
+		}
+	}
+	__atomic_store_n(&d.stop, 1, __ATOMIC_RELEASE);
+join:
+	for (i = 0; i < d.nslots; i++)
+		pthread_join(d.slots[i].thread, NULL);
+	run_spool_flush(s->spool_dir, mq);
+	ret = 0;
+out:
+	for (i = 0; i < d.nslots; i++)
+		run_queue_free(d.slots[i].q);
+	for (i = 0; i < s->nplatforms; i++)
+		run_pool_free(d.pools[i]);
+	run_queue_free(mq);
+	free(d.pools);
+	free(d.slots);
+	if (!ret)
+		log_info("runner '%s' stopped", s->name);
+	return ret;
+}
+
+/* --- pyti-run test ---------------------------------------------------- */
+
+static json_t *
+local_entry(const char *path)
+{
+	struct sha256 h;
+	char hex[SHA256_HEX_LEN + 1], chunk[65536], abs[PATH_MAX];
+	char *copy = xstrdup(path);
+	const char *name = basename(copy);
+	json_t *e = NULL;
+	uint64_t size = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		log_error("cannot open '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	sha256_init(&h);
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		sha256_update(&h, chunk, (size_t)n);
+		size += (uint64_t)n;
+	}
+	close(fd);
+	if (n < 0) {
+		log_error("cannot read '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (!realpath(path, abs)) {
+		log_error("cannot resolve '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	sha256_final_hex(&h, hex);
+	e = json_pack("{s:s,s:I,s:s,s:s}", "name", name, "size",
+		      (json_int_t)size, "sha256", hex, "path", abs);
+out:
+	free(copy);
+	return e;
+}
+
+struct nmi_arg {
+	struct run_vm *vm;
+	int64_t at;
+	int done;
+};
+
+static int
+nmi_tick(void *arg)
+{
+	struct nmi_arg *a = arg;
+
+	if (!a->done && a->at && run_now_ms() >= a->at) {
+		a->done = 1;
+		log_info("injecting an NMI into '%s'", run_vm_name(a->vm));
+		run_vm_inject_nmi(a->vm);
+	}
+	return 0;
+}
+
+int
+run_test(const struct run_settings *s, const char *platform,
+	 char *const *paths, int n, int nmi_after_s)
+{
+	struct run_platform pl = { NULL, 1, 1, 1024 };
+	char pname[65];
+	struct run_executor x;
+	struct run_limits lim;
+	struct run_outcome o;
+	struct run_pool *pool = NULL;
+	json_t *spec = json_object(), *deps = json_array(), *e;
+	char name[64], *text = NULL;
+	struct nmi_arg na = { NULL, 0, 0 };
+	int i, ret = -1;
+
+	snprintf(pname, sizeof(pname), "%s", platform);
+	pl.name = pname;
+	for (i = 0; i < s->nplatforms; i++)
+		if (strcmp(s->platforms[i].name, platform) == 0)
+			pl = s->platforms[i];
+	for (i = 0; i < n; i++) {
+		e = local_entry(paths[i]);
+		if (!e)
+			goto out;
+		if (i == 0)
+			jx_set(spec, "dist", e);
+		else
+			jx_append(deps, e);
+	}
+	jx_set(spec, "deps", json_incref(deps));
+	text = jx_dumps(spec);
+	if (mkdirs(s->state_dir))
+		goto out;
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(name, sizeof(name), "%.30s-test", s->name);
+	pool = open_pool(s, &pl, name, 1, run_settings_kvm(s));
+	if (!pool)
+		goto out;
+	limits_from(s, &lim);
+	lim.local_paths = 1;
+	lim.store = NULL;
+	memset(&x, 0, sizeof(x));
+	x.vm = run_pool_vm(pool, 0);
+	x.platform = platform;
+	na.vm = x.vm;
+	na.at = nmi_after_s > 0 ? run_now_ms() + nmi_after_s * 1000 : 0;
+	run_job_run(&x, &lim, 0, 1, text, nmi_tick, &na, &o);
+	jx_write_line(stdout, o.raw);
+	fflush(stdout);
+	log_info("%s outcome: %s", o.cls, o.outcome);
+	ret = strcmp(o.cls, "package") == 0 ? 0 : 1;
+	run_outcome_release(&o);
+out:
+	run_pool_free(pool);
+	json_decref(spec);
+	json_decref(deps);
+	free(text);
+	return ret;
+}

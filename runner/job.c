@@ -1,0 +1,738 @@
+/*
+ * One job: check and load its files, run attempts on an executor until a
+ * package outcome comes back or the infrastructure retries are spent, and
+ * build the raw results document. Everything the guest (or the exec
+ * command) sends is untrusted: frames are capped by chan, JSON is parsed
+ * strictly, log bytes are turned into valid UTF-8 text before they go
+ * into JSON, names are checked.
+ */
+#include "job.h"
+#include "buf.h"
+#include "chan.h"
+#include "jx.h"
+#include "log.h"
+#include "pool.h"
+#include "sha256.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define FILE_MAX (64u << 20)
+#define FILES_TOTAL_MAX (512u << 20)
+#define DEPS_MAX 256
+#define LOGS_MAX 64
+#define EXEC_OUT_MAX (8u << 20)
+#define EXEC_ERR_MAX (64u << 10)
+#define DETAIL_MAX 2048
+#define HANDIN_MS 60000
+
+struct file {
+	char *name;
+	struct buf data;
+};
+
+/* One attempt's outcome, before classification. */
+struct attempt {
+	enum run_infra infra;
+	char detail[DETAIL_MAX];
+	json_t *result;	     /* RSLT, new reference, or NULL */
+	json_t *agent_error; /* ERR_, new reference, or NULL */
+	json_t *logs;	     /* object: name -> {truncated, bytes, text} */
+	int aborted;
+	int64_t reset_ms, handin_ms, run_ms, handout_ms;
+};
+
+void
+run_outcome_release(struct run_outcome *o)
+{
+	free(o->outcome);
+	json_decref(o->raw);
+	memset(o, 0, sizeof(*o));
+}
+
+static void
+set_infra(struct attempt *a, enum run_infra i, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+set_infra(struct attempt *a, enum run_infra i, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (a->infra != RUN_INFRA_NONE)
+		return; /* the first cause is the one that counts */
+	a->infra = i;
+	va_start(ap, fmt);
+	vsnprintf(a->detail, sizeof(a->detail), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Untrusted bytes as a JSON string: invalid UTF-8 and NUL (which
+ * PostgreSQL's jsonb refuses) become U+FFFD. New reference.
+ */
+static json_t *
+text_json(const char *s, size_t n)
+{
+	struct buf b = BUF_INIT(0);
+	size_t i = 0;
+	json_t *j;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		size_t len = 0, k;
+		unsigned cp = 0;
+
+		if (c >= 0x01 && c < 0x80) {
+			buf_addc(&b, (char)c);
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			len = 2, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			len = 3, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			len = 4, cp = c & 0x07;
+		for (k = 1; len && k < len; k++) {
+			if (i + k >= n || ((unsigned char)s[i + k] & 0xc0) != 0x80) {
+				len = 0;
+				break;
+			}
+			cp = (cp << 6) | ((unsigned char)s[i + k] & 0x3f);
+		}
+		if (len && ((len == 3 && (cp < 0x800 ||
+					  (cp >= 0xd800 && cp <= 0xdfff))) ||
+			    (len == 4 && (cp < 0x10000 || cp > 0x10ffff))))
+			len = 0;
+		if (!len) {
+			buf_adds(&b, "\xef\xbf\xbd");
+			i++;
+			continue;
+		}
+		buf_add(&b, s + i, len);
+		i += len;
+	}
+	j = json_stringn(buf_cstr(&b), b.len);
+	buf_release(&b);
+	if (!j)
+		j = json_string("");
+	return j;
+}
+
+/* --- the job's files ------------------------------------------------- */
+
+static void
+files_free(struct file *files, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(files[i].name);
+		buf_release(&files[i].data);
+	}
+	free(files);
+}
+
+static int
+read_all(const char *path, struct buf *b)
+{
+	char chunk[65536];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return log_error("cannot open '%s': %s", path, strerror(errno));
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_add(b, chunk, (size_t)n)) {
+			close(fd);
+			return log_error("'%s' is larger than %zu bytes", path,
+					 b->max);
+		}
+	close(fd);
+	if (n < 0)
+		return log_error("cannot read '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+/* Load and check one file entry; strip host-only keys from it. */
+static int
+load_file(json_t *entry, const struct run_limits *lim, struct file *out,
+	  uint64_t *total, char *why, size_t whylen)
+{
+	const char *name = jx_str(entry, "name"), *sha = jx_str(entry, "sha256");
+	const char *path = jx_str(entry, "path");
+	char hex[SHA256_HEX_LEN + 1], *p = NULL;
+	int64_t size;
+
+	if (!json_is_object(entry) || !name || !chan_name_valid(name) ||
+	    !sha || !sha256_is_hex(sha) || jx_int(entry, "size", &size) ||
+	    size < 0 || size > FILE_MAX) {
+		snprintf(why, whylen, "a file entry of the spec is invalid "
+				      "(name, size <= 64 MiB, sha256)");
+		return -1;
+	}
+	if (path && lim->local_paths) {
+		p = xstrdup(path);
+	} else if (lim->store) {
+		char lower[SHA256_HEX_LEN + 1];
+		size_t i;
+
+		for (i = 0; i <= SHA256_HEX_LEN; i++)
+			lower[i] = (char)(sha[i] >= 'A' && sha[i] <= 'F'
+						  ? sha[i] + 32 : sha[i]);
+		p = xmalloc(strlen(lim->store) + 80);
+		snprintf(p, strlen(lim->store) + 80, "%s/%.2s/%s", lim->store,
+			 lower, lower);
+	} else {
+		snprintf(why, whylen, "no file store configured for '%s'", name);
+		return -1;
+	}
+	buf_init(&out->data, FILE_MAX);
+	out->name = xstrdup(name);
+	if (read_all(p, &out->data)) {
+		snprintf(why, whylen, "cannot read '%s' for '%s'", p, name);
+		free(p);
+		return -1;
+	}
+	free(p);
+	*total += out->data.len;
+	if ((int64_t)out->data.len != size || *total > FILES_TOTAL_MAX) {
+		snprintf(why, whylen, "'%s' has %zu bytes, the spec says %lld",
+			 name, out->data.len, (long long)size);
+		return -1;
+	}
+	sha256_hex(out->data.data ? out->data.data : "", out->data.len, hex);
+	if (strcasecmp(hex, sha) != 0) {
+		snprintf(why, whylen, "'%s' does not match its sha256", name);
+		return -1;
+	}
+	json_object_del(entry, "path");
+	return 0;
+}
+
+/*
+ * Parse the queue spec, load its files, and build the agent's spec (new
+ * reference). Returns 0, or -1 with why filled (a host problem).
+ */
+static int
+prepare(const char *spec, int64_t job_id, int attempt,
+	const struct run_limits *lim, json_t **agent_spec, struct file **files,
+	size_t *nfiles, char *why, size_t whylen)
+{
+	json_t *j = jx_parse(spec, strlen(spec), "job spec"), *deps, *e;
+	struct file *f = NULL;
+	uint64_t total = 0;
+	size_t n = 0, i, ndeps = 0;
+	char id[64];
+
+	if (!j || !json_is_object(j)) {
+		snprintf(why, whylen, "the job spec is not a JSON object");
+		goto fail;
+	}
+	deps = json_object_get(j, "deps");
+	if (deps && !json_is_array(deps)) {
+		snprintf(why, whylen, "the job spec's deps is not an array");
+		goto fail;
+	}
+	ndeps = deps ? json_array_size(deps) : 0;
+	if (ndeps > DEPS_MAX) {
+		snprintf(why, whylen, "more than %d deps", DEPS_MAX);
+		goto fail;
+	}
+	f = xcalloc(ndeps + 1, sizeof(*f));
+	if (load_file(json_object_get(j, "dist"), lim, &f[n], &total, why,
+		      whylen))
+		goto fail;
+	n++;
+	json_array_foreach(deps, i, e) {
+		size_t k;
+
+		if (load_file(e, lim, &f[n], &total, why, whylen))
+			goto fail;
+		for (k = 0; k < n; k++)
+			if (strcmp(f[k].name, f[n].name) == 0) {
+				n++;
+				snprintf(why, whylen, "'%s' is listed twice",
+					 f[k].name);
+				goto fail;
+			}
+		n++;
+	}
+	snprintf(id, sizeof(id), "%lld-%d", (long long)job_id, attempt);
+	jx_set(j, "version", json_integer(1));
+	jx_set(j, "job_id", json_string(id));
+	*agent_spec = j;
+	*files = f;
+	*nfiles = n;
+	return 0;
+fail:
+	if (f)
+		files_free(f, ndeps + 1);
+	json_decref(j);
+	return -1;
+}
+
+/* --- an attempt on a VM ----------------------------------------------- */
+
+static int
+tick_due(int64_t *last, run_tick_fn tick, void *arg)
+{
+	int64_t now = run_now_ms();
+
+	if (!tick || now - *last < 1000)
+		return 0;
+	*last = now;
+	return tick(arg);
+}
+
+static void
+take_log(struct attempt *a, struct chan *c, const struct chan_frame *f)
+{
+	struct chan_blob blob;
+	json_t *l;
+
+	if (chan_blob_parse(c, f, &blob)) {
+		set_infra(a, RUN_INFRA_PROTOCOL, "a malformed LOG_ frame");
+		return;
+	}
+	if (json_object_size(a->logs) >= LOGS_MAX) {
+		set_infra(a, RUN_INFRA_PROTOCOL, "more than %d logs", LOGS_MAX);
+		return;
+	}
+	if (json_object_get(a->logs, blob.name)) {
+		set_infra(a, RUN_INFRA_PROTOCOL, "log '%s' sent twice",
+			  blob.name);
+		return;
+	}
+	l = json_object();
+	jx_set(l, "truncated",
+	       json_boolean(blob.flags & CHAN_BLOB_TRUNCATED));
+	jx_set(l, "bytes", json_integer((json_int_t)blob.len));
+	jx_set(l, "text", text_json(blob.data, blob.len));
+	jx_set(a->logs, blob.name, l);
+}
+
+static void
+attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
+	   const struct file *files, size_t nfiles,
+	   const struct run_limits *lim, run_tick_fn tick, void *arg,
+	   struct attempt *a)
+{
+	struct chan c;
+	struct chan_frame f = CHAN_FRAME_INIT;
+	enum run_infra infra;
+	int64_t t0, start, last_frame, last_tick, last_check, first_out = 0;
+	size_t i;
+	int fd, done = 0;
+
+	t0 = run_now_ms();
+	fd = run_vm_reset(vm, &a->reset_ms);
+	if (fd < 0) {
+		set_infra(a, RUN_INFRA_LIBVIRT, "cannot reset '%s'",
+			  run_vm_name(vm));
+		return;
+	}
+	if (run_vm_hello(fd, platform, (int)lim->hello_ms, &infra)) {
+		enum run_infra st = run_vm_check(vm);
+
+		set_infra(a, st != RUN_INFRA_NONE ? st : infra,
+			  "no HELO after the restore");
+		goto out;
+	}
+	a->reset_ms = run_now_ms() - t0;
+	chan_init(&c, fd, CHAN_FROM_GUEST);
+	c.max_in = lim->max_in;
+	t0 = run_now_ms();
+	if (chan_write(&c, CHAN_JOB, spec, strlen(spec), HANDIN_MS))
+		goto io;
+	for (i = 0; i < nfiles; i++)
+		if (chan_write_blob(&c, CHAN_FILE, files[i].name, 0,
+				    files[i].data.data ? files[i].data.data : "",
+				    files[i].data.len, HANDIN_MS))
+			goto io;
+	if (chan_write(&c, CHAN_END, "", 0, HANDIN_MS))
+		goto io;
+	start = last_frame = last_tick = last_check = run_now_ms();
+	a->handin_ms = start - t0;
+	while (!done) {
+		int64_t now = run_now_ms(), slice = 500;
+		int r;
+
+		if (now - start > lim->timeout_ms) {
+			set_infra(a, RUN_INFRA_TIMEOUT,
+				  "no results after %lld s",
+				  (long long)(lim->timeout_ms / 1000));
+			break;
+		}
+		if (now - last_frame > lim->silence_ms) {
+			set_infra(a, RUN_INFRA_AGENT_SILENT,
+				  "no frame from the agent for %lld s",
+				  (long long)(lim->silence_ms / 1000));
+			break;
+		}
+		if (tick_due(&last_tick, tick, arg)) {
+			a->aborted = 1;
+			break;
+		}
+		if (now - last_check >= 1000) {
+			last_check = now;
+			infra = run_vm_check(vm);
+			if (infra != RUN_INFRA_NONE) {
+				set_infra(a, infra, "the VM stopped mid-job");
+				break;
+			}
+		}
+		r = chan_read(&c, &f, (int)slice);
+		if (r == CHAN_TIMEOUT)
+			continue;
+		if (r == CHAN_EOF || r < 0) {
+			usleep(200000); /* let libvirt see the crash first */
+			infra = run_vm_check(vm);
+			if (infra != RUN_INFRA_NONE)
+				set_infra(a, infra, "the VM stopped mid-job");
+			else if (r == CHAN_EOF)
+				set_infra(a, RUN_INFRA_PROTOCOL,
+					  "the agent closed the channel");
+			else
+				set_infra(a, RUN_INFRA_PROTOCOL,
+					  "a bad frame from the agent");
+			break;
+		}
+		last_frame = run_now_ms();
+		switch (f.type) {
+		case CHAN_TASK:
+		case CHAN_BEAT:
+			break;
+		case CHAN_LOG:
+			if (!first_out)
+				first_out = last_frame;
+			take_log(a, &c, &f);
+			break;
+		case CHAN_RSLT:
+			if (!first_out)
+				first_out = last_frame;
+			if (a->result) {
+				set_infra(a, RUN_INFRA_PROTOCOL,
+					  "two RSLT frames");
+				break;
+			}
+			a->result = jx_parse(f.payload.data, f.payload.len,
+					     "agent results");
+			if (!a->result)
+				set_infra(a, RUN_INFRA_PROTOCOL,
+					  "results are not valid JSON");
+			break;
+		case CHAN_ERR:
+			json_decref(a->agent_error);
+			a->agent_error = jx_parse(f.payload.data,
+						  f.payload.len, "agent error");
+			if (!a->agent_error)
+				a->agent_error = text_json(f.payload.data,
+							   f.payload.len);
+			break;
+		case CHAN_DONE:
+			done = 1;
+			break;
+		default:
+			set_infra(a, RUN_INFRA_PROTOCOL, "unexpected %s frame",
+				  chan_type_code(f.type));
+			break;
+		}
+		if (a->infra != RUN_INFRA_NONE)
+			break;
+	}
+	if (done) {
+		int64_t end = run_now_ms();
+
+		a->run_ms = (first_out ? first_out : end) - start;
+		a->handout_ms = first_out ? end - first_out : 0;
+		if (a->agent_error && !a->result) {
+			const char *e = jx_str(a->agent_error, "error");
+
+			set_infra(a, run_classify_agent_error(e),
+				  "agent: %.1000s", e ? e : "error");
+		}
+	}
+	goto out;
+io:
+	infra = run_vm_check(vm);
+	set_infra(a, infra != RUN_INFRA_NONE ? infra : RUN_INFRA_PROTOCOL,
+		  "cannot hand the job in");
+out:
+	chan_frame_release(&f);
+	close(fd);
+	run_vm_stop(vm);
+}
+
+/* --- an attempt through a command ------------------------------------- */
+
+static void
+attempt_exec(const char *cmd, const char *spec, int64_t job_id, int attempt,
+	     const char *platform, const struct run_limits *lim,
+	     run_tick_fn tick, void *arg, struct attempt *a)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	struct buf ob = BUF_INIT(EXEC_OUT_MAX), eb = BUF_INIT(EXEC_ERR_MAX);
+	int64_t start = run_now_ms(), last_tick = start;
+	int status = 0, open_fds = 2, killed = 0;
+	char sid[32], satt[16];
+	size_t off = 0, len = strlen(spec);
+	pid_t pid;
+
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) ||
+	    pipe2(err, O_CLOEXEC)) {
+		set_infra(a, RUN_INFRA_HOST, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	snprintf(sid, sizeof(sid), "%lld", (long long)job_id);
+	snprintf(satt, sizeof(satt), "%d", attempt);
+	pid = fork();
+	if (pid < 0) {
+		set_infra(a, RUN_INFRA_HOST, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		setenv("PYTI_JOB_ID", sid, 1);
+		setenv("PYTI_ATTEMPT", satt, 1);
+		setenv("PYTI_PLATFORM", platform, 1);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	in[0] = out[1] = err[1] = -1;
+	/* The spec is small (<= 1 MiB): write it, then read to the end. */
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	while (open_fds > 0 || in[1] >= 0) {
+		struct pollfd p[3] = { { out[0], POLLIN, 0 },
+				       { err[0], POLLIN, 0 },
+				       { in[1], POLLOUT, 0 } };
+		char chunk[65536];
+		int i;
+
+		if (run_now_ms() - start > lim->timeout_ms) {
+			set_infra(a, RUN_INFRA_TIMEOUT,
+				  "no results after %lld s",
+				  (long long)(lim->timeout_ms / 1000));
+			break;
+		}
+		if (tick_due(&last_tick, tick, arg)) {
+			a->aborted = 1;
+			break;
+		}
+		if (poll(p, 3, 250) < 0 && errno != EINTR)
+			break;
+		if (in[1] >= 0 && (p[2].revents & (POLLOUT | POLLERR))) {
+			ssize_t w = write(in[1], spec + off, len - off);
+
+			if (w > 0)
+				off += (size_t)w;
+			if (w < 0 || off == len) {
+				close(in[1]);
+				in[1] = -1;
+			}
+		}
+		for (i = 0; i < 2; i++) {
+			ssize_t n;
+
+			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP)))
+				continue;
+			n = read(p[i].fd, chunk, sizeof(chunk));
+			if (n <= 0) {
+				close(i ? err[0] : out[0]);
+				if (i)
+					err[0] = -1;
+				else
+					out[0] = -1;
+				open_fds--;
+				continue;
+			}
+			if (buf_add(i ? &eb : &ob, chunk, (size_t)n) && !i)
+				set_infra(a, RUN_INFRA_PROTOCOL,
+					  "output passed %u bytes",
+					  EXEC_OUT_MAX);
+		}
+		if (a->infra != RUN_INFRA_NONE)
+			break;
+	}
+	if (a->infra != RUN_INFRA_NONE || a->aborted) {
+		kill(-pid, SIGKILL);
+		killed = 1;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	kill(-pid, SIGKILL); /* stragglers of its process group */
+	a->run_ms = run_now_ms() - start;
+	if (killed)
+		goto out;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		a->result = jx_parse(buf_cstr(&ob), ob.len, "command results");
+		if (!a->result)
+			set_infra(a, RUN_INFRA_PROTOCOL,
+				  "command output is not JSON");
+	} else {
+		char *e = xstrndup(buf_cstr(&eb), 1000);
+
+		e[strcspn(e, "\n")] = '\0';
+		if (WIFEXITED(status))
+			set_infra(a, RUN_INFRA_EXEC, "exit status %d: %s",
+				  WEXITSTATUS(status), e);
+		else
+			set_infra(a, RUN_INFRA_EXEC, "killed by signal %d",
+				  WTERMSIG(status));
+		free(e);
+	}
+out:
+	if (eb.len) {
+		json_t *l = json_object();
+
+		jx_set(l, "truncated", json_false());
+		jx_set(l, "bytes", json_integer((json_int_t)eb.len));
+		jx_set(l, "text", text_json(buf_cstr(&eb), eb.len));
+		jx_set(a->logs, "stderr", l);
+	}
+	if (in[0] >= 0) close(in[0]);
+	if (in[1] >= 0) close(in[1]);
+	if (out[0] >= 0) close(out[0]);
+	if (out[1] >= 0) close(out[1]);
+	if (err[0] >= 0) close(err[0]);
+	if (err[1] >= 0) close(err[1]);
+	buf_release(&ob);
+	buf_release(&eb);
+}
+
+/* --- the job ---------------------------------------------------------- */
+
+static json_t *
+attempt_json(const struct attempt *a)
+{
+	json_t *j = json_object();
+
+	jx_set(j, "infra", json_string(run_infra_name(a->infra)));
+	jx_set(j, "detail", text_json(a->detail, strlen(a->detail)));
+	jx_set(j, "reset_ms", json_integer(a->reset_ms));
+	jx_set(j, "handin_ms", json_integer(a->handin_ms));
+	jx_set(j, "run_ms", json_integer(a->run_ms));
+	jx_set(j, "handout_ms", json_integer(a->handout_ms));
+	return j;
+}
+
+static void
+attempt_release(struct attempt *a)
+{
+	json_decref(a->result);
+	json_decref(a->agent_error);
+	json_decref(a->logs);
+	memset(a, 0, sizeof(*a));
+}
+
+int
+run_job_run(const struct run_executor *x, const struct run_limits *lim,
+	    int64_t job_id, int attempt, const char *spec, run_tick_fn tick,
+	    void *tick_arg, struct run_outcome *out)
+{
+	int64_t start = run_now_ms();
+	struct attempt a;
+	json_t *agent_spec = NULL, *history = json_array(), *runner;
+	struct file *files = NULL;
+	size_t nfiles = 0;
+	char *agent_text = NULL;
+	const char *outcome = NULL, *why = NULL;
+	int try;
+
+	memset(out, 0, sizeof(*out));
+	memset(&a, 0, sizeof(a));
+	a.logs = json_object();
+	if (x->vm && prepare(spec, job_id, attempt, lim, &agent_spec, &files,
+			     &nfiles, a.detail, sizeof(a.detail))) {
+		a.infra = RUN_INFRA_HOST;
+		jx_append(history, attempt_json(&a));
+		goto finish;
+	}
+	if (agent_spec)
+		agent_text = jx_dumps(agent_spec);
+	for (try = 0;; try++) {
+		if (try > 0) {
+			attempt_release(&a);
+			a.logs = json_object();
+		}
+		if (x->vm)
+			attempt_vm(x->vm, x->platform, agent_text, files,
+				   nfiles, lim, tick, tick_arg, &a);
+		else
+			attempt_exec(x->exec_cmd, spec, job_id, attempt,
+				     x->platform, lim, tick, tick_arg, &a);
+		if (a.aborted) {
+			out->aborted = 1;
+			break;
+		}
+		if (a.infra == RUN_INFRA_NONE) {
+			outcome = run_classify_result(a.result, &why);
+			if (!outcome)
+				set_infra(&a, RUN_INFRA_PROTOCOL, "%s", why);
+		}
+		jx_append(history, attempt_json(&a));
+		if (a.infra == RUN_INFRA_NONE)
+			break;
+		log_warn("job %lld: %s: %s%s", (long long)job_id,
+			 run_infra_name(a.infra), a.detail,
+			 run_infra_retryable(a.infra) && try < lim->infra_retries
+				 ? " (retrying on a fresh VM)" : "");
+		if (!run_infra_retryable(a.infra) || try >= lim->infra_retries)
+			break;
+		out->infra_retries++;
+	}
+finish:
+	out->infra = a.infra;
+	if (a.infra == RUN_INFRA_NONE && !out->aborted) {
+		out->cls = "package";
+		out->outcome = xstrdup(outcome);
+	} else {
+		out->cls = "infra";
+		out->outcome = xstrdup(run_infra_name(a.infra));
+	}
+	out->duration_ms = run_now_ms() - start;
+	runner = json_object();
+	jx_set(runner, "class", json_string(out->cls));
+	jx_set(runner, "outcome", json_string(out->outcome));
+	jx_set(runner, "infra", json_string(run_infra_name(a.infra)));
+	jx_set(runner, "infra_detail", text_json(a.detail, strlen(a.detail)));
+	jx_set(runner, "infra_retries", json_integer(out->infra_retries));
+	jx_set(runner, "duration_ms", json_integer(out->duration_ms));
+	jx_set(runner, "attempts", history);
+	out->raw = json_object();
+	jx_set(out->raw, "raw_version", json_integer(1));
+	jx_set(out->raw, "job_id", json_integer(job_id));
+	jx_set(out->raw, "attempt", json_integer(attempt));
+	jx_set(out->raw, "platform", json_string(x->platform));
+	jx_set(out->raw, "runner", runner);
+	jx_set(out->raw, "result", a.result ? json_incref(a.result)
+					    : json_null());
+	jx_set(out->raw, "agent_error",
+	       a.agent_error ? json_incref(a.agent_error) : json_null());
+	jx_set(out->raw, "logs", json_incref(a.logs));
+	attempt_release(&a);
+	free(agent_text);
+	json_decref(agent_spec);
+	if (files)
+		files_free(files, nfiles);
+	return out->aborted ? 1 : 0;
+}
