@@ -72,7 +72,7 @@ pep_cmd_marker(int argc, char **argv)
 			continue;
 		}
 		if (r > 0)
-			log_error("invalid marker '%s': %s at offset %zu",
+			log_error("invalid marker '%.200s': %s at offset %zu",
 				  buf_cstr(&line), err.msg, err.pos);
 		puts("invalid");
 		status = 1;

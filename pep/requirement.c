@@ -81,7 +81,7 @@ pep_cmd_requirement(int argc, char **argv)
 			err.msg = "URL or marker is not valid UTF-8";
 		}
 		if (r > 0)
-			log_error("invalid requirement '%s': %s at offset %zu",
+			log_error("invalid requirement '%.200s': %s at offset %zu",
 				  buf_cstr(&line), err.msg, err.pos);
 		puts("invalid");
 		status = 1;

@@ -56,7 +56,7 @@ pep_cmd_sdist(int argc, char **argv)
 			continue;
 		}
 		if (r > 0)
-			log_error("invalid sdist filename '%s': %s",
+			log_error("invalid sdist filename '%.200s': %s",
 				  buf_cstr(&line), why);
 		puts("invalid");
 		status = 1;

@@ -62,7 +62,7 @@ pep_cmd_wheel(int argc, char **argv)
 			continue;
 		}
 		if (r > 0)
-			log_error("invalid wheel filename '%s': %s",
+			log_error("invalid wheel filename '%.200s': %s",
 				  buf_cstr(&line), why);
 		puts("invalid");
 		status = 1;

@@ -74,7 +74,81 @@ def cmd_wheel(args):
         print(json.dumps({"name": name, "version": str(ver),
                           "build": build_json(build),
                           "tags": sorted(str(t) for t in tagset)},
-                         sort_keys=True, separators=(",", ":")))
+                         sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+
+
+def cmd_sdist(args):
+    for line in sys.stdin.read().split("\n")[:-1]:
+        try:
+            name, ver = utils.parse_sdist_filename(line)
+        except (utils.InvalidSdistFilename, version.InvalidVersion, ValueError):
+            print("invalid")
+            continue
+        print(json.dumps({"name": name, "version": str(ver)},
+                         sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+
+
+def cmd_marker(args):
+    env = {
+        "implementation_name": "cpython",
+        "implementation_version": args.python_full or args.python + ".0",
+        "os_name": "posix",
+        "platform_machine": "x86_64",
+        "platform_release": "",
+        "platform_system": "Linux",
+        "platform_version": "",
+        "python_full_version": args.python_full or args.python + ".0",
+        "platform_python_implementation": "CPython",
+        "python_version": args.python,
+        "sys_platform": "linux",
+        "extra": args.extra or "",
+    }
+    for line in sys.stdin.read().split("\n")[:-1]:
+        try:
+            m = markers.Marker(line)
+        except markers.InvalidMarker:
+            print("invalid")
+            continue
+        try:
+            print("true" if m.evaluate(env) else "false")
+        except markers.UndefinedComparison:
+            print("undefined")
+        except version.InvalidVersion:
+            # packaging 23.0 raises; pyti says false, as later packaging
+            # does (docs/packaging-standards.md).
+            print("false")
+
+
+def normalize_all_extras(items):
+    """packaging 23.0 normalizes the extra of the first comparison only
+    (_normalize_extra_values); pyti normalizes every one, as later
+    packaging does (docs/packaging-standards.md)."""
+    from packaging._parser import Value, Variable
+    for i, item in enumerate(items):
+        if isinstance(item, list):
+            normalize_all_extras(item)
+        elif isinstance(item, tuple):
+            lhs, op, rhs = item
+            if isinstance(lhs, Variable) and lhs.value == "extra":
+                rhs = Value(utils.canonicalize_name(rhs.value))
+            elif isinstance(rhs, Variable) and rhs.value == "extra":
+                lhs = Value(utils.canonicalize_name(lhs.value))
+            items[i] = (lhs, op, rhs)
+
+
+def cmd_requirement(args):
+    for line in sys.stdin.read().split("\n")[:-1]:
+        try:
+            r = requirements.Requirement(line)
+        except (requirements.InvalidRequirement, ValueError):
+            print("invalid")
+            continue
+        if r.marker:
+            normalize_all_extras(r.marker._markers)
+        print(json.dumps({"name": r.name, "extras": sorted(r.extras),
+                          "specifier": str(r.specifier), "url": r.url,
+                          "marker": str(r.marker) if r.marker else None},
+                         sort_keys=True, separators=(",", ":"), ensure_ascii=False))
 
 
 def main():
@@ -85,8 +159,15 @@ def main():
     t.add_argument("--platform", required=True)
     t.add_argument("--abi")
     sub.add_parser("wheel")
+    sub.add_parser("sdist")
+    sub.add_parser("requirement")
+    m = sub.add_parser("marker")
+    m.add_argument("--python", required=True)
+    m.add_argument("--python-full")
+    m.add_argument("--extra")
     args = p.parse_args()
-    {"tags": cmd_tags, "wheel": cmd_wheel}[args.cmd](args)
+    {"tags": cmd_tags, "wheel": cmd_wheel, "sdist": cmd_sdist,
+     "marker": cmd_marker, "requirement": cmd_requirement}[args.cmd](args)
 
 
 if __name__ == "__main__":
