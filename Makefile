@@ -52,9 +52,10 @@ pkg_libs = $(shell $(PKG_CONFIG) --libs $(1))
 FLAGS_TEXT = $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 build/FLAGS: FORCE
 	@mkdir -p build
-	@printf '%s\n' '$(subst ','\'',$(FLAGS_TEXT))' > build/FLAGS.new; \
-	if cmp -s build/FLAGS.new build/FLAGS; then rm -f build/FLAGS.new; \
-	else mv build/FLAGS.new build/FLAGS; fi
+	@tmp=build/FLAGS.$$$$; \
+	printf '%s\n' '$(subst ','\'',$(FLAGS_TEXT))' > $$tmp; \
+	if cmp -s $$tmp build/FLAGS; then rm -f $$tmp; \
+	else mv $$tmp build/FLAGS; fi
 FORCE:
 
 # Every object: build/<dir>/<name>.o from <dir>/<name>.c, with the
