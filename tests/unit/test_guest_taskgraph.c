@@ -24,8 +24,8 @@ run_produce(struct guest_task_run *tr, void *arg)
 {
 	const char *p = tr->task->produces;
 
-	strcat(order, tr->task->name);
-	strcat(order, " ");
+	snprintf(order + strlen(order), sizeof(order) - strlen(order), "%s ",
+		 tr->task->name);
 	while (*p) {
 		char w[64];
 		size_t n = strcspn(p, " ");
@@ -43,8 +43,8 @@ run_produce(struct guest_task_run *tr, void *arg)
 static enum guest_outcome
 run_fail(struct guest_task_run *tr, void *arg)
 {
-	strcat(order, tr->task->name);
-	strcat(order, " ");
+	snprintf(order + strlen(order), sizeof(order) - strlen(order), "%s ",
+		 tr->task->name);
 	return GUEST_FAILED;
 }
 
