@@ -569,7 +569,11 @@ meta_to_json(const struct meta *m)
 		int k = known_index(m->fields[i].name);
 
 		if (k < 0) {
-			if (!json_object_get(unparsed, m->fields[i].name))
+			size_t pos = 0;
+
+			/* Once per name, under its first spelling. */
+			meta_next(m, m->fields[i].name, &pos);
+			if (pos == i + 1)
 				add_unparsed(unparsed, m, m->fields[i].name);
 			continue;
 		}
