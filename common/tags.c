@@ -504,7 +504,11 @@ tags_supported(const struct tags_target *t, struct tags_list *out)
 	    t->py_minor > 999)
 		return log_error("unsupported python version %d.%d",
 				 t->py_major, t->py_minor);
-	if (!t->platform || tags_platforms(t->platform, &plats) < 0)
+	if (!t->platform) {
+		log_error("no target platform given");
+		goto out;
+	}
+	if (tags_platforms(t->platform, &plats) < 0)
 		goto out;
 	snprintf(interp, sizeof(interp), "cp%d%d", t->py_major, t->py_minor);
 	if (!t->abis) {
