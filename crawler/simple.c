@@ -33,6 +33,8 @@
 /* Longest string (name, attribute) kept from a root listing. */
 #define SCAN_MAX_STRING 4096
 #define ARENA_CHUNK (1 << 20)
+/* Longest HTML attribute value (a URL, a yank reason) a page may carry. */
+#define MAX_ATTRIBUTE 65536
 
 int
 simple_check_text(const char *body, size_t len, const char *what)
@@ -689,9 +691,24 @@ sax_start(void *ctx, const xmlChar *xname, const xmlChar **attrs)
 {
 	struct html_sax *h = ctx;
 	const char *name = (const char *)xname;
+	size_t i;
 
 	if (h->failed)
 		return;
+	for (i = 0; attrs && attrs[i]; i += 2) {
+		if (attrs[i + 1] &&
+		    strlen((const char *)attrs[i + 1]) > MAX_ATTRIBUTE) {
+			struct buf b = BUF_INIT(0);
+
+			buf_addf(&b, "attribute '%.100s' longer than %d bytes",
+				 (const char *)attrs[i], MAX_ATTRIBUTE);
+			h->failed = 1;
+			if (!h->error)
+				h->error = buf_detach(&b, NULL);
+			buf_release(&b);
+			return;
+		}
+	}
 	if (!strcasecmp(name, "a")) {
 		html_file_clear(&h->a);
 		h->in_a = 1;

@@ -110,7 +110,7 @@ run_case(const char *dir, const char *name)
 		ok = rc == 0 && !strcmp(buf_cstr(&got), buf_cstr(&want));
 	}
 	if (!ok)
-		fprintf(stderr, "# %s: rc %d\n# got:\n%s# want:\n%s# log:\n%s",
+		fprintf(stderr, "# %s: rc %d\n# got:\n%.2000s# want:\n%.2000s# log:\n%.2000s",
 			name, rc, buf_cstr(&got), buf_cstr(&want),
 			buf_cstr(&err));
 	buf_release(&body);

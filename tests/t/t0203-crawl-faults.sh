@@ -1,0 +1,37 @@
+#!/bin/sh
+# Every fault mode of the fixture index: transient ones (503, 429 with
+# Retry-After, a slow page) are retried and end in the mirror; the others
+# fail with a clear message naming the page, nothing partial is committed,
+# and the crawl exits non-zero naming them.
+. "$(dirname "$0")/../lib.sh"
+need nginx
+FIX=$TOP/tests/helper/fixture-index/fixture-index
+NGX=$TOP/tests/helper/nginx
+[ -x "$BIN/pyti-crawl" ] || skip_all "bin/pyti-crawl not built"
+
+port=$(free_port)
+$FIX generate --out "$TMP/tree" --base-url "http://127.0.0.1:$port" \
+	--count 40 --no-dist-files --faults all >"$TMP/gen.log" 2>&1 ||
+	{ cat "$TMP/gen.log" >&2; exit 1; }
+$NGX/start --tree "$TMP/tree" --run "$TMP/ngx" --port "$port" || exit 1
+at_exit "$NGX/stop --run '$TMP/ngx'"
+nfail=$(wc -l <"$TMP/tree/expected-failures.txt")
+plan $((nfail + 5))
+
+pyti-crawl --index "http://127.0.0.1:$port/simple/" --db "$TMP/db" \
+	--set crawler.retry-base=100ms --set crawler.retry-max=2s \
+	--set crawler.low-speed-time=3s --set crawler.timeout=60s \
+	--set crawler.max-page-size=32M >"$TMP/out" 2>"$TMP/err"
+check_eq "the crawl exits 1" "$?" 1
+while read -r name; do
+	check_grep "'$name' fails with a message" \
+		"error: page '$name' failed: ." "$TMP/err"
+done <"$TMP/tree/expected-failures.txt"
+check_grep "the summary counts them" "failed $nfail," "$TMP/out"
+check_grep "the final message names failed pages" \
+	"error: $nfail pages failed: '" "$TMP/err"
+pyti-crawl dump --db "$TMP/db" >"$TMP/dump"
+check "dump = truth: retried pages are in, failed ones absent" \
+	$FIX check-dump "$TMP/tree/truth.jsonl" "$TMP/dump"
+check_grep "Retry-After of a day was capped: 429-long is in" \
+	'"name":"fault-429-long"' "$TMP/dump"
