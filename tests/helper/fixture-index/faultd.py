@@ -303,27 +303,32 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def gzip_bomb(self):
-        """About 1 MB of gzip that inflates to 1 GB of valid JSON. Built on
-        first use (a few seconds) and cached in TREE/faultd-cache/."""
-        cache = os.path.join(self.server.tree, "faultd-cache", "bomb.json.gz")
+        """About 1 MB of gzip that inflates to 1 GiB of valid JSON."""
         with LOCK:
-            if "z" not in BOMB and os.path.exists(cache):
-                with open(cache, "rb") as f:
-                    BOMB["z"] = f.read()
             if "z" not in BOMB:
-                c = zlib.compressobj(9, zlib.DEFLATED, 31)
-                parts = [c.compress(b'{"meta":{"api-version":"1.0","_last-serial":1},"files":[')]
-                space = b" " * 1048576
-                for _ in range(1024):
-                    parts.append(c.compress(space))
-                parts.append(c.compress(b'],"name":"fault-oversize-gzip"}\n'))
-                parts.append(c.flush())
-                BOMB["z"] = b"".join(parts)
-                os.makedirs(os.path.dirname(cache), exist_ok=True)
-                with open(cache + ".tmp", "wb") as f:
-                    f.write(BOMB["z"])
-                os.rename(cache + ".tmp", cache)
+                BOMB["z"] = make_bomb()
         self.send(200, BOMB["z"], JSON_TYPE, [("Content-Encoding", "gzip")])
+
+
+def make_bomb():
+    """gzip of '{...,"files":[' + 1 GiB of spaces + '],...}'. After a full
+    flush deflate forgets its history, so each 1 MiB of spaces compresses
+    to the same bytes: compress it once and repeat them."""
+    head = b'{"meta":{"api-version":"1.0","_last-serial":1},"files":['
+    tail = b'],"name":"fault-oversize-gzip"}\n'
+    space = b" " * 1048576
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    parts = [c.compress(head) + c.flush(zlib.Z_FULL_FLUSH)]
+    block = c.compress(space) + c.flush(zlib.Z_FULL_FLUSH)
+    parts.append(block * 1024)
+    parts.append(c.compress(tail) + c.flush())
+    crc = zlib.crc32(head)
+    for _ in range(1024):
+        crc = zlib.crc32(space, crc)
+    crc = zlib.crc32(tail, crc)
+    n = len(head) + 1024 * len(space) + len(tail)
+    return (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + b"".join(parts) +
+            struct.pack("<II", crc, n & 0xFFFFFFFF))
 
 
 def html_page(anchors):

@@ -1,0 +1,77 @@
+# tests/helper/images.sh: sourced by the VM tests after tests/lib.sh.
+# ensure_images PLATFORM...: make sure each platform's image is built (a
+# cached no-op when it is), or skip_all with the reason it cannot be built
+# here. Sets ACCEL (kvm|tcg, from tests/helper/kvm-probe) and QEMU_ACCEL
+# (the matching qemu arguments).
+
+images_reason() {
+	[ -x "$BIN/pyti-image" ] || { echo "bin/pyti-image is not built"; return; }
+	[ "$(id -u)" = 0 ] || { echo "building images needs root (mmdebstrap)"; return; }
+	command -v mmdebstrap >/dev/null || { echo "needs mmdebstrap (make deps)"; return; }
+	command -v debugfs >/dev/null || { echo "needs debugfs (e2fsprogs)"; return; }
+	mirror=$("$BIN/pyti-image" --help >/dev/null 2>&1; echo "${PYTI_MIRROR_URL:-http://deb.debian.org/debian}")
+	curl -sf -o /dev/null --max-time 20 "$mirror/dists/bookworm/InRelease" ||
+		{ echo "the Debian archive $mirror is unreachable"; return; }
+}
+
+ensure_images() {
+	missing=
+	for p in "$@"; do
+		"$BIN/pyti-image" path "$p" >/dev/null 2>&1 || missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		why=$(images_reason)
+		[ -z "$why" ] || skip_all "images$missing not built and cannot be: $why"
+	fi
+	# Build (or confirm up to date: the agent may have changed) all of them.
+	for p in "$@"; do
+		t0=$(date +%s)
+		if ! "$BIN/pyti-image" build "$p" >"$TMP/build-$p.log" 2>&1; then
+			cat "$TMP/build-$p.log" >&2
+			why=$(images_reason)
+			[ -z "$why" ] || skip_all "cannot build image $p: $why"
+			echo "Bail out! pyti-image build $p failed"
+			exit 1
+		fi
+		diag "image $p ready in $(($(date +%s) - t0)) s"
+	done
+	ACCEL=$("$TOP/tests/helper/kvm-probe")
+	if [ "$ACCEL" = kvm ]; then
+		QEMU_ACCEL="-accel kvm -cpu host"
+	else
+		QEMU_ACCEL="-accel tcg"
+	fi
+	export ACCEL
+}
+
+# boot_image PLATFORM NAME [QEMU ARGS...]: start the platform's image under
+# QEMU in the background: root disk read-only, console to $TMP/NAME.console,
+# the agent's virtio-serial port on the unix socket $TMP/NAME.sock. Sets
+# BOOT_PID; registers the kill with at_exit.
+boot_image() {
+	p=$1
+	name=$2
+	shift 2
+	dir=$("$BIN/pyti-image" path "$p") || return 1
+	cmdline=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["cmdline"])' "$dir/image.json")
+	rm -f "$TMP/$name.console" "$TMP/$name.sock"
+	# shellcheck disable=SC2086
+	qemu-system-x86_64 -machine q35 $QEMU_ACCEL -m 1024 -smp 1 \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny \
+		-serial "file:$TMP/$name.console" \
+		-kernel "$dir/vmlinuz" -initrd "$dir/initrd.img" -append "$cmdline" \
+		-drive "file=$dir/rootfs.img,if=virtio,format=raw,readonly=on" \
+		-device virtio-serial-pci \
+		-chardev "socket,id=agent,path=$TMP/$name.sock,server=on,wait=off" \
+		-device virtserialport,chardev=agent,name=org.pyti.agent.0 \
+		-device pvpanic \
+		"$@" >"$TMP/$name.qemu" 2>&1 &
+	BOOT_PID=$!
+	at_exit "kill -9 $BOOT_PID 2>/dev/null"
+}
+
+# console_has NAME PATTERN: the guest console shows a line matching.
+console_has() {
+	grep -q -e "$2" "$TMP/$1.console" 2>/dev/null
+}
