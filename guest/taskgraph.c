@@ -684,7 +684,7 @@ guest_task_exec(struct guest_task_run *tr, const struct guest_cmd *cmd)
 	close(pfd[0]);
 	/* Whatever is left of the group goes now. */
 	kill(-pid, SIGKILL);
-	if (cmd->reap_uid && cmd->drop && cmd->uid != 0)
+	if (cmd->reap_uid && cmd->uid != 0)
 		reap_uid(cmd->uid, cmd->gid);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;

@@ -153,8 +153,10 @@ struct guest_cmd {
 	gid_t gid;
 	int drop;		  /* ... when set (the agent runs as root) */
 	int reap_uid;		  /* after the command, SIGKILL every process
-				     of uid (escaped daemons); needs drop and
-				     uid != 0 */
+				     of uid (escaped daemons); needs
+				     uid != 0. Also when not dropping: a
+				     command (strace -u) may switch to uid
+				     itself */
 };
 
 /*

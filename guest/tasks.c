@@ -1,0 +1,1554 @@
+/*
+ * The tasks of a job and the raw results they add up to. Each task is a
+ * function over struct guest_job run by the task graph (taskgraph.h) with
+ * its own limits; package code always runs as uid pyti, under strace when
+ * the task is traced (strace itself runs as root with -u pyti, writing its
+ * output into a root-only directory the package cannot touch).
+ *
+ * A few steps need Python's own view of the world -- what is inside an
+ * archive, what a distribution installed, its metadata -- and the guest
+ * has Python: they are short fixed scripts (below, passed with -I -c) run
+ * as pyti under the same limits, printing one "@pyti {json}" line per
+ * fact. Their output is parsed as untrusted (strict JSON, bounded lines).
+ */
+#include "job.h"
+#include "buf.h"
+#include "chan.h"
+#include "fsdiff.h"
+#include "jx.h"
+#include "junit.h"
+#include "log.h"
+#include "sha256.h"
+#include "trace.h"
+#include "xalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define KIB 1024u
+#define MIB (1024u * 1024u)
+
+/* ---- the environment package code sees ---- */
+
+static const char *const pkg_env[] = {
+	"PATH=" GUEST_VENV "/bin:/usr/local/bin:/usr/bin:/bin",
+	"HOME=" GUEST_HOME,
+	"USER=pyti",
+	"LOGNAME=pyti",
+	"LANG=C.UTF-8",
+	"TMPDIR=/tmp",
+	"PYTHONUNBUFFERED=1",
+	"PIP_NO_INDEX=1",
+	"PIP_DISABLE_PIP_VERSION_CHECK=1",
+	"PIP_NO_INPUT=1",
+	"PIP_FIND_LINKS=" GUEST_IN,
+	/* planted tokens: their value showing up anywhere is a leak */
+	"AWS_ACCESS_KEY_ID=AKIAPYTICANARYENV000",
+	"AWS_SECRET_ACCESS_KEY=pyti-canary-env-aws-secret-000000000000",
+	"GITHUB_TOKEN=ghp_pyti-canary-env-github-token",
+	"PYPI_TOKEN=pypi-pyti-canary-env-pypi-token",
+	"OPENAI_API_KEY=sk-pyti-canary-env-openai",
+	NULL
+};
+
+/* Writing here is what builds, installs and tests do. */
+static const char *const allow_write[] = {
+	GUEST_VENV, GUEST_WORK, "/tmp", "/var/tmp", "/dev/shm",
+	GUEST_HOME "/.cache", NULL
+};
+
+/* Programs a build or install runs on its own. */
+static const char *const exec_ok[] = {
+	"python", "python3", "python3.*", "pip", "pip3", "pip3.*",
+	"cc", "gcc", "gcc-*", "c++", "g++", "g++-*", "cpp", "cc1", "cc1plus",
+	"as", "ld", "ld.bfd", "ld.gold", "collect2", "lto-wrapper",
+	"x86_64-linux-gnu-*", "uname", "ldconfig", "ldconfig.real", "strip",
+	"ar", "ranlib", "pkg-config", "pytest", "py.test", "coverage",
+	"pycodestyle", "pyflakes", NULL
+};
+
+static char canary_store[64][256];
+static const char *canaries[65];
+
+static void
+load_canaries(void)
+{
+	FILE *f = fopen("/usr/lib/pyti/canaries", "r");
+	char line[256];
+	int n = 0;
+	static const char *const fallback[] = {
+		GUEST_HOME "/.ssh/id_rsa", GUEST_HOME "/.aws/credentials",
+		GUEST_HOME "/.pypirc", GUEST_HOME "/.netrc",
+		GUEST_HOME "/.gitconfig", GUEST_HOME "/.kube/config",
+		GUEST_HOME "/.docker/config.json", NULL
+	};
+
+	if (f) {
+		while (n < 64 && fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = '\0';
+			if (line[0] == '/') {
+				snprintf(canary_store[n], sizeof(canary_store[n]),
+					 "%s", line);
+				canaries[n] = canary_store[n];
+				n++;
+			}
+		}
+		fclose(f);
+	}
+	if (n == 0)
+		for (; fallback[n]; n++)
+			canaries[n] = fallback[n];
+	canaries[n] = NULL;
+}
+
+/* ---- helpers ---- */
+
+static struct guest_job *
+J(void *arg)
+{
+	return arg;
+}
+
+static void
+set_data(struct guest_job *job, const char *task, const char *key,
+	 json_t *v)
+{
+	json_t *d = json_object_get(job->data, task);
+
+	if (!d) {
+		d = json_object();
+		jx_set(job->data, task, d);
+	}
+	jx_set(d, key, v);
+}
+
+/* Resource findings from how the last command of a task ended. */
+static void
+resource_findings(struct guest_job *job, struct guest_task_run *tr)
+{
+	const char *t = tr->task->name, *log = buf_cstr(&tr->log);
+
+	if (tr->timed_out)
+		guest_finding_add(&job->findings, "resource.timeout", NULL, t,
+				  NULL, "%s ran past its time limit of %d s",
+				  t, tr->limits.timeout_ms / 1000);
+	if (tr->output_capped)
+		guest_finding_add(&job->findings, "resource.output_flood",
+				  NULL, t, NULL,
+				  "%s wrote %llu bytes of output%s", t,
+				  (unsigned long long)tr->output_bytes,
+				  tr->output_killed ? "; killed" : "");
+	if (tr->signal == SIGXCPU)
+		guest_finding_add(&job->findings, "resource.cpu", NULL, t,
+				  NULL, "CPU time limit reached");
+	if (tr->signal == SIGXFSZ || strstr(log, "No space left on device") ||
+	    strstr(log, "File too large"))
+		guest_finding_add(&job->findings, "resource.disk", NULL, t,
+				  NULL, "file size limit or disk space "
+					"reached");
+	if (strstr(log, "MemoryError") || strstr(log, "Cannot allocate memory") ||
+	    (tr->signal == SIGKILL && !tr->timed_out && !tr->output_killed))
+		guest_finding_add(&job->findings, "resource.memory", NULL, t,
+				  NULL, "memory limit reached");
+	if (strstr(log, "Resource temporarily unavailable") &&
+	    (strstr(log, "fork") || strstr(log, "BlockingIOError")))
+		guest_finding_add(&job->findings, "resource.fork_bomb", NULL,
+				  t, NULL, "process limit reached");
+}
+
+/* Read the DNS stub's log and turn new names into findings. */
+static void
+dns_findings(struct guest_job *job, const char *task)
+{
+	FILE *f = fopen(GUEST_PRIV "/dns.log", "r");
+	char line[512];
+
+	if (!f)
+		return;
+	if (fseek(f, job->dns_seen, SEEK_SET) == 0) {
+		while (fgets(line, sizeof(line), f)) {
+			json_t *e = json_object();
+
+			line[strcspn(line, "\n")] = '\0';
+			jx_set(e, "name", guest_jstr(line, strlen(line)));
+			if (strstr(line, "pyti-canary") ||
+			    strstr(line, "pyticanary"))
+				guest_finding_add(&job->findings,
+						  "credential.leak", NULL, task,
+						  json_incref(e),
+						  "canary token in DNS name %s",
+						  line);
+			guest_finding_add(&job->findings, "network.dns", NULL,
+					  task, e, "DNS query for %s", line);
+		}
+		job->dns_seen = (int)ftell(f);
+	}
+	fclose(f);
+}
+
+/*
+ * Run argv as pyti, traced if `trace` and strace works. The trace file is
+ * parsed into findings; its tail becomes a log. Returns as
+ * guest_task_exec().
+ */
+static int
+run_pkg(struct guest_job *job, struct guest_task_run *tr,
+	const char *const *argv, const char *cwd, int trace)
+{
+	const char *full[64];
+	char out[256];
+	struct guest_cmd cmd = { .envp = pkg_env, .cwd = cwd,
+				 .uid = GUEST_UID, .gid = GUEST_GID,
+				 .reap_uid = 1 };
+	int n = 0, r;
+
+	snprintf(out, sizeof(out), GUEST_PRIV "/%s.%d.strace", tr->task->name,
+		 tr->commands);
+	if (trace && job->strace_ok) {
+		full[n++] = "/usr/bin/strace";
+		full[n++] = "-f";
+		full[n++] = "-qq";
+		full[n++] = "-y";
+		full[n++] = "-s";
+		full[n++] = "256";
+		full[n++] = "--seccomp-bpf";
+		full[n++] = "-e";
+		full[n++] = "signal=none";
+		full[n++] = "-e";
+		full[n++] = "trace=" GUEST_TRACE_SYSCALLS;
+		full[n++] = "-u";
+		full[n++] = "pyti";
+		full[n++] = "-o";
+		full[n++] = out;
+		/* strace needs root for -u; it drops to pyti for argv */
+		cmd.drop = 0;
+	} else {
+		cmd.drop = 1;
+	}
+	for (int i = 0; argv[i] && n < 63; i++)
+		full[n++] = argv[i];
+	full[n] = NULL;
+	cmd.argv = full;
+	r = guest_task_exec(tr, &cmd);
+	if (trace && job->strace_ok) {
+		struct guest_trace_policy pol = {
+			tr->task->name, GUEST_HOME, allow_write, canaries,
+			exec_ok, 53
+		};
+
+		guest_trace_parse_file(out, &pol, &job->findings, NULL,
+				       64 * MIB);
+		unlink(out);
+	}
+	resource_findings(job, tr);
+	dns_findings(job, tr->task->name);
+	return r;
+}
+
+/* Lines "@pyti {json}" of a helper's output, as a JSON array. */
+static json_t *
+helper_facts(const struct guest_task_run *tr)
+{
+	const char *p = buf_cstr(&tr->log);
+	json_t *facts = json_array();
+
+	while ((p = strstr(p, "@pyti {")) != NULL) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		json_t *j = json_loadb(p + 6, n - 6, JSON_REJECT_DUPLICATES,
+				       NULL);
+
+		if (j && json_is_object(j))
+			jx_append(facts, j);
+		else
+			json_decref(j);
+		p += n;
+	}
+	return facts;
+}
+
+static const char *const python3 = GUEST_VENV "/bin/python3";
+
+/* ---- unpack: check the archive, extract an sdist ---- */
+
+static const char unpack_py[] =
+	"import json,os,sys,tarfile,zipfile,stat\n"
+	"def say(**k): print('@pyti '+json.dumps(k),flush=True)\n"
+	"path,dest,cap=sys.argv[1],sys.argv[2],int(sys.argv[3])\n"
+	"def bad(n):\n"
+	" return n.startswith('/') or n.startswith('\\\\') or '..' in n.replace('\\\\','/').split('/')\n"
+	"total=0;members=0;comp=os.path.getsize(path);tops=set();bomb=False\n"
+	"try:\n"
+	" if path.endswith('.whl') or path.endswith('.zip'):\n"
+	"  z=zipfile.ZipFile(path)\n"
+	"  for i in z.infolist():\n"
+	"   members+=1;total+=i.file_size\n"
+	"   if bad(i.filename): say(finding='archive.path_traversal',member=i.filename)\n"
+	"   if stat.S_ISLNK(i.external_attr>>16): say(finding='archive.symlink',member=i.filename)\n"
+	"   if i.compress_size and i.file_size>100*i.compress_size and i.file_size>(8<<20): bomb=True\n"
+	"  if total>cap or bomb: say(finding='archive.bomb',bytes=total)\n"
+	"  if path.endswith('.zip') and total<=cap and not bomb:\n"
+	"   for i in z.infolist():\n"
+	"    if bad(i.filename) or stat.S_ISLNK(i.external_attr>>16): continue\n"
+	"    z.extract(i,dest);tops.add(i.filename.split('/')[0])\n"
+	" else:\n"
+	"  t=tarfile.open(path)\n"
+	"  safe=[]\n"
+	"  for m in t:\n"
+	"   members+=1;total+=m.size\n"
+	"   if total>cap:\n"
+	"    say(finding='archive.bomb',bytes=total);bomb=True;break\n"
+	"   if bad(m.name): say(finding='archive.path_traversal',member=m.name);continue\n"
+	"   if m.issym() or m.islnk():\n"
+	"    tgt=os.path.normpath(os.path.join(os.path.dirname(m.name),m.linkname)) if m.issym() else m.linkname\n"
+	"    if m.linkname.startswith('/') or tgt.startswith('..') or bad(m.linkname if m.islnk() else tgt):\n"
+	"     say(finding='archive.symlink',member=m.name,target=m.linkname)\n"
+	"    continue\n"
+	"   if not (m.isfile() or m.isdir()): continue\n"
+	"   safe.append(m);tops.add(m.name.split('/')[0])\n"
+	"  if not bomb:\n"
+	"   for m in safe:\n"
+	"    m.mode=(m.mode|0o600)&0o755\n"
+	"    t.extract(m,dest,set_attrs=False) if sys.version_info<(3,12) else t.extract(m,dest,set_attrs=False,filter='fully_trusted')\n"
+	"except Exception as e:\n"
+	" say(finding='archive.invalid',error=str(e)[:300]);sys.exit(3)\n"
+	"if members and comp and total>100*comp and total>(64<<20): say(finding='archive.bomb',bytes=total)\n"
+	"say(members=members,bytes=total,tops=sorted(tops)[:8])\n";
+
+static enum guest_outcome
+task_unpack(struct guest_task_run *tr, void *arg)
+{
+	struct guest_job *job = J(arg);
+	char dist[GUEST_PATH_LEN], cap[32];
+	const char *argv[] = { "/usr/bin/python3", "-I", "-c", unpack_py, dist,
+			       GUEST_SRC, cap, NULL };
+	json_t *facts, *v;
+	size_t i;
+	int r, bad = 0, invalid = 0;
+
+	snprintf(dist, sizeof(dist), GUEST_IN "/%s", job->dist);
+	snprintf(cap, sizeof(cap), "%u", 1024u * MIB);
+	r = run_pkg(job, tr, argv, GUEST_WORK, 0);
+	facts = helper_facts(tr);
+	json_array_foreach(facts, i, v)
+	{
+		const char *kind = jx_str(v, "finding");
+		const char *member = jx_str(v, "member");
+
+		if (kind && !strncmp(kind, "archive.", 8)) {
+			if (!strcmp(kind, "archive.invalid"))
+				invalid = 1;
+			else
+				bad = 1;
+			guest_finding_add(&job->findings, kind, NULL, "unpack",
+					  json_incref(v), "%s%s%s", kind,
+					  member ? ": " : "",
+					  member ? member : "");
+		} else if (json_object_get(v, "members")) {
+			json_t *tops = json_object_get(v, "tops");
+
+			set_data(job, "unpack", "members",
+				 json_incref(json_object_get(v, "members")));
+			set_data(job, "unpack", "bytes",
+				 json_incref(json_object_get(v, "bytes")));
+			if (!job->is_wheel && json_array_size(tops) == 1 &&
+			    json_is_string(json_array_get(tops, 0)) &&
+			    chan_name_valid(json_string_value(
+				    json_array_get(tops, 0))))
+				snprintf(job->src_dir, sizeof(job->src_dir),
+					 GUEST_SRC "/%s",
+					 json_string_value(
+						 json_array_get(tops, 0)));
+		}
+	}
+	json_decref(facts);
+	if (tr->timed_out)
+		return GUEST_TIMEOUT;
+	if (r != 0 || invalid) {
+		guest_task_reason(tr, "the archive cannot be read");
+		return GUEST_FAILED;
+	}
+	if (bad) {
+		guest_task_reason(tr, "the archive is refused: see findings");
+		return GUEST_FAILED;
+	}
+	if (!job->is_wheel && !job->src_dir[0]) {
+		guest_task_reason(tr, "the sdist has no single top directory");
+		return GUEST_FAILED;
+	}
+	guest_task_produce(tr, "unpacked");
+	return GUEST_OK;
+}
+
+/* ---- build: sdist -> wheel ---- */
+
+static int
+find_wheel(char out[GUEST_PATH_LEN])
+{
+	DIR *d = opendir(GUEST_WHEELS);
+	struct dirent *de;
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+
+		if (n > 4 && !strcmp(de->d_name + n - 4, ".whl") &&
+		    chan_name_valid(de->d_name)) {
+			snprintf(out, GUEST_PATH_LEN, GUEST_WHEELS "/%s",
+				 de->d_name);
+			found = 1;
+			break;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static enum guest_outcome
+task_build(struct guest_task_run *tr, void *arg)
+{
+	struct guest_job *job = J(arg);
+	const char *argv[] = { python3, "-m", "pip", "wheel", "--no-index",
+			       "--no-deps", "--no-build-isolation",
+			       "--find-links", GUEST_IN, "-w", GUEST_WHEELS,
+			       job->src_dir, NULL };
+	int r;
+
+	/* the filesystem diff starts before the first package code */
+	job->before = guest_fsnap_take(GUEST_UPPER, 200000);
+	if (job->is_wheel) {
+		snprintf(job->wheel, sizeof(job->wheel), GUEST_IN "/%s",
+			 job->dist);
+		guest_task_produce(tr, "wheel");
+		guest_task_reason(tr, "not applicable: the distribution is a "
+				      "wheel");
+		return GUEST_SKIPPED;
+	}
+	r = run_pkg(job, tr, argv, GUEST_WORK, 1);
+	if (tr->timed_out)
+		return GUEST_TIMEOUT;
+	if (r != 0 || !find_wheel(job->wheel)) {
+		if (r)
+			guest_task_reason(tr, "pip wheel: exit status %d", r);
+		else
+			guest_task_reason(tr, "pip wheel made no wheel");
+		return GUEST_FAILED;
+	}
+	set_data(job, "build", "wheel",
+		 json_string(strrchr(job->wheel, '/') + 1));
+	guest_task_produce(tr, "wheel");
+	return GUEST_OK;
+}
+
+/* ---- install ---- */
+
+static const char info_py[] =
+	"import json,sys,os,sysconfig\n"
+	"from importlib import metadata as md\n"
+	"def say(**k): print('@pyti '+json.dumps(k),flush=True)\n"
+	"d=md.distribution(sys.argv[1])\n"
+	"sp=sysconfig.get_paths()['purelib']\n"
+	"tops=set();files=[]\n"
+	"for f in (d.files or []):\n"
+	" p=f.parts\n"
+	" if not p or p[0]=='..' or p[0].endswith('.dist-info') or p[0]=='__pycache__': continue\n"
+	" files.append(str(d.locate_file(f)))\n"
+	" n=p[0]\n"
+	" if len(p)==1:\n"
+	"  if not (n.endswith('.py') or n.endswith('.so')): continue\n"
+	"  n=n.split('.')[0]\n"
+	" if n.isidentifier(): tops.add(n)\n"
+	"m=d.metadata\n"
+	"meta={k:m.get(k) for k in ('Name','Version','Summary','License','Requires-Python','Author-email','Home-page','Description-Content-Type','License-Expression')}\n"
+	"meta['Classifiers']=m.get_all('Classifier') or []\n"
+	"meta['Project-URLs']=m.get_all('Project-URL') or []\n"
+	"meta['description_len']=len(m.get_payload() or m.get('Description') or '')\n"
+	"say(name=d.metadata['Name'],version=d.version,site_packages=sp,top_level=sorted(tops)[:32],files=files[:5000],metadata=meta)\n";
+
+static void
+wheel_name(const char *wheel, char *out, size_t n)
+{
+	const char *base = strrchr(wheel, '/');
+	size_t k;
+
+	base = base ? base + 1 : wheel;
+	k = strcspn(base, "-");
+	snprintf(out, n, "%.*s", (int)k, base);
+}
+
+static enum guest_outcome
+task_install(struct guest_task_run *tr, void *arg)
+{
+	struct guest_job *job = J(arg);
+	const char *argv[] = { python3, "-m", "pip", "install", "--no-index",
+			       "--find-links", GUEST_IN, job->wheel, NULL };
+	const char *iargv[] = { python3, "-I", "-c", info_py, job->name,
+				NULL };
+	json_t *facts, *info;
+	int r;
+
+	wheel_name(job->wheel, job->name, sizeof(job->name));
+	r = run_pkg(job, tr, argv, GUEST_WORK, 1);
+	if (tr->timed_out)
+		return GUEST_TIMEOUT;
+	if (r != 0) {
+		guest_task_reason(tr, "pip install: exit status %d", r);
+		return GUEST_FAILED;
+	}
+	r = run_pkg(job, tr, iargv, "/tmp", 0);
+	facts = helper_facts(tr);
+	info = json_array_get(facts, json_array_size(facts) - 1);
+	if (r != 0 || !info || !jx_str(info, "site_packages")) {
+		json_decref(facts);
+		guest_task_reason(tr, "installed, but its metadata cannot be "
+				      "read");
+		return GUEST_FAILED;
+	}
+	job->info = json_incref(info);
+	json_decref(facts);
+	snprintf(job->site_packages, sizeof(job->site_packages), "%s",
+		 jx_str(info, "site_packages"));
+	{
+		json_t *tops = json_object_get(info, "top_level"), *t;
+		size_t i;
+
+		json_array_foreach(tops, i, t)
+		{
+			if (job->ntop < GUEST_MAX_TOP && json_is_string(t) &&
+			    strlen(json_string_value(t)) < 128)
+				snprintf(job->top[job->ntop++], 129, "%s",
+					 json_string_value(t));
+		}
+		set_data(job, "install", "top_level", json_incref(tops));
+	}
+	set_data(job, "install", "site_packages",
+		 json_string(job->site_packages));
+	set_data(job, "install", "files",
+		 json_integer((json_int_t)json_array_size(
+			 json_object_get(info, "files"))));
+	guest_task_produce(tr, "installed");
+	return GUEST_OK;
+}
+
+/* ---- fs_diff ---- */
+
+struct diff_acc {
+	struct guest_job *job;
+	json_t *outside;
+	int added, modified, deleted, dropped;
+};
+
+static int
+under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
+}
+
+static void
+scan_for_tokens(struct guest_job *job, const char *path)
+{
+	char up[GUEST_PATH_LEN + 32], chunk[65536 + 16];
+	int fd;
+	ssize_t n;
+	size_t total = 0, keep = 0;
+
+	snprintf(up, sizeof(up), GUEST_UPPER "%s", path);
+	fd = open(up, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	while (total < 8 * MIB &&
+	       (n = read(fd, chunk + keep, sizeof(chunk) - 1 - keep)) > 0) {
+		size_t len = keep + (size_t)n;
+
+		chunk[len] = '\0';
+		if (memmem(chunk, len, "pyti-canary", 11) ||
+		    memmem(chunk, len, "PYTICANARY", 10)) {
+			guest_finding_add(&job->findings, "credential.leak",
+					  NULL, "fs_diff", NULL,
+					  "canary token written to %s", path);
+			break;
+		}
+		total += (size_t)n;
+		keep = len < 16 ? len : 16;
+		memmove(chunk, chunk + len - keep, keep);
+	}
+	close(fd);
+}
+
+static void
+on_change(const char *path, enum guest_fschange c, const char *sha,
+	  void *arg)
+{
+	struct diff_acc *a = arg;
+	struct guest_job *job = a->job;
+	const char *pk = guest_persistence_kind(path, GUEST_HOME);
+	size_t n = strlen(path);
+	int allowed = 0;
+
+	if (c == GUEST_FS_ADDED)
+		a->added++;
+	else if (c == GUEST_FS_DELETED)
+		a->deleted++;
+	else
+		a->modified++;
+	for (int i = 0; allow_write[i]; i++)
+		if (under(path, allow_write[i]))
+			allowed = 1;
+	if (pk && c != GUEST_FS_DELETED)
+		guest_finding_add(&job->findings, pk, NULL, "fs_diff", NULL,
+				  "%s %s", guest_fschange_name(c), path);
+	if (n > 4 && !strcmp(path + n - 4, ".pth") && c != GUEST_FS_DELETED) {
+		char up[GUEST_PATH_LEN + 32], text[65536];
+		int fd;
+		ssize_t k = 0;
+
+		snprintf(up, sizeof(up), GUEST_UPPER "%s", path);
+		fd = open(up, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		if (fd >= 0) {
+			k = read(fd, text, sizeof(text));
+			close(fd);
+		}
+		if (k > 0 && guest_pth_executable(text, (size_t)k))
+			guest_finding_add(&job->findings, "persistence.pth",
+					  NULL, "fs_diff", NULL,
+					  "%s runs code at every interpreter "
+					  "start",
+					  path);
+	}
+	if (c != GUEST_FS_DELETED && sha[0])
+		scan_for_tokens(job, path);
+	if (allowed || !strncmp(path, "/.pyti", 6))
+		return;
+	if (!pk)
+		guest_finding_add(&job->findings,
+				  c == GUEST_FS_DELETED ? "file.delete_outside"
+							: "file.write_outside",
+				  NULL, "fs_diff", NULL, "%s %s",
+				  guest_fschange_name(c), path);
+	if (json_array_size(a->outside) < 200) {
+		json_t *o = json_object();
+
+		jx_set(o, "path", guest_jstr(path, strlen(path)));
+		jx_set(o, "change", json_string(guest_fschange_name(c)));
+		if (sha[0])
+			jx_set(o, "sha256", json_string(sha));
+		jx_append(a->outside, o);
+	} else {
+		a->dropped++;
+	}
+}
+
+static enum guest_outcome
+task_fs_diff(struct guest_task_run *tr, void *arg)
+{
+	struct guest_job *job = J(arg);
+	struct diff_acc a = { job, json_array(), 0, 0, 0, 0 };
+	json_t *o;
+
+	if (guest_fsdiff(job->before, GUEST_UPPER, GUEST_LOWER, on_change,
+			 &a) < 0) {
+		json_decref(a.outside);
+		guest_task_reason(tr, "cannot read the overlay's upper "
+				      "directory");
+		return GUEST_ERROR;
+	}
+	o = json_object();
+	jx_set(o, "added", json_integer(a.added));
+	jx_set(o, "modified", json_integer(a.modified));
+	jx_set(o, "deleted", json_integer(a.deleted));
+	jx_set(o, "outside", a.outside);
+	jx_set(o, "outside_dropped", json_integer(a.dropped));
+	jx_set(job->sections, "fs_diff", o);
+	guest_task_produce(tr, "fs_diff");
+	return GUEST_OK;
+}
+
+/* ---- import ---- */
+
+static const char import_py[] =
+	"import json,sys,importlib\n"
+	"for m in sys.argv[1:]:\n"
+	" try:\n"
+	"  importlib.import_module(m);ok,err=True,None\n"
+	" except BaseException as e:\n"
+	"  ok,err=False,(type(e).__name__+': '+str(e))[:300]\n"
+	" print('@pyti '+json.dumps({'name':m,'ok':ok,'error':err}),flush=True)\n";
+
+static enum guest_outcome
+task_import(struct guest_task_run *tr, void *arg)
+{
+	struct guest_job *job = J(arg);
+	const char *argv[GUEST_MAX_TOP + 8];
+	json_t *facts, *v, *mods = json_array();
+	size_t i;
+	int n = 0, failed = 0, seen = 0;
+
+	if (job->ntop == 0) {
+		json_decref(mods);
+		guest_task_produce(tr, "imported");
+		guest_task_reason(tr, "the distribution installs no "
+				      "top-level module");
+		return GUEST_OK;
+	}
+	argv[n++] = python3;
+	argv[n++] = "-c";
+	argv[n++] = import_py;
+	for (int k = 0; k < job->ntop; k++)
+		argv[n++] = job->top[k];
+	argv[n] = NULL;
+	run_pkg(job, tr, argv, "/tmp", 1);
+	facts = helper_facts(tr);
+	json_array_foreach(facts, i, v)
+	{
+		if (!jx_str(v, "name"))
+			continue;
+		seen++;
+		if (!json_is_true(json_object_get(v, "ok")))
+			failed++;
+		jx_append(mods, json_incref(v));
+	}
+	json_decref(facts);
+	set_data(job, "import", "modules", mods);
+	if (tr->timed_out)
+		return GUEST_TIMEOUT;
+	if (failed || seen < job->ntop) {
+		guest_task_reason(tr, "%d of %d modules failed to import",
+				  failed + (job->ntop - seen), job->ntop);
+		return GUEST_FAILED;
+	}
+	guest_task_produce(tr, "imported");
+	return GUEST_OK;
+}
+
+/* ---- tests (+ coverage data) ---- */
+
+static int
+is_dir(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static enum guest_outcome
+task_tests(struct guest_task_run *tr, void *arg)
+{
+	static const char *const names[] = { "tests", "test", "testing", NULL };
+	struct guest_job *job = J(arg);
+	char dir[GUEST_PATH_LEN + 64] = "", source[GUEST_PATH_LEN] = "";
+	const char *layout = NULL, *where = NULL;
+	const char *argv[32];
+	struct buf xml = BUF_INIT(16 * MIB);
+	int n = 0, r, cov;
+
+	for (int i = 0; names[i] && !dir[0]; i++) {
+		char p[GUEST_PATH_LEN + 64];
+
+		if (job->src_dir[0]) {
+			snprintf(p, sizeof(p), "%s/%s", job->src_dir, names[i]);
+			if (is_dir(p)) {
+				snprintf(dir, sizeof(dir), "%s", p);
+				layout = names[i];
+				where = "sdist";
+			}
+		}
+		for (int k = 0; k < job->ntop && !dir[0]; k++) {
+			snprintf(p, sizeof(p), "%s/%s/%s", job->site_packages,
+				 job->top[k], names[i]);
+			if (is_dir(p)) {
+				snprintf(dir, sizeof(dir), "%s", p);
+				layout = names[i];
+				where = "installed";
+			}
+		}
+	}
+	if (!dir[0]) {
+		job->no_tests = 1;
+		guest_task_reason(tr, "no test suite found (tests/, test/, "
+				      "testing/ in the sdist or the package)");
+		return GUEST_SKIPPED;
+	}
+	set_data(job, "tests", "layout", json_string(layout));
+	set_data(job, "tests", "source", json_string(where));
+	if (!strcmp(where, "sdist")) {
+		/* run the sdist's tests against the installed package:
+		 * copy them out so the sdist's own sources do not shadow
+		 * it */
+		const char *cp[] = { "/bin/cp", "-r", dir, GUEST_TESTRUN "/",
+				     NULL };
+
+		run_pkg(job, tr, cp, GUEST_WORK, 0);
+		snprintf(dir, sizeof(dir), GUEST_TESTRUN "/%s", layout);
+	}
+	cov = access("/usr/lib/python3/dist-packages/coverage/__init__.py",
+		     F_OK) == 0;
+	argv[n++] = python3;
+	argv[n++] = "-m";
+	if (cov) {
+		argv[n++] = "coverage";
+		argv[n++] = "run";
+		argv[n++] = "--data-file=" GUEST_WORK "/.coverage";
+		for (int k = 0; k < job->ntop && k < 8; k++) {
+			snprintf(source + strlen(source),
+				 sizeof(source) - strlen(source), "%s%s",
+				 k ? "," : "", job->top[k]);
+		}
+		if (source[0]) {
+			static char src_arg[GUEST_PATH_LEN + 16];
+
+			snprintf(src_arg, sizeof(src_arg), "--source=%s",
+				 source);
+			argv[n++] = src_arg;
+		}
+		argv[n++] = "-m";
+	}
+	argv[n++] = "pytest";
+	argv[n++] = "-q";
+	argv[n++] = "-p";
+	argv[n++] = "no:cacheprovider";
+	argv[n++] = "--junitxml=" GUEST_WORK "/junit.xml";
+	argv[n++] = "-o";
+	argv[n++] = "junit_family=xunit1";
+	argv[n++] = dir;
+	argv[n] = NULL;
+	r = run_pkg(job, tr, argv, GUEST_TESTRUN, 0);
+	{
+		FILE *f = fopen(GUEST_WORK "/junit.xml", "rb");
+		char chunk[65536];
+		size_t k;
+
+		if (f) {
+			while ((k = fread(chunk, 1, sizeof(chunk), f)) > 0)
+				if (buf_add(&xml, chunk, k) == BUF_FULL)
+					break;
+			fclose(f);
+		}
+	}
+	if (xml.len) {
+		json_t *t = guest_junit_parse(buf_cstr(&xml), xml.len);
+
+		if (t) {
+			jx_set(t, "runner", json_string("pytest"));
+			jx_set(t, "layout", json_string(layout));
+			jx_set(t, "source", json_string(where));
+			jx_set(job->sections, "tests", t);
+			guest_task_produce(tr, "junit");
+		}
+	}
+	buf_release(&xml);
+	if (cov && access(GUEST_WORK "/.coverage", F_OK) == 0)
+		guest_task_produce(tr, "coverage_data");
+	if (tr->timed_out)
+		return GUEST_TIMEOUT;
+	if (r == 5) {
+		job->no_tests = 1;
+		guest_task_reason(tr, "pytest collected no tests");
+		return GUEST_OK;
+	}
+	if (r != 0) {
+		guest_task_reason(tr, "pytest: exit status %d", r);
+		return GUEST_FAILED;
+	}
+	return GUEST_OK;
+}
+
+static enum guest_outcome
+task_coverage(struct guest_task_run *tr, void *arg)
+{
+	struct guest_job *job = J(arg);
+	const char *argv[] = { python3, "-m", "coverage", "json",
+			       "--data-file=" GUEST_WORK "/.coverage", "-o",
+			       GUEST_WORK "/coverage.json", NULL };
+	json_t *j, *out, *files, *f;
+	const char *path;
+	int r;
+
+	r = run_pkg(job, tr, argv, GUEST_TESTRUN, 0);
+	if (r != 0) {
+		guest_task_reason(tr, "coverage json: exit status %d", r);
+		return tr->timed_out ? GUEST_TIMEOUT : GUEST_FAILED;
+	}
+	j = jx_load_file(GUEST_WORK "/coverage.json", 32 * MIB);
+	if (!j) {
+		guest_task_reason(tr, "coverage.json cannot be read");
+		return GUEST_FAILED;
+	}
+	out = json_object();
+	{
+		json_t *t = json_object_get(j, "totals");
+		json_t *pc = json_object_get(t, "percent_covered");
+
+		jx_set(out, "percent",
+		       json_real(json_is_number(pc) ? json_number_value(pc)
+						    : 0));
+		jx_set(out, "lines", json_incref(json_object_get(t,
+							  "num_statements")
+						 ?: json_null()));
+		jx_set(out, "covered", json_incref(json_object_get(t,
+							    "covered_lines")
+						   ?: json_null()));
+	}
+	files = json_array();
+	json_object_foreach(json_object_get(j, "files"), path, f)
+	{
+		json_t *s = json_object_get(f, "summary"), *o;
+
+		if (json_array_size(files) >= 500)
+			break;
+		o = json_object();
+		jx_set(o, "path", guest_jstr(path, strlen(path)));
+		jx_set(o, "lines", json_incref(json_object_get(s,
+							"num_statements")
+					       ?: json_null()));
+		jx_set(o, "covered", json_incref(json_object_get(s,
+							  "covered_lines")
+						 ?: json_null()));
+		jx_append(files, o);
+	}
+	jx_set(out, "files", files);
+	json_decref(j);
+	jx_set(job->sections, "coverage", out);
+	guest_task_produce(tr, "coverage");
+	return GUEST_OK;
+}
+
+/* ---- lint ---- */
+
+static long
+count_lines(const char *dir, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+	long n = 0;
+
+	if (depth > 32 || !(d = opendir(dir)))
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char p[GUEST_PATH_LEN];
+		struct stat st;
+		size_t len = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, "__pycache__"))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		if (lstat(p, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			n += count_lines(p, depth + 1);
+		} else if (S_ISREG(st.st_mode) && len > 3 &&
+			   !strcmp(de->d_name + len - 3, ".py")) {
+			FILE *f = fopen(p, "r");
+			int c;
+
+			if (!f)
+				continue;
+			while ((c = getc(f)) != EOF)
+				n += c == '\n';
+			fclose(f);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* Count "path:line:col: CODE" lines of a checker's output by code. */
+static int
+count_messages(const char *text, json_t *codes)
+{
+	int n = 0;
+
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		const char *c = memmem(p, len, ": ", 2);
+
+		if (c && memchr(p, ':', (size_t)(c - p))) {
+			char code[8];
+			size_t k = strspn(c + 2, "EWFCN0123456789");
+
+			n++;
+			if (k >= 2 && k < sizeof(code)) {
+				json_t *v;
+
+				memcpy(code, c + 2, k);
+				code[k] = '\0';
+				v = json_object_get(codes, code);
+				jx_set(codes, code,
+				       json_integer(v ? json_integer_value(v) + 1
+						      : 1));
+			}
+		}
+		p += len + (nl ? 1 : 0);
+	}
+	return n;
+}
+
+static enum guest_outcome
+task_lint(struct guest_task_run *tr, void *arg)
+{
+	struct guest_job *job = J(arg);
+	char paths[GUEST_MAX_TOP][GUEST_PATH_LEN];
+	const char *argv[GUEST_MAX_TOP + 8];
+	json_t *out = json_object(), *codes = json_object();
+	json_t *fcodes = json_object();
+	long lines = 0;
+	int np = 0, style = 0, flakes = 0;
+	size_t mark;
+
+	for (int k = 0; k < job->ntop; k++) {
+		char p[GUEST_PATH_LEN];
+
+		snprintf(p, sizeof(p), "%s/%s", job->site_packages, job->top[k]);
+		if (is_dir(p)) {
+			lines += count_lines(p, 0);
+		} else {
+			snprintf(p, sizeof(p), "%s/%s.py", job->site_packages,
+				 job->top[k]);
+			if (access(p, R_OK) != 0)
+				continue;
+			{
+				FILE *f = fopen(p, "r");
+				int c;
+
+				while (f && (c = getc(f)) != EOF)
+					lines += c == '\n';
+				if (f)
+					fclose(f);
+			}
+		}
+		snprintf(paths[np++], GUEST_PATH_LEN, "%s", p);
+	}
+	if (np == 0) {
+		json_decref(out);
+		json_decref(codes);
+		json_decref(fcodes);
+		guest_task_reason(tr, "no Python sources to lint");
+		return GUEST_SKIPPED;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		int n = 0;
+
+		argv[n++] = "/usr/bin/python3";
+		argv[n++] = "-m";
+		argv[n++] = pass == 0 ? "pycodestyle" : "pyflakes";
+		for (int k = 0; k < np; k++)
+			argv[n++] = paths[k];
+		argv[n] = NULL;
+		mark = tr->log.len;
+		run_pkg(job, tr, argv, "/tmp", 0);
+		if (pass == 0)
+			style = count_messages(buf_cstr(&tr->log) + mark, codes);
+		else
+			flakes = count_messages(buf_cstr(&tr->log) + mark,
+						fcodes);
+	}
+	jx_set(out, "lines", json_integer(lines));
+	jx_set(out, "pycodestyle", json_integer(style));
+	jx_set(out, "pyflakes", json_integer(flakes));
+	jx_set(out, "pycodestyle_per_kloc",
+	       json_real(lines ? style * 1000.0 / (double)lines : 0));
+	jx_set(out, "pyflakes_per_kloc",
+	       json_real(lines ? flakes * 1000.0 / (double)lines : 0));
+	jx_set(out, "codes", codes);
+	jx_set(out, "pyflakes_messages", fcodes);
+	jx_set(job->sections, "lint", out);
+	guest_task_produce(tr, "lint");
+	return tr->timed_out ? GUEST_TIMEOUT : GUEST_OK;
+}
+
+/* ---- metadata checks ---- */
+
+static void
+check(json_t *checks, int *score, const char *name, int ok,
+      const char *detail)
+{
+	json_t *o = json_object();
+
+	jx_set(o, "name", json_string(name));
+	jx_set(o, "ok", json_boolean(ok));
+	if (detail)
+		jx_set(o, "detail", json_string(detail));
+	jx_append(checks, o);
+	*score += ok;
+}
+
+static int
+nonempty(const json_t *m, const char *k, size_t min)
+{
+	const char *v = jx_str(m, k);
+
+	return v && strlen(v) >= min && strcmp(v, "UNKNOWN");
+}
+
+static enum guest_outcome
+task_metadata(struct guest_task_run *tr, void *arg)
+{
+	struct guest_job *job = J(arg);
+	json_t *m = json_object_get(job->info, "metadata");
+	json_t *out = json_object(), *checks = json_array(), *v;
+	json_t *cls = json_object_get(m, "Classifiers");
+	json_t *urls = json_object_get(m, "Project-URLs");
+	int score = 0, lic_cls = 0, sane_urls = json_array_size(urls) > 0;
+	size_t i;
+	int64_t dlen = 0;
+
+	json_array_foreach(cls, i, v)
+	{
+		if (json_is_string(v) &&
+		    !strncmp(json_string_value(v), "License ::", 10))
+			lic_cls = 1;
+	}
+	json_array_foreach(urls, i, v)
+	{
+		const char *u = json_is_string(v) ? strchr(json_string_value(v),
+							   ',')
+						  : NULL;
+
+		if (!u || (strncmp(u + 1 + strspn(u + 1, " "), "https://", 8) &&
+			   strncmp(u + 1 + strspn(u + 1, " "), "http://", 7)))
+			sane_urls = 0;
+	}
+	jx_int(m, "description_len", &dlen);
+	check(checks, &score, "name", nonempty(m, "Name", 1), NULL);
+	check(checks, &score, "version", nonempty(m, "Version", 1), NULL);
+	check(checks, &score, "summary",
+	      nonempty(m, "Summary", 10) && strlen(jx_str(m, "Summary")) <= 200,
+	      "10 to 200 characters");
+	check(checks, &score, "description", dlen >= 100,
+	      "at least 100 characters");
+	check(checks, &score, "description_type",
+	      nonempty(m, "Description-Content-Type", 5), NULL);
+	check(checks, &score, "license",
+	      nonempty(m, "License", 2) || nonempty(m, "License-Expression", 2) ||
+		      lic_cls,
+	      "License, License-Expression or a License classifier");
+	check(checks, &score, "classifiers", json_array_size(cls) >= 3,
+	      "at least 3 classifiers");
+	check(checks, &score, "requires_python",
+	      nonempty(m, "Requires-Python", 2), NULL);
+	check(checks, &score, "project_urls",
+	      sane_urls || (nonempty(m, "Home-page", 8) &&
+			    !strncmp(jx_str(m, "Home-page"), "http", 4)),
+	      "http(s) project URLs");
+	check(checks, &score, "author_email",
+	      nonempty(m, "Author-email", 3) &&
+		      strchr(jx_str(m, "Author-email"), '@'),
+	      NULL);
+	jx_set(out, "score", json_integer(score));
+	jx_set(out, "max_score", json_integer((json_int_t)json_array_size(checks)));
+	jx_set(out, "checks", checks);
+	jx_set(job->sections, "metadata", out);
+	guest_task_produce(tr, "metadata");
+	return GUEST_OK;
+}
+
+/* ---- uninstall ---- */
+
+static enum guest_outcome
+task_uninstall(struct guest_task_run *tr, void *arg)
+{
+	struct guest_job *job = J(arg);
+	const char *argv[] = { python3, "-m", "pip", "uninstall", "-y",
+			       job->name, NULL };
+	json_t *out = json_object(), *left = json_array(), *files, *f;
+	size_t i;
+	int r, dropped = 0;
+
+	r = run_pkg(job, tr, argv, "/tmp", 0);
+	files = json_object_get(job->info, "files");
+	json_array_foreach(files, i, f)
+	{
+		struct stat st;
+		const char *p = json_string_value(f);
+
+		if (!p || lstat(p, &st) != 0)
+			continue;
+		if (json_array_size(left) < 500)
+			jx_append(left, guest_jstr(p, strlen(p)));
+		else
+			dropped++;
+	}
+	for (int k = 0; k < job->ntop; k++) {
+		char p[GUEST_PATH_LEN];
+
+		snprintf(p, sizeof(p), "%s/%s", job->site_packages, job->top[k]);
+		if (is_dir(p) && json_array_size(left) < 500)
+			jx_append(left, guest_jstr(p, strlen(p)));
+	}
+	jx_set(out, "exit_status", json_integer(r));
+	jx_set(out, "leftovers", left);
+	jx_set(out, "leftovers_dropped", json_integer(dropped));
+	jx_set(job->sections, "uninstall", out);
+	if (tr->timed_out)
+		return GUEST_TIMEOUT;
+	if (r != 0) {
+		guest_task_reason(tr, "pip uninstall: exit status %d", r);
+		return GUEST_FAILED;
+	}
+	guest_task_produce(tr, "uninstalled");
+	return GUEST_OK;
+}
+
+/* ---- the table ---- */
+
+#define LIM(t, as_mb)                                                        \
+	{                                                                    \
+		.timeout_ms = (t) * 1000, .output_cap = 1 * MIB,             \
+		.output_kill = 64 * MIB, .as = (uint64_t)(as_mb) * MIB,      \
+		.nproc = 256, .fsize = 256 * MIB, .cpu = (t), .nofile = 1024 \
+	}
+
+static const struct guest_task tasks[] = {
+	{ "unpack", "dist", "unpacked", LIM(300, 1024), task_unpack },
+	{ "build", "unpacked", "wheel", LIM(1200, 1536), task_build },
+	{ "install", "wheel", "installed", LIM(1200, 1536), task_install },
+	{ "fs_diff", "installed", "fs_diff", LIM(300, 0), task_fs_diff },
+	{ "import", "installed", "imported", LIM(300, 1536), task_import },
+	{ "tests", "installed", "junit coverage_data", LIM(1800, 1536),
+	  task_tests },
+	{ "coverage", "coverage_data", "coverage", LIM(300, 1536),
+	  task_coverage },
+	{ "lint", "installed", "lint", LIM(600, 1024), task_lint },
+	{ "metadata", "installed", "metadata", LIM(10, 0), task_metadata },
+	{ "uninstall", "installed", "uninstalled", LIM(300, 1024),
+	  task_uninstall },
+};
+
+#define NTASKS (sizeof(tasks) / sizeof(tasks[0]))
+
+/* ---- the job ---- */
+
+int
+guest_job_in_guest(void)
+{
+	struct stat st;
+
+	return getpid() == 1 && stat(GUEST_UPPER, &st) == 0 &&
+	       S_ISDIR(st.st_mode);
+}
+
+static int
+check_file_entry(const json_t *f, char *err, size_t errlen)
+{
+	const char *name = jx_str(f, "name"), *sha = jx_str(f, "sha256");
+	int64_t size;
+
+	if (!name || !chan_name_valid(name)) {
+		snprintf(err, errlen, "a file with a missing or invalid name");
+		return -1;
+	}
+	if (!sha || !sha256_is_hex(sha)) {
+		snprintf(err, errlen, "file '%s' has no valid sha256", name);
+		return -1;
+	}
+	if (jx_int(f, "size", &size) != 0 || size < 0 || size > 64 * MIB) {
+		snprintf(err, errlen, "file '%s' has no valid size", name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+guest_job_init(struct guest_job *job, json_t *spec, char *err, size_t errlen)
+{
+	const char *id = jx_str(spec, "job_id");
+	json_t *dist = json_object_get(spec, "dist");
+	json_t *deps = json_object_get(spec, "deps"), *d;
+	size_t i, n;
+	int64_t version = 0;
+
+	memset(job, 0, sizeof(*job));
+	job->spec = spec;
+	job->data = json_object();
+	job->sections = json_object();
+	job->logs = json_array();
+	guest_findings_init(&job->findings);
+	if (!json_is_object(spec) || jx_int(spec, "version", &version) != 0 ||
+	    version != 1) {
+		snprintf(err, errlen, "job spec is not version 1");
+		return -1;
+	}
+	if (!id || strlen(id) == 0 || strlen(id) > 64 ||
+	    strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		       "0123456789._:-") != strlen(id)) {
+		snprintf(err, errlen, "missing or invalid job_id");
+		return -1;
+	}
+	snprintf(job->job_id, sizeof(job->job_id), "%s", id);
+	if (!json_is_object(dist) || check_file_entry(dist, err, errlen))
+		return -1;
+	snprintf(job->dist, sizeof(job->dist), "%s", jx_str(dist, "name"));
+	n = strlen(job->dist);
+	job->is_wheel = n > 4 && !strcmp(job->dist + n - 4, ".whl");
+	if (!job->is_wheel &&
+	    !(n > 7 && !strcmp(job->dist + n - 7, ".tar.gz")) &&
+	    !(n > 4 && !strcmp(job->dist + n - 4, ".zip"))) {
+		snprintf(err, errlen, "'%s' is not a wheel or an sdist",
+			 job->dist);
+		return -1;
+	}
+	if (deps && (!json_is_array(deps) || json_array_size(deps) > 256)) {
+		snprintf(err, errlen, "deps must be an array of at most 256");
+		return -1;
+	}
+	json_array_foreach(deps, i, d)
+	{
+		if (check_file_entry(d, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+void
+guest_job_release(struct guest_job *job)
+{
+	json_decref(job->spec);
+	json_decref(job->info);
+	json_decref(job->data);
+	json_decref(job->sections);
+	json_decref(job->logs);
+	guest_findings_release(&job->findings);
+	guest_fsnap_free(job->before);
+	guest_graph_free(job->graph);
+	memset(job, 0, sizeof(*job));
+}
+
+static int
+mkdir_owned(const char *p, mode_t mode, uid_t uid)
+{
+	if (mkdir(p, mode) != 0 && errno != EEXIST)
+		return log_error("cannot create '%s': %s", p, strerror(errno));
+	if (chown(p, uid, uid) != 0)
+		return log_error("cannot chown '%s': %s", p, strerror(errno));
+	return 0;
+}
+
+int
+guest_job_prepare(struct guest_job *job)
+{
+	struct guest_task_run tr;
+	struct guest_cmd cmd;
+	const char *venv[] = { "/usr/bin/python3", "-m", "venv",
+			       "--without-pip", "--system-site-packages",
+			       GUEST_VENV, NULL };
+
+	if (mkdir_owned(GUEST_PRIV, 0700, 0) ||
+	    mkdir_owned(GUEST_WORK, 0755, GUEST_UID) ||
+	    mkdir_owned(GUEST_IN, 0755, 0) ||
+	    mkdir_owned(GUEST_SRC, 0755, GUEST_UID) ||
+	    mkdir_owned(GUEST_WHEELS, 0755, GUEST_UID) ||
+	    mkdir_owned(GUEST_TESTRUN, 0755, GUEST_UID))
+		return -1;
+	load_canaries();
+	job->strace_ok = access("/usr/bin/strace", X_OK) == 0;
+	/* the venv is the agent's doing, not the package's: made before
+	 * the snapshot the filesystem diff starts from */
+	memset(&tr, 0, sizeof(tr));
+	memset(&cmd, 0, sizeof(cmd));
+	tr.limits.timeout_ms = 120000;
+	tr.limits.output_cap = 64 * KIB;
+	buf_init(&tr.log, 64 * KIB);
+	tr.exit_status = -1;
+	tr.task = NULL;
+	cmd.argv = venv;
+	cmd.envp = pkg_env;
+	cmd.cwd = GUEST_HOME;
+	cmd.uid = GUEST_UID;
+	cmd.gid = GUEST_GID;
+	cmd.drop = 1;
+	tr.deadline = guest_mono_ms() + tr.limits.timeout_ms;
+	if (guest_task_exec(&tr, &cmd) != 0) {
+		log_error("cannot create the venv: %s", buf_cstr(&tr.log));
+		buf_release(&tr.log);
+		return -1;
+	}
+	buf_release(&tr.log);
+	return 0;
+}
+
+int
+guest_job_run(struct guest_job *job, const struct guest_hooks *hooks,
+	      void *arg)
+{
+	json_t *only = json_object_get(job->spec, "tasks");
+	json_t *limits = json_object_get(job->spec, "limits");
+	int64_t t = 0;
+
+	job->graph = guest_graph_new(tasks, NTASKS, "dist");
+	if (!job->graph)
+		return -1;
+	if (json_is_array(only)) {
+		for (size_t i = 0; i < NTASKS; i++) {
+			json_t *v;
+			size_t k;
+			int wanted = 0;
+
+			json_array_foreach(only, k, v)
+			{
+				if (json_is_string(v) &&
+				    !strcmp(json_string_value(v),
+					    tasks[i].name))
+					wanted = 1;
+			}
+			if (!wanted)
+				guest_graph_disable(job->graph, tasks[i].name);
+		}
+	}
+	/* The host may lower the time limits, never raise them. */
+	if (jx_int(limits, "task_timeout_s", &t) == 0 && t > 0) {
+		for (size_t i = 0; i < NTASKS; i++) {
+			struct guest_task_run *tr =
+				guest_graph_find(job->graph, tasks[i].name);
+			struct guest_limits l = tr->limits;
+
+			if (t * 1000 < l.timeout_ms) {
+				l.timeout_ms = (int)(t * 1000);
+				l.cpu = (uint64_t)t;
+				guest_graph_set_limits(job->graph,
+						       tasks[i].name, &l);
+			}
+		}
+	}
+	guest_graph_run(job->graph, hooks, arg);
+	return 0;
+}
+
+/* The package outcome from the tasks (docs/raw-data.md 4.3). */
+static const char *
+package_outcome(struct guest_job *job, char *reason, size_t n)
+{
+	static const struct {
+		const char *task, *outcome;
+	} steps[] = { { "unpack", "invalid_dist" },
+		      { "build", "build_failed" },
+		      { "install", "install_failed" },
+		      { "import", "import_failed" } };
+	struct guest_task_run *tr;
+
+	for (size_t i = 0; i < 4; i++) {
+		tr = guest_graph_find(job->graph, steps[i].task);
+		if (tr->outcome == GUEST_OK ||
+		    (tr->outcome == GUEST_SKIPPED &&
+		     !strncmp(tr->reason, "not applicable", 14)))
+			continue;
+		if (tr->outcome == GUEST_SKIPPED) {
+			snprintf(reason, n, "%s skipped: %s", steps[i].task,
+				 tr->reason);
+			return steps[i].outcome;
+		}
+		snprintf(reason, n, "%s %s: %s", steps[i].task,
+			 guest_outcome_name(tr->outcome), tr->reason);
+		if (tr->timed_out || tr->output_killed ||
+		    tr->signal == SIGXCPU || tr->signal == SIGXFSZ)
+			return "resource_exceeded";
+		return steps[i].outcome;
+	}
+	tr = guest_graph_find(job->graph, "tests");
+	if (job->no_tests || tr->outcome == GUEST_SKIPPED) {
+		snprintf(reason, n, "%s", tr->reason[0] ? tr->reason
+						      : "no tests");
+		return job->no_tests ? "no_tests" : "passed";
+	}
+	snprintf(reason, n, "%s", tr->reason);
+	if (tr->outcome == GUEST_TIMEOUT)
+		return "tests_timeout";
+	if (tr->outcome != GUEST_OK)
+		return "tests_failed";
+	snprintf(reason, n, "tests passed");
+	return "passed";
+}
+
+json_t *
+guest_job_results(struct guest_job *job)
+{
+	json_t *r = json_object(), *ts = json_array(), *timing = json_object();
+	char reason[512] = "";
+	const char *key;
+	json_t *v;
+	size_t ntasks = job->graph ? guest_graph_count(job->graph) : 0;
+
+	jx_set(r, "schema_version", json_integer(1));
+	jx_set(r, "job_id", json_string(job->job_id));
+	jx_set(r, "agent", json_string("pyti-agent 1"));
+	jx_set(r, "platform", json_string(job->platform));
+	jx_set(r, "python", json_string(job->python));
+	{
+		json_t *d = json_object();
+
+		jx_set(d, "name", json_string(job->dist));
+		jx_set(d, "kind", json_string(job->is_wheel ? "wheel"
+							   : "sdist"));
+		jx_set(d, "sha256",
+		       json_incref(json_object_get(
+					   json_object_get(job->spec, "dist"),
+					   "sha256")
+				   ?: json_null()));
+		jx_set(r, "dist", d);
+	}
+	for (size_t i = 0; i < ntasks; i++) {
+		struct guest_task_run *tr = guest_graph_task(job->graph, i);
+		json_t *t = json_object(), *logs = json_array();
+		json_t *data = json_object_get(job->data, tr->task->name);
+
+		jx_set(t, "name", json_string(tr->task->name));
+		jx_set(t, "outcome",
+		       json_string(guest_outcome_name(tr->outcome)));
+		jx_set(t, "reason", guest_jstr(tr->reason, strlen(tr->reason)));
+		jx_set(t, "started_ms", json_integer(tr->started_ms));
+		jx_set(t, "ended_ms", json_integer(tr->ended_ms));
+		jx_set(t, "duration_ms",
+		       json_integer(tr->ended_ms - tr->started_ms));
+		jx_set(t, "exit_status", tr->commands && tr->exit_status >= 0
+						 ? json_integer(tr->exit_status)
+						 : json_null());
+		jx_set(t, "signal", tr->signal ? json_integer(tr->signal)
+					       : json_null());
+		if (tr->log.len) {
+			json_t *l = json_object();
+			char name[64];
+
+			snprintf(name, sizeof(name), "%s.log", tr->task->name);
+			jx_set(l, "name", json_string(name));
+			jx_set(l, "bytes", json_integer((json_int_t)tr->log.len));
+			jx_set(l, "truncated", json_boolean(tr->output_capped));
+			jx_append(logs, l);
+		}
+		jx_set(t, "logs", logs);
+		jx_set(t, "data", data ? json_incref(data) : json_object());
+		jx_append(ts, t);
+		if (tr->started_ms && (!job->t_first || tr->started_ms < job->t_first))
+			job->t_first = tr->started_ms;
+		if (tr->ended_ms > job->t_last)
+			job->t_last = tr->ended_ms;
+	}
+	jx_set(r, "tasks", ts);
+	jx_set(r, "outcome",
+	       json_string(job->graph ? package_outcome(job, reason,
+							sizeof(reason))
+				      : "invalid_dist"));
+	jx_set(r, "outcome_reason", guest_jstr(reason, strlen(reason)));
+	jx_set(r, "findings", json_incref(job->findings.list));
+	jx_set(r, "findings_dropped", json_integer(job->findings.dropped));
+	jx_set(r, "hostile", json_boolean(job->findings.critical > 0));
+	json_object_foreach(job->sections, key, v)
+		jx_set(r, key, json_incref(v));
+	job->t_ready = guest_now_ms();
+	jx_set(timing, "job_received_ms", json_integer(job->t_job));
+	jx_set(timing, "files_received_ms", json_integer(job->t_files));
+	jx_set(timing, "first_task_started_ms", json_integer(job->t_first));
+	jx_set(timing, "last_task_ended_ms", json_integer(job->t_last));
+	jx_set(timing, "results_ready_ms", json_integer(job->t_ready));
+	jx_set(r, "timing", timing);
+	return r;
+}
