@@ -86,6 +86,7 @@ include runner/build.mk
 include guest/build.mk
 include reporter/build.mk
 include tests/build.mk
+include tests/fuzz/build.mk
 include bench/build.mk
 
 all: $(PROGRAMS)
