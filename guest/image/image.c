@@ -4,13 +4,18 @@
  * packages); its image is a directory <images dir>/<platform>/ holding
  * rootfs.img, vmlinuz, initrd.img, image.json and recipe.sha256.
  *
- * The build runs guest/image/recipe.sh in two steps: `base` (mmdebstrap,
- * slow) and `agent` (inject bin/pyti-agent with debugfs, cheap). Each step
- * is cached by a hash of what went into it, so rebuilding an unchanged
+ * The build has two steps: guest/image/recipe.sh (mmdebstrap, slow) makes
+ * base.img, then guest/image/inject.sh (debugfs, cheap) copies it to
+ * rootfs.img with the agent and /etc/pyti/platform.json. Each step is
+ * cached by a hash of what went into it, so rebuilding an unchanged
  * platform does nothing and a new agent costs only the cheap step:
  *
- *   base hash   = sha256(suite, packages, recipe.sh, init)
- *   recipe hash = sha256(base hash, sha256 of the agent or "none")
+ *   base hash   = sha256(suite, packages, recipe.sh)
+ *   recipe hash = sha256(base hash, inject.sh, init, platform, python,
+ *                        sha256 of the agent or "none")
+ *
+ * The guest init goes in with the agent (cheap step), so changing it does
+ * not cost an mmdebstrap run either.
  *
  * Child processes are started with posix_spawn and an argv, never a shell
  * command line built from strings.
@@ -57,12 +62,13 @@ static const char default_packages[] =
 
 static const char kernel_cmdline[] =
 	"root=/dev/vda ro console=ttyS0 init=/usr/lib/pyti/init quiet "
-	"panic=-1";
+	"panic=-1 unknown_nmi_panic=1";
 
 struct paths {
 	char *top;	  /* the tree pyti-image runs from (bin/..) */
 	char *images;	  /* the image dir */
-	char *recipe;	  /* guest/image/recipe.sh */
+	char *recipe;	  /* guest/image/recipe.sh: the base step */
+	char *inject;	  /* guest/image/inject.sh: the agent step */
 	char *init;	  /* guest/image/init */
 	char *agent;	  /* bin/pyti-agent; may not exist */
 	const char *mirror;
@@ -255,6 +261,8 @@ paths_init(struct paths *p, const struct cfg *c)
 				: cfg_get(c, "images", "dir", "var/images"));
 	p->recipe = resolve(p->top, cfg_get(c, "images", "recipe",
 					    "guest/image/recipe.sh"));
+	p->inject = resolve(p->top, cfg_get(c, "images", "inject",
+					    "guest/image/inject.sh"));
 	p->init = resolve(p->top, cfg_get(c, "images", "init",
 					  "guest/image/init"));
 	env = getenv("PYTI_AGENT");
@@ -272,6 +280,7 @@ paths_release(struct paths *p)
 	free(p->top);
 	free(p->images);
 	free(p->recipe);
+	free(p->inject);
 	free(p->init);
 	free(p->agent);
 }
@@ -322,6 +331,7 @@ platform_load(struct platform *pl, const struct cfg *c,
 	      const struct paths *p, const char *name)
 {
 	char section[256], buf[1024], sub[HASH_HEX], init[HASH_HEX];
+	char inject[HASH_HEX];
 	const char *pk, *extra;
 	int r;
 
@@ -354,16 +364,21 @@ platform_load(struct platform *pl, const struct cfg *c,
 	if (hash_file(p->init, init))
 		return log_error("cannot read the guest init '%s'", p->init);
 	snprintf(buf, sizeof(buf),
-		 "pyti-image base 1\nsuite=%s\npackages=%s\nrecipe=%s\n"
-		 "init=%s\n", pl->suite, pl->packages, sub, init);
+		 "pyti-image base 2\nsuite=%s\npackages=%s\nrecipe=%s\n",
+		 pl->suite, pl->packages, sub);
 	hash_text(buf, pl->base_hash);
+	if (hash_file(p->inject, inject))
+		return log_error("cannot read the inject step '%s'", p->inject);
 	r = hash_file(p->agent, pl->agent_hash);
 	if (r < 0)
 		return -1;
 	if (r > 0)
 		pl->agent_hash[0] = '\0';
-	snprintf(buf, sizeof(buf), "pyti-image 1\nbase=%s\nagent=%s\n",
-		 pl->base_hash, *pl->agent_hash ? pl->agent_hash : "none");
+	snprintf(buf, sizeof(buf),
+		 "pyti-image 1\nbase=%s\ninject=%s\ninit=%s\nplatform=%s\n"
+		 "python=%s\nagent=%s\n", pl->base_hash, inject, init, name,
+		 pl->python,
+		 *pl->agent_hash ? pl->agent_hash : "none");
 	hash_text(buf, pl->recipe_hash);
 	return 0;
 }
@@ -387,31 +402,31 @@ platform_state(const struct platform *pl)
 	return strcmp(have, pl->recipe_hash) ? "stale" : "built";
 }
 
-/* Run `sh recipe STEP DIR`; returns 0 or -1 (logged). */
+/* Run `sh SCRIPT [STEP] DIR`; returns 0 or -1 (logged). */
 static int
-run_recipe(const struct paths *p, const char *step, const char *dir)
+run_script(const char *script, const char *step, const char *dir)
 {
-	char *s = xstrdup(step), *d = xstrdup(dir);
-	char *argv[] = { "/bin/sh", p->recipe, s, d, NULL };
+	char *sc = xstrdup(script), *s = xstrdup(step ? step : dir);
+	char *d = step ? xstrdup(dir) : NULL;
+	char *argv[] = { "/bin/sh", sc, s, d, NULL };
 	pid_t pid;
 	int st, err;
 
 	err = posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ);
+	free(sc);
 	free(s);
 	free(d);
 	if (err)
-		return log_error("cannot run '%s': %s", p->recipe,
-				 strerror(err));
+		return log_error("cannot run '%s': %s", script, strerror(err));
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return log_error("waitpid: %s", strerror(errno));
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return 0;
 	if (WIFSIGNALED(st))
-		return log_error("recipe step '%s' killed by signal %d", step,
+		return log_error("'%s' killed by signal %d", script,
 				 WTERMSIG(st));
-	return log_error("recipe step '%s' failed (exit %d)", step,
-			 WEXITSTATUS(st));
+	return log_error("'%s' failed (exit %d)", script, WEXITSTATUS(st));
 }
 
 static double
@@ -429,7 +444,7 @@ write_image_json(const struct platform *pl, double seconds)
 	char *f = path_join(pl->dir, "image.json");
 	char *kv = path_join(pl->dir, "kernel-version");
 	char *rootfs = path_join(pl->dir, "rootfs.img");
-	char kver[128], *text = NULL;
+	char kver[128], *text = NULL, *pk;
 	json_t *j = json_object();
 	struct stat st;
 	int ret = -1;
@@ -443,7 +458,11 @@ write_image_json(const struct platform *pl, double seconds)
 	jx_set(j, "platform", json_string(pl->name));
 	jx_set(j, "suite", json_string(pl->suite));
 	jx_set(j, "python", json_string(pl->python));
-	jx_set(j, "packages", json_string(pl->packages));
+	pk = xstrdup(pl->packages);
+	for (size_t n = strlen(pk); n > 0 && pk[n - 1] == ' '; n--)
+		pk[n - 1] = '\0';
+	jx_set(j, "packages", json_string(pk));
+	free(pk);
 	jx_set(j, "kernel", json_string("vmlinuz"));
 	jx_set(j, "kernel_version", json_string(kver));
 	jx_set(j, "initrd", json_string("initrd.img"));
@@ -513,6 +532,8 @@ build_one(const struct paths *p, struct platform *pl, int force)
 	setenv("PYTI_PACKAGES", pl->packages, 1);
 	setenv("PYTI_INIT", p->init, 1);
 	setenv("PYTI_AGENT", *pl->agent_hash ? p->agent : "", 1);
+	setenv("PYTI_PLATFORM", pl->name, 1);
+	setenv("PYTI_PYTHON", pl->python, 1);
 
 	read_small(bh, have, sizeof(have));
 	if (force || strcmp(have, pl->base_hash) ||
@@ -523,12 +544,12 @@ build_one(const struct paths *p, struct platform *pl, int force)
 			 p->mirror, pl->suite);
 		unlink(rh);
 		unlink(bh);
-		if (run_recipe(p, "base", pl->dir) ||
+		if (run_script(p->recipe, "base", pl->dir) ||
 		    write_atomic(bh, pl->base_hash) < 0)
 			goto out;
 	}
 	tb = now_s();
-	if (run_recipe(p, "agent", pl->dir))
+	if (run_script(p->inject, NULL, pl->dir))
 		goto out;
 	if (write_image_json(pl, now_s() - t0) ||
 	    write_atomic(rh, pl->recipe_hash))

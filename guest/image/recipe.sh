@@ -1,25 +1,23 @@
 #!/bin/sh
 # guest/image/recipe.sh: the shell half of pyti-image. pyti-image (C) reads
 # the config, decides from the recipe hash whether anything must be built,
-# and runs this script for the two steps that are plain tool invocations:
+# and runs this script for the slow step:
 #
 #   recipe.sh base DIR   build DIR/base.img, DIR/vmlinuz, DIR/initrd.img
-#                        from Debian's archive with mmdebstrap (slow: ~1-2 min)
-#   recipe.sh agent DIR  DIR/base.img + the agent binary -> DIR/rootfs.img
-#                        (cheap: a sparse copy and one debugfs write)
+#                        from Debian's archive with mmdebstrap (~2 min)
+#
+# inject.sh then adds the agent (the cheap step, its own hash).
 #
 # Inputs come in the environment, set by pyti-image from the config:
 #   PYTI_SUITE     Debian suite (bookworm)
 #   PYTI_MIRROR    archive URL (http://deb.debian.org/debian)
 #   PYTI_PACKAGES  packages to include, space separated
 #   PYTI_INIT      the guest init script to install as /usr/lib/pyti/init
-#   PYTI_AGENT     the static agent binary, or empty: the image then boots
-#                  to a clear "agent missing" message and powers off
 #
 # Nothing is mounted and nothing runs on the host as a result of what is in
 # the tree; mmdebstrap needs root (or a user namespace) for its chroot.
 # Every file this script reads is part of the recipe hash (pyti-image hashes
-# this script, the init, the config values and the agent).
+# this script, the init and the config values into the base hash).
 set -eu
 
 die() {
@@ -192,35 +190,8 @@ build_base() {
 	echo "recipe: base built: mmdebstrap $((t1 - t0)) s, image $((t2 - t1)) s, tree $((kib / 1024)) MiB" >&2
 }
 
-# The cheap last step: the agent goes in with debugfs, writing into the
-# image file directly (no mount, no root needed).
-inject_agent() {
-	out=$1
-	[ -f "$out/base.img" ] || die "no base image in '$out'"
-	rm -f "$out/rootfs.img.tmp"
-	cp --sparse=always "$out/base.img" "$out/rootfs.img.tmp"
-	if [ -n "${PYTI_AGENT:-}" ]; then
-		[ -r "$PYTI_AGENT" ] || die "cannot read agent '$PYTI_AGENT'"
-		debugfs -w -f - "$out/rootfs.img.tmp" >"$out/debugfs.log" 2>&1 <<EOF ||
-cd /usr/lib/pyti
-rm pyti-agent
-write $PYTI_AGENT pyti-agent
-sif pyti-agent mode 0100755
-sif pyti-agent uid 0
-sif pyti-agent gid 0
-EOF
-			die "debugfs failed (log: $out/debugfs.log)"
-		# debugfs reports errors on stdout and still exits 0.
-		debugfs -R "stat /usr/lib/pyti/pyti-agent" "$out/rootfs.img.tmp" \
-			2>/dev/null | grep -q 'Mode:  *0755' ||
-			die "agent not in image (log: $out/debugfs.log)"
-	fi
-	mv "$out/rootfs.img.tmp" "$out/rootfs.img"
-}
-
 case ${1:-} in
 base) build_base "${2:?usage: recipe.sh base DIR}" ;;
-agent) inject_agent "${2:?usage: recipe.sh agent DIR}" ;;
 customize) customize "${2:?}" "${3:?}" ;;
-*) die "usage: recipe.sh base|agent DIR" ;;
+*) die "usage: recipe.sh base DIR" ;;
 esac
