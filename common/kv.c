@@ -50,7 +50,7 @@ static int
 mdb_fail(const struct kv *kv, const char *what, int rc)
 {
 	return log_error("lmdb '%s': %s: %s", kv ? kv->dir : "?", what,
-			 mdb_strerror(rc));
+	                 mdb_strerror(rc));
 }
 
 void
@@ -85,8 +85,8 @@ open_dbs(struct kv *kv, const char *const *names, size_t n, unsigned flags)
 		if (rc == MDB_NOTFOUND) {
 			mdb_txn_abort(txn);
 			return log_error("lmdb '%s': no database '%s' (not a "
-					 "pyti mirror, or never written)",
-					 kv->dir, names[i]);
+			                 "pyti mirror, or never written)",
+			                 kv->dir, names[i]);
 		}
 		if (rc) {
 			mdb_txn_abort(txn);
@@ -103,7 +103,7 @@ open_dbs(struct kv *kv, const char *const *names, size_t n, unsigned flags)
 
 struct kv *
 kv_open(const char *dir, const char *const *names, size_t n, unsigned flags,
-	size_t map_size)
+        size_t map_size)
 {
 	struct kv *kv = xcalloc(1, sizeof(*kv));
 	unsigned eflags = MDB_NOTLS;
@@ -113,7 +113,7 @@ kv_open(const char *dir, const char *const *names, size_t n, unsigned flags,
 	kv->dir = xstrdup(dir);
 	if (n > KV_MAX_DBS) {
 		log_error("lmdb '%s': %zu databases, at most %d", dir, n,
-			  KV_MAX_DBS);
+		          KV_MAX_DBS);
 		goto fail;
 	}
 	if (!(flags & KV_RDONLY) && mkdir(dir, 0755) && errno != EEXIST) {
@@ -137,7 +137,7 @@ kv_open(const char *dir, const char *const *names, size_t n, unsigned flags,
 	rc = mdb_env_open(kv->env, dir, eflags, 0644);
 	if (rc) {
 		log_error("cannot open lmdb environment '%s': %s", dir,
-			  mdb_strerror(rc));
+		          mdb_strerror(rc));
 		goto fail;
 	}
 	/* The file may record a larger map than asked for: LMDB uses it. */
@@ -193,7 +193,7 @@ check_db(const struct kv *kv, unsigned db)
 {
 	if (db >= kv->ndb)
 		return log_error("lmdb '%s': no database number %u", kv->dir,
-				 db);
+		                 db);
 	return 0;
 }
 
@@ -202,7 +202,7 @@ kv_get(struct kv *kv, unsigned db, const void *key, size_t klen,
        struct buf *out)
 {
 	MDB_txn *txn = NULL;
-	MDB_val k = { klen, unconst(key) }, v;
+	MDB_val k = {klen, unconst(key)}, v;
 	int rc, ret = -1;
 
 	if (check_db(kv, db) || txn_begin(kv, MDB_RDONLY, &txn))
@@ -216,8 +216,8 @@ kv_get(struct kv *kv, unsigned db, const void *key, size_t klen,
 		buf_reset(out);
 		if (buf_add(out, v.mv_data, v.mv_size)) {
 			log_error("lmdb '%s': value in '%s' is %zu bytes, more "
-				  "than %zu",
-				  kv->dir, kv->names[db], v.mv_size, out->max);
+			          "than %zu",
+			          kv->dir, kv->names[db], v.mv_size, out->max);
 		} else {
 			ret = 0;
 		}
@@ -228,11 +228,11 @@ kv_get(struct kv *kv, unsigned db, const void *key, size_t klen,
 
 int
 kv_each(struct kv *kv, unsigned db, const void *start, size_t slen,
-	kv_each_fn fn, void *arg)
+        kv_each_fn fn, void *arg)
 {
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
-	MDB_val k = { slen, unconst(start) }, v;
+	MDB_val k = {slen, unconst(start)}, v;
 	int rc, ret = -1;
 
 	if (check_db(kv, db) || txn_begin(kv, MDB_RDONLY, &txn))
@@ -315,15 +315,15 @@ kv_batch_bytes(const struct kv_batch *b)
 }
 
 static void
-batch_add(struct kv_batch *b, unsigned char op, unsigned db,
-	  const void *key, size_t klen, const void *val, size_t vlen)
+batch_add(struct kv_batch *b, unsigned char op, unsigned db, const void *key,
+          size_t klen, const void *val, size_t vlen)
 {
-	struct op_head h = { op, (unsigned char)db, (uint32_t)klen,
-			     (uint32_t)vlen };
+	struct op_head h = {op, (unsigned char)db, (uint32_t)klen,
+	                    (uint32_t)vlen};
 
 	if (db > 255 || klen > UINT32_MAX || vlen > UINT32_MAX) {
-		log_die("kv batch: operation too large (%zu + %zu bytes)",
-			klen, vlen);
+		log_die("kv batch: operation too large (%zu + %zu bytes)", klen,
+		        vlen);
 	}
 	/* The arena has no max, so these cannot fail. */
 	buf_add(&b->arena, &h, sizeof(h));
@@ -335,7 +335,7 @@ batch_add(struct kv_batch *b, unsigned char op, unsigned db,
 
 void
 kv_batch_put(struct kv_batch *b, unsigned db, const void *key, size_t klen,
-	     const void *val, size_t vlen)
+             const void *val, size_t vlen)
 {
 	batch_add(b, OP_PUT, db, key, klen, val, vlen);
 }
@@ -349,7 +349,7 @@ kv_batch_del(struct kv_batch *b, unsigned db, const void *key, size_t klen)
 /* Apply every queued operation in txn. Returns 0 or an LMDB code. */
 static int
 batch_apply(struct kv *kv, const struct kv_batch *b, MDB_txn *txn,
-	    const char **what)
+            const char **what)
 {
 	const char *p = b->arena.data, *end = p + b->arena.len;
 
@@ -386,7 +386,7 @@ grow(struct kv *kv)
 
 	if (want > KV_MAX_MAP_SIZE || want < kv->map_size)
 		return log_error("lmdb '%s': map full at %zu bytes", kv->dir,
-				 kv->map_size);
+		                 kv->map_size);
 	rc = mdb_env_set_mapsize(kv->env, want);
 	if (rc)
 		return mdb_fail(kv, "cannot grow the map", rc);

@@ -40,11 +40,11 @@ struct kv_batch;
 #define KV_NOTFOUND 1
 
 enum kv_flags {
-	KV_RDONLY = 1 << 0,	 /* open read-only; the directory must exist */
+	KV_RDONLY = 1 << 0, /* open read-only; the directory must exist */
 	KV_NOMETASYNC = 1 << 1, /* one fsync per commit, not two: a system
 				   crash may undo the last commit, never
 				   corrupts (MDB_NOMETASYNC) */
-	KV_NOSYNC = 1 << 2,	 /* no fsync at commit; kv_sync() to flush.
+	KV_NOSYNC = 1 << 2, /* no fsync at commit; kv_sync() to flush.
 				   A process crash loses nothing, a system
 				   crash may lose or corrupt (MDB_NOSYNC) */
 };
@@ -64,7 +64,7 @@ enum kv_flags {
  * reason logged (an absent database in read-only mode is named).
  */
 struct kv *kv_open(const char *dir, const char *const *names, size_t n,
-		   unsigned flags, size_t map_size);
+                   unsigned flags, size_t map_size);
 
 /* Close the environment (flushing first); kv_close(NULL) is a no-op. */
 void kv_close(struct kv *kv);
@@ -81,7 +81,7 @@ size_t kv_map_size(const struct kv *kv);
  * KV_NOTFOUND (out untouched), or -1 (logged).
  */
 int kv_get(struct kv *kv, unsigned db, const void *key, size_t klen,
-	   struct buf *out);
+           struct buf *out);
 
 /*
  * Called by kv_each() for each record. key and val are borrowed from LMDB
@@ -89,7 +89,7 @@ int kv_get(struct kv *kv, unsigned db, const void *key, size_t klen,
  * to go on, anything else to stop (kv_each() then returns that value).
  */
 typedef int (*kv_each_fn)(const void *key, size_t klen, const void *val,
-			  size_t vlen, void *arg);
+                          size_t vlen, void *arg);
 
 /*
  * Call fn for the records of db in key order (bytewise), starting at the
@@ -99,7 +99,7 @@ typedef int (*kv_each_fn)(const void *key, size_t klen, const void *val,
  * fn must not write to kv (use a batch committed after the walk).
  */
 int kv_each(struct kv *kv, unsigned db, const void *start, size_t slen,
-	    kv_each_fn fn, void *arg);
+            kv_each_fn fn, void *arg);
 
 /* The number of records in db, in *out. Returns 0 or -1 (logged). */
 int kv_count(struct kv *kv, unsigned db, uint64_t *out);
@@ -111,12 +111,12 @@ struct kv_batch *kv_batch_new(void);
 void kv_batch_free(struct kv_batch *b);
 
 /* Queue a put (key and value are copied). Last write of a key wins. */
-void kv_batch_put(struct kv_batch *b, unsigned db, const void *key,
-		  size_t klen, const void *val, size_t vlen);
+void kv_batch_put(struct kv_batch *b, unsigned db, const void *key, size_t klen,
+                  const void *val, size_t vlen);
 
 /* Queue a delete; deleting an absent key is not an error. */
 void kv_batch_del(struct kv_batch *b, unsigned db, const void *key,
-		  size_t klen);
+                  size_t klen);
 
 /* Operations and bytes queued (to decide when to commit). */
 size_t kv_batch_ops(const struct kv_batch *b);

@@ -21,9 +21,9 @@
 
 struct sha256 {
 	uint32_t state[8];
-	uint64_t bytes;		/* total fed so far */
+	uint64_t bytes; /* total fed so far */
 	unsigned char block[64];
-	size_t fill;		/* bytes waiting in block */
+	size_t fill; /* bytes waiting in block */
 };
 
 /* Start a new digest. */

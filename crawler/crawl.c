@@ -54,7 +54,7 @@ crawl_opts_from_cfg(struct crawl_opts *o, const struct cfg *c)
 	o->db = cfg_get(c, SECTION, "db", "/var/lib/pyti/mirror");
 	o->sync = cfg_get(c, SECTION, "sync", "meta");
 	o->fetch.user_agent = cfg_get(c, SECTION, "user-agent",
-				      "pyti-crawl/1 (+https://pyti.invalid)");
+	                              "pyti-crawl/1 (+https://pyti.invalid)");
 	if (cfg_get_int(c, SECTION, "max-in-flight", 32, 1, 4096, &n))
 		return -1;
 	o->fetch.max_in_flight = (long)n;
@@ -118,7 +118,7 @@ struct crawl {
 	int64_t last_commit_ms, last_progress_ms, start_ms;
 	/* counts for the summary */
 	uint64_t total, done, fetched, not_modified, changed, deleted,
-		stale_retried, stale_left, failed;
+	    stale_retried, stale_left, failed;
 	char *failed_names[NAMED_FAILURES];
 	int commit_failed;
 };
@@ -150,8 +150,7 @@ pend(struct diff *d, const struct simple_project *p)
 }
 
 static int
-diff_one(const void *key, size_t klen, const void *val, size_t vlen,
-	 void *arg)
+diff_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
 	struct diff *d = arg;
 	const struct simple_root *r = d->root;
@@ -162,11 +161,12 @@ diff_one(const void *key, size_t klen, const void *val, size_t vlen,
 	if (klen > PEP503_MAX_LEN ||
 	    mirror_serial_decode(val, vlen, &serial, &status))
 		return log_error("mirror: malformed serials record '%.*s'",
-				 (int)(klen > 200 ? 200 : klen),
-				 (const char *)key);
+		                 (int)(klen > 200 ? 200 : klen),
+		                 (const char *)key);
 	memcpy(norm, key, klen);
 	norm[klen] = '\0';
-	while (d->i < r->n && (cmp = strcmp(r->projects[d->i].norm, norm)) < 0) {
+	while (d->i < r->n &&
+	       (cmp = strcmp(r->projects[d->i].norm, norm)) < 0) {
 		pend(d, &r->projects[d->i++]);
 		d->new ++;
 	}
@@ -190,8 +190,7 @@ diff_one(const void *key, size_t klen, const void *val, size_t vlen,
 
 /* Pending entries for projects the root no longer lists are dropped. */
 static int
-prune_one(const void *key, size_t klen, const void *val, size_t vlen,
-	  void *arg)
+prune_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
 	struct diff *d = arg;
 	char norm[PEP503_MAX_LEN + 1];
@@ -214,10 +213,9 @@ apply_root(struct crawl *c, struct fetch_req *req)
 	int64_t old_serial = -1;
 	char serial[32];
 
-	if (simple_parse_root(req->body.data, req->body.len, req->content_type,
-			      req->effective_url ? req->effective_url
-						 : req->url,
-			      &root)) {
+	if (simple_parse_root(
+	        req->body.data, req->body.len, req->content_type,
+	        req->effective_url ? req->effective_url : req->url, &root)) {
 		free(old);
 		return -1;
 	}
@@ -232,9 +230,9 @@ apply_root(struct crawl *c, struct fetch_req *req)
 	free(old);
 	if (root.serial >= 0 && old_serial > root.serial) {
 		log_warn("root listing serial %lld is older than the last one "
-			 "seen (%lld): a stale cache copy; not marking "
-			 "deletions this run",
-			 (long long)root.serial, (long long)old_serial);
+		         "seen (%lld): a stale cache copy; not marking "
+		         "deletions this run",
+		         (long long)root.serial, (long long)old_serial);
 		d.deletions = 0;
 	}
 	if (kv_each(c->m.kv, MIRROR_SERIALS, NULL, 0, diff_one, &d) ||
@@ -250,13 +248,13 @@ apply_root(struct crawl *c, struct fetch_req *req)
 	mirror_state_put(&c->m, "root-url", c->o->index);
 	if (root.serial >= 0 && root.serial >= old_serial) {
 		snprintf(serial, sizeof(serial), "%lld",
-			 (long long)root.serial);
+		         (long long)root.serial);
 		mirror_state_put(&c->m, "root-serial", serial);
 	}
 	log_info("root listing: %zu projects, serial %lld: %llu new, %llu "
-		 "changed, %llu deleted",
-		 root.n, (long long)root.serial, (unsigned long long)d.new,
-		 (unsigned long long)d.changed, (unsigned long long)d.deleted);
+	         "changed, %llu deleted",
+	         root.n, (long long)root.serial, (unsigned long long)d.new,
+	         (unsigned long long)d.changed, (unsigned long long)d.deleted);
 	c->deleted = d.deleted;
 	simple_root_release(&root);
 	return mirror_commit(&c->m);
@@ -293,14 +291,14 @@ fetch_root(struct crawl *c)
 			goto out;
 	if (req->failed) {
 		log_error("cannot fetch root listing '%s': %s", req->url,
-			  req->error);
+		          req->error);
 	} else if (req->status == 304) {
 		c->not_modified++;
 		log_info("root listing not modified");
 		ret = 0;
 	} else if (req->status != 200) {
 		log_error("cannot fetch root listing '%s': HTTP %ld", req->url,
-			  req->status);
+		          req->status);
 	} else {
 		c->fetched++;
 		ret = apply_root(c, req);
@@ -318,8 +316,7 @@ struct load {
 };
 
 static int
-load_one(const void *key, size_t klen, const void *val, size_t vlen,
-	 void *arg)
+load_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
 	struct load *l = arg;
 	struct crawl *c = l->c;
@@ -333,8 +330,8 @@ load_one(const void *key, size_t klen, const void *val, size_t vlen,
 		return 0; /* the last key of the previous chunk */
 	if (mirror_pending_decode(val, vlen, &target, &display, &dlen))
 		return log_error("mirror: malformed pending record '%.*s'",
-				 (int)(klen > 200 ? 200 : klen),
-				 (const char *)key);
+		                 (int)(klen > 200 ? 200 : klen),
+		                 (const char *)key);
 	XGROW(c->queue, c->qlen + 1, c->qalloc);
 	it = &c->queue[c->qlen++];
 	it->norm = xmemdup0(key, klen);
@@ -348,12 +345,12 @@ load_one(const void *key, size_t klen, const void *val, size_t vlen,
 static int
 load_chunk(struct crawl *c)
 {
-	struct load l = { c, 0 };
+	struct load l = {c, 0};
 	int rc;
 
 	c->qhead = c->qlen = 0;
 	rc = kv_each(c->m.kv, MIRROR_PENDING, c->cursor,
-		     c->cursor ? strlen(c->cursor) : 0, load_one, &l);
+	             c->cursor ? strlen(c->cursor) : 0, load_one, &l);
 	if (rc < 0)
 		return -1;
 	if (rc == 0)
@@ -424,14 +421,14 @@ page_done(struct fetch_req *req)
 	}
 	c->fetched++;
 	if (simple_parse_page(req->body.data, req->body.len, req->content_type,
-			      url, &page)) {
+	                      url, &page)) {
 		fail(c, it, "invalid page (see above)");
 		goto out;
 	}
-	if (page.name && (strlen(page.name) > PEP503_MAX_LEN ||
-			  (pep503_normalize_to(norm, page.name,
-					       strlen(page.name)),
-			   strcmp(norm, it->norm)))) {
+	if (page.name &&
+	    (strlen(page.name) > PEP503_MAX_LEN ||
+	     (pep503_normalize_to(norm, page.name, strlen(page.name)),
+	      strcmp(norm, it->norm)))) {
 		simple_page_release(&page);
 		fail(c, it, "the page names another project");
 		goto out;
@@ -442,18 +439,18 @@ page_done(struct fetch_req *req)
 		if (++it->stale_tries < c->o->stale_tries) {
 			c->stale_retried++;
 			log_debug("page '%s': serial %lld older than %lld, "
-				  "retrying",
-				  it->norm, (long long)serial,
-				  (long long)it->target);
-			start_page(c, it, fetch_now_ms() +
-						  c->o->stale_delay_ms *
-							  it->stale_tries);
+			          "retrying",
+			          it->norm, (long long)serial,
+			          (long long)it->target);
+			start_page(c, it,
+			           fetch_now_ms() +
+			               c->o->stale_delay_ms * it->stale_tries);
 			fetch_req_free(req);
 			return;
 		}
 		log_warn("page '%s': still at serial %lld, the root promised "
-			 "%lld; left queued for the next run",
-			 it->norm, (long long)serial, (long long)it->target);
+		         "%lld; left queued for the next run",
+		         it->norm, (long long)serial, (long long)it->target);
 		c->stale_left++;
 		c->done++;
 		goto out;
@@ -461,7 +458,7 @@ page_done(struct fetch_req *req)
 	if (serial < 0)
 		serial = it->target;
 	mirror_put_project(&c->m, it->norm, it->display, serial, req->etag,
-			   page.files);
+	                   page.files);
 	simple_page_release(&page);
 	c->changed++;
 	c->done++;
@@ -492,8 +489,8 @@ progress(struct crawl *c, int final)
 		return;
 	c->last_progress_ms = now;
 	fprintf(stderr, "\r%llu/%llu pages, %.0f/s, %llu errors, ETA %.0fs  %s",
-		(unsigned long long)c->done, (unsigned long long)c->total,
-		rate, (unsigned long long)c->failed, eta, final ? "\n" : "");
+	        (unsigned long long)c->done, (unsigned long long)c->total, rate,
+	        (unsigned long long)c->failed, eta, final ? "\n" : "");
 }
 
 static int
@@ -577,10 +574,10 @@ crawl_run(const struct crawl_opts *o)
 
 		for (i = 0; i < NAMED_FAILURES && (uint64_t)i < c.failed; i++)
 			buf_addf(&names, "%s'%s'", i ? ", " : "",
-				 c.failed_names[i]);
+			         c.failed_names[i]);
 		log_error("%llu pages failed: %s%s",
-			  (unsigned long long)c.failed, buf_cstr(&names),
-			  c.failed > NAMED_FAILURES ? ", ..." : "");
+		          (unsigned long long)c.failed, buf_cstr(&names),
+		          c.failed > NAMED_FAILURES ? ", ..." : "");
 		buf_release(&names);
 		ret = 1;
 	}

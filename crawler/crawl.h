@@ -14,16 +14,16 @@
 struct cfg;
 
 struct crawl_opts {
-	char *index;	     /* root listing URL, ending in '/' (owned) */
-	const char *db;	     /* mirror directory (borrowed from cfg) */
-	const char *sync;    /* "full", "meta" or "none" */
+	char *index; /* root listing URL, ending in '/' (owned) */
+	const char *db; /* mirror directory (borrowed from cfg) */
+	const char *sync; /* "full", "meta" or "none" */
 	struct fetch_opts fetch;
-	size_t max_page;     /* body cap of a project page */
-	size_t max_root;     /* body cap of the root listing */
-	long stale_tries;    /* fetches of a stale page in one run */
+	size_t max_page; /* body cap of a project page */
+	size_t max_root; /* body cap of the root listing */
+	long stale_tries; /* fetches of a stale page in one run */
 	long stale_delay_ms; /* wait before refetching a stale page */
-	long batch;	     /* pages per LMDB commit */
-	int progress;	     /* progress line on stderr */
+	long batch; /* pages per LMDB commit */
+	int progress; /* progress line on stderr */
 };
 
 /*

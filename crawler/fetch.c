@@ -17,11 +17,11 @@
 struct fetch {
 	struct fetch_opts o;
 	CURLM *multi;
-	long running;		 /* in curl */
+	long running; /* in curl */
 	struct fetch_req *waiting; /* not started yet or backing off */
-	struct fetch_req *active;  /* in curl */
+	struct fetch_req *active; /* in curl */
 	long nwaiting;
-	CURL **idle;		 /* easy handles to reuse */
+	CURL **idle; /* easy handles to reuse */
 	long nidle;
 	uint64_t bytes, requests;
 	unsigned rand_state;
@@ -94,7 +94,7 @@ fetch_new(const struct fetch_opts *o)
 	curl_multi_setopt(f->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 	curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, f->o.max_in_flight);
 	curl_multi_setopt(f->multi, CURLMOPT_MAX_CONCURRENT_STREAMS,
-			  f->o.max_in_flight);
+	                  f->o.max_in_flight);
 	f->idle = xcalloc((size_t)f->o.max_in_flight, sizeof(*f->idle));
 	f->rand_state = (unsigned)fetch_now_ms() ^ 0x9e3779b9u;
 	return f;
@@ -191,7 +191,7 @@ header_value(const char *line, size_t n, size_t name_len)
 	while (v < end && (*v == ' ' || *v == '\t'))
 		v++;
 	while (end > v && (end[-1] == '\r' || end[-1] == '\n' ||
-			   end[-1] == ' ' || end[-1] == '\t'))
+	                   end[-1] == ' ' || end[-1] == '\t'))
 		end--;
 	return xmemdup0(v, (size_t)(end - v));
 }
@@ -382,12 +382,12 @@ finish(struct fetch *f, CURL *e, CURLcode rc)
 		if (r->status >= 500 || r->status == 429) {
 			retry = 1;
 			snprintf(r->error, sizeof(r->error), "HTTP %ld",
-				 r->status);
+			         r->status);
 		}
 	} else if (r->too_big) {
 		r->failed = 1;
 		snprintf(r->error, sizeof(r->error),
-			 "body larger than %zu bytes", r->max_body);
+		         "body larger than %zu bytes", r->max_body);
 	} else if (r->sink_failed) {
 		r->failed = 1; /* the sink wrote its message into error */
 	} else {
@@ -395,7 +395,7 @@ finish(struct fetch *f, CURL *e, CURLcode rc)
 
 		snprintf(detail, sizeof(detail), "%s", r->error);
 		snprintf(r->error, sizeof(r->error), "%s%s%.300s",
-			 curl_easy_strerror(rc), detail[0] ? ": " : "", detail);
+		         curl_easy_strerror(rc), detail[0] ? ": " : "", detail);
 		r->failed = 1;
 		retry = retryable_curl(rc);
 	}
@@ -408,7 +408,7 @@ finish(struct fetch *f, CURL *e, CURLcode rc)
 		long wait = backoff_ms(f, r);
 
 		log_debug("'%s': %s; retry %d in %ld ms", r->url, r->error,
-			  r->tries, wait);
+		          r->tries, wait);
 		r->not_before_ms = fetch_now_ms() + wait;
 		r->failed = 0;
 		fetch_add(f, r);
@@ -417,8 +417,8 @@ finish(struct fetch *f, CURL *e, CURLcode rc)
 	if (retry && r->status) {
 		r->failed = 1;
 		snprintf(r->error + strlen(r->error),
-			 sizeof(r->error) - strlen(r->error),
-			 " after %d tries", r->tries);
+		         sizeof(r->error) - strlen(r->error), " after %d tries",
+		         r->tries);
 	}
 	if (!r->failed)
 		r->error[0] = '\0';
@@ -461,7 +461,7 @@ fetch_step(struct fetch *f, long timeout_ms)
 	if (mc == CURLM_OK && f->running > 0)
 		mc = curl_multi_poll(f->multi, NULL, 0, (int)wait, NULL);
 	else if (mc == CURLM_OK && f->nwaiting > 0 && wait > 0) {
-		struct timespec ts = { wait / 1000, (wait % 1000) * 1000000 };
+		struct timespec ts = {wait / 1000, (wait % 1000) * 1000000};
 
 		nanosleep(&ts, NULL);
 	}

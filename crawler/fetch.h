@@ -21,16 +21,16 @@
 struct fetch;
 
 struct fetch_opts {
-	long max_in_flight;	  /* requests at once (active + waiting) */
-	long connect_timeout_ms;  /* TCP + TLS handshake */
-	long total_timeout_ms;	  /* whole request */
-	long low_speed_bytes;	  /* abort below this many bytes/s ... */
-	long low_speed_secs;	  /* ... for this long */
-	long max_redirects;	  /* then the request fails */
-	long retries;		  /* extra tries after the first */
-	long retry_base_ms;	  /* first backoff; doubles per try */
-	long retry_max_ms;	  /* cap on any wait, Retry-After included */
-	const char *user_agent;	  /* borrowed for the fetch's life */
+	long max_in_flight; /* requests at once (active + waiting) */
+	long connect_timeout_ms; /* TCP + TLS handshake */
+	long total_timeout_ms; /* whole request */
+	long low_speed_bytes; /* abort below this many bytes/s ... */
+	long low_speed_secs; /* ... for this long */
+	long max_redirects; /* then the request fails */
+	long retries; /* extra tries after the first */
+	long retry_base_ms; /* first backoff; doubles per try */
+	long retry_max_ms; /* cap on any wait, Retry-After included */
+	const char *user_agent; /* borrowed for the fetch's life */
 };
 
 struct fetch_req;
@@ -50,25 +50,25 @@ struct fetch_sink {
 
 struct fetch_req {
 	/* Set by the caller before fetch_add(). */
-	char *url;		  /* owned (fetch_req_free()) */
-	const char *accept;	  /* borrowed; NULL: curl's default */
-	char *if_none_match;	  /* owned; NULL: unconditional */
-	size_t max_body;	  /* body cap in decoded bytes */
-	struct fetch_sink *sink;  /* borrowed; NULL: body goes to body */
-	fetch_done_fn done;	  /* called once, when finished */
-	void *arg;		  /* for the caller */
-	int64_t not_before_ms;	  /* do not start before (monotonic ms) */
+	char *url; /* owned (fetch_req_free()) */
+	const char *accept; /* borrowed; NULL: curl's default */
+	char *if_none_match; /* owned; NULL: unconditional */
+	size_t max_body; /* body cap in decoded bytes */
+	struct fetch_sink *sink; /* borrowed; NULL: body goes to body */
+	fetch_done_fn done; /* called once, when finished */
+	void *arg; /* for the caller */
+	int64_t not_before_ms; /* do not start before (monotonic ms) */
 
 	/* Results, valid in done. */
-	int failed;		  /* 1: no usable response, see error */
-	char error[512];	  /* why it failed */
-	long status;		  /* final HTTP status (0 if failed) */
-	struct buf body;	  /* the body (without sink) */
-	char *etag;		  /* owned or NULL */
-	char *content_type;	  /* owned or NULL */
-	char *effective_url;	  /* owned: the URL after redirects */
-	int64_t serial;		  /* X-PyPI-Last-Serial, or -1 */
-	int tries;		  /* attempts made */
+	int failed; /* 1: no usable response, see error */
+	char error[512]; /* why it failed */
+	long status; /* final HTTP status (0 if failed) */
+	struct buf body; /* the body (without sink) */
+	char *etag; /* owned or NULL */
+	char *content_type; /* owned or NULL */
+	char *effective_url; /* owned: the URL after redirects */
+	int64_t serial; /* X-PyPI-Last-Serial, or -1 */
+	int tries; /* attempts made */
 
 	/* Private to fetch.c. */
 	void *easy;

@@ -15,27 +15,27 @@
 #include <string.h>
 
 static const char usage[] =
-	"usage: pyti-crawl [options]              mirror the index into the "
-	"mirror\n"
-	"       pyti-crawl dump [--db DIR]         print the mirror as JSON "
-	"lines\n"
-	"       pyti-crawl stats [--db DIR]        print counts\n"
-	"\n"
-	"options:\n"
-	"  --config FILE          configuration file (default $PYTI_CONFIG, "
-	"/etc/pyti/pyti.conf)\n"
-	"  --set SEC.KEY=VALUE    override one configuration value\n"
-	"  --index URL            root of the simple index ([crawler] index)\n"
-	"  --db DIR               the LMDB mirror ([crawler] db)\n"
-	"  --max-in-flight N      requests at once ([crawler] max-in-flight)\n"
-	"  --no-progress          no progress line even on a terminal\n"
-	"  -v, --verbose          debug logging\n"
-	"  -h, --help             this text\n"
-	"\n"
-	"Exit status: 0 all pages committed (stale ones left queued), 1 pages "
-	"failed\n"
-	"(named on stderr) or the root listing could not be fetched, 2 "
-	"usage.\n";
+    "usage: pyti-crawl [options]              mirror the index into the "
+    "mirror\n"
+    "       pyti-crawl dump [--db DIR]         print the mirror as JSON "
+    "lines\n"
+    "       pyti-crawl stats [--db DIR]        print counts\n"
+    "\n"
+    "options:\n"
+    "  --config FILE          configuration file (default $PYTI_CONFIG, "
+    "/etc/pyti/pyti.conf)\n"
+    "  --set SEC.KEY=VALUE    override one configuration value\n"
+    "  --index URL            root of the simple index ([crawler] index)\n"
+    "  --db DIR               the LMDB mirror ([crawler] db)\n"
+    "  --max-in-flight N      requests at once ([crawler] max-in-flight)\n"
+    "  --no-progress          no progress line even on a terminal\n"
+    "  -v, --verbose          debug logging\n"
+    "  -h, --help             this text\n"
+    "\n"
+    "Exit status: 0 all pages committed (stale ones left queued), 1 pages "
+    "failed\n"
+    "(named on stderr) or the root listing could not be fetched, 2 "
+    "usage.\n";
 
 enum { OPT_CONFIG = 256, OPT_SET, OPT_INDEX, OPT_DB, OPT_MAX, OPT_NOPROG };
 
@@ -43,15 +43,15 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, OPT_CONFIG },
-		{ "set", required_argument, NULL, OPT_SET },
-		{ "index", required_argument, NULL, OPT_INDEX },
-		{ "db", required_argument, NULL, OPT_DB },
-		{ "max-in-flight", required_argument, NULL, OPT_MAX },
-		{ "no-progress", no_argument, NULL, OPT_NOPROG },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"config", required_argument, NULL, OPT_CONFIG},
+	    {"set", required_argument, NULL, OPT_SET},
+	    {"index", required_argument, NULL, OPT_INDEX},
+	    {"db", required_argument, NULL, OPT_DB},
+	    {"max-in-flight", required_argument, NULL, OPT_MAX},
+	    {"no-progress", no_argument, NULL, OPT_NOPROG},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *config = NULL, *cmd = "crawl";
 	const char *index = NULL, *db = NULL, *max = NULL;
@@ -101,7 +101,7 @@ main(int argc, char **argv)
 	if (optind < argc)
 		cmd = argv[optind++];
 	if (optind < argc || (strcmp(cmd, "crawl") && strcmp(cmd, "dump") &&
-			      strcmp(cmd, "stats"))) {
+	                      strcmp(cmd, "stats"))) {
 		fputs(usage, stderr);
 		free(sets);
 		return 2;
@@ -145,7 +145,7 @@ main(int argc, char **argv)
 		if (mirror_open(&m, o.db, 1, NULL))
 			goto out;
 		ret = !strcmp(cmd, "dump") ? mirror_dump(&m, stdout)
-					   : mirror_stats(&m, stdout);
+		                           : mirror_stats(&m, stdout);
 		ret = ret ? 1 : 0;
 		mirror_close(&m);
 	}

@@ -17,8 +17,8 @@
 /* The largest record a project may have (a 50k-file page is ~20 MB). */
 #define MIRROR_MAX_RECORD ((size_t)256 << 20)
 
-static const char *const db_names[MIRROR_NDB] = { "projects", "serials",
-						  "pending", "state" };
+static const char *const db_names[MIRROR_NDB] = {"projects", "serials",
+                                                 "pending", "state"};
 
 static void
 put_le64(unsigned char *p, int64_t v)
@@ -56,7 +56,7 @@ mirror_open(struct mirror *m, const char *dir, int rdonly, const char *sync)
 		flags |= KV_NOSYNC;
 	else if (strcmp(sync, "full"))
 		return log_error("invalid sync mode '%s' (full, meta or none)",
-				 sync);
+		                 sync);
 	m->kv = kv_open(dir, db_names, MIRROR_NDB, flags, 0);
 	if (!m->kv)
 		return -1;
@@ -64,7 +64,7 @@ mirror_open(struct mirror *m, const char *dir, int rdonly, const char *sync)
 	fmt = mirror_state_get(m, "format");
 	if (fmt && strcmp(fmt, MIRROR_FORMAT)) {
 		log_error("mirror '%s' has format %s, this pyti reads %s", dir,
-			  fmt, MIRROR_FORMAT);
+		          fmt, MIRROR_FORMAT);
 		free(fmt);
 		mirror_close(m);
 		return -1;
@@ -105,7 +105,7 @@ put_serial(struct mirror *m, const char *norm, int64_t serial, int status)
 
 void
 mirror_put_project(struct mirror *m, const char *norm, const char *display,
-		   int64_t serial, const char *etag, json_t *files)
+                   int64_t serial, const char *etag, json_t *files)
 {
 	json_t *rec = json_object();
 	char *text;
@@ -118,7 +118,7 @@ mirror_put_project(struct mirror *m, const char *norm, const char *display,
 	jx_set(rec, "files", json_incref(files));
 	text = jx_dumps(rec);
 	kv_batch_put(m->batch, MIRROR_PROJECTS, norm, strlen(norm), text,
-		     strlen(text));
+	             strlen(text));
 	put_serial(m, norm, serial, MIRROR_ACTIVE);
 	mirror_unpend(m, norm);
 	free(text);
@@ -168,7 +168,7 @@ mirror_mark_deleted(struct mirror *m, const char *norm)
 	jx_set(rec, "status", json_string("deleted"));
 	text = jx_dumps(rec);
 	kv_batch_put(m->batch, MIRROR_PROJECTS, norm, strlen(norm), text,
-		     strlen(text));
+	             strlen(text));
 	put_serial(m, norm, serial, MIRROR_DELETED);
 	free(text);
 	json_decref(rec);
@@ -177,7 +177,7 @@ mirror_mark_deleted(struct mirror *m, const char *norm)
 
 void
 mirror_pend(struct mirror *m, const char *norm, int64_t target,
-	    const char *display)
+            const char *display)
 {
 	size_t dlen = strlen(display);
 	unsigned char *v = xmalloc(8 + dlen);
@@ -196,7 +196,7 @@ mirror_unpend(struct mirror *m, const char *norm)
 
 int
 mirror_pending_decode(const void *val, size_t vlen, int64_t *target,
-		      const char **display, size_t *dlen)
+                      const char **display, size_t *dlen)
 {
 	if (vlen < 8)
 		return -1;
@@ -207,8 +207,7 @@ mirror_pending_decode(const void *val, size_t vlen, int64_t *target,
 }
 
 int
-mirror_serial_decode(const void *val, size_t vlen, int64_t *serial,
-		     int *status)
+mirror_serial_decode(const void *val, size_t vlen, int64_t *serial, int *status)
 {
 	const unsigned char *p = val;
 
@@ -236,14 +235,13 @@ mirror_state_put(struct mirror *m, const char *key, const char *value)
 {
 	if (value)
 		kv_batch_put(m->batch, MIRROR_STATE, key, strlen(key), value,
-			     strlen(value));
+		             strlen(value));
 	else
 		kv_batch_del(m->batch, MIRROR_STATE, key, strlen(key));
 }
 
 static int
-dump_one(const void *key, size_t klen, const void *val, size_t vlen,
-	 void *arg)
+dump_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
 	FILE *out = arg;
 	json_t *rec, *line;
@@ -251,14 +249,13 @@ dump_one(const void *key, size_t klen, const void *val, size_t vlen,
 	int ret;
 
 	snprintf(what, sizeof(what), "mirror record '%.*s'",
-		 (int)(klen > 500 ? 500 : klen), (const char *)key);
+	         (int)(klen > 500 ? 500 : klen), (const char *)key);
 	rec = jx_parse(val, vlen, what);
 	if (!rec)
 		return -1;
 	line = json_object();
 	jx_set(line, "name", json_stringn(key, klen));
-	jx_set(line, "display_name",
-	       json_incref(json_object_get(rec, "name")));
+	jx_set(line, "display_name", json_incref(json_object_get(rec, "name")));
 	jx_set(line, "serial", json_incref(json_object_get(rec, "serial")));
 	jx_set(line, "status", json_incref(json_object_get(rec, "status")));
 	jx_set(line, "files", json_incref(json_object_get(rec, "files")));
@@ -284,7 +281,7 @@ struct stats {
 
 static int
 count_status(const void *key, size_t klen, const void *val, size_t vlen,
-	     void *arg)
+             void *arg)
 {
 	struct stats *st = arg;
 	int64_t serial;
@@ -292,8 +289,8 @@ count_status(const void *key, size_t klen, const void *val, size_t vlen,
 
 	if (mirror_serial_decode(val, vlen, &serial, &status))
 		return log_error("malformed serial record '%.*s'",
-				 (int)(klen > 200 ? 200 : klen),
-				 (const char *)key);
+		                 (int)(klen > 200 ? 200 : klen),
+		                 (const char *)key);
 	if (status == MIRROR_ACTIVE)
 		st->active++;
 	else
@@ -304,7 +301,7 @@ count_status(const void *key, size_t klen, const void *val, size_t vlen,
 int
 mirror_stats(struct mirror *m, FILE *out)
 {
-	struct stats st = { 0, 0 };
+	struct stats st = {0, 0};
 	uint64_t projects, pending;
 	char *serial = mirror_state_get(m, "root-serial");
 
@@ -315,11 +312,11 @@ mirror_stats(struct mirror *m, FILE *out)
 		return -1;
 	}
 	fprintf(out,
-		"projects %llu\nactive %llu\ndeleted %llu\npending %llu\n"
-		"root-serial %s\nmap-size %zu\n",
-		(unsigned long long)projects, (unsigned long long)st.active,
-		(unsigned long long)st.deleted, (unsigned long long)pending,
-		serial ? serial : "none", kv_map_size(m->kv));
+	        "projects %llu\nactive %llu\ndeleted %llu\npending %llu\n"
+	        "root-serial %s\nmap-size %zu\n",
+	        (unsigned long long)projects, (unsigned long long)st.active,
+	        (unsigned long long)st.deleted, (unsigned long long)pending,
+	        serial ? serial : "none", kv_map_size(m->kv));
 	free(serial);
 	return 0;
 }

@@ -27,8 +27,13 @@
 
 #include "kv.h"
 
-enum mirror_db { MIRROR_PROJECTS, MIRROR_SERIALS, MIRROR_PENDING,
-		 MIRROR_STATE, MIRROR_NDB };
+enum mirror_db {
+	MIRROR_PROJECTS,
+	MIRROR_SERIALS,
+	MIRROR_PENDING,
+	MIRROR_STATE,
+	MIRROR_NDB
+};
 
 #define MIRROR_ACTIVE 'a'
 #define MIRROR_DELETED 'd'
@@ -45,7 +50,7 @@ struct mirror {
  * -1 (logged).
  */
 int mirror_open(struct mirror *m, const char *dir, int rdonly,
-		const char *sync);
+                const char *sync);
 
 /* Commit what is queued and close; on a failed commit the queued writes
  * are lost (logged). */
@@ -58,9 +63,8 @@ int mirror_commit(struct mirror *m);
  * Queue a project's record from a fetched page: record, serial (active)
  * and removal from pending. files is borrowed. etag may be NULL.
  */
-void mirror_put_project(struct mirror *m, const char *norm,
-			const char *display, int64_t serial, const char *etag,
-			json_t *files);
+void mirror_put_project(struct mirror *m, const char *norm, const char *display,
+                        int64_t serial, const char *etag, json_t *files);
 
 /*
  * Queue marking a project deleted (its record and files are kept, status
@@ -71,17 +75,17 @@ int mirror_mark_deleted(struct mirror *m, const char *norm);
 
 /* Queue a pending entry / its removal. */
 void mirror_pend(struct mirror *m, const char *norm, int64_t target,
-		 const char *display);
+                 const char *display);
 void mirror_unpend(struct mirror *m, const char *norm);
 
 /* Decode a pending value: target serial and display name (borrowed from
  * val, len in *dlen). Returns 0, or -1 when the value is malformed. */
 int mirror_pending_decode(const void *val, size_t vlen, int64_t *target,
-			  const char **display, size_t *dlen);
+                          const char **display, size_t *dlen);
 
 /* Decode a serials value. Returns 0 or -1 (malformed). */
 int mirror_serial_decode(const void *val, size_t vlen, int64_t *serial,
-			 int *status);
+                         int *status);
 
 /*
  * A state value as an owned string (free()), or NULL when absent or on

@@ -61,21 +61,21 @@ simple_check_text(const char *body, size_t len, const char *what)
 			n = 3, cp = c & 0x07;
 		else
 			return log_error("%s: invalid UTF-8 at byte %zu", what,
-					 i);
+			                 i);
 		if (len - i <= n)
 			return log_error("%s: truncated UTF-8 at byte %zu",
-					 what, i);
+			                 what, i);
 		for (j = 1; j <= n; j++) {
 			if ((p[i + j] & 0xc0) != 0x80)
 				return log_error("%s: invalid UTF-8 at byte "
-						 "%zu",
-						 what, i);
+				                 "%zu",
+				                 what, i);
 			cp = cp << 6 | (p[i + j] & 0x3f);
 		}
 		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
 		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 			return log_error("%s: invalid UTF-8 at byte %zu", what,
-					 i);
+			                 i);
 		i += n + 1;
 	}
 	return 0;
@@ -108,7 +108,7 @@ check_api_version(const char *v, const char *url)
 {
 	if (v && strncmp(v, "1.", 2) && strcmp(v, "1"))
 		return log_error("page '%s': unsupported api-version '%s'", url,
-				 v);
+		                 v);
 	return 0;
 }
 
@@ -123,7 +123,7 @@ arena_put(struct simple_root *r, const char *s, size_t n)
 		size_t size = n + 1 > ARENA_CHUNK ? n + 1 : ARENA_CHUNK;
 
 		r->chunks = xreallocarray(r->chunks, r->nchunks + 1,
-					  sizeof(*r->chunks));
+		                          sizeof(*r->chunks));
 		r->chunks[r->nchunks++] = xmalloc(size);
 		r->chunk_used = 0;
 	}
@@ -144,8 +144,8 @@ root_add(struct simple_root *r, const char *name, size_t len, int64_t serial)
 	if (!pep503_valid(name, len)) {
 		if (r->skipped++ < 10)
 			log_warn("root listing: skipping invalid project name "
-				 "'%.*s'",
-				 (int)(len > 200 ? 200 : len), name);
+			         "'%.*s'",
+			         (int)(len > 200 ? 200 : len), name);
 		return;
 	}
 	nlen = pep503_normalize_to(norm, name, len);
@@ -153,8 +153,8 @@ root_add(struct simple_root *r, const char *name, size_t len, int64_t serial)
 	p = &r->projects[r->n++];
 	p->display = arena_put(r, name, len);
 	p->norm = nlen == len && !memcmp(norm, name, len)
-			  ? p->display
-			  : arena_put(r, norm, nlen);
+	              ? p->display
+	              : arena_put(r, norm, nlen);
 	p->serial = serial;
 }
 
@@ -162,7 +162,7 @@ static int
 cmp_project(const void *a, const void *b)
 {
 	return strcmp(((const struct simple_project *)a)->norm,
-		      ((const struct simple_project *)b)->norm);
+	              ((const struct simple_project *)b)->norm);
 }
 
 static int
@@ -175,8 +175,8 @@ root_finish(struct simple_root *r, const char *url)
 	for (i = 1; i < r->n; i++)
 		if (!strcmp(r->projects[i - 1].norm, r->projects[i].norm))
 			return log_error("root listing '%s': project '%s' is "
-					 "listed twice",
-					 url, r->projects[i].norm);
+			                 "listed twice",
+			                 url, r->projects[i].norm);
 	return 0;
 }
 
@@ -196,12 +196,12 @@ simple_root_release(struct simple_root *r)
 const struct simple_project *
 simple_root_find(const struct simple_root *r, const char *norm)
 {
-	struct simple_project key = { norm, NULL, 0 };
+	struct simple_project key = {norm, NULL, 0};
 
 	if (!r->n)
 		return NULL;
 	return bsearch(&key, r->projects, r->n, sizeof(*r->projects),
-		       cmp_project);
+	               cmp_project);
 }
 
 /*
@@ -227,9 +227,8 @@ scan_fail(struct scan *s, const char *why)
 static void
 scan_ws(struct scan *s)
 {
-	while (s->p < s->end &&
-	       (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' ||
-		*s->p == '\r'))
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
+	                         *s->p == '\n' || *s->p == '\r'))
 		s->p++;
 }
 
@@ -322,14 +321,26 @@ scan_string(struct scan *s, int keep)
 			return scan_fail(s, "unterminated string");
 		s->p = q + 2;
 		switch (q[1]) {
-		case '"': case '\\': case '/':
+		case '"':
+		case '\\':
+		case '/':
 			cp = (unsigned char)q[1];
 			break;
-		case 'b': cp = '\b'; break;
-		case 'f': cp = '\f'; break;
-		case 'n': cp = '\n'; break;
-		case 'r': cp = '\r'; break;
-		case 't': cp = '\t'; break;
+		case 'b':
+			cp = '\b';
+			break;
+		case 'f':
+			cp = '\f';
+			break;
+		case 'n':
+			cp = '\n';
+			break;
+		case 'r':
+			cp = '\r';
+			break;
+		case 't':
+			cp = '\t';
+			break;
 		case 'u':
 			if (s->end - s->p < 4 || hex4(s->p, &cp))
 				return scan_fail(s, "invalid \\u escape");
@@ -411,7 +422,7 @@ static int scan_skip(struct scan *s);
  * must consume the value. */
 static int
 scan_object(struct scan *s, int (*fn)(struct scan *, const char *, void *),
-	    void *arg)
+            void *arg)
 {
 	if (++s->depth > SCAN_MAX_DEPTH)
 		return scan_fail(s, "nested too deeply");
@@ -605,10 +616,10 @@ root_key(struct scan *s, const char *key, void *arg)
 
 static int
 parse_root_json(const char *body, size_t len, const char *url,
-		struct simple_root *r)
+                struct simple_root *r)
 {
-	struct scan s = { body, body, body + len, NULL, BUF_INIT(0), 0 };
-	struct root_scan rs = { r, url, NULL, 0, 0, 0, 0, "" };
+	struct scan s = {body, body, body + len, NULL, BUF_INIT(0), 0};
+	struct root_scan rs = {r, url, NULL, 0, 0, 0, 0, ""};
 	int ret = 0;
 
 	scan_ws(&s);
@@ -620,8 +631,8 @@ parse_root_json(const char *body, size_t len, const char *url,
 		ret = -1;
 	}
 	if (ret)
-		log_error("cannot parse root listing '%s': %s at byte %zu",
-			  url, s.err, (size_t)(s.p - s.start));
+		log_error("cannot parse root listing '%s': %s at byte %zu", url,
+		          s.err, (size_t)(s.p - s.start));
 	else
 		ret = check_api_version(rs.api[0] ? rs.api : NULL, url);
 	free(rs.name);
@@ -634,9 +645,9 @@ parse_root_json(const char *body, size_t len, const char *url,
 struct html_file {
 	char *href;
 	char *requires_python; /* NULL: absent */
-	char *yanked;	       /* NULL: absent */
-	char *core_metadata;   /* NULL: absent */
-	char *dist_info;       /* NULL: absent */
+	char *yanked; /* NULL: absent */
+	char *core_metadata; /* NULL: absent */
+	char *dist_info; /* NULL: absent */
 	struct buf text;
 };
 
@@ -701,7 +712,7 @@ sax_start(void *ctx, const xmlChar *xname, const xmlChar **attrs)
 			struct buf b = BUF_INIT(0);
 
 			buf_addf(&b, "attribute '%.100s' longer than %d bytes",
-				 (const char *)attrs[i], MAX_ATTRIBUTE);
+			         (const char *)attrs[i], MAX_ATTRIBUTE);
 			h->failed = 1;
 			if (!h->error)
 				h->error = buf_detach(&b, NULL);
@@ -714,12 +725,12 @@ sax_start(void *ctx, const xmlChar *xname, const xmlChar **attrs)
 		h->in_a = 1;
 		h->a.href = dup_or_null(attr(attrs, "href"));
 		h->a.requires_python =
-			dup_or_null(attr(attrs, "data-requires-python"));
+		    dup_or_null(attr(attrs, "data-requires-python"));
 		h->a.yanked = dup_or_null(attr(attrs, "data-yanked"));
 		h->a.core_metadata =
-			dup_or_null(attr(attrs, "data-core-metadata"));
+		    dup_or_null(attr(attrs, "data-core-metadata"));
 		h->a.dist_info =
-			dup_or_null(attr(attrs, "data-dist-info-metadata"));
+		    dup_or_null(attr(attrs, "data-dist-info-metadata"));
 	} else if (!strcasecmp(name, "base") && !h->base) {
 		h->base = dup_or_null(attr(attrs, "href"));
 	} else if (!strcasecmp(name, "meta")) {
@@ -773,7 +784,7 @@ sax_end(void *ctx, const xmlChar *xname)
 	trim(&h->a.text);
 	if (h->is_root) {
 		root_add(h->root, buf_cstr(&h->a.text), h->a.text.len,
-			 SIMPLE_NO_SERIAL);
+		         SIMPLE_NO_SERIAL);
 		return;
 	}
 	if (html_file_done(h))
@@ -787,7 +798,8 @@ sax_comment(void *ctx, const xmlChar *value)
 	const char *v = (const char *)value;
 	int64_t n;
 
-	if (!strncmp(v, "SERIAL ", 7) && !num_parse_i64(v + 7, 0, INT64_MAX, &n))
+	if (!strncmp(v, "SERIAL ", 7) &&
+	    !num_parse_i64(v + 7, 0, INT64_MAX, &n))
 		h->serial = n;
 }
 
@@ -834,11 +846,11 @@ parse_html(const char *body, size_t len, struct html_sax *h)
 	sax.serror = sax_error;
 	buf_init(&h->a.text, SCAN_MAX_STRING);
 	ctxt = htmlCreatePushParserCtxt(&sax, h, NULL, 0, h->url,
-					XML_CHAR_ENCODING_UTF8);
+	                                XML_CHAR_ENCODING_UTF8);
 	if (!ctxt)
 		log_die("out of memory creating an HTML parser");
 	htmlCtxtUseOptions(ctxt, HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED |
-					 HTML_PARSE_COMPACT);
+	                             HTML_PARSE_COMPACT);
 	/* In pieces: libxml2 takes an int length. */
 	while (!h->failed && len - off > (1 << 20)) {
 		htmlParseChunk(ctxt, body + off, 1 << 20, 0);
@@ -851,7 +863,7 @@ parse_html(const char *body, size_t len, struct html_sax *h)
 	buf_release(&h->a.text);
 	if (h->failed)
 		return log_error("cannot parse page '%s': %s", h->url,
-				 h->error ? h->error : "parse error");
+		                 h->error ? h->error : "parse error");
 	return check_api_version(h->api, h->url);
 }
 
@@ -865,8 +877,8 @@ html_sax_release(struct html_sax *h)
 }
 
 int
-simple_parse_root(const char *body, size_t len, const char *ct,
-		  const char *url, struct simple_root *r)
+simple_parse_root(const char *body, size_t len, const char *ct, const char *url,
+                  struct simple_root *r)
 {
 	int kind = simple_content_kind(ct);
 	char what[1100];
@@ -876,7 +888,7 @@ simple_parse_root(const char *body, size_t len, const char *ct,
 	snprintf(what, sizeof(what), "root listing '%s'", url);
 	if (kind < 0)
 		return log_error("%s: unexpected content type '%s'", what,
-				 ct ? ct : "(none)");
+		                 ct ? ct : "(none)");
 	if (simple_check_text(body, len, what))
 		return -1;
 	if (kind == 1) {
@@ -915,7 +927,7 @@ has_scheme(const char *u)
 	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
 		return 0;
 	while (*p && (strchr("+-.", *p) || (*p >= 'a' && *p <= 'z') ||
-		      (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+	              (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
 		p++;
 	return *p == ':';
 }
@@ -1024,9 +1036,8 @@ html_file_done(struct html_sax *h)
 	if (!url)
 		goto out;
 	if (a->core_metadata || a->dist_info) {
-		cm = html_core_metadata(a->core_metadata ? a->core_metadata
-							 : a->dist_info,
-					&why);
+		cm = html_core_metadata(
+		    a->core_metadata ? a->core_metadata : a->dist_info, &why);
 		if (!cm)
 			goto out;
 	}
@@ -1065,9 +1076,8 @@ json_file(const json_t *in, const char *page_url, const char **why)
 	const json_t *hashes, *v, *cm = NULL;
 	json_t *f = NULL;
 	char *abs = NULL;
-	static const char *const cm_keys[] = { "core-metadata",
-					       "dist-info-metadata",
-					       "data-dist-info-metadata" };
+	static const char *const cm_keys[] = {
+	    "core-metadata", "dist-info-metadata", "data-dist-info-metadata"};
 	size_t i;
 
 	if (!json_is_object(in))
@@ -1089,8 +1099,8 @@ json_file(const json_t *in, const char *page_url, const char **why)
 		return NULL;
 	f = new_file(filename, abs);
 	free(abs);
-	jx_set(f, "sha256", v ? json_incref((json_t *)(uintptr_t)v)
-			      : json_null());
+	jx_set(f, "sha256",
+	       v ? json_incref((json_t *)(uintptr_t)v) : json_null());
 
 	v = json_object_get(in, "requires-python");
 	if (v && !json_is_null(v) && !json_is_string(v))
@@ -1108,7 +1118,8 @@ json_file(const json_t *in, const char *page_url, const char **why)
 	if (v && !json_is_null(v) &&
 	    (!json_is_integer(v) || json_integer_value(v) < 0))
 		goto bad_type;
-	jx_set(f, "size", v ? json_incref((json_t *)(uintptr_t)v) : json_null());
+	jx_set(f, "size",
+	       v ? json_incref((json_t *)(uintptr_t)v) : json_null());
 
 	v = json_object_get(in, "upload-time");
 	if (v && !json_is_null(v) && !json_is_string(v))
@@ -1129,7 +1140,7 @@ json_file(const json_t *in, const char *page_url, const char **why)
 		if (!h) {
 			jx_set(f, "core_metadata", json_true());
 		} else if (!json_is_string(h) ||
-			   !sha256_is_hex(json_string_value(h))) {
+		           !sha256_is_hex(json_string_value(h))) {
 			*why = "core-metadata sha256 is not 64 hex digits";
 			json_decref(f);
 			return NULL;
@@ -1151,7 +1162,7 @@ bad_type:
 
 static int
 parse_page_json(const char *body, size_t len, const char *url,
-		struct simple_page *page)
+                struct simple_page *page)
 {
 	char what[1100];
 	json_t *doc, *files, *out = NULL;
@@ -1277,7 +1288,7 @@ sort_files(struct simple_page *page, const char *url)
 	for (i = 1; i < n; i++) {
 		if (!cmp_file(&v[i - 1], &v[i])) {
 			log_error("page '%s': file '%.200s' is listed twice",
-				  url, jx_str(v[i], "filename"));
+			          url, jx_str(v[i], "filename"));
 			free(v);
 			return -1;
 		}
@@ -1292,8 +1303,8 @@ sort_files(struct simple_page *page, const char *url)
 }
 
 int
-simple_parse_page(const char *body, size_t len, const char *ct,
-		  const char *url, struct simple_page *page)
+simple_parse_page(const char *body, size_t len, const char *ct, const char *url,
+                  struct simple_page *page)
 {
 	int kind = simple_content_kind(ct);
 	char what[1100];
@@ -1303,7 +1314,7 @@ simple_parse_page(const char *body, size_t len, const char *ct,
 	snprintf(what, sizeof(what), "page '%s'", url);
 	if (kind < 0)
 		return log_error("%s: unexpected content type '%s'", what,
-				 ct ? ct : "(none)");
+		                 ct ? ct : "(none)");
 	if (simple_check_text(body, len, what))
 		return -1;
 	if (kind == 1) {
@@ -1320,8 +1331,8 @@ simple_parse_page(const char *body, size_t len, const char *ct,
 		ret = parse_html(body, len, &h);
 		page->files = h.files;
 		page->serial = h.serial != SIMPLE_NO_SERIAL
-				       ? h.serial
-				       : html_serial_comment(body, len);
+		                   ? h.serial
+		                   : html_serial_comment(body, len);
 		page->status = h.status;
 		h.status = NULL;
 		html_sax_release(&h);

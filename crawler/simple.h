@@ -20,17 +20,17 @@
 
 /* Media types, and pip's Accept header (JSON first, HTML as fallback). */
 #define SIMPLE_JSON_TYPE "application/vnd.pypi.simple.v1+json"
-#define SIMPLE_ACCEPT                                                         \
-	"application/vnd.pypi.simple.v1+json, "                               \
+#define SIMPLE_ACCEPT                                                          \
+	"application/vnd.pypi.simple.v1+json, "                                \
 	"application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
 
 /* The serial of a page or project when the index gives none. */
 #define SIMPLE_NO_SERIAL (-1)
 
 struct simple_project {
-	const char *norm;    /* normalized name; borrowed from the root */
+	const char *norm; /* normalized name; borrowed from the root */
 	const char *display; /* name as listed; borrowed from the root */
-	int64_t serial;	     /* _last-serial, or SIMPLE_NO_SERIAL */
+	int64_t serial; /* _last-serial, or SIMPLE_NO_SERIAL */
 };
 
 /*
@@ -44,7 +44,7 @@ struct simple_root {
 	int64_t serial; /* meta._last-serial or header, or SIMPLE_NO_SERIAL */
 	size_t alloc;
 	size_t skipped; /* entries with invalid names, skipped (warned) */
-	char **chunks;	/* owned; the projects' strings, never moved */
+	char **chunks; /* owned; the projects' strings, never moved */
 	size_t nchunks, chunk_used;
 };
 
@@ -54,7 +54,7 @@ struct simple_root {
  * (logged, *root empty).
  */
 int simple_parse_root(const char *body, size_t len, const char *content_type,
-		      const char *url, struct simple_root *root);
+                      const char *url, struct simple_root *root);
 
 /* Free what a root holds; safe on a zeroed or released root. */
 void simple_root_release(struct simple_root *root);
@@ -64,16 +64,16 @@ void simple_root_release(struct simple_root *root);
  * a pointer into root, or NULL.
  */
 const struct simple_project *simple_root_find(const struct simple_root *root,
-					      const char *norm);
+                                              const char *norm);
 
 struct simple_page {
-	json_t *files;	/* new reference: array of file objects in dump
+	json_t *files; /* new reference: array of file objects in dump
 			   shape, sorted by filename */
 	int64_t serial; /* meta._last-serial / <!--SERIAL n-->, or
 			   SIMPLE_NO_SERIAL */
-	char *name;	/* the page's own name if it gives one, or NULL;
+	char *name; /* the page's own name if it gives one, or NULL;
 			   owned */
-	char *status;	/* PEP 792 project status, or NULL; owned */
+	char *status; /* PEP 792 project status, or NULL; owned */
 };
 
 /*
@@ -83,7 +83,7 @@ struct simple_page {
  * -1 (logged naming url).
  */
 int simple_parse_page(const char *body, size_t len, const char *content_type,
-		      const char *url, struct simple_page *page);
+                      const char *url, struct simple_page *page);
 
 /* Free what a page holds; safe on a zeroed or released page. */
 void simple_page_release(struct simple_page *page);

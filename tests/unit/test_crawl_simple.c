@@ -47,7 +47,7 @@ run_case(const char *dir, const char *name)
 {
 	char path[2048], errpath[] = "/tmp/test_crawl_simple.XXXXXX";
 	struct buf body = BUF_INIT(0), want = BUF_INIT(0), got = BUF_INIT(0),
-		   err = BUF_INIT(0);
+	           err = BUF_INIT(0);
 	const char *ext = strrchr(name, '.');
 	const char *ct = !strcmp(ext, ".json") ? SIMPLE_JSON_TYPE : "text/html";
 	int is_root = !strncmp(name, "root-", 5);
@@ -73,9 +73,9 @@ run_case(const char *dir, const char *name)
 			buf_addf(&got, "serial %lld\n", (long long)r.serial);
 			for (i = 0; i < r.n; i++)
 				buf_addf(&got, "%s %s %lld\n",
-					 r.projects[i].norm,
-					 r.projects[i].display,
-					 (long long)r.projects[i].serial);
+				         r.projects[i].norm,
+				         r.projects[i].display,
+				         (long long)r.projects[i].serial);
 		}
 		simple_root_release(&r);
 	} else {
@@ -110,9 +110,11 @@ run_case(const char *dir, const char *name)
 		ok = rc == 0 && !strcmp(buf_cstr(&got), buf_cstr(&want));
 	}
 	if (!ok)
-		fprintf(stderr, "# %s: rc %d\n# got:\n%.2000s# want:\n%.2000s# log:\n%.2000s",
-			name, rc, buf_cstr(&got), buf_cstr(&want),
-			buf_cstr(&err));
+		fprintf(stderr,
+		        "# %s: rc %d\n# got:\n%.2000s# want:\n%.2000s# "
+		        "log:\n%.2000s",
+		        name, rc, buf_cstr(&got), buf_cstr(&want),
+		        buf_cstr(&err));
 	buf_release(&body);
 	buf_release(&want);
 	buf_release(&got);
@@ -129,8 +131,7 @@ test_simple_fixtures(void **state)
 	DIR *d;
 	int failed = 0, cases = 0;
 
-	snprintf(dir, sizeof(dir), "%s/tests/fixtures/simple",
-		 top ? top : ".");
+	snprintf(dir, sizeof(dir), "%s/tests/fixtures/simple", top ? top : ".");
 	d = opendir(dir);
 	assert_non_null(d);
 	while ((de = readdir(d))) {
@@ -153,10 +154,10 @@ test_simple_content_kind(void **state)
 {
 	assert_int_equal(simple_content_kind(SIMPLE_JSON_TYPE), 1);
 	assert_int_equal(
-		simple_content_kind(SIMPLE_JSON_TYPE "; charset=utf-8"), 1);
+	    simple_content_kind(SIMPLE_JSON_TYPE "; charset=utf-8"), 1);
 	assert_int_equal(simple_content_kind("text/html; charset=UTF-8"), 0);
 	assert_int_equal(
-		simple_content_kind("application/vnd.pypi.simple.v1+html"), 0);
+	    simple_content_kind("application/vnd.pypi.simple.v1+html"), 0);
 	assert_int_equal(simple_content_kind("text/plain"), -1);
 	assert_int_equal(simple_content_kind(NULL), -1);
 }
@@ -165,13 +166,13 @@ static void
 test_simple_root_find(void **state)
 {
 	const char *json = "{\"projects\":[{\"name\":\"B\",\"_last-serial\":2},"
-			   "{\"name\":\"a\",\"_last-serial\":1}]}";
+	                   "{\"name\":\"a\",\"_last-serial\":1}]}";
 	struct simple_root r;
 	const struct simple_project *p;
 
-	assert_int_equal(simple_parse_root(json, strlen(json),
-					   SIMPLE_JSON_TYPE, URL, &r),
-			 0);
+	assert_int_equal(
+	    simple_parse_root(json, strlen(json), SIMPLE_JSON_TYPE, URL, &r),
+	    0);
 	p = simple_root_find(&r, "b");
 	assert_non_null(p);
 	assert_string_equal(p->display, "B");
@@ -184,9 +185,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_simple_fixtures),
-		cmocka_unit_test(test_simple_content_kind),
-		cmocka_unit_test(test_simple_root_find),
+	    cmocka_unit_test(test_simple_fixtures),
+	    cmocka_unit_test(test_simple_content_kind),
+	    cmocka_unit_test(test_simple_root_find),
 	};
 
 	log_set_prog("test_crawl_simple");

@@ -14,7 +14,7 @@
 #include "kv.h"
 #include "log.h"
 
-static const char *const dbs[] = { "a", "b" };
+static const char *const dbs[] = {"a", "b"};
 
 static char *
 tmpdir(void)
@@ -96,8 +96,7 @@ struct seen {
 };
 
 static int
-collect(const void *key, size_t klen, const void *val, size_t vlen,
-	void *arg)
+collect(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
 	struct seen *s = arg;
 
@@ -114,7 +113,7 @@ test_kv_each_order_start_stop(void **state)
 	char *d = tmpdir();
 	struct kv *kv = kv_open(d, dbs, 2, 0, 0);
 	struct kv_batch *b = kv_batch_new();
-	struct seen s = { .n = 0, .stop_at = -1 };
+	struct seen s = {.n = 0, .stop_at = -1};
 	uint64_t n;
 
 	kv_batch_put(b, 0, "c", 1, "", 0);
@@ -196,7 +195,7 @@ test_kv_open_readonly_missing(void **state)
 	char *d = tmpdir();
 	char path[256];
 	struct kv *kv;
-	const char *const other[] = { "zzz" };
+	const char *const other[] = {"zzz"};
 
 	snprintf(path, sizeof(path), "%s/nope", d);
 	assert_null(kv_open(path, dbs, 2, KV_RDONLY, 0));
@@ -215,11 +214,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kv_put_get_delete),
-		cmocka_unit_test(test_kv_get_value_too_large),
-		cmocka_unit_test(test_kv_each_order_start_stop),
-		cmocka_unit_test(test_kv_batch_commit_map_full_grows),
-		cmocka_unit_test(test_kv_open_readonly_missing),
+	    cmocka_unit_test(test_kv_put_get_delete),
+	    cmocka_unit_test(test_kv_get_value_too_large),
+	    cmocka_unit_test(test_kv_each_order_start_stop),
+	    cmocka_unit_test(test_kv_batch_commit_map_full_grows),
+	    cmocka_unit_test(test_kv_open_readonly_missing),
 	};
 
 	log_set_prog("test_kv");

@@ -22,16 +22,20 @@ check(const char *msg, size_t n, const char *want)
 static void
 test_sha256_known_vectors(void **state)
 {
-	check("", 0,
-	      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-	check("abc", 3,
-	      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-	check("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
-	      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-	check("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmno"
-	      "ijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
-	      112,
-	      "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+	check(
+	    "", 0,
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	check(
+	    "abc", 3,
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	check(
+	    "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
+	    "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	check(
+	    "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmno"
+	    "ijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+	    112,
+	    "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
 }
 
 static void
@@ -47,8 +51,8 @@ test_sha256_million_a_streamed(void **state)
 		sha256_update(&h, chunk, sizeof(chunk));
 	sha256_final_hex(&h, hex);
 	assert_string_equal(
-		hex,
-		"cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	    hex,
+	    "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 static void
@@ -67,8 +71,8 @@ test_sha256_update_any_split(void **state)
 		sha256_init(&h);
 		for (i = 0; i < sizeof(data); i += step)
 			sha256_update(&h, data + i,
-				      sizeof(data) - i < step ? sizeof(data) - i
-							      : step);
+			              sizeof(data) - i < step ? sizeof(data) - i
+			                                      : step);
 		sha256_final_hex(&h, split);
 		assert_string_equal(one, split);
 	}
@@ -77,14 +81,14 @@ test_sha256_update_any_split(void **state)
 static void
 test_sha256_is_hex(void **state)
 {
-	assert_true(sha256_is_hex(
-		"E3B0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+	assert_true(sha256_is_hex("E3B0c44298fc1c149afbf4c8996fb92427ae41e4649b"
+	                          "934ca495991b7852b855"));
 	assert_false(sha256_is_hex(
-		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85"));
-	assert_false(sha256_is_hex(
-		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8555"));
-	assert_false(sha256_is_hex(
-		"g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85"));
+	assert_false(sha256_is_hex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649"
+	                           "b934ca495991b7852b8555"));
+	assert_false(sha256_is_hex("g3b0c44298fc1c149afbf4c8996fb92427ae41e4649"
+	                           "b934ca495991b7852b855"));
 	assert_false(sha256_is_hex(""));
 }
 
@@ -92,10 +96,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sha256_known_vectors),
-		cmocka_unit_test(test_sha256_million_a_streamed),
-		cmocka_unit_test(test_sha256_update_any_split),
-		cmocka_unit_test(test_sha256_is_hex),
+	    cmocka_unit_test(test_sha256_known_vectors),
+	    cmocka_unit_test(test_sha256_million_a_streamed),
+	    cmocka_unit_test(test_sha256_update_any_split),
+	    cmocka_unit_test(test_sha256_is_hex),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
