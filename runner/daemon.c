@@ -240,6 +240,21 @@ mkdirs(const char *path)
 	return 0;
 }
 
+/* No job of our platforms is queued or running, by anyone. */
+static int
+queue_drained(const struct run_settings *s, struct run_queue *q)
+{
+	const char **names = xcalloc((size_t)s->nplatforms, sizeof(*names));
+	int64_t n;
+	int i;
+
+	for (i = 0; i < s->nplatforms; i++)
+		names[i] = s->platforms[i].name;
+	n = run_queue_pending(q, names, s->nplatforms);
+	free(names);
+	return n == 0;
+}
+
 int
 run_daemon(const struct run_settings *s, const struct run_daemon_options *o)
 {
@@ -337,7 +352,8 @@ run_daemon(const struct run_settings *s, const struct run_daemon_options *o)
 						  __ATOMIC_ACQUIRE) <
 					    o->exit_idle_s * 1000)
 					idle = 0;
-			if (idle && run_spool_flush(s->spool_dir, mq) == 0) {
+			if (idle && run_spool_flush(s->spool_dir, mq) == 0 &&
+			    queue_drained(s, mq)) {
 				log_info("idle for %ds: stopping",
 					 o->exit_idle_s);
 				break;

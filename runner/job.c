@@ -344,7 +344,7 @@ attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
 			  run_vm_name(vm));
 		return;
 	}
-	if (run_vm_hello(fd, platform, (int)lim->hello_ms, &infra)) {
+	if (run_vm_hello(fd, vm, platform, (int)lim->hello_ms, &infra)) {
 		enum run_infra st = run_vm_check(vm);
 
 		set_infra(a, st != RUN_INFRA_NONE ? st : infra,

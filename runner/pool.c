@@ -159,13 +159,18 @@ domain_xml(const struct run_pool *p, const struct run_vm *vm,
 static int
 read_image(struct run_pool *p)
 {
-	char *dir = pathf("%s/%s", p->cfg.image_dir, p->cfg.platform);
-	char *meta = pathf("%s/image.json", dir);
+	char *dir = realpath(p->cfg.image_dir, NULL), *rel;
+	char *meta = NULL;
 	const char *s;
 	json_t *j = NULL;
 	int ret = -1;
 	struct stat st;
 
+	/* libvirt resolves paths in its own working directory: absolute. */
+	rel = pathf("%s/%s", dir ? dir : p->cfg.image_dir, p->cfg.platform);
+	free(dir);
+	dir = rel;
+	meta = pathf("%s/image.json", dir);
 	p->kernel = pathf("%s/vmlinuz", dir);
 	p->initrd = pathf("%s/initrd.img", dir);
 	p->rootfs = pathf("%s/rootfs.img", dir);
@@ -240,6 +245,17 @@ run_pool_new(const struct run_pool_config *cfg)
 			  strerror(errno));
 		goto fail;
 	}
+	{
+		char *abs = realpath(cfg->state_dir, NULL);
+
+		if (!abs) {
+			log_error("cannot resolve '%s': %s", cfg->state_dir,
+				  strerror(errno));
+			goto fail;
+		}
+		free(p->own_state_dir);
+		p->cfg.state_dir = p->own_state_dir = abs;
+	}
 	pthread_once(&once, (void (*)(void))virInitialize);
 	virSetErrorFunc(NULL, quiet_errors);
 	p->conn = virConnectOpen(cfg->uri);
@@ -255,9 +271,10 @@ run_pool_new(const struct run_pool_config *cfg)
 		vm->pool = p;
 		vm->index = i;
 		vm->name = pathf("pyti-%s-%s-%d", cfg->name, cfg->platform, i);
-		vm->save = pathf("%s/%s.save", cfg->state_dir, vm->name);
-		vm->sock = pathf("%s/%s.sock", cfg->state_dir, vm->name);
-		console = pathf("%s/%s.console.log", cfg->state_dir, vm->name);
+		vm->save = pathf("%s/%s.save", p->cfg.state_dir, vm->name);
+		vm->sock = pathf("%s/%s.sock", p->cfg.state_dir, vm->name);
+		console = pathf("%s/%s.console.log", p->cfg.state_dir,
+				vm->name);
 		if (strlen(vm->sock) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 			log_error("socket path '%s' is too long", vm->sock);
 			free(console);
@@ -376,7 +393,7 @@ connect_sock(const char *path, int timeout_ms)
 }
 
 int
-run_vm_hello(int fd, const char *platform, int timeout_ms,
+run_vm_hello(int fd, struct run_vm *vm, const char *platform, int timeout_ms,
 	     enum run_infra *infra)
 {
 	static unsigned counter;
@@ -410,9 +427,22 @@ run_vm_hello(int fd, const char *platform, int timeout_ms,
 			log_error("no HELO from the agent in %d ms", timeout_ms);
 			goto out;
 		}
-		r = chan_read(&c, &f, (int)left);
-		if (r == CHAN_TIMEOUT)
+		r = chan_read(&c, &f, (int)(left < 1000 ? left : 1000));
+		if (r == CHAN_TIMEOUT) {
+			/* A guest that panics or powers off while booting
+			 * fails now, not at the end of the timeout. */
+			enum run_infra st = vm ? run_vm_check(vm)
+					       : RUN_INFRA_NONE;
+
+			if (st != RUN_INFRA_NONE) {
+				*infra = st;
+				log_error("'%s' stopped before the agent's "
+					  "HELO (%s)",
+					  vm->name, run_infra_name(st));
+				goto out;
+			}
 			continue;
+		}
 		if (r == CHAN_EOF) {
 			*infra = RUN_INFRA_VM_DIED;
 			log_error("channel closed before the agent's HELO");
@@ -508,7 +538,8 @@ make_clean_state(struct run_vm *vm)
 	fd = connect_sock(vm->sock, 10000);
 	if (fd < 0)
 		goto out;
-	if (run_vm_hello(fd, p->cfg.platform, p->cfg.boot_timeout_ms, &infra)) {
+	if (run_vm_hello(fd, vm, p->cfg.platform, p->cfg.boot_timeout_ms,
+			 &infra)) {
 		log_error("'%s' did not boot to a working agent (%s); see "
 			  "'%s/%s.console.log'",
 			  vm->name, run_infra_name(infra), p->cfg.state_dir,

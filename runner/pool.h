@@ -92,10 +92,11 @@ int run_vm_inject_nmi(struct run_vm *vm);
  * The HELO exchange on a connected channel fd: send a hello with a new
  * nonce and the host time, wait up to timeout_ms for the agent's reply
  * with that nonce, check its protocol version and platform. Returns 0, or
- * -1 (logged) with *infra set (protocol error, agent silent).
+ * -1 (logged) with *infra set (protocol error, agent silent, or -- when
+ * vm is not NULL, its state is checked every second -- VM crashed/died).
  */
-int run_vm_hello(int fd, const char *platform, int timeout_ms,
-		 enum run_infra *infra);
+int run_vm_hello(int fd, struct run_vm *vm, const char *platform,
+		 int timeout_ms, enum run_infra *infra);
 
 /* Monotonic milliseconds. */
 int64_t run_now_ms(void);

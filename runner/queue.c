@@ -443,3 +443,30 @@ run_queue_enqueue(struct run_queue *q, const char *platform,
 	PQclear(r);
 	return id;
 }
+
+int64_t
+run_queue_pending(struct run_queue *q, const char *const *platforms, int n)
+{
+	const char *params[1];
+	PGresult *r;
+	int64_t count;
+	char *arr;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!valid_platform(platforms[i]))
+			return log_error("invalid platform name '%s'",
+					 platforms[i]);
+	arr = platform_array(platforms, n);
+	params[0] = arr;
+	r = exec(q, "count pending jobs",
+		 "SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')"
+		 " AND platform = ANY($1::text[])",
+		 1, params, PGRES_TUPLES_OK);
+	free(arr);
+	if (!r)
+		return -1;
+	count = col_i64(r, 0, 0);
+	PQclear(r);
+	return count;
+}

@@ -98,6 +98,13 @@ int run_queue_release(struct run_queue *q, int64_t id, int64_t fence,
 int run_queue_rescue(struct run_queue *q);
 
 /*
+ * How many jobs of the n platforms are queued or running (any runner's).
+ * Returns the count (>= 0), or -1.
+ */
+int64_t run_queue_pending(struct run_queue *q, const char *const *platforms,
+			  int n);
+
+/*
  * Add a job (pyti-db enqueue, tests). spec is JSON object text. Returns
  * the new job id (> 0), or -1.
  */
