@@ -65,7 +65,7 @@ valid_wheel_name(const char *s, size_t n)
 
 int
 distfile_wheel_parse(const char *name, size_t len, struct distfile_wheel *out,
-		     const char **why)
+                     const char **why)
 {
 	const char *dash[6], *dummy, *end, *b, *be;
 	struct distfile_wheel w;
@@ -98,8 +98,8 @@ distfile_wheel_parse(const char *name, size_t len, struct distfile_wheel *out,
 		return -1;
 	}
 	memset(&w, 0, sizeof(w));
-	w.version = normalized_version(dash[0] + 1,
-				       (size_t)(dash[1] - dash[0] - 1));
+	w.version =
+	    normalized_version(dash[0] + 1, (size_t)(dash[1] - dash[0] - 1));
 	if (!w.version) {
 		*why = "invalid version";
 		return -1;
@@ -125,8 +125,8 @@ distfile_wheel_parse(const char *name, size_t len, struct distfile_wheel *out,
 		w.build_suffix = xmemdup0(b, (size_t)(be - b));
 	}
 	if (tags_parse_set(dash[ndash - 3] + 1,
-			   (size_t)(end - dash[ndash - 3] - 1), &w.tags,
-			   why) < 0)
+	                   (size_t)(end - dash[ndash - 3] - 1), &w.tags,
+	                   why) < 0)
 		goto fail;
 	w.name = normalized_name(name, (size_t)(dash[0] - name));
 	*out = w;
@@ -150,9 +150,9 @@ static const struct {
 	const char *ext;
 	enum distfile_format format;
 } formats[] = {
-	{ ".tar.gz", DISTFILE_TAR_GZ },
-	{ ".zip", DISTFILE_ZIP },
-	{ ".tar.bz2", DISTFILE_TAR_BZ2 },
+    {".tar.gz", DISTFILE_TAR_GZ},
+    {".zip", DISTFILE_ZIP},
+    {".tar.bz2", DISTFILE_TAR_BZ2},
 };
 
 const char *
@@ -182,7 +182,7 @@ pep625_name(const char *s, size_t n, const char *norm)
 
 int
 distfile_sdist_parse(const char *name, size_t len, const char *project,
-		     struct distfile_sdist *out, const char **why)
+                     struct distfile_sdist *out, const char **why)
 {
 	const char *dummy, *sep = NULL;
 	size_t stem = 0, nlen;
@@ -239,9 +239,9 @@ distfile_sdist_parse(const char *name, size_t len, const char *project,
 	}
 	s.name = normalized_name(name, nlen);
 	s.pep625 = s.format == DISTFILE_TAR_GZ &&
-		   pep625_name(name, nlen, s.name) &&
-		   strlen(s.version) == stem - nlen - 1 &&
-		   !memcmp(s.version, sep + 1, stem - nlen - 1);
+	           pep625_name(name, nlen, s.name) &&
+	           strlen(s.version) == stem - nlen - 1 &&
+	           !memcmp(s.version, sep + 1, stem - nlen - 1);
 	*out = s;
 	return 0;
 }

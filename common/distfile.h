@@ -32,13 +32,13 @@
 #define DISTFILE_MAX_LEN 1024
 
 struct distfile_wheel {
-	char *name;	/* owned; PEP 503 normalized ("foo-bar") */
-	char *version;	/* owned; PEP 440 normalized ("1.0rc1") */
-	int has_build;	/* whether there is a build tag */
-	int64_t build_number;	/* its leading digits, as a number */
-	char *build_suffix;	/* owned; the rest of it ("" if none); NULL
+	char *name; /* owned; PEP 503 normalized ("foo-bar") */
+	char *version; /* owned; PEP 440 normalized ("1.0rc1") */
+	int has_build; /* whether there is a build tag */
+	int64_t build_number; /* its leading digits, as a number */
+	char *build_suffix; /* owned; the rest of it ("" if none); NULL
 				 * when there is no build tag */
-	struct tags_list tags;	/* the expanded tag set, in filename order */
+	struct tags_list tags; /* the expanded tag set, in filename order */
 };
 
 /*
@@ -48,7 +48,7 @@ struct distfile_wheel {
  * filename; *why (if not NULL) then points at a static reason.
  */
 int distfile_wheel_parse(const char *name, size_t len,
-			 struct distfile_wheel *out, const char **why);
+                         struct distfile_wheel *out, const char **why);
 
 /* Free what a parsed wheel holds. */
 void distfile_wheel_release(struct distfile_wheel *w);
@@ -64,8 +64,8 @@ enum distfile_format {
 const char *distfile_format_name(enum distfile_format f);
 
 struct distfile_sdist {
-	char *name;	/* owned; PEP 503 normalized */
-	char *version;	/* owned; PEP 440 normalized */
+	char *name; /* owned; PEP 503 normalized */
+	char *version; /* owned; PEP 440 normalized */
 	enum distfile_format format;
 	/* 1 when the filename is exactly what PEP 625 prescribes: .tar.gz,
 	 * the name normalized with '_' for separators, the version
@@ -83,7 +83,7 @@ struct distfile_sdist {
  * is not the project's); *why points at a static reason.
  */
 int distfile_sdist_parse(const char *name, size_t len, const char *project,
-			 struct distfile_sdist *out, const char **why);
+                         struct distfile_sdist *out, const char **why);
 
 /* Free what a parsed sdist holds. */
 void distfile_sdist_release(struct distfile_sdist *s);

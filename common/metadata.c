@@ -17,9 +17,8 @@
 #include <string.h>
 #include <strings.h>
 
-static void
-add_error(struct meta *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void add_error(struct meta *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
 add_error(struct meta *m, const char *fmt, ...)
@@ -141,7 +140,7 @@ finish_field(struct meta *m, struct buf *name, struct buf *value)
 	f->value = utf8_copy(value->data ? value->data : "", value->len, &bad);
 	if (bad)
 		add_error(m, "field '%s': %zu bytes of invalid UTF-8 replaced",
-			  f->name, bad);
+		          f->name, bad);
 	buf_reset(value);
 }
 
@@ -155,8 +154,8 @@ meta_parse(struct meta *m, const char *data, size_t len)
 	memset(m, 0, sizeof(*m));
 	if (len > META_MAX_BYTES)
 		return log_error("metadata of %zu bytes exceeds the %u byte "
-				 "limit",
-				 len, META_MAX_BYTES);
+		                 "limit",
+		                 len, META_MAX_BYTES);
 	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
 		add_error(m, "byte order mark ignored");
 		pos = 3;
@@ -173,13 +172,14 @@ meta_parse(struct meta *m, const char *data, size_t len)
 		lineno++;
 		if (n == 0) {
 			pos += full;
-			break;	/* the header/body separator */
+			break; /* the header/body separator */
 		}
 		if (line[0] == ' ' || line[0] == '\t') {
 			if (!name.len) {
-				add_error(m, "line %zu: continuation line "
-					     "without a field ignored",
-					  lineno);
+				add_error(m,
+				          "line %zu: continuation line "
+				          "without a field ignored",
+				          lineno);
 			} else if (in_description) {
 				add_description_line(&value, line, n);
 			} else {
@@ -190,27 +190,29 @@ meta_parse(struct meta *m, const char *data, size_t len)
 		}
 		k = field_name_len(line, n);
 		if (k == (size_t)-1) {
-			add_error(m, "line %zu: not a 'Field: value' header; "
-				     "the body starts here",
-				  lineno);
+			add_error(m,
+			          "line %zu: not a 'Field: value' header; "
+			          "the body starts here",
+			          lineno);
 			break;
 		}
 		finish_field(m, &name, &value);
 		pos += full;
 		if (k == 0) {
 			add_error(m, "line %zu: empty field name ignored",
-				  lineno);
+			          lineno);
 			continue;
 		}
 		if (k > META_NAME_MAX) {
-			add_error(m, "line %zu: field name longer than %d "
-				     "bytes ignored",
-				  lineno, META_NAME_MAX);
+			add_error(m,
+			          "line %zu: field name longer than %d "
+			          "bytes ignored",
+			          lineno, META_NAME_MAX);
 			continue;
 		}
 		if (m->nfields == META_MAX_FIELDS) {
 			log_error("metadata has more than %d fields",
-				  META_MAX_FIELDS);
+			          META_MAX_FIELDS);
 			goto out;
 		}
 		XGROW(m->fields, m->nfields + 1, m->fields_alloc);
@@ -227,9 +229,10 @@ meta_parse(struct meta *m, const char *data, size_t len)
 
 		m->body = utf8_copy(data + pos, len - pos, &bad);
 		if (bad)
-			add_error(m, "body: %zu bytes of invalid UTF-8 "
-				     "replaced",
-				  bad);
+			add_error(m,
+			          "body: %zu bytes of invalid UTF-8 "
+			          "replaced",
+			          bad);
 	}
 	ret = 0;
 out:
@@ -274,13 +277,13 @@ meta_get(const struct meta *m, const char *name)
 static void
 trim(const char **s, size_t *n)
 {
-	while (*n && (**s == ' ' || **s == '\t' || **s == '\r' ||
-		      **s == '\n')) {
+	while (*n &&
+	       (**s == ' ' || **s == '\t' || **s == '\r' || **s == '\n')) {
 		(*s)++;
 		(*n)--;
 	}
 	while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t' ||
-		      (*s)[*n - 1] == '\r' || (*s)[*n - 1] == '\n'))
+	              (*s)[*n - 1] == '\r' || (*s)[*n - 1] == '\n'))
 		(*n)--;
 }
 
@@ -302,7 +305,7 @@ unquote(const char *s, size_t n)
 			i++;
 		buf_addc(&b, s[i]);
 	}
-	buf_addc(&b, '\0');	/* make sure data is allocated */
+	buf_addc(&b, '\0'); /* make sure data is allocated */
 	b.len--;
 	return buf_detach(&b, NULL);
 }
@@ -429,38 +432,38 @@ static const struct {
 	const char *key;
 	enum kind kind;
 } known[] = {
-	{ "Metadata-Version", "metadata_version", STR },
-	{ "Name", "name", STR },
-	{ "Version", "version", STR },
-	{ "Dynamic", "dynamic", LIST },
-	{ "Platform", "platforms", LIST },
-	{ "Supported-Platform", "supported_platforms", LIST },
-	{ "Summary", "summary", STR },
-	{ "Description", "description", STR },
-	{ "Description-Content-Type", "description_content_type", STR },
-	{ "Keywords", "keywords", KEYWORDS },
-	{ "Home-page", "home_page", STR },
-	{ "Download-URL", "download_url", STR },
-	{ "Author", "author", STR },
-	{ "Author-email", "author_email", STR },
-	{ "Maintainer", "maintainer", STR },
-	{ "Maintainer-email", "maintainer_email", STR },
-	{ "License", "license", STR },
-	{ "License-Expression", "license_expression", STR },
-	{ "License-File", "license_files", LIST },
-	{ "Classifier", "classifiers", LIST },
-	{ "Requires-Dist", "requires_dist", LIST },
-	{ "Requires-Python", "requires_python", STR },
-	{ "Requires-External", "requires_external", LIST },
-	{ "Project-URL", "project_urls", URLS },
-	{ "Provides-Extra", "provides_extra", LIST },
-	{ "Provides-Dist", "provides_dist", LIST },
-	{ "Obsoletes-Dist", "obsoletes_dist", LIST },
-	{ "Requires", "requires", LIST },
-	{ "Provides", "provides", LIST },
-	{ "Obsoletes", "obsoletes", LIST },
-	{ "Import-Name", "import_names", LIST },
-	{ "Import-Namespace", "import_namespaces", LIST },
+    {"Metadata-Version", "metadata_version", STR},
+    {"Name", "name", STR},
+    {"Version", "version", STR},
+    {"Dynamic", "dynamic", LIST},
+    {"Platform", "platforms", LIST},
+    {"Supported-Platform", "supported_platforms", LIST},
+    {"Summary", "summary", STR},
+    {"Description", "description", STR},
+    {"Description-Content-Type", "description_content_type", STR},
+    {"Keywords", "keywords", KEYWORDS},
+    {"Home-page", "home_page", STR},
+    {"Download-URL", "download_url", STR},
+    {"Author", "author", STR},
+    {"Author-email", "author_email", STR},
+    {"Maintainer", "maintainer", STR},
+    {"Maintainer-email", "maintainer_email", STR},
+    {"License", "license", STR},
+    {"License-Expression", "license_expression", STR},
+    {"License-File", "license_files", LIST},
+    {"Classifier", "classifiers", LIST},
+    {"Requires-Dist", "requires_dist", LIST},
+    {"Requires-Python", "requires_python", STR},
+    {"Requires-External", "requires_external", LIST},
+    {"Project-URL", "project_urls", URLS},
+    {"Provides-Extra", "provides_extra", LIST},
+    {"Provides-Dist", "provides_dist", LIST},
+    {"Obsoletes-Dist", "obsoletes_dist", LIST},
+    {"Requires", "requires", LIST},
+    {"Provides", "provides", LIST},
+    {"Obsoletes", "obsoletes", LIST},
+    {"Import-Name", "import_names", LIST},
+    {"Import-Namespace", "import_namespaces", LIST},
 };
 
 #define NKNOWN (sizeof(known) / sizeof(known[0]))
@@ -562,8 +565,8 @@ json_t *
 meta_to_json(const struct meta *m)
 {
 	json_t *o = json_object(), *unparsed = json_object();
-	size_t count[NKNOWN] = { 0 };
-	const char *first[NKNOWN] = { NULL };
+	size_t count[NKNOWN] = {0};
+	const char *first[NKNOWN] = {NULL};
 
 	for (size_t i = 0; i < m->nfields; i++) {
 		int k = known_index(m->fields[i].name);
@@ -610,14 +613,13 @@ meta_to_json(const struct meta *m)
 			continue;
 		}
 		jx_set(o, known[k].key, j);
-		if (count[k] == 1 && (!strcmp(known[k].key, "author_email") ||
-				      !strcmp(known[k].key,
-					      "maintainer_email"))) {
+		if (count[k] == 1 &&
+		    (!strcmp(known[k].key, "author_email") ||
+		     !strcmp(known[k].key, "maintainer_email"))) {
 			char key[32];
 
 			snprintf(key, sizeof(key), "%.*s_addresses",
-				 (int)strcspn(known[k].key, "_"),
-				 known[k].key);
+			         (int)strcspn(known[k].key, "_"), known[k].key);
 			jx_set(o, key, addresses_json(v));
 		}
 	}
@@ -627,17 +629,17 @@ meta_to_json(const struct meta *m)
 		jx_set(o, "unparsed", unparsed);
 	else
 		json_decref(unparsed);
-	if (m->nerrors || (m->body && *m->body &&
-			   count[known_index("Description")])) {
+	if (m->nerrors ||
+	    (m->body && *m->body && count[known_index("Description")])) {
 		json_t *errors = json_array();
 
 		for (size_t i = 0; i < m->nerrors; i++)
 			jx_append(errors, json_string(m->errors[i]));
 		if (m->body && *m->body && count[known_index("Description")])
 			jx_append(errors,
-				  json_string("both a Description field and "
-					      "a body: the body is the "
-					      "description"));
+			          json_string("both a Description field and "
+			                      "a body: the body is the "
+			                      "description"));
 		jx_set(o, "errors", errors);
 	}
 	return o;

@@ -39,15 +39,15 @@
 
 /* One header as written: name with its original case, value unfolded. */
 struct meta_field {
-	char *name;	/* owned */
-	char *value;	/* owned, valid UTF-8 without NUL */
+	char *name; /* owned */
+	char *value; /* owned, valid UTF-8 without NUL */
 };
 
 struct meta {
-	struct meta_field *fields;	/* in input order */
+	struct meta_field *fields; /* in input order */
 	size_t nfields, fields_alloc;
-	char *body;	/* owned; valid UTF-8; NULL when there is no body */
-	char **errors;	/* owned; what was odd about the input, in order */
+	char *body; /* owned; valid UTF-8; NULL when there is no body */
+	char **errors; /* owned; what was odd about the input, in order */
 	size_t nerrors, errors_alloc;
 };
 
@@ -77,8 +77,8 @@ const char *meta_next(const struct meta *m, const char *name, size_t *pos);
 
 /* One address of an Author-email / Maintainer-email list. */
 struct meta_addr {
-	char *name;	/* owned; display name, "" when none */
-	char *email;	/* owned; the address as written, "" when none */
+	char *name; /* owned; display name, "" when none */
+	char *email; /* owned; the address as written, "" when none */
 };
 
 /*

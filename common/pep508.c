@@ -24,14 +24,14 @@ enum op {
 	OP_NE,
 	OP_GE,
 	OP_GT,
-	OP_COMPAT,	/* ~= */
-	OP_ARBITRARY,	/* === */
+	OP_COMPAT, /* ~= */
+	OP_ARBITRARY, /* === */
 	OP_IN,
 	OP_NOT_IN,
 };
 
 static const char *const op_text[] = {
-	"<", "<=", "==", "!=", ">=", ">", "~=", "===", "in", "not in",
+    "<", "<=", "==", "!=", ">=", ">", "~=", "===", "in", "not in",
 };
 
 enum node_kind { NODE_CMP, NODE_GROUP };
@@ -40,7 +40,7 @@ struct node {
 	enum node_kind kind;
 	/* NODE_CMP: each side a variable (var >= 0) or a literal. */
 	int lvar, rvar;
-	char *lval, *rval;	/* owned literals, NULL for variables */
+	char *lval, *rval; /* owned literals, NULL for variables */
 	enum op op;
 	/* NODE_GROUP: items joined by and/or; is_or[i] joins i and i+1. */
 	struct node **items;
@@ -49,22 +49,22 @@ struct node {
 };
 
 struct pep508_marker {
-	struct node *root;	/* always a NODE_GROUP */
+	struct node *root; /* always a NODE_GROUP */
 };
 
 static const char *const var_names[PEP508_NVARS] = {
-	"python_version",
-	"python_full_version",
-	"os_name",
-	"sys_platform",
-	"platform_release",
-	"platform_system",
-	"platform_version",
-	"platform_machine",
-	"platform_python_implementation",
-	"implementation_name",
-	"implementation_version",
-	"extra",
+    "python_version",
+    "python_full_version",
+    "os_name",
+    "sys_platform",
+    "platform_release",
+    "platform_system",
+    "platform_version",
+    "platform_machine",
+    "platform_python_implementation",
+    "implementation_name",
+    "implementation_version",
+    "extra",
 };
 
 /* Every spelling the tokenizer's VARIABLE rule accepts. */
@@ -72,26 +72,24 @@ static const struct {
 	const char *spelling;
 	enum pep508_var var;
 } var_spellings[] = {
-	{ "python_version", PEP508_PYTHON_VERSION },
-	{ "python_full_version", PEP508_PYTHON_FULL_VERSION },
-	{ "os_name", PEP508_OS_NAME },
-	{ "os.name", PEP508_OS_NAME },
-	{ "sys_platform", PEP508_SYS_PLATFORM },
-	{ "sys.platform", PEP508_SYS_PLATFORM },
-	{ "platform_release", PEP508_PLATFORM_RELEASE },
-	{ "platform_system", PEP508_PLATFORM_SYSTEM },
-	{ "platform_version", PEP508_PLATFORM_VERSION },
-	{ "platform.version", PEP508_PLATFORM_VERSION },
-	{ "platform_machine", PEP508_PLATFORM_MACHINE },
-	{ "platform.machine", PEP508_PLATFORM_MACHINE },
-	{ "platform_python_implementation",
-	  PEP508_PLATFORM_PYTHON_IMPLEMENTATION },
-	{ "platform.python_implementation",
-	  PEP508_PLATFORM_PYTHON_IMPLEMENTATION },
-	{ "python_implementation", PEP508_PLATFORM_PYTHON_IMPLEMENTATION },
-	{ "implementation_name", PEP508_IMPLEMENTATION_NAME },
-	{ "implementation_version", PEP508_IMPLEMENTATION_VERSION },
-	{ "extra", PEP508_EXTRA },
+    {"python_version", PEP508_PYTHON_VERSION},
+    {"python_full_version", PEP508_PYTHON_FULL_VERSION},
+    {"os_name", PEP508_OS_NAME},
+    {"os.name", PEP508_OS_NAME},
+    {"sys_platform", PEP508_SYS_PLATFORM},
+    {"sys.platform", PEP508_SYS_PLATFORM},
+    {"platform_release", PEP508_PLATFORM_RELEASE},
+    {"platform_system", PEP508_PLATFORM_SYSTEM},
+    {"platform_version", PEP508_PLATFORM_VERSION},
+    {"platform.version", PEP508_PLATFORM_VERSION},
+    {"platform_machine", PEP508_PLATFORM_MACHINE},
+    {"platform.machine", PEP508_PLATFORM_MACHINE},
+    {"platform_python_implementation", PEP508_PLATFORM_PYTHON_IMPLEMENTATION},
+    {"platform.python_implementation", PEP508_PLATFORM_PYTHON_IMPLEMENTATION},
+    {"python_implementation", PEP508_PLATFORM_PYTHON_IMPLEMENTATION},
+    {"implementation_name", PEP508_IMPLEMENTATION_NAME},
+    {"implementation_version", PEP508_IMPLEMENTATION_VERSION},
+    {"extra", PEP508_EXTRA},
 };
 
 const char *
@@ -102,15 +100,15 @@ pep508_var_name(enum pep508_var var)
 
 int
 pep508_env_cpython(struct pep508_env *env, const char *python_version,
-		   const char *python_full_version, const char *sys_platform,
-		   const char *machine)
+                   const char *python_full_version, const char *sys_platform,
+                   const char *machine)
 {
 	static const struct {
 		const char *sys_platform, *os_name, *system, *machine;
 	} platforms[] = {
-		{ "linux", "posix", "Linux", "x86_64" },
-		{ "darwin", "posix", "Darwin", "arm64" },
-		{ "win32", "nt", "Windows", "AMD64" },
+	    {"linux", "posix", "Linux", "x86_64"},
+	    {"darwin", "posix", "Darwin", "arm64"},
+	    {"win32", "nt", "Windows", "AMD64"},
 	};
 	for (size_t i = 0; i < sizeof(platforms) / sizeof(platforms[0]); i++) {
 		if (strcmp(sys_platform, platforms[i].sys_platform))
@@ -119,10 +117,10 @@ pep508_env_cpython(struct pep508_env *env, const char *python_version,
 		if (!python_full_version) {
 			if (strlen(python_version) + 3 > sizeof(env->full))
 				return log_error("python version '%s' too "
-						 "long",
-						 python_version);
+				                 "long",
+				                 python_version);
 			snprintf(env->full, sizeof(env->full), "%s.0",
-				 python_version);
+			         python_version);
 			python_full_version = env->full;
 		}
 		env->v[PEP508_PYTHON_VERSION] = python_version;
@@ -133,7 +131,7 @@ pep508_env_cpython(struct pep508_env *env, const char *python_version,
 		env->v[PEP508_PLATFORM_SYSTEM] = platforms[i].system;
 		env->v[PEP508_PLATFORM_VERSION] = "";
 		env->v[PEP508_PLATFORM_MACHINE] =
-			machine ? machine : platforms[i].machine;
+		    machine ? machine : platforms[i].machine;
 		env->v[PEP508_PLATFORM_PYTHON_IMPLEMENTATION] = "CPython";
 		env->v[PEP508_IMPLEMENTATION_NAME] = "cpython";
 		env->v[PEP508_IMPLEMENTATION_VERSION] = python_full_version;
@@ -141,8 +139,8 @@ pep508_env_cpython(struct pep508_env *env, const char *python_version,
 		return 0;
 	}
 	return log_error("unknown sys_platform '%s': want linux, darwin or "
-			 "win32",
-			 sys_platform);
+	                 "win32",
+	                 sys_platform);
 }
 
 /* The parser's state: the input and the first error. */
@@ -272,7 +270,7 @@ parse_marker_var(struct parser *p, int *var, char **val)
 		if (close) {
 			*var = -1;
 			*val = xmemdup0(p->s + p->pos + 1,
-					(size_t)(close - p->s - p->pos - 1));
+			                (size_t)(close - p->s - p->pos - 1));
 			p->pos = (size_t)(close - p->s) + 1;
 			return 0;
 		}
@@ -288,9 +286,9 @@ read_op(struct parser *p, enum op *op)
 		const char *text;
 		enum op op;
 	} ops[] = {
-		{ "===", OP_ARBITRARY }, { "==", OP_EQ }, { "~=", OP_COMPAT },
-		{ "!=", OP_NE },	 { "<=", OP_LE }, { ">=", OP_GE },
-		{ "<", OP_LT },		 { ">", OP_GT },
+	    {"===", OP_ARBITRARY}, {"==", OP_EQ}, {"~=", OP_COMPAT},
+	    {"!=", OP_NE},         {"<=", OP_LE}, {">=", OP_GE},
+	    {"<", OP_LT},          {">", OP_GT},
 	};
 
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
@@ -327,7 +325,7 @@ parse_marker_op(struct parser *p, enum op *op)
 	if (read_op(p, op) == 0)
 		return 0;
 	return fail(p, "Expected marker operator, one of <=, <, !=, ==, >=, "
-		       ">, ~=, ===, in, not in");
+	               ">, ~=, ===, in, not in");
 }
 
 /* The PEP 503 normalized copy of s (owned). */
@@ -457,9 +455,9 @@ set_error(const struct parser *p, struct pep508_error *err)
 
 int
 pep508_marker_parse(const char *s, size_t len, struct pep508_marker **out,
-		    struct pep508_error *err)
+                    struct pep508_error *err)
 {
-	struct parser p = { s, len, 0, 0, NULL, 0 };
+	struct parser p = {s, len, 0, 0, NULL, 0};
 	struct node *root;
 
 	if (len > PEP508_MAX_LEN) {
@@ -581,7 +579,7 @@ eval_group(const struct node *g, const struct pep508_env *env)
 	for (size_t i = 0; i < g->n; i++) {
 		const struct node *it = g->items[i];
 		int r = it->kind == NODE_GROUP ? eval_group(it, env)
-					       : eval_cmp(it, env);
+		                               : eval_cmp(it, env);
 
 		if (r == PEP508_UNDEFINED)
 			undefined = 1;
@@ -597,16 +595,15 @@ eval_group(const struct node *g, const struct pep508_env *env)
 }
 
 int
-pep508_marker_eval(const struct pep508_marker *m,
-		   const struct pep508_env *env)
+pep508_marker_eval(const struct pep508_marker *m, const struct pep508_env *env)
 {
 	return eval_group(m->root, env);
 }
 
 int
 pep508_marker_eval_extras(const struct pep508_marker *m,
-			  const struct pep508_env *env,
-			  const char *const *extras, size_t nextras)
+                          const struct pep508_env *env,
+                          const char *const *extras, size_t nextras)
 {
 	struct pep508_env e = *env;
 	int undefined = 0;
@@ -691,9 +688,8 @@ peek_identifier(const struct parser *p)
 	    !boundary(p, i))
 		return 0;
 	end = i + 1;
-	while (end < p->len &&
-	       (is_word((unsigned char)s[end]) || s[end] == '.' ||
-		s[end] == '-'))
+	while (end < p->len && (is_word((unsigned char)s[end]) ||
+	                        s[end] == '.' || s[end] == '-'))
 		end++;
 	while (end > i && !boundary(p, end))
 		end--;
@@ -736,8 +732,8 @@ peek_specifier(struct parser *p)
 		return 0;
 	while (end < p->len &&
 	       (is_word((unsigned char)s[end]) || s[end] == '.' ||
-		s[end] == '!' || s[end] == '*' || s[end] == '+' ||
-		s[end] == '-'))
+	        s[end] == '!' || s[end] == '*' || s[end] == '+' ||
+	        s[end] == '-'))
 		end++;
 	return end - start;
 }
@@ -827,7 +823,8 @@ valid_url(const char *u)
 		return 0;
 	if (i == 4 && !memcmp(u, "file", 4))
 		return !strncmp(u + i, "://", 3);
-	return !strncmp(u + i, "://", 3) && u[i + 3] && !strchr("/?#", u[i + 3]);
+	return !strncmp(u + i, "://", 3) && u[i + 3] &&
+	       !strchr("/?#", u[i + 3]);
 }
 
 /* requirement_marker = SEMICOLON marker WS? */
@@ -863,7 +860,7 @@ parse_extras(struct parser *p, struct pep508_req *r, size_t *alloc)
 			skip_ws(p);
 			if (peek_identifier(p))
 				return fail(p, "Expected comma between extra "
-					       "names");
+				               "names");
 			if (!peek_char(p, ','))
 				break;
 			p->pos++;
@@ -871,7 +868,7 @@ parse_extras(struct parser *p, struct pep508_req *r, size_t *alloc)
 			n = peek_identifier(p);
 			if (!n)
 				return fail(p, "Expected extra name after "
-					       "comma");
+				               "comma");
 		}
 	}
 	skip_ws(p);
@@ -932,7 +929,7 @@ parse_requirement(struct parser *p, struct pep508_req *r)
 	n = peek_identifier(p);
 	if (!n)
 		return fail(p, "Expected package name at the start of "
-			       "dependency specifier");
+		               "dependency specifier");
 	r->name = xmemdup0(p->s + p->pos, n);
 	p->pos += n;
 	skip_ws(p);
@@ -956,11 +953,11 @@ parse_requirement(struct parser *p, struct pep508_req *r)
 		if (!at_end(p)) {
 			if (!skip_ws(p))
 				return fail(p, "Expected whitespace after "
-					       "URL");
+				               "URL");
 			if (!at_end(p) &&
 			    parse_req_marker(p, r,
-					     "Expected end or semicolon (after "
-					     "URL and whitespace)") < 0)
+			                     "Expected end or semicolon (after "
+			                     "URL and whitespace)") < 0)
 				return -1;
 		}
 		if (!valid_url(r->url)) {
@@ -973,11 +970,11 @@ parse_requirement(struct parser *p, struct pep508_req *r)
 		skip_ws(p);
 		if (!at_end(p) &&
 		    parse_req_marker(p, r,
-				     raw.len ? "Expected end or semicolon "
-					       "(after version specifier)"
-					     : "Expected end or semicolon "
-					       "(after name and no valid "
-					       "version specifier)") < 0)
+		                     raw.len ? "Expected end or semicolon "
+		                               "(after version specifier)"
+		                             : "Expected end or semicolon "
+		                               "(after name and no valid "
+		                               "version specifier)") < 0)
 			goto out;
 	}
 	if (!at_end(p)) {
@@ -999,9 +996,9 @@ out:
 
 int
 pep508_req_parse(const char *s, size_t len, struct pep508_req **out,
-		 struct pep508_error *err)
+                 struct pep508_error *err)
 {
-	struct parser p = { s, len, 0, 0, NULL, 0 };
+	struct parser p = {s, len, 0, 0, NULL, 0};
 	struct pep508_req *r;
 
 	if (len > PEP508_MAX_LEN) {

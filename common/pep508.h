@@ -59,7 +59,7 @@ const char *pep508_var_name(enum pep508_var var);
  * outlive every evaluation); NULL means "". */
 struct pep508_env {
 	const char *v[PEP508_NVARS];
-	char full[32];	/* private: pep508_env_cpython()'s "X.Y.0" */
+	char full[32]; /* private: pep508_env_cpython()'s "X.Y.0" */
 };
 
 /*
@@ -72,8 +72,8 @@ struct pep508_env {
  * env must not outlive env. Returns 0, or -1 (logged) for another sys_platform.
  */
 int pep508_env_cpython(struct pep508_env *env, const char *python_version,
-		       const char *python_full_version,
-		       const char *sys_platform, const char *machine);
+                       const char *python_full_version,
+                       const char *sys_platform, const char *machine);
 
 /* Why a parse failed: a static message and the byte offset it refers
  * to. */
@@ -90,7 +90,7 @@ struct pep508_marker;
  * *out untouched and *err (if not NULL) filled.
  */
 int pep508_marker_parse(const char *s, size_t len, struct pep508_marker **out,
-			struct pep508_error *err);
+                        struct pep508_error *err);
 
 /* Free a marker. NULL is a no-op. */
 void pep508_marker_free(struct pep508_marker *m);
@@ -105,7 +105,7 @@ void pep508_marker_free(struct pep508_marker *m);
  * PEP508_UNDEFINED.
  */
 int pep508_marker_eval(const struct pep508_marker *m,
-		       const struct pep508_env *env);
+                       const struct pep508_env *env);
 
 /*
  * Evaluate as pip does for a requirement installed with these extras: true
@@ -113,8 +113,8 @@ int pep508_marker_eval(const struct pep508_marker *m,
  * nextras is 0. env's own extra is ignored. Returns as pep508_marker_eval.
  */
 int pep508_marker_eval_extras(const struct pep508_marker *m,
-			      const struct pep508_env *env,
-			      const char *const *extras, size_t nextras);
+                              const struct pep508_env *env,
+                              const char *const *extras, size_t nextras);
 
 /* The marker in packaging's normalized form ('python_version >= "3.8" and
  * extra == "foo"'). Owned (free()). */
@@ -122,15 +122,15 @@ char *pep508_marker_str(const struct pep508_marker *m);
 
 /* A parsed requirement. All fields owned by it. */
 struct pep508_req {
-	char *name;		/* as written (normalize with pep503.h) */
-	char **extras;		/* as written, sorted, without duplicates */
+	char *name; /* as written (normalize with pep503.h) */
+	char **extras; /* as written, sorted, without duplicates */
 	size_t nextras;
 	/* The specifier set in packaging's str() form: clauses sorted,
 	 * spaces removed, joined by ","; "" when none. Valid for
 	 * pep440_spec_parse(). */
 	char *specifier;
-	char *url;		/* NULL unless "name @ url" */
-	struct pep508_marker *marker;	/* NULL when there is none */
+	char *url; /* NULL unless "name @ url" */
+	struct pep508_marker *marker; /* NULL when there is none */
 };
 
 /*
@@ -138,7 +138,7 @@ struct pep508_req {
  * in *out (pep508_req_free()), or -1 without logging, *err filled.
  */
 int pep508_req_parse(const char *s, size_t len, struct pep508_req **out,
-		     struct pep508_error *err);
+                     struct pep508_error *err);
 
 /* Free a requirement. NULL is a no-op. */
 void pep508_req_free(struct pep508_req *r);

@@ -90,7 +90,7 @@ list_add_owned(struct tags_list *l, char *tag)
 
 int
 tags_list_add(struct tags_list *l, const char *interp, const char *abi,
-	      const char *plat)
+              const char *plat)
 {
 	size_t a = strlen(interp), b = strlen(abi), c = strlen(plat);
 	char *tag = xmalloc(a + b + c + 3);
@@ -134,7 +134,7 @@ tags_list_sort(struct tags_list *l)
 
 long
 tags_best_rank(const struct tags_list *supported,
-	       const struct tags_list *wheel_tags)
+               const struct tags_list *wheel_tags)
 {
 	long best = -1;
 
@@ -193,7 +193,7 @@ split_dots(const char *s, size_t len, struct parts *out, const char **why)
 
 int
 tags_parse_set(const char *s, size_t len, struct tags_list *out,
-	       const char **why)
+               const char **why)
 {
 	struct parts part[3];
 	const char *dummy, *d1, *d2, *end = s + len;
@@ -221,9 +221,9 @@ tags_parse_set(const char *s, size_t len, struct tags_list *out,
 				char tag[TAG_MAX];
 
 				snprintf(tag, sizeof(tag), "%.*s-%.*s-%.*s",
-					 (int)part[0].len[i], part[0].p[i],
-					 (int)part[1].len[j], part[1].p[j],
-					 (int)part[2].len[k], part[2].p[k]);
+				         (int)part[0].len[i], part[0].p[i],
+				         (int)part[1].len[j], part[1].p[j],
+				         (int)part[2].len[k], part[2].p[k]);
 				for (char *p = tag; *p; p++)
 					*p = (char)tolower((unsigned char)*p);
 				list_add_owned(&tmp, xstrdup(tag));
@@ -238,9 +238,8 @@ tags_parse_set(const char *s, size_t len, struct tags_list *out,
 	return 0;
 }
 
-static void
-add_plat(struct tags_list *out, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void add_plat(struct tags_list *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
 add_plat(struct tags_list *out, const char *fmt, ...)
@@ -260,7 +259,7 @@ add_plat(struct tags_list *out, const char *fmt, ...)
  */
 static int
 parse_versioned(const char *s, const char *prefix, int *major, int *minor,
-		const char **arch)
+                const char **arch)
 {
 	size_t plen = strlen(prefix);
 	int v[2];
@@ -292,11 +291,10 @@ parse_versioned(const char *s, const char *prefix, int *major, int *minor,
  * tags._linux_platforms(), for a system with this glibc. */
 static void
 manylinux_platforms(int major, int minor, const char *arch,
-		    struct tags_list *out)
+                    struct tags_list *out)
 {
 	static const char *const ok_arch[] = {
-		"x86_64", "aarch64", "ppc64", "ppc64le", "s390x", "armv7l",
-		"i686",
+	    "x86_64", "aarch64", "ppc64", "ppc64le", "s390x", "armv7l", "i686",
 	};
 	int old_major = 2, old_minor = 16, compatible = 0;
 
@@ -419,9 +417,9 @@ tags_platforms(const char *platform, struct tags_list *out)
 		const char *prefix;
 		int minor;
 	} legacy[] = {
-		{ "manylinux1_", 5 },
-		{ "manylinux2010_", 12 },
-		{ "manylinux2014_", 17 },
+	    {"manylinux1_", 5},
+	    {"manylinux2010_", 12},
+	    {"manylinux2014_", 17},
 	};
 	char plat[TAGS_PART_MAX + 1];
 	const char *arch;
@@ -441,24 +439,24 @@ tags_platforms(const char *platform, struct tags_list *out)
 		}
 	}
 	if (!strncmp(plat, "manylinux_", 10)) {
-		if (parse_versioned(plat, "manylinux_", &major, &minor,
-				    &arch) < 0 ||
+		if (parse_versioned(plat, "manylinux_", &major, &minor, &arch) <
+		        0 ||
 		    major < 1 || major > 9)
 			return log_error("invalid manylinux platform '%s': "
-					 "want manylinux_<glibc major>_<minor>"
-					 "_<arch>",
-					 platform);
+			                 "want manylinux_<glibc major>_<minor>"
+			                 "_<arch>",
+			                 platform);
 		manylinux_platforms(major, minor, arch, out);
 		return 0;
 	}
 	if (!strncmp(plat, "musllinux_", 10)) {
-		if (parse_versioned(plat, "musllinux_", &major, &minor,
-				    &arch) < 0 ||
+		if (parse_versioned(plat, "musllinux_", &major, &minor, &arch) <
+		        0 ||
 		    major < 1 || major > 9)
 			return log_error("invalid musllinux platform '%s': "
-					 "want musllinux_<musl major>_<minor>"
-					 "_<arch>",
-					 platform);
+			                 "want musllinux_<musl major>_<minor>"
+			                 "_<arch>",
+			                 platform);
 		for (int m = minor; m >= 0; m--)
 			add_plat(out, "musllinux_%d_%d_%s", major, m, arch);
 		add_plat(out, "linux_%s", arch);
@@ -466,11 +464,11 @@ tags_platforms(const char *platform, struct tags_list *out)
 	}
 	if (!strncmp(plat, "macosx_", 7)) {
 		if (parse_versioned(plat, "macosx_", &major, &minor, &arch) <
-			    0 ||
+		        0 ||
 		    major < 10 || major > 99)
 			return log_error("invalid macOS platform '%s': want "
-					 "macosx_<major>_<minor>_<arch>",
-					 platform);
+			                 "macosx_<major>_<minor>_<arch>",
+			                 platform);
 		mac_platforms(major, minor, arch, out);
 		return 0;
 	}
@@ -503,7 +501,7 @@ tags_supported(const struct tags_target *t, struct tags_list *out)
 	if (t->py_major < 2 || t->py_major > 3 || t->py_minor < 0 ||
 	    t->py_minor > 999)
 		return log_error("unsupported python version %d.%d",
-				 t->py_major, t->py_minor);
+		                 t->py_major, t->py_minor);
 	if (!t->platform) {
 		log_error("no target platform given");
 		goto out;
@@ -513,13 +511,13 @@ tags_supported(const struct tags_target *t, struct tags_list *out)
 	snprintf(interp, sizeof(interp), "cp%d%d", t->py_major, t->py_minor);
 	if (!t->abis) {
 		/* _cpython_abis() of a non-debug build with pymalloc. */
-		int before38 = t->py_major < 3 ||
-			       (t->py_major == 3 && t->py_minor < 8);
-		int before33 = t->py_major < 3 ||
-			       (t->py_major == 3 && t->py_minor < 3);
+		int before38 =
+		    t->py_major < 3 || (t->py_major == 3 && t->py_minor < 8);
+		int before33 =
+		    t->py_major < 3 || (t->py_major == 3 && t->py_minor < 3);
 
 		snprintf(abi, sizeof(abi), "%s%s%s", interp,
-			 before38 ? "m" : "", before33 ? "u" : "");
+		         before38 ? "m" : "", before33 ? "u" : "");
 		list_add_owned(&abis, xstrdup(abi));
 	} else {
 		const char *p = t->abis;
@@ -566,7 +564,7 @@ tags_supported(const struct tags_target *t, struct tags_list *out)
 
 	/* compatible_tags(interpreter=cpXY) */
 	npy = py_range(t->py_major, t->py_minor, pys,
-		       sizeof(pys) / sizeof(pys[0]));
+	               sizeof(pys) / sizeof(pys[0]));
 	for (size_t v = 0; v < npy; v++)
 		for (size_t i = 0; i < plats.n; i++)
 			tags_list_add(out, pys[v], "none", plats.v[i]);

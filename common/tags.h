@@ -33,22 +33,25 @@
 #include <stddef.h>
 
 /* Bounds on what a tag string or a compressed set may hold. */
-#define TAGS_PART_MAX 64   /* one interpreter, abi or platform component */
-#define TAGS_SET_MAX 256   /* tags a compressed tag set may expand to */
+#define TAGS_PART_MAX 64 /* one interpreter, abi or platform component */
+#define TAGS_SET_MAX 256 /* tags a compressed tag set may expand to */
 
 /*
  * An ordered list of distinct tag strings with a hash index. Fields are
  * read-only for users; v[i] are owned by the list.
  */
 struct tags_list {
-	char **v;	 /* the tags, in order */
-	size_t n;	 /* how many */
-	size_t alloc;	 /* capacity of v */
-	size_t *slots;	 /* open-addressing index into v (+1; 0 = empty) */
-	size_t nslots;	 /* power of two, or 0 before the first add */
+	char **v; /* the tags, in order */
+	size_t n; /* how many */
+	size_t alloc; /* capacity of v */
+	size_t *slots; /* open-addressing index into v (+1; 0 = empty) */
+	size_t nslots; /* power of two, or 0 before the first add */
 };
 
-#define TAGS_LIST_INIT { NULL, 0, 0, NULL, 0 }
+#define TAGS_LIST_INIT                                                         \
+	{                                                                      \
+		NULL, 0, 0, NULL, 0                                            \
+	}
 
 /* Free everything the list holds; it is empty and reusable afterwards. */
 void tags_list_release(struct tags_list *l);
@@ -58,7 +61,7 @@ void tags_list_release(struct tags_list *l);
  * already holds it. Returns 0 when added, 1 when it was already there.
  */
 int tags_list_add(struct tags_list *l, const char *interp, const char *abi,
-		  const char *plat);
+                  const char *plat);
 
 /* The position of tag in the list (0 = first), or -1 if absent. The tag
  * must be lowercase, as the list holds it. */
@@ -77,18 +80,18 @@ void tags_list_sort(struct tags_list *l);
  * malformed; *why (if not NULL) then points at a static reason.
  */
 int tags_parse_set(const char *s, size_t len, struct tags_list *out,
-		   const char **why);
+                   const char **why);
 
 /* Describes the interpreter whose supported tags are wanted. */
 struct tags_target {
-	int py_major;		/* e.g. 3 */
-	int py_minor;		/* e.g. 11 */
+	int py_major; /* e.g. 3 */
+	int py_minor; /* e.g. 11 */
 	/* ABIs before abi3 and none, comma-separated ("cp311,cp311d"), or
 	 * NULL for CPython's default (cpXY, plus "m" before 3.8 and "mu"
 	 * before 3.3, as a non-debug Linux build reports). "abi3" and "none"
 	 * in the list are ignored: they always come at their own place. */
 	const char *abis;
-	const char *platform;	/* see the table at the top */
+	const char *platform; /* see the table at the top */
 };
 
 /*
@@ -113,6 +116,6 @@ int tags_supported(const struct tags_target *t, struct tags_list *out);
  * none is supported: what pip uses to choose between compatible wheels.
  */
 long tags_best_rank(const struct tags_list *supported,
-		    const struct tags_list *wheel_tags);
+                    const struct tags_list *wheel_tags);
 
 #endif

@@ -19,13 +19,13 @@ pep_read_line(FILE *f, struct buf *line)
 		if (c == '\n')
 			break;
 		if (!full && (line->len >= PEP_LINE_MAX ||
-			      buf_addc(line, (char)c) == BUF_FULL))
+		              buf_addc(line, (char)c) == BUF_FULL))
 			full = 1;
 	}
 	if (ferror(f))
 		return log_error("cannot read input: %s", strerror(errno));
 	if (full)
 		return log_error("input line longer than %d bytes skipped",
-				 PEP_LINE_MAX);
+		                 PEP_LINE_MAX);
 	return any;
 }

@@ -18,9 +18,9 @@ static int
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-		"usage: pyti-pep marker --python X.Y [--python-full X.Y.Z] "
-		"[--platform linux|darwin|win32] [--machine M] [--extra E] "
-		"< markers\n");
+	        "usage: pyti-pep marker --python X.Y [--python-full X.Y.Z] "
+	        "[--platform linux|darwin|win32] [--machine M] [--extra E] "
+	        "< markers\n");
 	return status;
 }
 
@@ -60,20 +60,20 @@ pep_cmd_marker(int argc, char **argv)
 		env.v[PEP508_EXTRA] = extra;
 	while ((r = pep_read_line(stdin, &line)) != 0) {
 		struct pep508_marker *m;
-		struct pep508_error err = { "line too long", 0 };
+		struct pep508_error err = {"line too long", 0};
 
 		if (r > 0 &&
 		    pep508_marker_parse(line.data, line.len, &m, &err) == 0) {
 			r = pep508_marker_eval(m, &env);
 			puts(r == PEP508_UNDEFINED ? "undefined"
-			     : r		   ? "true"
-						   : "false");
+			     : r                   ? "true"
+			                           : "false");
 			pep508_marker_free(m);
 			continue;
 		}
 		if (r > 0)
 			log_error("invalid marker '%.200s': %s at offset %zu",
-				  buf_cstr(&line), err.msg, err.pos);
+			          buf_cstr(&line), err.msg, err.pos);
 		puts("invalid");
 		status = 1;
 	}

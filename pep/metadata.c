@@ -23,10 +23,9 @@ read_all(FILE *f, const char *path, struct buf *b)
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (buf_add(b, chunk, n) == BUF_FULL)
 			return log_error("'%s' is larger than %zu bytes", path,
-					 b->max);
+			                 b->max);
 	if (ferror(f))
-		return log_error("cannot read '%s': %s", path,
-				 strerror(errno));
+		return log_error("cannot read '%s': %s", path, strerror(errno));
 	return 0;
 }
 
@@ -40,8 +39,8 @@ pep_cmd_metadata(int argc, char **argv)
 	FILE *f;
 	int ret = 1;
 
-	if (argc == 1 && (!strcmp(argv[0], "--help") ||
-			  !strcmp(argv[0], "-h"))) {
+	if (argc == 1 &&
+	    (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
 		printf("usage: pyti-pep metadata FILE\n");
 		return 0;
 	}

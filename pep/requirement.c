@@ -61,12 +61,12 @@ pep_cmd_requirement(int argc, char **argv)
 		int help = argc == 1 && !strcmp(argv[0], "--help");
 
 		fprintf(help ? stdout : stderr,
-			"usage: pyti-pep requirement < requirements\n");
+		        "usage: pyti-pep requirement < requirements\n");
 		return help ? 0 : 2;
 	}
 	while ((r = pep_read_line(stdin, &line)) != 0) {
 		struct pep508_req *req;
-		struct pep508_error err = { "line too long", 0 };
+		struct pep508_error err = {"line too long", 0};
 
 		if (r > 0 &&
 		    pep508_req_parse(line.data, line.len, &req, &err) == 0) {
@@ -81,8 +81,9 @@ pep_cmd_requirement(int argc, char **argv)
 			err.msg = "URL or marker is not valid UTF-8";
 		}
 		if (r > 0)
-			log_error("invalid requirement '%.200s': %s at offset %zu",
-				  buf_cstr(&line), err.msg, err.pos);
+			log_error(
+			    "invalid requirement '%.200s': %s at offset %zu",
+			    buf_cstr(&line), err.msg, err.pos);
 		puts("invalid");
 		status = 1;
 	}

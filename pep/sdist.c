@@ -19,7 +19,7 @@ static int
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-		"usage: pyti-pep sdist [--project NAME] < filenames\n");
+	        "usage: pyti-pep sdist [--project NAME] < filenames\n");
 	return status;
 }
 
@@ -43,7 +43,7 @@ pep_cmd_sdist(int argc, char **argv)
 		json_t *o;
 
 		if (r > 0 && distfile_sdist_parse(line.data, line.len, project,
-						  &s, &why) == 0) {
+		                                  &s, &why) == 0) {
 			o = json_object();
 			jx_set(o, "name", json_string(s.name));
 			jx_set(o, "version", json_string(s.version));
@@ -57,7 +57,7 @@ pep_cmd_sdist(int argc, char **argv)
 		}
 		if (r > 0)
 			log_error("invalid sdist filename '%.200s': %s",
-				  buf_cstr(&line), why);
+			          buf_cstr(&line), why);
 		puts("invalid");
 		status = 1;
 	}

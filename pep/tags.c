@@ -14,7 +14,7 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: pyti-pep tags --python X.Y --platform PLATFORM "
-			"[--abi ABI[,ABI...]]\n");
+	                "[--abi ABI[,ABI...]]\n");
 	return 2;
 }
 
@@ -22,7 +22,7 @@ usage(void)
 static int
 parse_python(const char *s, int *major, int *minor)
 {
-	int v[2] = { 0, 0 };
+	int v[2] = {0, 0};
 
 	for (int i = 0; i < 2; i++) {
 		int digits = 0;
@@ -45,7 +45,7 @@ parse_python(const char *s, int *major, int *minor)
 int
 pep_cmd_tags(int argc, char **argv)
 {
-	struct tags_target t = { 0, 0, NULL, NULL };
+	struct tags_target t = {0, 0, NULL, NULL};
 	struct tags_list l = TAGS_LIST_INIT;
 	const char *python = NULL;
 

@@ -44,8 +44,8 @@ pep_cmd_wheel(int argc, char **argv)
 
 	if (argc) {
 		fprintf(argc == 1 && !strcmp(argv[0], "--help") ? stdout
-								: stderr,
-			"usage: pyti-pep wheel < filenames\n");
+		                                                : stderr,
+		        "usage: pyti-pep wheel < filenames\n");
 		return argc == 1 && !strcmp(argv[0], "--help") ? 0 : 2;
 	}
 	while ((r = pep_read_line(stdin, &line)) != 0) {
@@ -53,8 +53,8 @@ pep_cmd_wheel(int argc, char **argv)
 		const char *why = "line too long";
 		json_t *j;
 
-		if (r > 0 && distfile_wheel_parse(line.data, line.len, &w,
-						  &why) == 0) {
+		if (r > 0 &&
+		    distfile_wheel_parse(line.data, line.len, &w, &why) == 0) {
 			j = wheel_json(&w);
 			jx_write_line(stdout, j);
 			json_decref(j);
@@ -63,7 +63,7 @@ pep_cmd_wheel(int argc, char **argv)
 		}
 		if (r > 0)
 			log_error("invalid wheel filename '%.200s': %s",
-				  buf_cstr(&line), why);
+			          buf_cstr(&line), why);
 		puts("invalid");
 		status = 1;
 	}

@@ -36,7 +36,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *s = (const char *)data;
-	const char *extras[] = { "test", "docs" };
+	const char *extras[] = {"test", "docs"};
 	struct pep508_env env;
 	struct pep508_marker *m;
 	struct pep508_req *r;

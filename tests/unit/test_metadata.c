@@ -16,7 +16,7 @@ static void
 test_meta_parse_fields_and_body(void **state)
 {
 	const char *t = "Name: foo\nRequires-Dist: a\nrequires-dist: b\n"
-			"Summary: one\n two\n\nthe body\n";
+	                "Summary: one\n two\n\nthe body\n";
 	struct meta m;
 	size_t pos = 0;
 
@@ -52,7 +52,7 @@ test_meta_parse_bad_utf8_and_nul(void **state)
 
 	assert_int_equal(meta_parse(&m, t, sizeof(t) - 1), 0);
 	assert_string_equal(meta_get(&m, "Author"),
-			    "a\xef\xbf\xbd\xef\xbf\xbdz");
+	                    "a\xef\xbf\xbd\xef\xbf\xbdz");
 	assert_int_equal(m.nerrors, 1);
 	meta_release(&m);
 }
@@ -68,7 +68,7 @@ test_meta_parse_limits(void **state)
 	assert_int_equal(meta_parse(&m, b.data, b.len), -1);
 	meta_release(&m);
 	assert_int_equal(meta_parse(&m, b.data, (size_t)META_MAX_BYTES + 1),
-			 -1);
+	                 -1);
 	meta_release(&m);
 	buf_release(&b);
 }
@@ -78,8 +78,8 @@ test_meta_addresses_forms(void **state)
 {
 	struct meta_addr *a;
 	size_t n = meta_addresses("\"Doe, Jane\" <jane@x.org>, bob@y.org "
-				  "(Bob), , Ann <ann@z.org>, plain@w.org",
-				  &a);
+	                          "(Bob), , Ann <ann@z.org>, plain@w.org",
+	                          &a);
 
 	assert_int_equal(n, 4);
 	assert_string_equal(a[0].name, "Doe, Jane");
@@ -98,24 +98,23 @@ static void
 test_meta_to_json_keys(void **state)
 {
 	const char *t = "Metadata-Version: 2.1\nName: foo\nKeywords: a, b\n"
-			"Project-URL: Home, https://x\nDynamic: License\n"
-			"Name: again\nX-Thing: 1\n";
+	                "Project-URL: Home, https://x\nDynamic: License\n"
+	                "Name: again\nX-Thing: 1\n";
 	struct meta m;
 	json_t *j;
 
 	assert_int_equal(meta_parse(&m, t, strlen(t)), 0);
 	j = meta_to_json(&m);
-	assert_string_equal(json_string_value(json_object_get(j,
-							      "metadata_version")),
-			    "2.1");
-	assert_null(json_object_get(j, "name"));	/* given twice */
+	assert_string_equal(
+	    json_string_value(json_object_get(j, "metadata_version")), "2.1");
+	assert_null(json_object_get(j, "name")); /* given twice */
 	assert_int_equal(json_array_size(json_object_get(
-				 json_object_get(j, "unparsed"), "Name")),
-			 2);
+	                     json_object_get(j, "unparsed"), "Name")),
+	                 2);
 	assert_int_equal(json_array_size(json_object_get(j, "keywords")), 2);
 	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(j, "project_urls"), "Home")),
-			    "https://x");
+	                        json_object_get(j, "project_urls"), "Home")),
+	                    "https://x");
 	assert_int_equal(json_array_size(json_object_get(j, "dynamic")), 1);
 	json_decref(j);
 	meta_release(&m);
@@ -125,12 +124,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_meta_parse_fields_and_body),
-		cmocka_unit_test(test_meta_parse_missing_colon_starts_body),
-		cmocka_unit_test(test_meta_parse_bad_utf8_and_nul),
-		cmocka_unit_test(test_meta_parse_limits),
-		cmocka_unit_test(test_meta_addresses_forms),
-		cmocka_unit_test(test_meta_to_json_keys),
+	    cmocka_unit_test(test_meta_parse_fields_and_body),
+	    cmocka_unit_test(test_meta_parse_missing_colon_starts_body),
+	    cmocka_unit_test(test_meta_parse_bad_utf8_and_nul),
+	    cmocka_unit_test(test_meta_parse_limits),
+	    cmocka_unit_test(test_meta_addresses_forms),
+	    cmocka_unit_test(test_meta_to_json_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

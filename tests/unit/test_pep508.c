@@ -39,9 +39,9 @@ test_pep508_env_defaults(void **state)
 {
 	assert_string_equal(env.v[PEP508_PYTHON_FULL_VERSION], "3.11.0");
 	assert_string_equal(env.v[PEP508_OS_NAME], "posix");
-	assert_int_equal(pep508_env_cpython(&(struct pep508_env){ 0 }, "3.11",
-					    NULL, "plan9", NULL),
-			 -1);
+	assert_int_equal(pep508_env_cpython(&(struct pep508_env){0}, "3.11",
+	                                    NULL, "plan9", NULL),
+	                 -1);
 }
 
 static void
@@ -66,27 +66,27 @@ test_pep508_marker_strings_and_undefined(void **state)
 	assert_int_equal(eval("os_name ~= 'posix'"), PEP508_UNDEFINED);
 	/* Undefined anywhere poisons the result, as packaging raises. */
 	assert_int_equal(eval("os_name == 'posix' or os_name ~= 'x'"),
-			 PEP508_UNDEFINED);
+	                 PEP508_UNDEFINED);
 }
 
 static void
 test_pep508_marker_precedence(void **state)
 {
 	assert_int_equal(eval("os_name == 'nt' and os_name == 'nt' or "
-			      "os_name == 'posix'"),
-			 1);
+	                      "os_name == 'posix'"),
+	                 1);
 	assert_int_equal(eval("os_name == 'posix' or os_name == 'nt' and "
-			      "os_name == 'nt'"),
-			 1);
+	                      "os_name == 'nt'"),
+	                 1);
 	assert_int_equal(eval("(os_name == 'posix' or os_name == 'nt') and "
-			      "os_name == 'nt'"),
-			 0);
+	                      "os_name == 'nt'"),
+	                 0);
 }
 
 static void
 test_pep508_marker_extras(void **state)
 {
-	const char *extras[] = { "docs", "Tests_No.Zope" };
+	const char *extras[] = {"docs", "Tests_No.Zope"};
 	struct pep508_marker *m;
 	const char *t = "extra == 'tests-no-zope'";
 
@@ -101,20 +101,25 @@ static void
 test_pep508_marker_syntax_errors(void **state)
 {
 	static const char *const bad[] = {
-		"", "python_version", "python_version >=", "python_version = '3'",
-		"python_version >= '3.8' and", "(python_version >= '3.8'",
-		"python_version >= '3.8')", "python_version >= '3.8",
-		"python_versionx == '3'", "python_version>'3'andos_name=='nt'",
-		"os_name not  'x'",
+	    "",
+	    "python_version",
+	    "python_version >=",
+	    "python_version = '3'",
+	    "python_version >= '3.8' and",
+	    "(python_version >= '3.8'",
+	    "python_version >= '3.8')",
+	    "python_version >= '3.8",
+	    "python_versionx == '3'",
+	    "python_version>'3'andos_name=='nt'",
+	    "os_name not  'x'",
 	};
 	struct pep508_marker *m;
-	struct pep508_error err = { NULL, 0 };
+	struct pep508_error err = {NULL, 0};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err.msg = NULL;
-		assert_int_equal(pep508_marker_parse(bad[i], strlen(bad[i]), &m,
-						     &err),
-				 -1);
+		assert_int_equal(
+		    pep508_marker_parse(bad[i], strlen(bad[i]), &m, &err), -1);
 		assert_non_null(err.msg);
 		assert_true(err.pos <= strlen(bad[i]));
 	}
@@ -145,15 +150,16 @@ static void
 test_pep508_marker_str(void **state)
 {
 	const char *t = "(os.name=='posix'and extra=='Foo_Bar')or "
-			"python_implementation=='CPython'";
+	                "python_implementation=='CPython'";
 	struct pep508_marker *m;
 	char *s;
 
 	assert_int_equal(pep508_marker_parse(t, strlen(t), &m, NULL), 0);
 	s = pep508_marker_str(m);
-	assert_string_equal(s, "(os_name == \"posix\" and extra == \"foo-bar\") "
-			       "or platform_python_implementation == "
-			       "\"CPython\"");
+	assert_string_equal(s,
+	                    "(os_name == \"posix\" and extra == \"foo-bar\") "
+	                    "or platform_python_implementation == "
+	                    "\"CPython\"");
 	free(s);
 	pep508_marker_free(m);
 }
@@ -162,7 +168,7 @@ static void
 test_pep508_req_full(void **state)
 {
 	const char *t = "requests [ socks , security ] ( >=2.8 , <3 ) ; "
-			"python_version >= '3.8'";
+	                "python_version >= '3.8'";
 	struct pep508_req *r;
 
 	assert_int_equal(pep508_req_parse(t, strlen(t), &r, NULL), 0);
@@ -196,17 +202,17 @@ static void
 test_pep508_req_errors(void **state)
 {
 	static const char *const bad[] = {
-		"", "-foo", "foo-", "foo[", "foo[a b]", "foo[a,]", "foo (>=1",
-		"foo>=1.0 bar", "foo~=1", "foo>=1.0abc", "foo;", "foo @",
+	    "",         "-foo",        "foo-",     "foo[",
+	    "foo[a b]", "foo[a,]",     "foo (>=1", "foo>=1.0 bar",
+	    "foo~=1",   "foo>=1.0abc", "foo;",     "foo @",
 	};
 	struct pep508_req *r;
 	struct pep508_error err;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err.msg = NULL;
-		assert_int_equal(pep508_req_parse(bad[i], strlen(bad[i]), &r,
-						  &err),
-				 -1);
+		assert_int_equal(
+		    pep508_req_parse(bad[i], strlen(bad[i]), &r, &err), -1);
 		assert_non_null(err.msg);
 	}
 }
@@ -215,17 +221,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pep508_env_defaults),
-		cmocka_unit_test(test_pep508_marker_versions),
-		cmocka_unit_test(test_pep508_marker_strings_and_undefined),
-		cmocka_unit_test(test_pep508_marker_precedence),
-		cmocka_unit_test(test_pep508_marker_extras),
-		cmocka_unit_test(test_pep508_marker_syntax_errors),
-		cmocka_unit_test(test_pep508_marker_depth_bound),
-		cmocka_unit_test(test_pep508_marker_str),
-		cmocka_unit_test(test_pep508_req_full),
-		cmocka_unit_test(test_pep508_req_url),
-		cmocka_unit_test(test_pep508_req_errors),
+	    cmocka_unit_test(test_pep508_env_defaults),
+	    cmocka_unit_test(test_pep508_marker_versions),
+	    cmocka_unit_test(test_pep508_marker_strings_and_undefined),
+	    cmocka_unit_test(test_pep508_marker_precedence),
+	    cmocka_unit_test(test_pep508_marker_extras),
+	    cmocka_unit_test(test_pep508_marker_syntax_errors),
+	    cmocka_unit_test(test_pep508_marker_depth_bound),
+	    cmocka_unit_test(test_pep508_marker_str),
+	    cmocka_unit_test(test_pep508_req_full),
+	    cmocka_unit_test(test_pep508_req_url),
+	    cmocka_unit_test(test_pep508_req_errors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
