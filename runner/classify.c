@@ -93,9 +93,11 @@ run_classify_domain(int state, int reason)
 	case VIR_DOMAIN_PMSUSPENDED:
 		return RUN_INFRA_VM_CRASHED;
 	case VIR_DOMAIN_PAUSED:
+		/* Paused but alive (suspended, I/O error): a hung guest,
+		 * which the no-output timeout reports as agent-silent. */
 		return reason == VIR_DOMAIN_PAUSED_CRASHED
 			       ? RUN_INFRA_VM_CRASHED
-			       : RUN_INFRA_VM_DIED;
+			       : RUN_INFRA_NONE;
 	case VIR_DOMAIN_SHUTOFF:
 		return reason == VIR_DOMAIN_SHUTOFF_CRASHED
 			       ? RUN_INFRA_VM_CRASHED

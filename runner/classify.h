@@ -58,7 +58,8 @@ enum run_infra run_classify_agent_error(const char *text);
 /*
  * Classify a domain that is no longer running, from libvirt's state and
  * reason (virDomainGetState): crashed or panicked -> RUN_INFRA_VM_CRASHED,
- * any other stop -> RUN_INFRA_VM_DIED; RUN_INFRA_NONE while it runs.
+ * any other stop -> RUN_INFRA_VM_DIED; RUN_INFRA_NONE while it runs or
+ * is paused without a crash (a hung guest: the no-output timeout decides).
  */
 enum run_infra run_classify_domain(int state, int reason);
 
