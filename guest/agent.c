@@ -5,6 +5,8 @@
  * one job's task graph and sends the raw results. It refuses to run
  * anywhere else: package code never runs on a host.
  */
+#include <execinfo.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/reboot.h>
@@ -13,6 +15,19 @@
 #include "job.h"
 #include "log.h"
 #include "session.h"
+
+/* A crash of PID 1 panics the kernel: leave a backtrace on the console
+ * first (addresses; resolve them with addr2line -e bin/pyti-agent). */
+static void
+on_crash(int sig)
+{
+	void *frames[32];
+	int n = backtrace(frames, 32);
+
+	backtrace_symbols_fd(frames, n, 2);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
 
 static void
 usage(FILE *f)
@@ -45,6 +60,9 @@ main(int argc, char **argv)
 			  GUEST_UPPER);
 		return 1;
 	}
+	signal(SIGABRT, on_crash);
+	signal(SIGSEGV, on_crash);
+	signal(SIGBUS, on_crash);
 	guest_session_serve();
 	/* PID 1 must not exit (the kernel would panic with a less useful
 	 * message): say why, then power off so the host sees it. */

@@ -84,7 +84,8 @@ void guest_job_release(struct guest_job *job);
  */
 int guest_job_prepare(struct guest_job *job);
 
-/* Build the task graph and run it, calling hooks. Returns 0 or -1. */
+/* Build the task graph and run it, calling hooks with arg (the tasks get
+ * the job). Returns 0, or -1 (logged) if the graph cannot load. */
 int guest_job_run(struct guest_job *job, const struct guest_hooks *hooks,
 		  void *arg);
 

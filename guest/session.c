@@ -327,6 +327,7 @@ hook_started(const struct guest_task_run *tr, void *arg)
 	struct session *s = arg;
 	json_t *j = json_object();
 
+	log_info("task %s started", tr->task->name);
 	jx_set(j, "task", json_string(tr->task->name));
 	jx_set(j, "state", json_string("started"));
 	send_json(s, CHAN_TASK, j);
@@ -339,6 +340,9 @@ hook_ended(const struct guest_task_run *tr, void *arg)
 	struct session *s = arg;
 	json_t *j = json_object();
 
+	log_info("task %s: %s%s%s", tr->task->name,
+		 guest_outcome_name(tr->outcome), tr->reason[0] ? ": " : "",
+		 tr->reason);
 	jx_set(j, "task", json_string(tr->task->name));
 	jx_set(j, "state", json_string("ended"));
 	jx_set(j, "outcome", json_string(guest_outcome_name(tr->outcome)));
@@ -635,6 +639,8 @@ guest_session_serve(void)
 			snprintf(job.python, sizeof(job.python), "%s",
 				 s.python);
 			nwant = wanted_files(job.spec, &want);
+			log_info("job %s: %s and %zu more files", job.job_id,
+				 job.dist, nwant - 1);
 			st = WAIT_FILES;
 			continue;
 		}

@@ -436,8 +436,10 @@ need_missing(struct guest_graph *g, const char *name, void *ctx)
 
 int
 guest_graph_run(struct guest_graph *g, const struct guest_hooks *hooks,
-		void *arg)
+		void *hook_arg, void *task_arg)
 {
+	void *arg = hook_arg;
+
 	int bad = 0;
 
 	g->hooks = hooks;
@@ -463,7 +465,7 @@ guest_graph_run(struct guest_graph *g, const struct guest_hooks *hooks,
 				       : 0;
 		if (hooks && hooks->started)
 			hooks->started(tr, arg);
-		o = tr->task->run(tr, arg);
+		o = tr->task->run(tr, task_arg);
 		if (tr->timed_out && o != GUEST_ERROR)
 			o = GUEST_TIMEOUT;
 		if (o == GUEST_TIMEOUT && !tr->reason[0])

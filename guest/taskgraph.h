@@ -123,13 +123,13 @@ int guest_graph_set_limits(struct guest_graph *g, const char *name,
 			   const struct guest_limits *l);
 
 /*
- * Run every task in order, calling hooks (may be NULL) with `arg`, and
- * passing `arg` to each task. Returns the number of tasks whose outcome
+ * Run every task in order, calling hooks (may be NULL) with hook_arg, and
+ * passing task_arg to each task. Returns the number of tasks whose outcome
  * is not GUEST_OK and not GUEST_SKIPPED (0: all fine); never fails: a
  * task that cannot run is GUEST_ERROR.
  */
 int guest_graph_run(struct guest_graph *g, const struct guest_hooks *hooks,
-		    void *arg);
+		    void *hook_arg, void *task_arg);
 
 /* 1 if the datum is available (a job input or produced so far), else 0. */
 int guest_graph_has(const struct guest_graph *g, const char *datum);

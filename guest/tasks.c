@@ -1420,7 +1420,7 @@ guest_job_run(struct guest_job *job, const struct guest_hooks *hooks,
 			}
 		}
 	}
-	guest_graph_run(job->graph, hooks, arg);
+	guest_graph_run(job->graph, hooks, arg, job);
 	return 0;
 }
 

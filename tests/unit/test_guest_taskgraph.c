@@ -64,7 +64,7 @@ test_guest_graph_orders_topologically(void **state)
 
 	assert_non_null(g);
 	order[0] = '\0';
-	assert_int_equal(guest_graph_run(g, NULL, NULL), 0);
+	assert_int_equal(guest_graph_run(g, NULL, NULL, NULL), 0);
 	assert_string_equal(order, "build install tests lint ");
 	assert_true(guest_graph_has(g, "junit"));
 	assert_int_equal(guest_graph_task(g, 0)->outcome, GUEST_OK);
@@ -146,7 +146,7 @@ test_guest_graph_skips_dependents(void **state)
 
 	assert_non_null(g);
 	order[0] = '\0';
-	assert_int_equal(guest_graph_run(g, NULL, NULL), 1);
+	assert_int_equal(guest_graph_run(g, NULL, NULL, NULL), 1);
 	assert_string_equal(order, "build lint meta ");
 	tr = guest_graph_find(g, "install");
 	assert_int_equal(tr->outcome, GUEST_SKIPPED);
@@ -175,7 +175,7 @@ test_guest_graph_disable_and_undeclared_product(void **state)
 	assert_int_equal(guest_graph_disable(g, "a"), 0);
 	assert_int_equal(guest_graph_disable(g, "nope"), -1);
 	order[0] = '\0';
-	guest_graph_run(g, NULL, NULL);
+	guest_graph_run(g, NULL, NULL, NULL);
 	assert_string_equal(order, "");
 	assert_string_equal(guest_graph_find(g, "a")->reason, "not requested");
 	assert_string_equal(guest_graph_find(g, "b")->reason,
@@ -213,7 +213,7 @@ run_one(struct guest_graph **gp, const struct guest_limits *l,
 	cmd_argv[3] = NULL;
 	*gp = guest_graph_new(tasks, 1, "");
 	assert_non_null(*gp);
-	guest_graph_run(*gp, NULL, NULL);
+	guest_graph_run(*gp, NULL, NULL, NULL);
 	return guest_graph_task(*gp, 0);
 }
 
@@ -354,7 +354,7 @@ test_guest_exec_ticks_while_waiting(void **state)
 	cmd_argv[2] = NULL;
 	g = guest_graph_new(tasks, 1, "");
 	ticks = 0;
-	guest_graph_run(g, &hooks, NULL);
+	guest_graph_run(g, &hooks, NULL, NULL);
 	assert_true(ticks >= 1);
 	guest_graph_free(g);
 }
