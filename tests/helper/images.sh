@@ -75,3 +75,34 @@ boot_image() {
 console_has() {
 	grep -q -e "$2" "$TMP/$1.console" 2>/dev/null
 }
+
+# start_libvirt: a private libvirtd for this test (tests/helper/libvirt/
+# start, the runner's helper), stopped at exit. Sets LIBVIRT_URI. It starts
+# inside a mount namespace with a private /run, so its virtlogd's pid file
+# (/run/virtlogd.pid) cannot collide with another libvirt on the machine.
+start_libvirt() {
+	for c in libvirtd virtlogd virsh tini unshare; do
+		command -v "$c" >/dev/null 2>&1 || skip_all "needs '$c' (make deps)"
+	done
+	[ "$(id -u)" = 0 ] || skip_all "the private libvirtd needs root"
+	LIBVIRT_URI=$(unshare -m --propagation private sh -c \
+		'mount -t tmpfs -o mode=0755 pyti-run /run && exec "$0" "$1"' \
+		"$TOP/tests/helper/libvirt/start" "$TMP/libvirt") ||
+		skip_all "cannot start a private libvirtd"
+	at_exit "'$TOP/tests/helper/libvirt/stop' '$TMP/libvirt'"
+	wait_for 30 virsh -c "$LIBVIRT_URI" version ||
+		skip_all "the private libvirtd does not answer"
+	export LIBVIRT_URI
+}
+
+# run_job PLATFORM OUT DIST [DEP...]: one job through `pyti-run test` on the
+# private libvirtd; the raw results JSON goes to OUT, stderr to OUT.err.
+# Returns pyti-run's status (0 package outcome, 1 infrastructure).
+run_job() {
+	p=$1
+	out=$2
+	shift 2
+	timeout -k 10 "${PYTI_JOB_TIMEOUT:-900}" "$BIN/pyti-run" \
+		--set "runner.uri=$LIBVIRT_URI" --set "runner.accel=$ACCEL" \
+		test --platform "$p" "$@" >"$out" 2>"$out.err"
+}

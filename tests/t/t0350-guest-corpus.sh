@@ -1,0 +1,96 @@
+#!/bin/sh
+# The guest corpus (tests/fixtures/packages/: good and hostile packages,
+# each with an expect.json) run through real VMs of one platform
+# (PYTI_CORPUS_PLATFORM, default debian-12) with `pyti-run test`: every
+# finding a package declares must be in its raw results, its outcome must
+# be one it allows, and good packages must produce no critical finding.
+# The archives are built by tests/helper/build-corpus, which never runs a
+# package's code on the host.
+#
+#   PYTI_CORPUS="good-pass hostile-pth"   run only these packages
+#   PYTI_CORPUS_JOBS=2                    jobs at a time (default 1)
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/helper/images.sh"
+need qemu-system-x86_64 curl
+[ -x "$BIN/pyti-run" ] || skip_all "bin/pyti-run is not built"
+[ -x "$BIN/pyti-agent" ] || skip_all "bin/pyti-agent is not built"
+
+P=${PYTI_CORPUS_PLATFORM:-debian-12}
+CORPUS=$TOP/tests/fixtures/packages
+ensure_images "$P"
+start_libvirt
+diag "accelerator: $ACCEL, platform $P"
+
+"$TOP/tests/helper/build-corpus" "$TMP/corpus" ${PYTI_CORPUS:-} \
+	>"$TMP/corpus.list" || {
+	echo "Bail out! build-corpus failed"
+	exit 1
+}
+pkgs=${PYTI_CORPUS:-$(ls "$CORPUS")}
+set -- $pkgs
+plan $#
+
+# The file a package runs as: its expect.json's "run" artifact.
+dist_of() {
+	kind=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["run"])' "$CORPUS/$1/expect.json")
+	awk -v p="$1" -v k="$kind" '$1 == p && $2 == k { print $3 }' "$TMP/corpus.list"
+}
+
+# Limits a package needs (an endless loop must not wait for the default
+# task timeout) go into the job spec when pyti-run can take them.
+limits_of() {
+	"$PYTHON" -c 'import json,sys; l=json.load(open(sys.argv[1])).get("limits"); print(json.dumps(l) if l else "")' "$CORPUS/$1/expect.json"
+}
+
+mkdir -p "$TMP/res"
+jobs=${PYTI_CORPUS_JOBS:-1}
+running=0
+t0=$(date +%s)
+for pkg in $pkgs; do
+	dist=$(dist_of "$pkg")
+	if [ -z "$dist" ]; then
+		echo "no artifact built" >"$TMP/res/$pkg.skip"
+		continue
+	fi
+	lim=$(limits_of "$pkg")
+	extra=
+	if [ -n "$lim" ]; then
+		if "$BIN/pyti-run" --help 2>&1 | grep -q -- "--limits"; then
+			extra="--limits $lim"
+		else
+			echo "needs limits $lim and pyti-run test cannot set them" \
+				>"$TMP/res/$pkg.skip"
+			continue
+		fi
+	fi
+	(
+		s=$(date +%s)
+		# shellcheck disable=SC2086
+		run_job "$P" "$TMP/res/$pkg.json" $extra "$dist"
+		echo "$? $(($(date +%s) - s))" >"$TMP/res/$pkg.status"
+	) &
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs" ]; then
+		wait
+		running=0
+	fi
+done
+wait
+diag "corpus ran in $(($(date +%s) - t0)) s"
+
+for pkg in $pkgs; do
+	if [ -f "$TMP/res/$pkg.skip" ]; then
+		skip "$pkg: $(cat "$TMP/res/$pkg.skip")"
+		continue
+	fi
+	read -r st secs <"$TMP/res/$pkg.status"
+	if "$TOP/tests/helper/check-findings" "$CORPUS/$pkg/expect.json" \
+		"$TMP/res/$pkg.json" >"$TMP/res/$pkg.check" 2>&1; then
+		ok "$pkg: $(cat "$TMP/res/$pkg.check") (${secs} s)"
+	else
+		not_ok "$pkg: declared outcome and findings (${secs} s)"
+		diag "$(cat "$TMP/res/$pkg.check")" \
+			"pyti-run exit $st; stderr:" \
+			"$(tail -n 5 "$TMP/res/$pkg.json.err")"
+	fi
+done
