@@ -575,7 +575,7 @@ scan_for_tokens(struct guest_job *job, const char *path)
 		if (memmem(chunk, len, "pyti-canary", 11) ||
 		    memmem(chunk, len, "PYTICANARY", 10)) {
 			guest_finding_add(&job->findings, "credential.leak",
-					  NULL, "fs_diff", NULL,
+					  NULL, "install", NULL,
 					  "canary token written to %s", path);
 			break;
 		}
@@ -606,7 +606,7 @@ on_change(const char *path, enum guest_fschange c, const char *sha,
 		if (under(path, allow_write[i]))
 			allowed = 1;
 	if (pk && c != GUEST_FS_DELETED)
-		guest_finding_add(&job->findings, pk, NULL, "fs_diff", NULL,
+		guest_finding_add(&job->findings, pk, NULL, "install", NULL,
 				  "%s %s", guest_fschange_name(c), path);
 	if (n > 4 && !strcmp(path + n - 4, ".pth") && c != GUEST_FS_DELETED) {
 		char up[GUEST_PATH_LEN + 32], text[65536];
@@ -621,7 +621,7 @@ on_change(const char *path, enum guest_fschange c, const char *sha,
 		}
 		if (k > 0 && guest_pth_executable(text, (size_t)k))
 			guest_finding_add(&job->findings, "persistence.pth",
-					  NULL, "fs_diff", NULL,
+					  NULL, "install", NULL,
 					  "%s runs code at every interpreter "
 					  "start",
 					  path);
@@ -634,7 +634,7 @@ on_change(const char *path, enum guest_fschange c, const char *sha,
 		guest_finding_add(&job->findings,
 				  c == GUEST_FS_DELETED ? "file.delete_outside"
 							: "file.write_outside",
-				  NULL, "fs_diff", NULL, "%s %s",
+				  NULL, "install", NULL, "%s %s",
 				  guest_fschange_name(c), path);
 	if (json_array_size(a->outside) < 200) {
 		json_t *o = json_object();
@@ -1274,6 +1274,7 @@ guest_job_init(struct guest_job *job, json_t *spec, char *err, size_t errlen)
 	job->sections = json_object();
 	job->logs = json_array();
 	guest_findings_init(&job->findings);
+	job->strace_ok = access("/usr/bin/strace", X_OK) == 0;
 	if (!json_is_object(spec) || jx_int(spec, "version", &version) != 0 ||
 	    version != 1) {
 		snprintf(err, errlen, "job spec is not version 1");
@@ -1351,7 +1352,6 @@ guest_job_prepare(struct guest_job *job)
 	    mkdir_owned(GUEST_TESTRUN, 0755, GUEST_UID))
 		return -1;
 	load_canaries();
-	job->strace_ok = access("/usr/bin/strace", X_OK) == 0;
 	/* the venv is the agent's doing, not the package's: made before
 	 * the snapshot the filesystem diff starts from */
 	memset(&tr, 0, sizeof(tr));
