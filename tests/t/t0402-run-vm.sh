@@ -88,7 +88,14 @@ spec() { # spec WHEEL: store the file, print the job spec
 HELLO=$(spec pytihello-1.0-py3-none-any.whl)
 FLOOD=$(spec pytiflood-1.0-py3-none-any.whl)
 enqueue() { pyti-db enqueue --platform $P --python 3.11 "$1"; }
-state_is() { test "$(sql "select state from jobs where id = $1")" = "$2"; }
+state_is() {
+	# a runner that died is a failure of this test, not a reason to wait
+	kill -0 "$(cat "$TMP/runner.pid")" 2>/dev/null || {
+		echo "Bail out! the runner died: $(tail -n 3 "$TMP/runner.log")"
+		exit 1
+	}
+	test "$(sql "select state from jobs where id = $1")" = "$2"
+}
 dom_running() { test "$(vsh domstate pyti-t-$P-0 2>/dev/null)" = running; }
 runner() {
 	pyti-run -f >>"$TMP/runner.log" 2>&1 &
