@@ -9,7 +9,7 @@
 # when guest/build.mk knows how (bin/pyti-agent); until then images still
 # build and boot to an "agent missing" message.
 
-IMAGE_PKGS := jansson libcrypto
+IMAGE_PKGS := jansson
 build/guest/image/%.o: PKG_CFLAGS := $(call pkg_cflags,$(IMAGE_PKGS))
 IMAGE_OBJS := $(patsubst %.c,build/%.o,$(wildcard guest/image/*.c))
 PROGRAMS += bin/pyti-image

@@ -23,12 +23,12 @@
 #include "cfg.h"
 #include "jx.h"
 #include "log.h"
+#include "sha256.h"
 #include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +41,7 @@
 
 extern char **environ;
 
-#define HASH_HEX 65
+#define HASH_HEX (SHA256_HEX_LEN + 1)
 #define PLATFORM_PREFIX "platform "
 
 /* Used when the config names no platform at all (a fresh checkout). */
@@ -103,20 +103,12 @@ resolve(const char *top, const char *p)
 	return p[0] == '/' ? xstrdup(p) : path_join(top, p);
 }
 
-static void
-hex(const unsigned char *d, unsigned n, char out[HASH_HEX])
-{
-	for (unsigned i = 0; i < n && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
-}
-
 /* sha256 of a file into out. Returns 0, 1 when it does not exist, -1. */
 static int
 hash_file(const char *path, char out[HASH_HEX])
 {
-	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	EVP_MD_CTX *ctx = NULL;
+	unsigned char buf[65536];
+	struct sha256 ctx;
 	ssize_t n;
 	int fd, ret = -1;
 
@@ -126,11 +118,7 @@ hash_file(const char *path, char out[HASH_HEX])
 			return 1;
 		return log_error("cannot open '%s': %s", path, strerror(errno));
 	}
-	ctx = EVP_MD_CTX_new();
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		log_error("cannot start sha256");
-		goto out;
-	}
+	sha256_init(&ctx);
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
@@ -138,13 +126,11 @@ hash_file(const char *path, char out[HASH_HEX])
 			log_error("cannot read '%s': %s", path, strerror(errno));
 			goto out;
 		}
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		sha256_update(&ctx, buf, (size_t)n);
 	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	hex(md, mdlen, out);
+	sha256_final_hex(&ctx, out);
 	ret = 0;
 out:
-	EVP_MD_CTX_free(ctx);
 	close(fd);
 	return ret;
 }
@@ -152,11 +138,7 @@ out:
 static void
 hash_text(const char *text, char out[HASH_HEX])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-
-	EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL);
-	hex(md, mdlen, out);
+	sha256_hex(text, strlen(text), out);
 }
 
 /* Read a small text file (a stored hash) into out; "" when absent. */
