@@ -70,7 +70,7 @@ static const char *const exec_ok[] = {
 	"cc", "gcc", "gcc-*", "c++", "g++", "g++-*", "cpp", "cc1", "cc1plus",
 	"as", "ld", "ld.bfd", "ld.gold", "collect2", "lto-wrapper",
 	"x86_64-linux-gnu-*", "uname", "ldconfig", "ldconfig.real", "strip",
-	"ar", "ranlib", "pkg-config", "pytest", "py.test", "coverage",
+	"ar", "ranlib", "pkg-config", "lsb_release", "pytest", "py.test", "coverage",
 	"pycodestyle", "pyflakes", NULL
 };
 

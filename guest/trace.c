@@ -99,12 +99,17 @@ normalize(char *path)
 	memcpy(path, out, o + 1);
 }
 
-/* Absolute, normalized form of p relative to dir ("" = unknown). */
+/* Absolute, normalized form of p relative to dir. When p is relative
+ * and dir unknown (""), p is left relative: the caller decides. */
 static void
 absolute(const char *dir, const char *p, char out[PATH_LEN])
 {
-	if (p[0] == '/' || !dir[0])
-		snprintf(out, PATH_LEN, "%s%s", p[0] == '/' ? "" : "/", p);
+	if (p[0] != '/' && dir[0] != '/') {
+		snprintf(out, PATH_LEN, "%s", p);
+		return;
+	}
+	if (p[0] == '/')
+		snprintf(out, PATH_LEN, "%s", p);
 	else
 		snprintf(out, PATH_LEN, "%s/%s", dir, p);
 	normalize(out);
@@ -333,7 +338,15 @@ check_write(struct parser *ps, const struct call *c, const char *path,
 	    int is_delete)
 {
 	const char *home = ps->pol->home;
-	const char *pk = guest_persistence_kind(path, home);
+	const char *pk;
+
+	/* A relative path of a call that carries no directory (mkdir,
+	 * unlink, rename: the cwd is not traced) cannot be placed; it is
+	 * inside the command's cwd unless it climbs with "..", which the
+	 * filesystem diff sees anyway. */
+	if (path[0] != '/')
+		return;
+	pk = guest_persistence_kind(path, home);
 
 	if (pk) {
 		guest_finding_add(ps->f, pk, NULL, ps->pol->task,
@@ -453,6 +466,12 @@ check_net(struct parser *ps, const struct call *c)
 	if (c->err[0])
 		jx_set(e, "errno", json_string(c->err));
 	if (!strcmp(c->name, "bind")) {
+		/* port 0 is an ephemeral port: probes (has_ipv6) and
+		 * outgoing sockets, not a listener */
+		if (port == 0) {
+			json_decref(e);
+			return;
+		}
 		guest_finding_add(ps->f, "network.listen", NULL, ps->pol->task,
 				  e, "bind to %s port %d", addr, port);
 		return;
@@ -518,6 +537,10 @@ check_exec(struct parser *ps, const struct call *c)
 	if (starts_dir(path, "/tmp") || starts_dir(path, "/var/tmp") ||
 	    starts_dir(path, "/dev/shm") || starts_dir(path, ps->pol->home))
 		sev = "critical";
+	/* execvp() walks PATH: a program that is not there anywhere is a
+	 * lookup, not an execution, unless it is one that matters */
+	if (!strcmp(c->err, "ENOENT") && !strcmp(sev, "warning"))
+		return;
 	e = ev_path(c->name, c->pid, path, c->err);
 	argv = json_array();
 	for (int i = 1; i < c->nstrs; i++)
