@@ -209,6 +209,7 @@ open_pool(const struct run_settings *s, const struct run_platform *pl,
 		.memory_mib = pl->memory_mib,
 		.kvm = kvm,
 		.boot_timeout_ms = (int)s->boot_ms,
+		.boot_per_job = s->boot_per_job,
 	};
 	struct run_pool *p = run_pool_new(&pc);
 

@@ -581,6 +581,8 @@ run_pool_prepare(struct run_pool *p)
 {
 	int i;
 
+	if (p->cfg.boot_per_job)
+		return 0;
 	for (i = 0; i < p->cfg.vms; i++) {
 		struct run_vm *vm = &p->vms[i];
 
@@ -617,6 +619,25 @@ run_vm_reset(struct run_vm *vm, int64_t *ms)
 	int fd;
 
 	run_vm_stop(vm);
+	if (vm->pool->cfg.boot_per_job) {
+		enum run_infra infra;
+
+		vm->dom = virDomainCreateXML(vm->pool->conn, vm->xml, 0);
+		if (!vm->dom)
+			return virt_error("start domain", vm->name);
+		fd = connect_sock(vm->sock, 10000);
+		if (fd >= 0 && run_vm_hello(fd, vm, vm->pool->cfg.platform,
+					    vm->pool->cfg.boot_timeout_ms,
+					    &infra)) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd < 0)
+			run_vm_stop(vm);
+		else
+			*ms = run_now_ms() - t0;
+		return fd;
+	}
 	if (restore(vm)) {
 		/* A damaged or stale save image: make a new one, once. */
 		log_warn("'%s': rebuilding its clean state", vm->name);

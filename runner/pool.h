@@ -36,6 +36,8 @@ struct run_pool_config {
 	uint64_t memory_mib;
 	int kvm;		/* domain type kvm (1) or qemu/TCG (0) */
 	int boot_timeout_ms;	/* boot until the agent's HELO */
+	int boot_per_job;	/* reset = cold boot, no save image (the
+				   naive design; benchmarks compare it) */
 };
 
 /*
@@ -69,9 +71,10 @@ const char *run_vm_name(const struct run_vm *vm);
 /*
  * Reset a slot to its clean state and connect to its agent: destroy
  * whatever runs, restore the save image (re-made by a fresh boot if the
- * restore fails), connect to the channel socket. Returns the connected
- * socket fd (the caller closes it), or -1 (logged). *ms gets the time the
- * restore took.
+ * restore fails), connect to the channel socket. With boot_per_job the
+ * slot is cold-booted instead, up to the agent's HELO. Returns the
+ * connected socket fd (the caller closes it), or -1 (logged). *ms gets
+ * the time the reset took.
  */
 int run_vm_reset(struct run_vm *vm, int64_t *ms);
 

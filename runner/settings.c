@@ -126,6 +126,14 @@ run_settings_load(const struct cfg *c, const char *const *only, int nonly,
 					 "finish, not '%s'", stop);
 		s->finish_on_stop = strcmp(stop, "finish") == 0;
 	}
+	{
+		const char *reset = cfg_get(c, "runner", "reset", "restore");
+
+		if (strcmp(reset, "restore") && strcmp(reset, "boot"))
+			return log_error("[runner] reset must be restore or "
+					 "boot, not '%s'", reset);
+		s->boot_per_job = strcmp(reset, "boot") == 0;
+	}
 	if (strcmp(s->accel, "auto") && strcmp(s->accel, "kvm") &&
 	    strcmp(s->accel, "tcg"))
 		return log_error("[runner] accel must be auto, kvm or tcg, "

@@ -32,6 +32,7 @@ struct run_settings {
 	int64_t max_in;
 	int infra_retries;
 	int finish_on_stop;	/* on-stop = finish (else return) */
+	int boot_per_job;	/* reset = boot (else restore) */
 	struct run_platform *platforms;
 	int nplatforms;
 };
