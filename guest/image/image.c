@@ -46,41 +46,41 @@ extern char **environ;
 
 /* Used when the config names no platform at all (a fresh checkout). */
 static const char builtin_platforms[] =
-	"[platform debian-11]\nsuite = bullseye\npython = 3.9\n"
-	"[platform debian-12]\nsuite = bookworm\npython = 3.11\n"
-	"[platform debian-13]\nsuite = trixie\npython = 3.13\n";
+    "[platform debian-11]\nsuite = bullseye\npython = 3.9\n"
+    "[platform debian-12]\nsuite = bookworm\npython = 3.11\n"
+    "[platform debian-13]\nsuite = trixie\npython = 3.13\n";
 
 /*
  * What every image holds: the interpreter and the tools the agent runs,
  * a kernel, and gcc + headers so sdists with C extensions can be built.
  */
 static const char default_packages[] =
-	"python3 python3-pip python3-venv python3-setuptools python3-wheel "
-	"python3-pytest python3-coverage python3-pycodestyle python3-pyflakes "
-	"strace linux-image-amd64 initramfs-tools mount kmod "
-	"gcc libc6-dev python3-dev";
+    "python3 python3-pip python3-venv python3-setuptools python3-wheel "
+    "python3-pytest python3-coverage python3-pycodestyle python3-pyflakes "
+    "strace linux-image-amd64 initramfs-tools mount kmod "
+    "gcc libc6-dev python3-dev";
 
 static const char kernel_cmdline[] =
-	"root=/dev/vda ro console=ttyS0 init=/usr/lib/pyti/init quiet "
-	"panic=-1 unknown_nmi_panic=1";
+    "root=/dev/vda ro console=ttyS0 init=/usr/lib/pyti/init quiet "
+    "panic=-1 unknown_nmi_panic=1";
 
 struct paths {
-	char *top;	  /* the tree pyti-image runs from (bin/..) */
-	char *images;	  /* the image dir */
-	char *recipe;	  /* guest/image/recipe.sh: the base step */
-	char *inject;	  /* guest/image/inject.sh: the agent step */
-	char *init;	  /* guest/image/init */
-	char *agent;	  /* bin/pyti-agent; may not exist */
+	char *top; /* the tree pyti-image runs from (bin/..) */
+	char *images; /* the image dir */
+	char *recipe; /* guest/image/recipe.sh: the base step */
+	char *inject; /* guest/image/inject.sh: the agent step */
+	char *init; /* guest/image/init */
+	char *agent; /* bin/pyti-agent; may not exist */
 	const char *mirror;
 };
 
 struct platform {
-	const char *name;     /* "debian-12", borrowed from the cfg */
-	const char *section;  /* "platform debian-12" */
+	const char *name; /* "debian-12", borrowed from the cfg */
+	const char *section; /* "platform debian-12" */
 	const char *suite;
 	const char *python;
-	char *packages;	      /* owned: packages + extra-packages */
-	char *dir;	      /* owned: <images>/<name> */
+	char *packages; /* owned: packages + extra-packages */
+	char *dir; /* owned: <images>/<name> */
 	char base_hash[HASH_HEX];
 	char recipe_hash[HASH_HEX];
 	char agent_hash[HASH_HEX]; /* "" when there is no agent */
@@ -123,7 +123,8 @@ hash_file(const char *path, char out[HASH_HEX])
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			log_error("cannot read '%s': %s", path, strerror(errno));
+			log_error("cannot read '%s': %s", path,
+			          strerror(errno));
 			goto out;
 		}
 		sha256_update(&ctx, buf, (size_t)n);
@@ -227,7 +228,8 @@ paths_init(struct paths *p, const struct cfg *c)
 	const char *env;
 
 	if (n < 0)
-		return log_error("cannot find my own path: %s", strerror(errno));
+		return log_error("cannot find my own path: %s",
+		                 strerror(errno));
 	exe[n] = '\0';
 	slash = strrchr(exe, '/');
 	if (slash)
@@ -237,22 +239,23 @@ paths_init(struct paths *p, const struct cfg *c)
 	free(up);
 	if (!p->top)
 		return log_error("cannot resolve '%s/..': %s", exe,
-				 strerror(errno));
+		                 strerror(errno));
 	env = getenv("PYTI_IMAGE_DIR");
-	p->images = resolve(p->top, env && *env ? env
-				: cfg_get(c, "images", "dir", "var/images"));
-	p->recipe = resolve(p->top, cfg_get(c, "images", "recipe",
-					    "guest/image/recipe.sh"));
-	p->inject = resolve(p->top, cfg_get(c, "images", "inject",
-					    "guest/image/inject.sh"));
-	p->init = resolve(p->top, cfg_get(c, "images", "init",
-					  "guest/image/init"));
+	p->images = resolve(
+	    p->top,
+	    env && *env ? env : cfg_get(c, "images", "dir", "var/images"));
+	p->recipe = resolve(
+	    p->top, cfg_get(c, "images", "recipe", "guest/image/recipe.sh"));
+	p->inject = resolve(
+	    p->top, cfg_get(c, "images", "inject", "guest/image/inject.sh"));
+	p->init =
+	    resolve(p->top, cfg_get(c, "images", "init", "guest/image/init"));
 	env = getenv("PYTI_AGENT");
 	p->agent = env && *env ? xstrdup(env)
-		   : resolve(p->top, cfg_get(c, "images", "agent",
-					     "bin/pyti-agent"));
-	p->mirror = cfg_get(c, "images", "mirror",
-			    "http://deb.debian.org/debian");
+	                       : resolve(p->top, cfg_get(c, "images", "agent",
+	                                                 "bin/pyti-agent"));
+	p->mirror =
+	    cfg_get(c, "images", "mirror", "http://deb.debian.org/debian");
 	return 0;
 }
 
@@ -309,8 +312,8 @@ valid_packages(const char *list)
  * (logged) for an unknown platform or an invalid section.
  */
 static int
-platform_load(struct platform *pl, const struct cfg *c,
-	      const struct paths *p, const char *name)
+platform_load(struct platform *pl, const struct cfg *c, const struct paths *p,
+              const char *name)
 {
 	char section[256], buf[1024], sub[HASH_HEX], init[HASH_HEX];
 	char inject[HASH_HEX];
@@ -323,14 +326,16 @@ platform_load(struct platform *pl, const struct cfg *c,
 	pl->python = cfg_get(c, section, "python", NULL);
 	if (!pl->suite && !pl->python)
 		return log_error("unknown platform '%s' (no [%s] in the "
-				 "config)", name, section);
+		                 "config)",
+		                 name, section);
 	if (!pl->suite || !valid_word(pl->suite))
 		return log_error("[%s]: missing or invalid 'suite'", section);
 	if (!pl->python || !valid_word(pl->python))
 		return log_error("[%s]: missing or invalid 'python'", section);
 	for (const char *s = name; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-		      *s == '-' || *s == '.' || *s == '_') || name[0] == '.')
+		      *s == '-' || *s == '.' || *s == '_') ||
+		    name[0] == '.')
 			return log_error("invalid platform name '%s'", name);
 	pk = cfg_get(c, section, "packages", default_packages);
 	extra = cfg_get(c, section, "extra-packages", "");
@@ -346,8 +351,8 @@ platform_load(struct platform *pl, const struct cfg *c,
 	if (hash_file(p->init, init))
 		return log_error("cannot read the guest init '%s'", p->init);
 	snprintf(buf, sizeof(buf),
-		 "pyti-image base 2\nsuite=%s\npackages=%s\nrecipe=%s\n",
-		 pl->suite, pl->packages, sub);
+	         "pyti-image base 2\nsuite=%s\npackages=%s\nrecipe=%s\n",
+	         pl->suite, pl->packages, sub);
 	hash_text(buf, pl->base_hash);
 	if (hash_file(p->inject, inject))
 		return log_error("cannot read the inject step '%s'", p->inject);
@@ -357,10 +362,10 @@ platform_load(struct platform *pl, const struct cfg *c,
 	if (r > 0)
 		pl->agent_hash[0] = '\0';
 	snprintf(buf, sizeof(buf),
-		 "pyti-image 1\nbase=%s\ninject=%s\ninit=%s\nplatform=%s\n"
-		 "python=%s\nagent=%s\n", pl->base_hash, inject, init, name,
-		 pl->python,
-		 *pl->agent_hash ? pl->agent_hash : "none");
+	         "pyti-image 1\nbase=%s\ninject=%s\ninit=%s\nplatform=%s\n"
+	         "python=%s\nagent=%s\n",
+	         pl->base_hash, inject, init, name, pl->python,
+	         *pl->agent_hash ? pl->agent_hash : "none");
 	hash_text(buf, pl->recipe_hash);
 	return 0;
 }
@@ -371,8 +376,8 @@ platform_state(const struct platform *pl)
 {
 	char *f = path_join(pl->dir, "recipe.sha256");
 	char have[HASH_HEX + 2];
-	static const char *const parts[] = { "rootfs.img", "vmlinuz",
-					     "initrd.img", "image.json" };
+	static const char *const parts[] = {"rootfs.img", "vmlinuz",
+	                                    "initrd.img", "image.json"};
 
 	read_small(f, have, sizeof(have));
 	free(f);
@@ -390,7 +395,7 @@ run_script(const char *script, const char *step, const char *dir)
 {
 	char *sc = xstrdup(script), *s = xstrdup(step ? step : dir);
 	char *d = step ? xstrdup(dir) : NULL;
-	char *argv[] = { "/bin/sh", sc, s, d, NULL };
+	char *argv[] = {"/bin/sh", sc, s, d, NULL};
 	pid_t pid;
 	int st, err;
 
@@ -407,7 +412,7 @@ run_script(const char *script, const char *step, const char *dir)
 		return 0;
 	if (WIFSIGNALED(st))
 		return log_error("'%s' killed by signal %d", script,
-				 WTERMSIG(st));
+		                 WTERMSIG(st));
 	return log_error("'%s' failed (exit %d)", script, WEXITSTATUS(st));
 }
 
@@ -453,8 +458,8 @@ write_image_json(const struct platform *pl, double seconds)
 	jx_set(j, "cmdline", json_string(kernel_cmdline));
 	jx_set(j, "recipe_hash", json_string(pl->recipe_hash));
 	jx_set(j, "base_hash", json_string(pl->base_hash));
-	jx_set(j, "agent_sha256", jx_string_or_null(*pl->agent_hash ?
-						    pl->agent_hash : NULL));
+	jx_set(j, "agent_sha256",
+	       jx_string_or_null(*pl->agent_hash ? pl->agent_hash : NULL));
 	jx_set(j, "built_at", json_integer((json_int_t)time(NULL)));
 	jx_set(j, "build_seconds", json_real(seconds));
 	text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -493,10 +498,10 @@ build_one(const struct paths *p, struct platform *pl, int force)
 	}
 	if (flock(lock, LOCK_EX | LOCK_NB)) {
 		log_info("%s: another build holds '%s', waiting", pl->name,
-			 lockf);
+		         lockf);
 		if (flock(lock, LOCK_EX)) {
 			log_error("cannot lock '%s': %s", lockf,
-				  strerror(errno));
+			          strerror(errno));
 			goto out;
 		}
 	}
@@ -507,7 +512,8 @@ build_one(const struct paths *p, struct platform *pl, int force)
 	}
 	if (!*pl->agent_hash)
 		log_warn("%s: no agent at '%s': the image will boot to an "
-			 "'agent missing' message", pl->name, p->agent);
+		         "'agent missing' message",
+		         pl->name, p->agent);
 
 	setenv("PYTI_SUITE", pl->suite, 1);
 	setenv("PYTI_MIRROR", p->mirror, 1);
@@ -523,7 +529,7 @@ build_one(const struct paths *p, struct platform *pl, int force)
 	    !file_exists(pl->dir, "vmlinuz") ||
 	    !file_exists(pl->dir, "initrd.img")) {
 		log_info("%s: building base image from '%s' %s", pl->name,
-			 p->mirror, pl->suite);
+		         p->mirror, pl->suite);
 		unlink(rh);
 		unlink(bh);
 		if (run_script(p->recipe, "base", pl->dir) ||
@@ -537,7 +543,7 @@ build_one(const struct paths *p, struct platform *pl, int force)
 	    write_atomic(rh, pl->recipe_hash))
 		goto out;
 	log_info("%s: built in %.1f s (base %.1f s, agent %.2f s) in '%s'",
-		 pl->name, now_s() - t0, tb - t0, now_s() - tb, pl->dir);
+	         pl->name, now_s() - t0, tb - t0, now_s() - tb, pl->dir);
 	ret = 0;
 out:
 	if (lock >= 0)
@@ -573,7 +579,7 @@ collect_any(const char *section, void *arg)
 static int
 cmd_build(const struct cfg *c, const struct paths *p, int argc, char **argv)
 {
-	struct names all = { 0 };
+	struct names all = {0};
 	int force = 0, every = 0, failed = 0, named = 0;
 
 	for (int i = 0; i < argc; i++) {
@@ -584,8 +590,7 @@ cmd_build(const struct cfg *c, const struct paths *p, int argc, char **argv)
 		else if (argv[i][0] == '-') {
 			log_error("unknown option '%s'", argv[i]);
 			return 2;
-		}
-		else
+		} else
 			named++;
 	}
 	if (every == (named > 0)) {
@@ -595,14 +600,13 @@ cmd_build(const struct cfg *c, const struct paths *p, int argc, char **argv)
 	if (every)
 		cfg_each_section(c, PLATFORM_PREFIX, collect_platform, &all);
 	for (size_t i = 0; i < (size_t)argc + all.n; i++) {
-		const char *name = i < (size_t)argc ? argv[i]
-				   : all.v[i - (size_t)argc];
+		const char *name =
+		    i < (size_t)argc ? argv[i] : all.v[i - (size_t)argc];
 		struct platform pl;
 
 		if (name[0] == '-')
 			continue;
-		if (platform_load(&pl, c, p, name) ||
-		    build_one(p, &pl, force))
+		if (platform_load(&pl, c, p, name) || build_one(p, &pl, force))
 			failed = 1;
 		platform_release(&pl);
 	}
@@ -613,7 +617,7 @@ cmd_build(const struct cfg *c, const struct paths *p, int argc, char **argv)
 static int
 cmd_list(const struct cfg *c, const struct paths *p)
 {
-	struct names all = { 0 };
+	struct names all = {0};
 	int failed = 0;
 
 	cfg_each_section(c, PLATFORM_PREFIX, collect_platform, &all);
@@ -621,9 +625,8 @@ cmd_list(const struct cfg *c, const struct paths *p)
 		struct platform pl;
 
 		if (platform_load(&pl, c, p, all.v[i]) == 0)
-			printf("%s\t%s\tpython %s\t%s\t%s\n", pl.name,
-			       pl.suite, pl.python, platform_state(&pl),
-			       pl.dir);
+			printf("%s\t%s\tpython %s\t%s\t%s\n", pl.name, pl.suite,
+			       pl.python, platform_state(&pl), pl.dir);
 		else
 			failed = 1;
 		platform_release(&pl);
@@ -643,11 +646,13 @@ cmd_path(const struct cfg *c, const struct paths *p, const char *name)
 		state = platform_state(&pl);
 		if (!strcmp(state, "missing"))
 			log_error("%s: no image in '%s' (run 'pyti-image build "
-				  "%s')", name, pl.dir, name);
+			          "%s')",
+			          name, pl.dir, name);
 		else {
 			if (!strcmp(state, "stale"))
 				log_warn("%s: image is stale (recipe or agent "
-					 "changed)", name);
+				         "changed)",
+				         name);
 			printf("%s\n", pl.dir);
 			ret = 0;
 		}
@@ -660,18 +665,18 @@ static int
 usage(FILE *f, int status)
 {
 	fprintf(f,
-		"usage: pyti-image [--config FILE] [--set S.K=V] COMMAND\n\n"
-		"  build PLATFORM... [--force]  build images (cached by "
-		"recipe hash)\n"
-		"  build --all [--force]        every [platform NAME] in the "
-		"config\n"
-		"  list                         platforms and their image "
-		"state\n"
-		"  path PLATFORM                the image directory of a "
-		"built platform\n\n"
-		"The image dir is $PYTI_IMAGE_DIR, else [images] dir (default "
-		"var/images\nbelow the tree); $PYTI_AGENT overrides the agent "
-		"binary.\n");
+	        "usage: pyti-image [--config FILE] [--set S.K=V] COMMAND\n\n"
+	        "  build PLATFORM... [--force]  build images (cached by "
+	        "recipe hash)\n"
+	        "  build --all [--force]        every [platform NAME] in the "
+	        "config\n"
+	        "  list                         platforms and their image "
+	        "state\n"
+	        "  path PLATFORM                the image directory of a "
+	        "built platform\n\n"
+	        "The image dir is $PYTI_IMAGE_DIR, else [images] dir (default "
+	        "var/images\nbelow the tree); $PYTI_AGENT overrides the agent "
+	        "binary.\n");
 	return status;
 }
 
@@ -680,7 +685,7 @@ main(int argc, char **argv)
 {
 	const char *config = NULL, *overrides[32];
 	size_t noverrides = 0;
-	struct paths p = { 0 };
+	struct paths p = {0};
 	struct cfg *c = NULL;
 	int i, ret = 1, any = 0;
 
@@ -691,7 +696,7 @@ main(int argc, char **argv)
 		if (!strcmp(argv[i], "--config") && i + 1 < argc)
 			config = argv[++i];
 		else if (!strcmp(argv[i], "--set") && i + 1 < argc &&
-			 noverrides < 32)
+		         noverrides < 32)
 			overrides[noverrides++] = argv[++i];
 		else
 			return usage(stderr, 2);
@@ -705,8 +710,7 @@ main(int argc, char **argv)
 		if (cfg_set_override(c, overrides[k]))
 			goto out;
 	cfg_each_section(c, PLATFORM_PREFIX, collect_any, &any);
-	if (!any && cfg_load_string(c, "built-in platforms",
-				    builtin_platforms))
+	if (!any && cfg_load_string(c, "built-in platforms", builtin_platforms))
 		goto out;
 	if (paths_init(&p, c))
 		goto out;
