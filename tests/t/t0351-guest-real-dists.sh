@@ -5,7 +5,8 @@
 # Debian python3-* packages by tests/helper/repack-debian (their code and
 # metadata, a generated RECORD). Each must install and import, produce no
 # critical finding (setuptools really does ship an executable .pth, which
-# must be reported as exactly that), and pyflakes must run its shipped
+# must be reported as exactly that), pip must really install the file it
+# was given (not stop at the image's own copy), and pyflakes must run its shipped
 # test suite.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helper/images.sh"
@@ -52,6 +53,7 @@ import json, sys
 e = json.load(sys.stdin)
 e.setdefault("findings", [])
 e["no_hostile"] = True
+e["fresh_install"] = True
 json.dump(e, open(sys.argv[1], "w"))' "$TMP/$name.expect"
 	s=$(date +%s)
 	run_job "$P" "$TMP/$name.json" "$dist"
