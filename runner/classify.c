@@ -9,24 +9,24 @@
 #include <string.h>
 
 static const char *const infra_names[RUN_INFRA_COUNT] = {
-	[RUN_INFRA_NONE] = "none",
-	[RUN_INFRA_VM_CRASHED] = "vm-crashed",
-	[RUN_INFRA_VM_DIED] = "vm-died",
-	[RUN_INFRA_AGENT_SILENT] = "agent-silent",
-	[RUN_INFRA_TIMEOUT] = "timeout",
-	[RUN_INFRA_OOM] = "out-of-memory",
-	[RUN_INFRA_DISK_FULL] = "disk-full",
-	[RUN_INFRA_LIBVIRT] = "libvirt-error",
-	[RUN_INFRA_PROTOCOL] = "protocol-error",
-	[RUN_INFRA_AGENT_ERROR] = "agent-error",
-	[RUN_INFRA_HOST] = "host-error",
-	[RUN_INFRA_EXEC] = "exec-error",
+    [RUN_INFRA_NONE] = "none",
+    [RUN_INFRA_VM_CRASHED] = "vm-crashed",
+    [RUN_INFRA_VM_DIED] = "vm-died",
+    [RUN_INFRA_AGENT_SILENT] = "agent-silent",
+    [RUN_INFRA_TIMEOUT] = "timeout",
+    [RUN_INFRA_OOM] = "out-of-memory",
+    [RUN_INFRA_DISK_FULL] = "disk-full",
+    [RUN_INFRA_LIBVIRT] = "libvirt-error",
+    [RUN_INFRA_PROTOCOL] = "protocol-error",
+    [RUN_INFRA_AGENT_ERROR] = "agent-error",
+    [RUN_INFRA_HOST] = "host-error",
+    [RUN_INFRA_EXEC] = "exec-error",
 };
 
 static const char *const package_outcomes[] = {
-	"passed",	 "tests_failed",  "tests_timeout",
-	"no_tests",	 "import_failed", "install_failed",
-	"build_failed",	 "invalid_dist",  "resource_exceeded",
+    "passed",       "tests_failed",  "tests_timeout",
+    "no_tests",     "import_failed", "install_failed",
+    "build_failed", "invalid_dist",  "resource_exceeded",
 };
 
 const char *
@@ -96,12 +96,12 @@ run_classify_domain(int state, int reason)
 		/* Paused but alive (suspended, I/O error): a hung guest,
 		 * which the no-output timeout reports as agent-silent. */
 		return reason == VIR_DOMAIN_PAUSED_CRASHED
-			       ? RUN_INFRA_VM_CRASHED
-			       : RUN_INFRA_NONE;
+		           ? RUN_INFRA_VM_CRASHED
+		           : RUN_INFRA_NONE;
 	case VIR_DOMAIN_SHUTOFF:
 		return reason == VIR_DOMAIN_SHUTOFF_CRASHED
-			       ? RUN_INFRA_VM_CRASHED
-			       : RUN_INFRA_VM_DIED;
+		           ? RUN_INFRA_VM_CRASHED
+		           : RUN_INFRA_VM_DIED;
 	default:
 		return RUN_INFRA_VM_DIED;
 	}

@@ -14,18 +14,18 @@
 #include <jansson.h>
 
 enum run_infra {
-	RUN_INFRA_NONE = 0,	/* not an infrastructure outcome */
-	RUN_INFRA_VM_CRASHED,	/* guest kernel panic / crash event */
-	RUN_INFRA_VM_DIED,	/* the domain stopped: destroyed, QEMU died */
-	RUN_INFRA_AGENT_SILENT,	/* no frame for the no-output timeout */
-	RUN_INFRA_TIMEOUT,	/* the overall job timeout passed */
-	RUN_INFRA_OOM,		/* the guest ran out of memory */
-	RUN_INFRA_DISK_FULL,	/* the guest's overlay/tmpfs filled up */
-	RUN_INFRA_LIBVIRT,	/* a libvirt call failed (restore, ...) */
-	RUN_INFRA_PROTOCOL,	/* bad frame, bad JSON, cap exceeded */
-	RUN_INFRA_AGENT_ERROR,	/* the agent said it could not run the job */
-	RUN_INFRA_HOST,		/* this host cannot run it (file missing) */
-	RUN_INFRA_EXEC,		/* exec executor: the command failed */
+	RUN_INFRA_NONE = 0, /* not an infrastructure outcome */
+	RUN_INFRA_VM_CRASHED, /* guest kernel panic / crash event */
+	RUN_INFRA_VM_DIED, /* the domain stopped: destroyed, QEMU died */
+	RUN_INFRA_AGENT_SILENT, /* no frame for the no-output timeout */
+	RUN_INFRA_TIMEOUT, /* the overall job timeout passed */
+	RUN_INFRA_OOM, /* the guest ran out of memory */
+	RUN_INFRA_DISK_FULL, /* the guest's overlay/tmpfs filled up */
+	RUN_INFRA_LIBVIRT, /* a libvirt call failed (restore, ...) */
+	RUN_INFRA_PROTOCOL, /* bad frame, bad JSON, cap exceeded */
+	RUN_INFRA_AGENT_ERROR, /* the agent said it could not run the job */
+	RUN_INFRA_HOST, /* this host cannot run it (file missing) */
+	RUN_INFRA_EXEC, /* exec executor: the command failed */
 	RUN_INFRA_COUNT
 };
 

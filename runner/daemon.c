@@ -36,7 +36,7 @@ struct slot {
 	struct run_queue *q;
 	int64_t job_id, fence, last_beat;
 	int lost;
-	int busy;	   /* atomic: a job is running */
+	int busy; /* atomic: a job is running */
 	int64_t last_work; /* atomic: when it last claimed or finished */
 };
 
@@ -73,7 +73,8 @@ tick(void *arg)
 		return 0;
 	case RUN_QUEUE_LOST:
 		log_warn("job %lld: lease lost (rescued and handed on); "
-			 "abandoning it", (long long)sl->job_id);
+		         "abandoning it",
+		         (long long)sl->job_id);
 		sl->lost = 1;
 		return 1;
 	default:
@@ -103,10 +104,10 @@ finish(struct slot *sl, const struct run_claim *c, struct run_outcome *o)
 		if (sl->lost)
 			return;
 		/* Shutting down: give it back without counting the try. */
-		if (run_queue_release(sl->q, c->id, c->fence,
-				      "runner stopped", 1, NULL) == 0)
+		if (run_queue_release(sl->q, c->id, c->fence, "runner stopped",
+		                      1, NULL) == 0)
 			log_info("job %lld returned to the queue",
-				 (long long)c->id);
+			         (long long)c->id);
 		return;
 	}
 	if (strcmp(o->cls, "package") == 0) {
@@ -114,14 +115,14 @@ finish(struct slot *sl, const struct run_claim *c, struct run_outcome *o)
 
 		if (!path) {
 			run_queue_release(sl->q, c->id, c->fence,
-					  "host-error: cannot spool results",
-					  0, NULL);
+			                  "host-error: cannot spool results", 0,
+			                  NULL);
 			return;
 		}
 		if (run_spool_deliver(s->spool_dir, path, sl->q))
 			log_warn("job %lld: results spooled, completion "
-				 "deferred until the database is back",
-				 (long long)c->id);
+			         "deferred until the database is back",
+			         (long long)c->id);
 		free(path);
 		return;
 	}
@@ -131,11 +132,11 @@ finish(struct slot *sl, const struct run_claim *c, struct run_outcome *o)
 		char err[1200];
 
 		snprintf(err, sizeof(err), "%s: %s", o->outcome,
-			 detail ? detail : "");
+		         detail ? detail : "");
 		if (run_queue_release(sl->q, c->id, c->fence, err, 0, &dead) ==
 		    0)
 			log_info("job %lld %s: %s", (long long)c->id,
-				 dead ? "dead-lettered" : "returned", err);
+			         dead ? "dead-lettered" : "returned", err);
 	}
 }
 
@@ -165,18 +166,19 @@ slot_main(void *arg)
 		}
 		__atomic_store_n(&sl->busy, 1, __ATOMIC_RELEASE);
 		log_info("job %lld attempt %d/%d on %s", (long long)c.id,
-			 c.attempt, c.max_attempts,
-			 sl->x.vm ? run_vm_name(sl->x.vm) : "exec");
+		         c.attempt, c.max_attempts,
+		         sl->x.vm ? run_vm_name(sl->x.vm) : "exec");
 		sl->job_id = c.id;
 		sl->fence = c.fence;
 		sl->last_beat = run_now_ms();
 		sl->lost = 0;
 		run_job_run(&sl->x, &d->lim, c.id, c.attempt, c.spec, tick, sl,
-			    &o);
+		            &o);
 		finish(sl, &c, &o);
 		run_outcome_release(&o);
 		run_claim_release(&c);
-		__atomic_store_n(&sl->last_work, run_now_ms(), __ATOMIC_RELEASE);
+		__atomic_store_n(&sl->last_work, run_now_ms(),
+		                 __ATOMIC_RELEASE);
 		__atomic_store_n(&sl->busy, 0, __ATOMIC_RELEASE);
 	}
 	return NULL;
@@ -196,20 +198,20 @@ limits_from(const struct run_settings *s, struct run_limits *lim)
 
 static struct run_pool *
 open_pool(const struct run_settings *s, const struct run_platform *pl,
-	  const char *name, int vms, int kvm)
+          const char *name, int vms, int kvm)
 {
 	struct run_pool_config pc = {
-		.uri = s->uri,
-		.name = name,
-		.platform = pl->name,
-		.image_dir = s->image_dir,
-		.state_dir = s->state_dir,
-		.vms = vms,
-		.vcpus = pl->vcpus,
-		.memory_mib = pl->memory_mib,
-		.kvm = kvm,
-		.boot_timeout_ms = (int)s->boot_ms,
-		.boot_per_job = s->boot_per_job,
+	    .uri = s->uri,
+	    .name = name,
+	    .platform = pl->name,
+	    .image_dir = s->image_dir,
+	    .state_dir = s->state_dir,
+	    .vms = vms,
+	    .vcpus = pl->vcpus,
+	    .memory_mib = pl->memory_mib,
+	    .kvm = kvm,
+	    .boot_timeout_ms = (int)s->boot_ms,
+	    .boot_per_job = s->boot_per_job,
 	};
 	struct run_pool *p = run_pool_new(&pc);
 
@@ -235,7 +237,7 @@ mkdirs(const char *path)
 		tmp[i] = '\0';
 		if (mkdir(tmp, 0755) && errno != EEXIST)
 			return log_error("cannot create '%s': %s", tmp,
-					 strerror(errno));
+			                 strerror(errno));
 		tmp[i] = path[i];
 	}
 	return 0;
@@ -271,7 +273,7 @@ run_daemon(const struct run_settings *s, const struct run_daemon_options *o)
 	limits_from(s, &d.lim);
 	if (s->nplatforms == 0)
 		return log_error("no platforms: add a [platform NAME] section "
-				 "or pass --platform");
+		                 "or pass --platform");
 	if (run_spool_init(s->spool_dir))
 		return -1;
 	/* Signals go to the main thread only; threads inherit the mask. */
@@ -306,8 +308,8 @@ run_daemon(const struct run_settings *s, const struct run_daemon_options *o)
 			sl->d = &d;
 			sl->x.platform = pl->name;
 			sl->x.exec_cmd = o->exec_cmd;
-			sl->x.vm = d.pools[i] ? run_pool_vm(d.pools[i], j)
-					      : NULL;
+			sl->x.vm =
+			    d.pools[i] ? run_pool_vm(d.pools[i], j) : NULL;
 			sl->q = run_queue_new(s->conninfo, s->name);
 			sl->last_work = run_now_ms();
 		}
@@ -316,22 +318,22 @@ run_daemon(const struct run_settings *s, const struct run_daemon_options *o)
 	run_spool_flush(s->spool_dir, mq);
 	for (i = 0; i < d.nslots; i++)
 		if (pthread_create(&d.slots[i].thread, NULL, slot_main,
-				   &d.slots[i])) {
+		                   &d.slots[i])) {
 			log_error("cannot start a slot thread");
 			__atomic_store_n(&d.stop, 1, __ATOMIC_RELEASE);
 			d.nslots = i;
 			goto join;
 		}
 	log_info("runner '%s' started: %d slot%s, lease %llds", s->name,
-		 d.nslots, d.nslots == 1 ? "" : "s", (long long)s->lease_s);
+	         d.nslots, d.nslots == 1 ? "" : "s", (long long)s->lease_s);
 	for (;;) {
-		struct timespec ts = { 1, 0 };
+		struct timespec ts = {1, 0};
 		int64_t now = run_now_ms();
 		int sig = sigtimedwait(&set, NULL, &ts);
 
 		if (sig > 0) {
 			log_info("signal %d: stopping (%s running jobs)", sig,
-				 s->finish_on_stop ? "finishing" : "returning");
+			         s->finish_on_stop ? "finishing" : "returning");
 			break;
 		}
 		if (now - last_rescue >= s->rescue_s * 1000) {
@@ -347,16 +349,15 @@ run_daemon(const struct run_settings *s, const struct run_daemon_options *o)
 
 			for (i = 0; i < d.nslots; i++)
 				if (__atomic_load_n(&d.slots[i].busy,
-						    __ATOMIC_ACQUIRE) ||
-				    now - __atomic_load_n(
-						  &d.slots[i].last_work,
-						  __ATOMIC_ACQUIRE) <
-					    o->exit_idle_s * 1000)
+				                    __ATOMIC_ACQUIRE) ||
+				    now - __atomic_load_n(&d.slots[i].last_work,
+				                          __ATOMIC_ACQUIRE) <
+				        o->exit_idle_s * 1000)
 					idle = 0;
 			if (idle && run_spool_flush(s->spool_dir, mq) == 0 &&
 			    queue_drained(s, mq)) {
 				log_info("idle for %ds: stopping",
-					 o->exit_idle_s);
+				         o->exit_idle_s);
 				break;
 			}
 		}
@@ -414,7 +415,7 @@ local_entry(const char *path)
 	}
 	sha256_final_hex(&h, hex);
 	e = json_pack("{s:s,s:I,s:s,s:s}", "name", name, "size",
-		      (json_int_t)size, "sha256", hex, "path", abs);
+	              (json_int_t)size, "sha256", hex, "path", abs);
 out:
 	free(copy);
 	return e;
@@ -440,10 +441,10 @@ nmi_tick(void *arg)
 }
 
 int
-run_test(const struct run_settings *s, const char *platform,
-	 char *const *paths, int n, int nmi_after_s)
+run_test(const struct run_settings *s, const char *platform, char *const *paths,
+         int n, int nmi_after_s)
 {
-	struct run_platform pl = { NULL, 1, 1, 1024 };
+	struct run_platform pl = {NULL, 1, 1, 1024};
 	char pname[65];
 	struct run_executor x;
 	struct run_limits lim;
@@ -451,7 +452,7 @@ run_test(const struct run_settings *s, const char *platform,
 	struct run_pool *pool = NULL;
 	json_t *spec = json_object(), *deps = json_array(), *e;
 	char name[64], *text = NULL;
-	struct nmi_arg na = { NULL, 0, 0 };
+	struct nmi_arg na = {NULL, 0, 0};
 	int i, ret = -1;
 
 	snprintf(pname, sizeof(pname), "%s", platform);

@@ -11,9 +11,9 @@
 #include "settings.h"
 
 struct run_daemon_options {
-	const char *exec_cmd;	/* --executor=exec:CMD, or NULL for VMs */
-	int exec_slots;		/* slots per platform with exec */
-	int exit_idle_s;	/* exit after this long with nothing to do
+	const char *exec_cmd; /* --executor=exec:CMD, or NULL for VMs */
+	int exec_slots; /* slots per platform with exec */
+	int exit_idle_s; /* exit after this long with nothing to do
 				   (0: run until signalled) */
 };
 
@@ -23,7 +23,7 @@ struct run_daemon_options {
  * stop, -1 (logged) when it could not start.
  */
 int run_daemon(const struct run_settings *s,
-	       const struct run_daemon_options *o);
+               const struct run_daemon_options *o);
 
 /*
  * pyti-run test: run one job made of the local files paths[0] (the
@@ -33,6 +33,6 @@ int run_daemon(const struct run_settings *s,
  * VM could not be set up.
  */
 int run_test(const struct run_settings *s, const char *platform,
-	     char *const *paths, int n, int nmi_after_s);
+             char *const *paths, int n, int nmi_after_s);
 
 #endif

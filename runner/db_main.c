@@ -34,17 +34,17 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: pyti-db [--config FILE] [--set SECTION.KEY=VALUE]... "
-		"COMMAND\n"
-		"  migrate [--dir DIR]     apply pending sql/NNN-*.sql "
-		"migrations\n"
-		"  enqueue --platform P --python V [--priority N]\n"
-		"          [--max-attempts N] SPEC   add a job (SPEC: JSON, "
-		"@FILE or -)\n"
-		"  status                  jobs per state, one 'state count' "
-		"line each\n"
-		"  rescue                  return expired leases now\n"
-		"The database is [database] conninfo (libpq syntax).\n");
+	        "usage: pyti-db [--config FILE] [--set SECTION.KEY=VALUE]... "
+	        "COMMAND\n"
+	        "  migrate [--dir DIR]     apply pending sql/NNN-*.sql "
+	        "migrations\n"
+	        "  enqueue --platform P --python V [--priority N]\n"
+	        "          [--max-attempts N] SPEC   add a job (SPEC: JSON, "
+	        "@FILE or -)\n"
+	        "  status                  jobs per state, one 'state count' "
+	        "line each\n"
+	        "  rescue                  return expired leases now\n"
+	        "The database is [database] conninfo (libpq syntax).\n");
 }
 
 static char *
@@ -77,7 +77,7 @@ connect_db(const char *conninfo)
 /* Run a command-only statement; -1 (logged) on failure. */
 static int
 run_sql(PGconn *c, const char *what, const char *sql, int n,
-	const char *const *params)
+        const char *const *params)
 {
 	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
 	int ret = 0;
@@ -145,7 +145,7 @@ read_file(const char *path, struct buf *b)
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (buf_add(b, chunk, n)) {
 			ret = log_error("'%s' is larger than %zu bytes", path,
-					b->max);
+			                b->max);
 			break;
 		}
 	if (!ret && ferror(f))
@@ -159,15 +159,15 @@ static int
 apply(PGconn *c, const char *dir, const char *name, int version, int *done)
 {
 	char path[PATH_MAX], sver[16];
-	const char *params[2] = { sver, name };
+	const char *params[2] = {sver, name};
 	struct buf text = BUF_INIT(MIGRATION_MAX);
 	PGresult *r;
 	int ret = -1, have;
 
 	snprintf(sver, sizeof(sver), "%d", version);
-	r = PQexecParams(c,
-			 "SELECT name FROM schema_migrations WHERE version = $1",
-			 1, NULL, params, NULL, NULL, 0);
+	r = PQexecParams(
+	    c, "SELECT name FROM schema_migrations WHERE version = $1", 1, NULL,
+	    params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		char *m = pq_error(c, r);
 
@@ -179,7 +179,7 @@ apply(PGconn *c, const char *dir, const char *name, int version, int *done)
 	have = PQntuples(r) > 0;
 	if (have && strcmp(PQgetvalue(r, 0, 0), name) != 0)
 		log_warn("migration %03d is recorded as '%s', the file is '%s'",
-			 version, PQgetvalue(r, 0, 0), name);
+		         version, PQgetvalue(r, 0, 0), name);
 	PQclear(r);
 	if (have)
 		return 0;
@@ -206,9 +206,9 @@ apply(PGconn *c, const char *dir, const char *name, int version, int *done)
 	}
 	PQclear(r);
 	if (run_sql(c, "record a migration",
-		    "INSERT INTO schema_migrations (version, name)"
-		    " VALUES ($1, $2)",
-		    2, params) ||
+	            "INSERT INTO schema_migrations (version, name)"
+	            " VALUES ($1, $2)",
+	            2, params) ||
 	    run_sql(c, "commit a migration", "COMMIT", 0, NULL)) {
 		PQclear(PQexec(c, "ROLLBACK"));
 		goto out;
@@ -234,13 +234,13 @@ cmd_migrate(const char *conninfo, const char *dir)
 	d = opendir(dir);
 	if (!d)
 		return log_error("cannot open migrations '%s': %s", dir,
-				 strerror(errno));
+		                 strerror(errno));
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.' || !strstr(e->d_name, ".sql"))
 			continue;
 		if (migration_version(e->d_name) < 0) {
 			log_error("'%s/%s' is not named NNN-what.sql", dir,
-				  e->d_name);
+			          e->d_name);
 			goto out;
 		}
 		XGROW(names, n + 1, alloc);
@@ -261,19 +261,18 @@ cmd_migrate(const char *conninfo, const char *dir)
 		goto out;
 	/* Session lock: held across the per-file transactions. */
 	if (run_sql(c, "take the migration lock",
-		    "SELECT pg_advisory_lock(" MIGRATE_LOCK ")", 0, NULL) ||
+	            "SELECT pg_advisory_lock(" MIGRATE_LOCK ")", 0, NULL) ||
 	    run_sql(c, "create schema_migrations",
-		    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-		    " version integer PRIMARY KEY, name text NOT NULL,"
-		    " applied_at timestamptz NOT NULL DEFAULT now())",
-		    0, NULL))
+	            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	            " version integer PRIMARY KEY, name text NOT NULL,"
+	            " applied_at timestamptz NOT NULL DEFAULT now())",
+	            0, NULL))
 		goto out;
 	for (i = 0; i < n; i++)
-		if (apply(c, dir, names[i], migration_version(names[i]),
-			  &done))
+		if (apply(c, dir, names[i], migration_version(names[i]), &done))
 			goto out;
 	log_info("%d migration%s applied, %zu known", done,
-		 done == 1 ? "" : "s", n);
+	         done == 1 ? "" : "s", n);
 	ret = 0;
 out:
 	if (c) {
@@ -297,9 +296,9 @@ cmd_status(const char *conninfo)
 	if (!c)
 		return -1;
 	r = PQexec(c, "SELECT s, count(j.id) FROM unnest(ARRAY['queued',"
-		      "'running','done','dead']) s LEFT JOIN jobs j ON"
-		      " j.state = s GROUP BY s ORDER BY array_position("
-		      "ARRAY['queued','running','done','dead'], s)");
+	              "'running','done','dead']) s LEFT JOIN jobs j ON"
+	              " j.state = s GROUP BY s ORDER BY array_position("
+	              "ARRAY['queued','running','done','dead'], s)");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		char *m = pq_error(c, r);
 
@@ -319,11 +318,11 @@ static int
 cmd_enqueue(const char *conninfo, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "platform", required_argument, NULL, 'p' },
-		{ "python", required_argument, NULL, 'y' },
-		{ "priority", required_argument, NULL, 'r' },
-		{ "max-attempts", required_argument, NULL, 'm' },
-		{ NULL, 0, NULL, 0 },
+	    {"platform", required_argument, NULL, 'p'},
+	    {"python", required_argument, NULL, 'y'},
+	    {"priority", required_argument, NULL, 'r'},
+	    {"max-attempts", required_argument, NULL, 'm'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *platform = NULL, *python = NULL, *arg;
 	int64_t prio = 0, maxa = 3, id;
@@ -335,8 +334,12 @@ cmd_enqueue(const char *conninfo, int argc, char **argv)
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'p': platform = optarg; break;
-		case 'y': python = optarg; break;
+		case 'p':
+			platform = optarg;
+			break;
+		case 'y':
+			python = optarg;
+			break;
 		case 'r':
 			if (num_parse_i64(optarg, -1000000, 1000000, &prio))
 				return log_error("bad --priority '%s'", optarg);
@@ -344,9 +347,11 @@ cmd_enqueue(const char *conninfo, int argc, char **argv)
 		case 'm':
 			if (num_parse_i64(optarg, 1, 100, &maxa))
 				return log_error("bad --max-attempts '%s'",
-						 optarg);
+				                 optarg);
 			break;
-		default: usage(stderr); exit(2);
+		default:
+			usage(stderr);
+			exit(2);
 		}
 	}
 	if (!platform || !python || optind + 1 != argc) {
@@ -374,8 +379,8 @@ cmd_enqueue(const char *conninfo, int argc, char **argv)
 	}
 	json_decref(j);
 	q = run_queue_new(conninfo, "pyti-db");
-	id = run_queue_enqueue(q, platform, python, buf_cstr(&spec),
-			       (int)prio, (int)maxa);
+	id = run_queue_enqueue(q, platform, python, buf_cstr(&spec), (int)prio,
+	                       (int)maxa);
 	run_queue_free(q);
 	if (id > 0) {
 		printf("%lld\n", (long long)id);
@@ -390,11 +395,11 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "set", required_argument, NULL, 's' },
-		{ "dir", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"set", required_argument, NULL, 's'},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *config = NULL, *cmd, *conninfo;
 	char **sets = NULL, *dir = NULL;
@@ -406,14 +411,22 @@ main(int argc, char **argv)
 	/* Stop at the command word: its own options follow it. */
 	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (o) {
-		case 'c': config = optarg; break;
+		case 'c':
+			config = optarg;
+			break;
 		case 's':
 			XGROW(sets, nsets + 1, alloc);
 			sets[nsets++] = optarg;
 			break;
-		case 'd': dir = xstrdup(optarg); break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'd':
+			dir = xstrdup(optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind >= argc) {
@@ -439,8 +452,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 		if (!dir)
-			dir = xstrdup(cfg_get(cfg, "database", "migrations",
-					      ""));
+			dir =
+			    xstrdup(cfg_get(cfg, "database", "migrations", ""));
 		if (!dir[0]) {
 			free(dir);
 			dir = default_sql_dir();

@@ -46,9 +46,9 @@ struct file {
 struct attempt {
 	enum run_infra infra;
 	char detail[DETAIL_MAX];
-	json_t *result;	     /* RSLT, new reference, or NULL */
+	json_t *result; /* RSLT, new reference, or NULL */
 	json_t *agent_error; /* ERR_, new reference, or NULL */
-	json_t *logs;	     /* object: name -> {truncated, bytes, text} */
+	json_t *logs; /* object: name -> {truncated, bytes, text} */
 	int aborted;
 	int64_t reset_ms, handin_ms, run_ms, handout_ms;
 };
@@ -61,9 +61,8 @@ run_outcome_release(struct run_outcome *o)
 	memset(o, 0, sizeof(*o));
 }
 
-static void
-set_infra(struct attempt *a, enum run_infra i, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void set_infra(struct attempt *a, enum run_infra i, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void
 set_infra(struct attempt *a, enum run_infra i, const char *fmt, ...)
@@ -106,15 +105,16 @@ text_json(const char *s, size_t n)
 		else if (c >= 0xf0 && c <= 0xf4)
 			len = 4, cp = c & 0x07;
 		for (k = 1; len && k < len; k++) {
-			if (i + k >= n || ((unsigned char)s[i + k] & 0xc0) != 0x80) {
+			if (i + k >= n ||
+			    ((unsigned char)s[i + k] & 0xc0) != 0x80) {
 				len = 0;
 				break;
 			}
 			cp = (cp << 6) | ((unsigned char)s[i + k] & 0x3f);
 		}
-		if (len && ((len == 3 && (cp < 0x800 ||
-					  (cp >= 0xd800 && cp <= 0xdfff))) ||
-			    (len == 4 && (cp < 0x10000 || cp > 0x10ffff))))
+		if (len && ((len == 3 &&
+		             (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		            (len == 4 && (cp < 0x10000 || cp > 0x10ffff))))
 			len = 0;
 		if (!len) {
 			buf_adds(&b, "\xef\xbf\xbd");
@@ -158,7 +158,7 @@ read_all(const char *path, struct buf *b)
 		if (buf_add(b, chunk, (size_t)n)) {
 			close(fd);
 			return log_error("'%s' is larger than %zu bytes", path,
-					 b->max);
+			                 b->max);
 		}
 	close(fd);
 	if (n < 0)
@@ -169,18 +169,20 @@ read_all(const char *path, struct buf *b)
 /* Load and check one file entry; strip host-only keys from it. */
 static int
 load_file(json_t *entry, const struct run_limits *lim, struct file *out,
-	  uint64_t *total, char *why, size_t whylen)
+          uint64_t *total, char *why, size_t whylen)
 {
-	const char *name = jx_str(entry, "name"), *sha = jx_str(entry, "sha256");
+	const char *name = jx_str(entry, "name"),
+	           *sha = jx_str(entry, "sha256");
 	const char *path = jx_str(entry, "path");
 	char hex[SHA256_HEX_LEN + 1], *p = NULL;
 	int64_t size;
 
-	if (!json_is_object(entry) || !name || !chan_name_valid(name) ||
-	    !sha || !sha256_is_hex(sha) || jx_int(entry, "size", &size) ||
-	    size < 0 || size > FILE_MAX) {
-		snprintf(why, whylen, "a file entry of the spec is invalid "
-				      "(name, size <= 64 MiB, sha256)");
+	if (!json_is_object(entry) || !name || !chan_name_valid(name) || !sha ||
+	    !sha256_is_hex(sha) || jx_int(entry, "size", &size) || size < 0 ||
+	    size > FILE_MAX) {
+		snprintf(why, whylen,
+		         "a file entry of the spec is invalid "
+		         "(name, size <= 64 MiB, sha256)");
 		return -1;
 	}
 	if (path && lim->local_paths) {
@@ -190,13 +192,15 @@ load_file(json_t *entry, const struct run_limits *lim, struct file *out,
 		size_t i;
 
 		for (i = 0; i <= SHA256_HEX_LEN; i++)
-			lower[i] = (char)(sha[i] >= 'A' && sha[i] <= 'F'
-						  ? sha[i] + 32 : sha[i]);
+			lower[i] =
+			    (char)(sha[i] >= 'A' && sha[i] <= 'F' ? sha[i] + 32
+			                                          : sha[i]);
 		p = xmalloc(strlen(lim->store) + 80);
 		snprintf(p, strlen(lim->store) + 80, "%s/%.2s/%s", lim->store,
-			 lower, lower);
+		         lower, lower);
 	} else {
-		snprintf(why, whylen, "no file store configured for '%s'", name);
+		snprintf(why, whylen, "no file store configured for '%s'",
+		         name);
 		return -1;
 	}
 	buf_init(&out->data, FILE_MAX);
@@ -210,7 +214,7 @@ load_file(json_t *entry, const struct run_limits *lim, struct file *out,
 	*total += out->data.len;
 	if ((int64_t)out->data.len != size || *total > FILES_TOTAL_MAX) {
 		snprintf(why, whylen, "'%s' has %zu bytes, the spec says %lld",
-			 name, out->data.len, (long long)size);
+		         name, out->data.len, (long long)size);
 		return -1;
 	}
 	sha256_hex(out->data.data ? out->data.data : "", out->data.len, hex);
@@ -228,8 +232,8 @@ load_file(json_t *entry, const struct run_limits *lim, struct file *out,
  */
 static int
 prepare(const char *spec, int64_t job_id, int attempt,
-	const struct run_limits *lim, json_t **agent_spec, struct file **files,
-	size_t *nfiles, char *why, size_t whylen)
+        const struct run_limits *lim, json_t **agent_spec, struct file **files,
+        size_t *nfiles, char *why, size_t whylen)
 {
 	json_t *j = jx_parse(spec, strlen(spec), "job spec"), *deps, *e;
 	struct file *f = NULL;
@@ -253,10 +257,11 @@ prepare(const char *spec, int64_t job_id, int attempt,
 	}
 	f = xcalloc(ndeps + 1, sizeof(*f));
 	if (load_file(json_object_get(j, "dist"), lim, &f[n], &total, why,
-		      whylen))
+	              whylen))
 		goto fail;
 	n++;
-	json_array_foreach(deps, i, e) {
+	json_array_foreach(deps, i, e)
+	{
 		size_t k;
 
 		if (load_file(e, lim, &f[n], &total, why, whylen))
@@ -265,7 +270,7 @@ prepare(const char *spec, int64_t job_id, int attempt,
 			if (strcmp(f[k].name, f[n].name) == 0) {
 				n++;
 				snprintf(why, whylen, "'%s' is listed twice",
-					 f[k].name);
+				         f[k].name);
 				goto fail;
 			}
 		n++;
@@ -313,12 +318,11 @@ take_log(struct attempt *a, struct chan *c, const struct chan_frame *f)
 	}
 	if (json_object_get(a->logs, blob.name)) {
 		set_infra(a, RUN_INFRA_PROTOCOL, "log '%s' sent twice",
-			  blob.name);
+		          blob.name);
 		return;
 	}
 	l = json_object();
-	jx_set(l, "truncated",
-	       json_boolean(blob.flags & CHAN_BLOB_TRUNCATED));
+	jx_set(l, "truncated", json_boolean(blob.flags & CHAN_BLOB_TRUNCATED));
 	jx_set(l, "bytes", json_integer((json_int_t)blob.len));
 	jx_set(l, "text", text_json(blob.data, blob.len));
 	jx_set(a->logs, blob.name, l);
@@ -326,9 +330,9 @@ take_log(struct attempt *a, struct chan *c, const struct chan_frame *f)
 
 static void
 attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
-	   const struct file *files, size_t nfiles,
-	   const struct run_limits *lim, run_tick_fn tick, void *arg,
-	   struct attempt *a)
+           const struct file *files, size_t nfiles,
+           const struct run_limits *lim, run_tick_fn tick, void *arg,
+           struct attempt *a)
 {
 	struct chan c;
 	struct chan_frame f = CHAN_FRAME_INIT;
@@ -341,14 +345,14 @@ attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
 	fd = run_vm_reset(vm, &a->reset_ms);
 	if (fd < 0) {
 		set_infra(a, RUN_INFRA_LIBVIRT, "cannot reset '%s'",
-			  run_vm_name(vm));
+		          run_vm_name(vm));
 		return;
 	}
 	if (run_vm_hello(fd, vm, platform, (int)lim->hello_ms, &infra)) {
 		enum run_infra st = run_vm_check(vm);
 
 		set_infra(a, st != RUN_INFRA_NONE ? st : infra,
-			  "no HELO after the restore");
+		          "no HELO after the restore");
 		goto out;
 	}
 	a->reset_ms = run_now_ms() - t0;
@@ -359,8 +363,9 @@ attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
 		goto io;
 	for (i = 0; i < nfiles; i++)
 		if (chan_write_blob(&c, CHAN_FILE, files[i].name, 0,
-				    files[i].data.data ? files[i].data.data : "",
-				    files[i].data.len, HANDIN_MS))
+		                    files[i].data.data ? files[i].data.data
+		                                       : "",
+		                    files[i].data.len, HANDIN_MS))
 			goto io;
 	if (chan_write(&c, CHAN_END, "", 0, HANDIN_MS))
 		goto io;
@@ -372,14 +377,14 @@ attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
 
 		if (now - start > lim->timeout_ms) {
 			set_infra(a, RUN_INFRA_TIMEOUT,
-				  "no results after %lld s",
-				  (long long)(lim->timeout_ms / 1000));
+			          "no results after %lld s",
+			          (long long)(lim->timeout_ms / 1000));
 			break;
 		}
 		if (now - last_frame > lim->silence_ms) {
 			set_infra(a, RUN_INFRA_AGENT_SILENT,
-				  "no frame from the agent for %lld s",
-				  (long long)(lim->silence_ms / 1000));
+			          "no frame from the agent for %lld s",
+			          (long long)(lim->silence_ms / 1000));
 			break;
 		}
 		if (tick_due(&last_tick, tick, arg)) {
@@ -404,10 +409,10 @@ attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
 				set_infra(a, infra, "the VM stopped mid-job");
 			else if (r == CHAN_EOF)
 				set_infra(a, RUN_INFRA_PROTOCOL,
-					  "the agent closed the channel");
+				          "the agent closed the channel");
 			else
 				set_infra(a, RUN_INFRA_PROTOCOL,
-					  "a bad frame from the agent");
+				          "a bad frame from the agent");
 			break;
 		}
 		last_frame = run_now_ms();
@@ -425,29 +430,29 @@ attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
 				first_out = last_frame;
 			if (a->result) {
 				set_infra(a, RUN_INFRA_PROTOCOL,
-					  "two RSLT frames");
+				          "two RSLT frames");
 				break;
 			}
 			a->result = jx_parse(f.payload.data, f.payload.len,
-					     "agent results");
+			                     "agent results");
 			if (!a->result)
 				set_infra(a, RUN_INFRA_PROTOCOL,
-					  "results are not valid JSON");
+				          "results are not valid JSON");
 			break;
 		case CHAN_ERR:
 			json_decref(a->agent_error);
-			a->agent_error = jx_parse(f.payload.data,
-						  f.payload.len, "agent error");
+			a->agent_error = jx_parse(f.payload.data, f.payload.len,
+			                          "agent error");
 			if (!a->agent_error)
-				a->agent_error = text_json(f.payload.data,
-							   f.payload.len);
+				a->agent_error =
+				    text_json(f.payload.data, f.payload.len);
 			break;
 		case CHAN_DONE:
 			done = 1;
 			break;
 		default:
 			set_infra(a, RUN_INFRA_PROTOCOL, "unexpected %s frame",
-				  chan_type_code(f.type));
+			          chan_type_code(f.type));
 			break;
 		}
 		if (a->infra != RUN_INFRA_NONE)
@@ -462,14 +467,14 @@ attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
 			const char *e = jx_str(a->agent_error, "error");
 
 			set_infra(a, run_classify_agent_error(e),
-				  "agent: %.1000s", e ? e : "error");
+			          "agent: %.1000s", e ? e : "error");
 		}
 	}
 	goto out;
 io:
 	infra = run_vm_check(vm);
 	set_infra(a, infra != RUN_INFRA_NONE ? infra : RUN_INFRA_PROTOCOL,
-		  "cannot hand the job in");
+	          "cannot hand the job in");
 out:
 	chan_frame_release(&f);
 	close(fd);
@@ -480,10 +485,10 @@ out:
 
 static void
 attempt_exec(const char *cmd, const char *spec, int64_t job_id, int attempt,
-	     const char *platform, const struct run_limits *lim,
-	     run_tick_fn tick, void *arg, struct attempt *a)
+             const char *platform, const struct run_limits *lim,
+             run_tick_fn tick, void *arg, struct attempt *a)
 {
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
 	struct buf ob = BUF_INIT(EXEC_OUT_MAX), eb = BUF_INIT(EXEC_ERR_MAX);
 	int64_t start = run_now_ms(), last_tick = start;
 	int status = 0, open_fds = 2, killed = 0;
@@ -522,16 +527,16 @@ attempt_exec(const char *cmd, const char *spec, int64_t job_id, int attempt,
 	/* The spec is small (<= 1 MiB): write it, then read to the end. */
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	while (open_fds > 0 || in[1] >= 0) {
-		struct pollfd p[3] = { { out[0], POLLIN, 0 },
-				       { err[0], POLLIN, 0 },
-				       { in[1], POLLOUT, 0 } };
+		struct pollfd p[3] = {{out[0], POLLIN, 0},
+		                      {err[0], POLLIN, 0},
+		                      {in[1], POLLOUT, 0}};
 		char chunk[65536];
 		int i;
 
 		if (run_now_ms() - start > lim->timeout_ms) {
 			set_infra(a, RUN_INFRA_TIMEOUT,
-				  "no results after %lld s",
-				  (long long)(lim->timeout_ms / 1000));
+			          "no results after %lld s",
+			          (long long)(lim->timeout_ms / 1000));
 			break;
 		}
 		if (tick_due(&last_tick, tick, arg)) {
@@ -567,8 +572,8 @@ attempt_exec(const char *cmd, const char *spec, int64_t job_id, int attempt,
 			}
 			if (buf_add(i ? &eb : &ob, chunk, (size_t)n) && !i)
 				set_infra(a, RUN_INFRA_PROTOCOL,
-					  "output passed %u bytes",
-					  EXEC_OUT_MAX);
+				          "output passed %u bytes",
+				          EXEC_OUT_MAX);
 		}
 		if (a->infra != RUN_INFRA_NONE)
 			break;
@@ -587,17 +592,17 @@ attempt_exec(const char *cmd, const char *spec, int64_t job_id, int attempt,
 		a->result = jx_parse(buf_cstr(&ob), ob.len, "command results");
 		if (!a->result)
 			set_infra(a, RUN_INFRA_PROTOCOL,
-				  "command output is not JSON");
+			          "command output is not JSON");
 	} else {
 		char *e = xstrndup(buf_cstr(&eb), 1000);
 
 		e[strcspn(e, "\n")] = '\0';
 		if (WIFEXITED(status))
 			set_infra(a, RUN_INFRA_EXEC, "exit status %d: %s",
-				  WEXITSTATUS(status), e);
+			          WEXITSTATUS(status), e);
 		else
 			set_infra(a, RUN_INFRA_EXEC, "killed by signal %d",
-				  WTERMSIG(status));
+			          WTERMSIG(status));
 		free(e);
 	}
 out:
@@ -609,12 +614,18 @@ out:
 		jx_set(l, "text", text_json(buf_cstr(&eb), eb.len));
 		jx_set(a->logs, "stderr", l);
 	}
-	if (in[0] >= 0) close(in[0]);
-	if (in[1] >= 0) close(in[1]);
-	if (out[0] >= 0) close(out[0]);
-	if (out[1] >= 0) close(out[1]);
-	if (err[0] >= 0) close(err[0]);
-	if (err[1] >= 0) close(err[1]);
+	if (in[0] >= 0)
+		close(in[0]);
+	if (in[1] >= 0)
+		close(in[1]);
+	if (out[0] >= 0)
+		close(out[0]);
+	if (out[1] >= 0)
+		close(out[1]);
+	if (err[0] >= 0)
+		close(err[0]);
+	if (err[1] >= 0)
+		close(err[1]);
 	buf_release(&ob);
 	buf_release(&eb);
 }
@@ -646,8 +657,8 @@ attempt_release(struct attempt *a)
 
 int
 run_job_run(const struct run_executor *x, const struct run_limits *lim,
-	    int64_t job_id, int attempt, const char *spec, run_tick_fn tick,
-	    void *tick_arg, struct run_outcome *out)
+            int64_t job_id, int attempt, const char *spec, run_tick_fn tick,
+            void *tick_arg, struct run_outcome *out)
 {
 	int64_t start = run_now_ms();
 	struct attempt a;
@@ -662,7 +673,7 @@ run_job_run(const struct run_executor *x, const struct run_limits *lim,
 	memset(&a, 0, sizeof(a));
 	a.logs = json_object();
 	if (x->vm && prepare(spec, job_id, attempt, lim, &agent_spec, &files,
-			     &nfiles, a.detail, sizeof(a.detail))) {
+	                     &nfiles, a.detail, sizeof(a.detail))) {
 		a.infra = RUN_INFRA_HOST;
 		jx_append(history, attempt_json(&a));
 		goto finish;
@@ -676,10 +687,10 @@ run_job_run(const struct run_executor *x, const struct run_limits *lim,
 		}
 		if (x->vm)
 			attempt_vm(x->vm, x->platform, agent_text, files,
-				   nfiles, lim, tick, tick_arg, &a);
+			           nfiles, lim, tick, tick_arg, &a);
 		else
 			attempt_exec(x->exec_cmd, spec, job_id, attempt,
-				     x->platform, lim, tick, tick_arg, &a);
+			             x->platform, lim, tick, tick_arg, &a);
 		if (a.aborted) {
 			out->aborted = 1;
 			break;
@@ -693,9 +704,11 @@ run_job_run(const struct run_executor *x, const struct run_limits *lim,
 		if (a.infra == RUN_INFRA_NONE)
 			break;
 		log_warn("job %lld: %s: %s%s", (long long)job_id,
-			 run_infra_name(a.infra), a.detail,
-			 run_infra_retryable(a.infra) && try < lim->infra_retries
-				 ? " (retrying on a fresh VM)" : "");
+		         run_infra_name(a.infra), a.detail,
+		         run_infra_retryable(a.infra) &&
+		                 try < lim->infra_retries
+		             ? " (retrying on a fresh VM)"
+		             : "");
 		if (!run_infra_retryable(a.infra) || try >= lim->infra_retries)
 			break;
 		out->infra_retries++;
@@ -724,8 +737,8 @@ finish:
 	jx_set(out->raw, "attempt", json_integer(attempt));
 	jx_set(out->raw, "platform", json_string(x->platform));
 	jx_set(out->raw, "runner", runner);
-	jx_set(out->raw, "result", a.result ? json_incref(a.result)
-					    : json_null());
+	jx_set(out->raw, "result",
+	       a.result ? json_incref(a.result) : json_null());
 	jx_set(out->raw, "agent_error",
 	       a.agent_error ? json_incref(a.agent_error) : json_null());
 	jx_set(out->raw, "logs", json_incref(a.logs));

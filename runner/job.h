@@ -21,13 +21,13 @@
 struct run_vm;
 
 struct run_limits {
-	int64_t timeout_ms;	/* overall, from hand-in to DONE */
-	int64_t silence_ms;	/* most time without a frame from the agent */
-	int64_t hello_ms;	/* restore to HELO */
-	uint64_t max_in;	/* most bytes accepted from the guest */
-	int infra_retries;	/* extra attempts after infra failures */
-	const char *store;	/* content-addressed file store, or NULL */
-	int local_paths;	/* accept "path" in file entries (pyti-run test) */
+	int64_t timeout_ms; /* overall, from hand-in to DONE */
+	int64_t silence_ms; /* most time without a frame from the agent */
+	int64_t hello_ms; /* restore to HELO */
+	uint64_t max_in; /* most bytes accepted from the guest */
+	int infra_retries; /* extra attempts after infra failures */
+	const char *store; /* content-addressed file store, or NULL */
+	int local_paths; /* accept "path" in file entries (pyti-run test) */
 };
 
 /*
@@ -38,20 +38,20 @@ typedef int (*run_tick_fn)(void *arg);
 
 /* How to run one attempt. */
 struct run_executor {
-	struct run_vm *vm;	/* a pool slot, or NULL for exec */
+	struct run_vm *vm; /* a pool slot, or NULL for exec */
 	const char *platform;
-	const char *exec_cmd;	/* with vm == NULL: /bin/sh -c CMD */
+	const char *exec_cmd; /* with vm == NULL: /bin/sh -c CMD */
 };
 
 /* The end of a job on this runner. */
 struct run_outcome {
-	const char *cls;	/* "package" or "infra" (static) */
-	char *outcome;		/* package or infra outcome name (owned) */
-	enum run_infra infra;	/* the last infra failure, or NONE */
-	int infra_retries;	/* infra failures retried on the way */
-	int aborted;		/* the tick asked to stop: not an outcome */
+	const char *cls; /* "package" or "infra" (static) */
+	char *outcome; /* package or infra outcome name (owned) */
+	enum run_infra infra; /* the last infra failure, or NONE */
+	int infra_retries; /* infra failures retried on the way */
+	int aborted; /* the tick asked to stop: not an outcome */
 	int64_t duration_ms;
-	json_t *raw;		/* the raw results document (new reference) */
+	json_t *raw; /* the raw results document (new reference) */
 };
 
 void run_outcome_release(struct run_outcome *o);
@@ -63,7 +63,7 @@ void run_outcome_release(struct run_outcome *o);
  * out->aborted is set and nothing should be completed).
  */
 int run_job_run(const struct run_executor *x, const struct run_limits *lim,
-		int64_t job_id, int attempt, const char *spec, run_tick_fn tick,
-		void *tick_arg, struct run_outcome *out);
+                int64_t job_id, int attempt, const char *spec, run_tick_fn tick,
+                void *tick_arg, struct run_outcome *out);
 
 #endif

@@ -17,52 +17,52 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: pyti-run [OPTIONS]                 run the daemon\n"
-		"       pyti-run [OPTIONS] test --platform P DIST [DEP...]\n"
-		"Options:\n"
-		"  -c, --config FILE      configuration file\n"
-		"  -s, --set S.K=V        override a configuration value\n"
-		"  -f, --foreground       do not detach (log to stderr)\n"
-		"  -p, --platform NAME    serve only this platform "
-		"(repeatable)\n"
-		"  --executor=exec:CMD    run each job with /bin/sh -c CMD "
-		"instead of a VM:\n"
-		"                         spec JSON on stdin, results JSON on "
-		"stdout; exit 75\n"
-		"                         (or any non-zero) is an "
-		"infrastructure failure\n"
-		"  --slots N              slots per platform with exec "
-		"(default 1)\n"
-		"  --exit-when-idle SECS  stop once idle for SECS and no job of "
-		"its platforms\n"
-		"                         is queued or running (tests, "
-		"benchmarks)\n"
-		"  --nmi-after SECS       (test) inject an NMI into the VM\n"
-		"  -v, --verbose          debug logging\n"
-		"  -h, --help\n"
-		"test runs one job for local files on a fresh VM and prints "
-		"the raw results\ndocument (docs/runner.md) on stdout; exit 0 "
-		"for a package outcome, 1 for an\ninfrastructure outcome.\n");
+	fprintf(
+	    f, "usage: pyti-run [OPTIONS]                 run the daemon\n"
+	       "       pyti-run [OPTIONS] test --platform P DIST [DEP...]\n"
+	       "Options:\n"
+	       "  -c, --config FILE      configuration file\n"
+	       "  -s, --set S.K=V        override a configuration value\n"
+	       "  -f, --foreground       do not detach (log to stderr)\n"
+	       "  -p, --platform NAME    serve only this platform "
+	       "(repeatable)\n"
+	       "  --executor=exec:CMD    run each job with /bin/sh -c CMD "
+	       "instead of a VM:\n"
+	       "                         spec JSON on stdin, results JSON on "
+	       "stdout; exit 75\n"
+	       "                         (or any non-zero) is an "
+	       "infrastructure failure\n"
+	       "  --slots N              slots per platform with exec "
+	       "(default 1)\n"
+	       "  --exit-when-idle SECS  stop once idle for SECS and no job of "
+	       "its platforms\n"
+	       "                         is queued or running (tests, "
+	       "benchmarks)\n"
+	       "  --nmi-after SECS       (test) inject an NMI into the VM\n"
+	       "  -v, --verbose          debug logging\n"
+	       "  -h, --help\n"
+	       "test runs one job for local files on a fresh VM and prints "
+	       "the raw results\ndocument (docs/runner.md) on stdout; exit 0 "
+	       "for a package outcome, 1 for an\ninfrastructure outcome.\n");
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "set", required_argument, NULL, 's' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "platform", required_argument, NULL, 'p' },
-		{ "executor", required_argument, NULL, 'x' },
-		{ "slots", required_argument, NULL, 'n' },
-		{ "exit-when-idle", required_argument, NULL, 'i' },
-		{ "nmi-after", required_argument, NULL, 'm' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"set", required_argument, NULL, 's'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"platform", required_argument, NULL, 'p'},
+	    {"executor", required_argument, NULL, 'x'},
+	    {"slots", required_argument, NULL, 'n'},
+	    {"exit-when-idle", required_argument, NULL, 'i'},
+	    {"nmi-after", required_argument, NULL, 'm'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct run_daemon_options o = { NULL, 1, 0 };
+	struct run_daemon_options o = {NULL, 1, 0};
 	struct run_settings s;
 	const char *config = NULL;
 	char **sets = NULL, **plats = NULL;
@@ -72,14 +72,19 @@ main(int argc, char **argv)
 	struct cfg *cfg;
 
 	log_set_prog("pyti-run");
-	while ((opt = getopt_long(argc, argv, "+c:s:fp:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:s:fp:vh", opts, NULL)) !=
+	       -1) {
 		switch (opt) {
-		case 'c': config = optarg; break;
+		case 'c':
+			config = optarg;
+			break;
 		case 's':
 			XGROW(sets, nsets + 1, asets);
 			sets[nsets++] = optarg;
 			break;
-		case 'f': foreground = 1; break;
+		case 'f':
+			foreground = 1;
+			break;
 		case 'p':
 			XGROW(plats, nplats + 1, aplats);
 			plats[nplats++] = optarg;
@@ -111,9 +116,15 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'v': log_set_level(LOG_DEBUG); break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'v':
+			log_set_level(LOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	cfg = cfg_load_default(config);
@@ -127,7 +138,8 @@ main(int argc, char **argv)
 		const char *platform = NULL;
 
 		optind++;
-		while ((opt = getopt_long(argc, argv, "+p:", opts, NULL)) != -1) {
+		while ((opt = getopt_long(argc, argv, "+p:", opts, NULL)) !=
+		       -1) {
 			if (opt == 'p')
 				platform = optarg;
 			else {
@@ -142,14 +154,14 @@ main(int argc, char **argv)
 		if (run_settings_load(cfg, &platform, 1, &s))
 			return 1;
 		ret = run_test(&s, platform, argv + optind, argc - optind,
-			       (int)nmi);
+		               (int)nmi);
 		ret = ret < 0 ? 1 : ret;
 	} else if (optind < argc) {
 		usage(stderr);
 		return 2;
 	} else {
 		if (run_settings_load(cfg, (const char *const *)plats,
-				      (int)nplats, &s))
+		                      (int)nplats, &s))
 			return 1;
 		if (!foreground) {
 			log_set_timestamps(1);

@@ -26,16 +26,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_CMDLINE                                                       \
+#define DEFAULT_CMDLINE                                                        \
 	"root=/dev/vda ro console=ttyS0 init=/usr/lib/pyti/init quiet"
 
 struct run_vm {
 	struct run_pool *pool;
 	int index;
-	char *name;	 /* domain name */
-	char *save;	 /* save image path */
-	char *sock;	 /* channel socket path */
-	char *xml;	 /* the domain XML */
+	char *name; /* domain name */
+	char *save; /* save image path */
+	char *sock; /* channel socket path */
+	char *xml; /* the domain XML */
 	virDomainPtr dom; /* the running domain, or NULL */
 };
 
@@ -75,11 +75,10 @@ static int
 virt_error(const char *what, const char *subject)
 {
 	return log_error("cannot %s '%s': %s", what, subject,
-			 virGetLastErrorMessage());
+	                 virGetLastErrorMessage());
 }
 
-static char *
-pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static char *
 pathf(const char *fmt, ...)
@@ -99,60 +98,73 @@ xml_esc(struct buf *b, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '&': buf_adds(b, "&amp;"); break;
-		case '<': buf_adds(b, "&lt;"); break;
-		case '>': buf_adds(b, "&gt;"); break;
-		case '\'': buf_adds(b, "&apos;"); break;
-		case '"': buf_adds(b, "&quot;"); break;
-		default: buf_addc(b, *s);
+		case '&':
+			buf_adds(b, "&amp;");
+			break;
+		case '<':
+			buf_adds(b, "&lt;");
+			break;
+		case '>':
+			buf_adds(b, "&gt;");
+			break;
+		case '\'':
+			buf_adds(b, "&apos;");
+			break;
+		case '"':
+			buf_adds(b, "&quot;");
+			break;
+		default:
+			buf_addc(b, *s);
 		}
 	}
 }
 
 static char *
 domain_xml(const struct run_pool *p, const struct run_vm *vm,
-	   const char *console)
+           const char *console)
 {
 	struct buf b = BUF_INIT(0);
 
-	buf_addf(&b, "<domain type='%s'>\n  <name>", p->cfg.kvm ? "kvm" : "qemu");
+	buf_addf(&b, "<domain type='%s'>\n  <name>",
+	         p->cfg.kvm ? "kvm" : "qemu");
 	xml_esc(&b, vm->name);
-	buf_addf(&b, "</name>\n  <memory unit='MiB'>%llu</memory>\n"
-		     "  <vcpu placement='static'>%d</vcpu>\n"
-		     "  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n"
-		     "    <kernel>",
-		 (unsigned long long)p->cfg.memory_mib, p->cfg.vcpus);
+	buf_addf(&b,
+	         "</name>\n  <memory unit='MiB'>%llu</memory>\n"
+	         "  <vcpu placement='static'>%d</vcpu>\n"
+	         "  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n"
+	         "    <kernel>",
+	         (unsigned long long)p->cfg.memory_mib, p->cfg.vcpus);
 	xml_esc(&b, p->kernel);
 	buf_adds(&b, "</kernel>\n    <initrd>");
 	xml_esc(&b, p->initrd);
 	buf_adds(&b, "</initrd>\n    <cmdline>");
 	xml_esc(&b, p->cmdline);
-	buf_adds(&b,
-		 "</cmdline>\n  </os>\n  <features><acpi/></features>\n"
-		 "  <clock offset='utc'/>\n"
-		 "  <on_poweroff>destroy</on_poweroff>\n"
-		 "  <on_reboot>destroy</on_reboot>\n"
-		 /* preserve: the crashed state stays visible to run_vm_check */
-		 "  <on_crash>preserve</on_crash>\n"
-		 "  <devices>\n"
-		 "    <disk type='file' device='disk'>\n"
-		 "      <driver name='qemu' type='raw'/>\n      <source file='");
+	buf_adds(
+	    &b, "</cmdline>\n  </os>\n  <features><acpi/></features>\n"
+	        "  <clock offset='utc'/>\n"
+	        "  <on_poweroff>destroy</on_poweroff>\n"
+	        "  <on_reboot>destroy</on_reboot>\n"
+	        /* preserve: the crashed state stays visible to run_vm_check */
+	        "  <on_crash>preserve</on_crash>\n"
+	        "  <devices>\n"
+	        "    <disk type='file' device='disk'>\n"
+	        "      <driver name='qemu' type='raw'/>\n      <source file='");
 	xml_esc(&b, p->rootfs);
 	buf_adds(&b, "'/>\n      <target dev='vda' bus='virtio'/>\n"
-		     "      <readonly/>\n    </disk>\n"
-		     "    <controller type='usb' model='none'/>\n"
-		     "    <serial type='pty'>\n      <log file='");
+	             "      <readonly/>\n    </disk>\n"
+	             "    <controller type='usb' model='none'/>\n"
+	             "    <serial type='pty'>\n      <log file='");
 	xml_esc(&b, console);
 	buf_adds(&b, "' append='off'/>\n      <target port='0'/>\n"
-		     "    </serial>\n"
-		     "    <channel type='unix'>\n      <source mode='bind' "
-		     "path='");
+	             "    </serial>\n"
+	             "    <channel type='unix'>\n      <source mode='bind' "
+	             "path='");
 	xml_esc(&b, vm->sock);
 	buf_adds(&b, "'/>\n      <target type='virtio' "
-		     "name='org.pyti.agent.0'/>\n    </channel>\n"
-		     "    <memballoon model='none'/>\n"
-		     "    <panic model='isa'/>\n"
-		     "  </devices>\n</domain>\n");
+	             "name='org.pyti.agent.0'/>\n    </channel>\n"
+	             "    <memballoon model='none'/>\n"
+	             "    <panic model='isa'/>\n"
+	             "  </devices>\n</domain>\n");
 	return buf_detach(&b, NULL);
 }
 
@@ -177,8 +189,8 @@ read_image(struct run_pool *p)
 	if (stat(p->kernel, &st) || stat(p->initrd, &st) ||
 	    stat(p->rootfs, &st)) {
 		log_error("no image for platform '%s' in '%s' (run pyti-image "
-			  "build %s)",
-			  p->cfg.platform, dir, p->cfg.platform);
+		          "build %s)",
+		          p->cfg.platform, dir, p->cfg.platform);
 		goto out;
 	}
 	j = jx_load_file(meta, 1 << 16);
@@ -210,7 +222,7 @@ valid_name(const char *s)
 
 	return n > 0 && n <= 40 &&
 	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			 "0123456789_.-") == n;
+	                 "0123456789_.-") == n;
 }
 
 struct run_pool *
@@ -222,13 +234,13 @@ run_pool_new(const struct run_pool_config *cfg)
 
 	if (!valid_name(cfg->name) || !valid_name(cfg->platform)) {
 		log_error("runner name '%s' and platform '%s' must be 1..40 "
-			  "characters of [A-Za-z0-9_.-]",
-			  cfg->name, cfg->platform);
+		          "characters of [A-Za-z0-9_.-]",
+		          cfg->name, cfg->platform);
 		return NULL;
 	}
 	if (cfg->vms < 1 || cfg->vms > 64) {
 		log_error("platform '%s': vms = %d is not in 1..64",
-			  cfg->platform, cfg->vms);
+		          cfg->platform, cfg->vms);
 		return NULL;
 	}
 	p = xcalloc(1, sizeof(*p));
@@ -242,7 +254,7 @@ run_pool_new(const struct run_pool_config *cfg)
 		goto fail;
 	if (mkdir(cfg->state_dir, 0755) && errno != EEXIST) {
 		log_error("cannot create '%s': %s", cfg->state_dir,
-			  strerror(errno));
+		          strerror(errno));
 		goto fail;
 	}
 	{
@@ -250,7 +262,7 @@ run_pool_new(const struct run_pool_config *cfg)
 
 		if (!abs) {
 			log_error("cannot resolve '%s': %s", cfg->state_dir,
-				  strerror(errno));
+			          strerror(errno));
 			goto fail;
 		}
 		free(p->own_state_dir);
@@ -273,9 +285,10 @@ run_pool_new(const struct run_pool_config *cfg)
 		vm->name = pathf("pyti-%s-%s-%d", cfg->name, cfg->platform, i);
 		vm->save = pathf("%s/%s.save", p->cfg.state_dir, vm->name);
 		vm->sock = pathf("%s/%s.sock", p->cfg.state_dir, vm->name);
-		console = pathf("%s/%s.console.log", p->cfg.state_dir,
-				vm->name);
-		if (strlen(vm->sock) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		console =
+		    pathf("%s/%s.console.log", p->cfg.state_dir, vm->name);
+		if (strlen(vm->sock) >=
+		    sizeof(((struct sockaddr_un *)0)->sun_path)) {
 			log_error("socket path '%s' is too long", vm->sock);
 			free(console);
 			goto fail;
@@ -379,7 +392,7 @@ connect_sock(const char *path, int timeout_ms)
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return log_error("cannot create a socket: %s",
-					 strerror(errno));
+			                 strerror(errno));
 		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
 			return fd;
 		err = errno;
@@ -387,14 +400,14 @@ connect_sock(const char *path, int timeout_ms)
 		if ((err != ENOENT && err != ECONNREFUSED) ||
 		    run_now_ms() >= deadline)
 			return log_error("cannot connect to '%s': %s", path,
-					 strerror(err));
+			                 strerror(err));
 		usleep(20000);
 	}
 }
 
 int
 run_vm_hello(int fd, struct run_vm *vm, const char *platform, int timeout_ms,
-	     enum run_infra *infra)
+             enum run_infra *infra)
 {
 	static unsigned counter;
 	int64_t deadline = run_now_ms() + timeout_ms;
@@ -408,10 +421,10 @@ run_vm_hello(int fd, struct run_vm *vm, const char *platform, int timeout_ms,
 	*infra = RUN_INFRA_PROTOCOL;
 	chan_init(&c, fd, CHAN_FROM_GUEST);
 	snprintf(nonce, sizeof(nonce), "h%ld-%u-%lld", (long)getpid(),
-		 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED),
-		 (long long)run_now_ms());
+	         __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED),
+	         (long long)run_now_ms());
 	hello = json_pack("{s:i,s:s,s:I}", "version", CHAN_VERSION, "nonce",
-			  nonce, "time_ms", (json_int_t)wall_ms());
+	                  nonce, "time_ms", (json_int_t)wall_ms());
 	text = jx_dumps(hello);
 	r = chan_write(&c, CHAN_HELO, text, strlen(text), timeout_ms);
 	free(text);
@@ -424,21 +437,22 @@ run_vm_hello(int fd, struct run_vm *vm, const char *platform, int timeout_ms,
 
 		if (left <= 0) {
 			*infra = RUN_INFRA_AGENT_SILENT;
-			log_error("no HELO from the agent in %d ms", timeout_ms);
+			log_error("no HELO from the agent in %d ms",
+			          timeout_ms);
 			goto out;
 		}
 		r = chan_read(&c, &f, (int)(left < 1000 ? left : 1000));
 		if (r == CHAN_TIMEOUT) {
 			/* A guest that panics or powers off while booting
 			 * fails now, not at the end of the timeout. */
-			enum run_infra st = vm ? run_vm_check(vm)
-					       : RUN_INFRA_NONE;
+			enum run_infra st =
+			    vm ? run_vm_check(vm) : RUN_INFRA_NONE;
 
 			if (st != RUN_INFRA_NONE) {
 				*infra = st;
 				log_error("'%s' stopped before the agent's "
-					  "HELO (%s)",
-					  vm->name, run_infra_name(st));
+				          "HELO (%s)",
+				          vm->name, run_infra_name(st));
 				goto out;
 			}
 			continue;
@@ -452,7 +466,7 @@ run_vm_hello(int fd, struct run_vm *vm, const char *platform, int timeout_ms,
 			goto out;
 		if (f.type != CHAN_HELO) {
 			log_error("agent sent %s before HELO",
-				  chan_type_code(f.type));
+			          chan_type_code(f.type));
 			goto out;
 		}
 		json_decref(reply);
@@ -462,15 +476,16 @@ run_vm_hello(int fd, struct run_vm *vm, const char *platform, int timeout_ms,
 		n = jx_str(reply, "nonce");
 		if (!n || strcmp(n, nonce) != 0)
 			continue; /* a reply to an older hello: harmless */
-		if (jx_int(reply, "version", &version) || version != CHAN_VERSION) {
+		if (jx_int(reply, "version", &version) ||
+		    version != CHAN_VERSION) {
 			log_error("agent speaks protocol version %lld, not %d",
-				  (long long)version, CHAN_VERSION);
+			          (long long)version, CHAN_VERSION);
 			goto out;
 		}
 		plat = jx_str(reply, "platform");
 		if (platform && (!plat || strcmp(plat, platform) != 0)) {
 			log_error("agent runs platform '%s', expected '%s'",
-				  plat ? plat : "?", platform);
+			          plat ? plat : "?", platform);
 			goto out;
 		}
 		break;
@@ -539,11 +554,11 @@ make_clean_state(struct run_vm *vm)
 	if (fd < 0)
 		goto out;
 	if (run_vm_hello(fd, vm, p->cfg.platform, p->cfg.boot_timeout_ms,
-			 &infra)) {
+	                 &infra)) {
 		log_error("'%s' did not boot to a working agent (%s); see "
-			  "'%s/%s.console.log'",
-			  vm->name, run_infra_name(infra), p->cfg.state_dir,
-			  vm->name);
+		          "'%s/%s.console.log'",
+		          vm->name, run_infra_name(infra), p->cfg.state_dir,
+		          vm->name);
 		goto out;
 	}
 	t1 = run_now_ms();
@@ -563,7 +578,7 @@ make_clean_state(struct run_vm *vm)
 		goto out;
 	}
 	log_info("'%s' booted in %lld ms, saved in %lld ms", vm->name,
-		 (long long)(t1 - t0), (long long)(run_now_ms() - t1));
+	         (long long)(t1 - t0), (long long)(run_now_ms() - t1));
 	ret = 0;
 out:
 	if (fd >= 0)
@@ -589,7 +604,7 @@ run_pool_prepare(struct run_pool *p)
 		run_vm_stop(vm); /* a leftover of an earlier runner */
 		if (save_is_current(vm)) {
 			log_info("'%s': reusing its saved clean state",
-				 vm->name);
+			         vm->name);
 			continue;
 		}
 		if (make_clean_state(vm))
@@ -604,7 +619,7 @@ restore(struct run_vm *vm)
 	struct run_pool *p = vm->pool;
 
 	if (virDomainRestoreFlags(p->conn, vm->save, NULL,
-				  VIR_DOMAIN_SAVE_RUNNING))
+	                          VIR_DOMAIN_SAVE_RUNNING))
 		return virt_error("restore domain", vm->name);
 	vm->dom = virDomainLookupByName(p->conn, vm->name);
 	if (!vm->dom)
@@ -626,9 +641,9 @@ run_vm_reset(struct run_vm *vm, int64_t *ms)
 		if (!vm->dom)
 			return virt_error("start domain", vm->name);
 		fd = connect_sock(vm->sock, 10000);
-		if (fd >= 0 && run_vm_hello(fd, vm, vm->pool->cfg.platform,
-					    vm->pool->cfg.boot_timeout_ms,
-					    &infra)) {
+		if (fd >= 0 &&
+		    run_vm_hello(fd, vm, vm->pool->cfg.platform,
+		                 vm->pool->cfg.boot_timeout_ms, &infra)) {
 			close(fd);
 			fd = -1;
 		}

@@ -26,17 +26,17 @@ struct run_pool;
 struct run_vm;
 
 struct run_pool_config {
-	const char *uri;	/* libvirt URI, e.g. qemu:///system */
-	const char *name;	/* runner name: part of every domain name */
-	const char *platform;	/* e.g. debian-12 */
-	const char *image_dir;	/* holds <platform>/{rootfs.img,...} */
-	const char *state_dir;	/* save images, sockets, console logs */
-	int vms;		/* pool size */
+	const char *uri; /* libvirt URI, e.g. qemu:///system */
+	const char *name; /* runner name: part of every domain name */
+	const char *platform; /* e.g. debian-12 */
+	const char *image_dir; /* holds <platform>/{rootfs.img,...} */
+	const char *state_dir; /* save images, sockets, console logs */
+	int vms; /* pool size */
 	int vcpus;
 	uint64_t memory_mib;
-	int kvm;		/* domain type kvm (1) or qemu/TCG (0) */
-	int boot_timeout_ms;	/* boot until the agent's HELO */
-	int boot_per_job;	/* reset = cold boot, no save image (the
+	int kvm; /* domain type kvm (1) or qemu/TCG (0) */
+	int boot_timeout_ms; /* boot until the agent's HELO */
+	int boot_per_job; /* reset = cold boot, no save image (the
 				   naive design; benchmarks compare it) */
 };
 
@@ -99,7 +99,7 @@ int run_vm_inject_nmi(struct run_vm *vm);
  * vm is not NULL, its state is checked every second -- VM crashed/died).
  */
 int run_vm_hello(int fd, struct run_vm *vm, const char *platform,
-		 int timeout_ms, enum run_infra *infra);
+                 int timeout_ms, enum run_infra *infra);
 
 /* Monotonic milliseconds. */
 int64_t run_now_ms(void);

@@ -108,7 +108,7 @@ exec(struct run_queue *q, const char *what, const char *sql, int n,
 		return r;
 	{
 		char *msg = xstrdup(r ? PQresultErrorMessage(r)
-				      : PQerrorMessage(q->conn));
+		                      : PQerrorMessage(q->conn));
 
 		msg[strcspn(msg, "\n")] = '\0';
 		log_error("cannot %s: %s", what, msg);
@@ -141,25 +141,25 @@ col_i64(const PGresult *r, int row, int col)
 
 	if (num_parse_i64(PQgetvalue(r, row, col), INT64_MIN, INT64_MAX, &v))
 		log_warn("unexpected integer '%s' from the database",
-			 PQgetvalue(r, row, col));
+		         PQgetvalue(r, row, col));
 	return v;
 }
 
 static const char sql_claim[] =
-	"WITH c AS (SELECT id FROM jobs"
-	" WHERE state = 'queued' AND platform = ANY($1::text[])"
-	" AND run_after <= now()"
-	" ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED),"
-	" u AS (UPDATE jobs j SET state = 'running',"
-	" attempts = j.attempts + 1, fence = nextval('job_fence'),"
-	" claimed_by = $2, started_at = now(), finished_at = NULL,"
-	" lease_expires_at = now() + make_interval(secs => $3::bigint)"
-	" FROM c WHERE j.id = c.id"
-	" RETURNING j.id, j.fence, j.attempts, j.max_attempts, j.platform,"
-	" j.python, j.spec::text),"
-	" a AS (INSERT INTO job_attempts (job_id, fence, attempt, runner)"
-	" SELECT id, fence, attempts, $2 FROM u)"
-	" SELECT * FROM u";
+    "WITH c AS (SELECT id FROM jobs"
+    " WHERE state = 'queued' AND platform = ANY($1::text[])"
+    " AND run_after <= now()"
+    " ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED),"
+    " u AS (UPDATE jobs j SET state = 'running',"
+    " attempts = j.attempts + 1, fence = nextval('job_fence'),"
+    " claimed_by = $2, started_at = now(), finished_at = NULL,"
+    " lease_expires_at = now() + make_interval(secs => $3::bigint)"
+    " FROM c WHERE j.id = c.id"
+    " RETURNING j.id, j.fence, j.attempts, j.max_attempts, j.platform,"
+    " j.python, j.spec::text),"
+    " a AS (INSERT INTO job_attempts (job_id, fence, attempt, runner)"
+    " SELECT id, fence, attempts, $2 FROM u)"
+    " SELECT * FROM u";
 
 /* A text[] literal of platform names; names are [A-Za-z0-9_.-] only. */
 static char *
@@ -196,12 +196,12 @@ valid_platform(const char *s)
 	if (n == 0 || n > 64)
 		return 0;
 	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			 "0123456789_.-") == n;
+	                 "0123456789_.-") == n;
 }
 
 int
 run_queue_claim(struct run_queue *q, const char *const *platforms, int n,
-		int64_t lease_s, struct run_claim *out)
+                int64_t lease_s, struct run_claim *out)
 {
 	char lease[32], *arr;
 	const char *params[3];
@@ -211,7 +211,7 @@ run_queue_claim(struct run_queue *q, const char *const *platforms, int n,
 	for (i = 0; i < n; i++)
 		if (!valid_platform(platforms[i]))
 			return log_error("invalid platform name '%s'",
-					 platforms[i]);
+			                 platforms[i]);
 	arr = platform_array(platforms, n);
 	snprintf(lease, sizeof(lease), "%" PRId64, lease_s);
 	params[0] = arr;
@@ -240,10 +240,10 @@ run_queue_claim(struct run_queue *q, const char *const *platforms, int n,
 
 int
 run_queue_heartbeat(struct run_queue *q, int64_t id, int64_t fence,
-		    int64_t lease_s)
+                    int64_t lease_s)
 {
 	char sid[32], sfence[32], lease[32];
-	const char *params[3] = { sid, sfence, lease };
+	const char *params[3] = {sid, sfence, lease};
 	PGresult *r;
 	int ret;
 
@@ -251,10 +251,10 @@ run_queue_heartbeat(struct run_queue *q, int64_t id, int64_t fence,
 	snprintf(sfence, sizeof(sfence), "%" PRId64, fence);
 	snprintf(lease, sizeof(lease), "%" PRId64, lease_s);
 	r = exec(q, "extend a lease",
-		 "UPDATE jobs SET lease_expires_at = now() +"
-		 " make_interval(secs => $3::bigint)"
-		 " WHERE id = $1 AND fence = $2 AND state = 'running'",
-		 3, params, PGRES_COMMAND_OK);
+	         "UPDATE jobs SET lease_expires_at = now() +"
+	         " make_interval(secs => $3::bigint)"
+	         " WHERE id = $1 AND fence = $2 AND state = 'running'",
+	         3, params, PGRES_COMMAND_OK);
 	if (!r)
 		return -1;
 	ret = strcmp(PQcmdTuples(r), "1") == 0 ? 0 : RUN_QUEUE_LOST;
@@ -269,11 +269,11 @@ run_queue_heartbeat(struct run_queue *q, int64_t id, int64_t fence,
 static int
 done_by_us(struct run_queue *q, const char *sid, const char *sfence)
 {
-	const char *params[2] = { sid, sfence };
+	const char *params[2] = {sid, sfence};
 	PGresult *r = exec(q, "check a completion",
-			   "SELECT 1 FROM results WHERE job_id = $1"
-			   " AND fence = $2",
-			   2, params, PGRES_TUPLES_OK);
+	                   "SELECT 1 FROM results WHERE job_id = $1"
+	                   " AND fence = $2",
+	                   2, params, PGRES_TUPLES_OK);
 	int ret;
 
 	if (!r)
@@ -285,7 +285,7 @@ done_by_us(struct run_queue *q, const char *sid, const char *sfence)
 
 int
 run_queue_complete(struct run_queue *q, int64_t id, int64_t fence,
-		   const struct run_completion *c)
+                   const struct run_completion *c)
 {
 	char sid[32], sfence[32], sretries[32], sdur[32];
 	const char *params[8];
@@ -306,15 +306,15 @@ run_queue_complete(struct run_queue *q, int64_t id, int64_t fence,
 	params[0] = sid;
 	params[1] = sfence;
 	r = exec(q, "complete a job",
-		 "WITH u AS (UPDATE jobs SET state = 'done',"
-		 " finished_at = now(), lease_expires_at = NULL"
-		 " WHERE id = $1 AND fence = $2 AND state = 'running'"
-		 " RETURNING id, fence),"
-		 " a AS (UPDATE job_attempts SET ended_at = now(),"
-		 " ending = 'done' WHERE (job_id, fence) IN"
-		 " (SELECT id, fence FROM u))"
-		 " SELECT count(*) FROM u",
-		 2, params, PGRES_TUPLES_OK);
+	         "WITH u AS (UPDATE jobs SET state = 'done',"
+	         " finished_at = now(), lease_expires_at = NULL"
+	         " WHERE id = $1 AND fence = $2 AND state = 'running'"
+	         " RETURNING id, fence),"
+	         " a AS (UPDATE job_attempts SET ended_at = now(),"
+	         " ending = 'done' WHERE (job_id, fence) IN"
+	         " (SELECT id, fence FROM u))"
+	         " SELECT count(*) FROM u",
+	         2, params, PGRES_TUPLES_OK);
 	if (!r)
 		return -1;
 	updated = strcmp(PQgetvalue(r, 0, 0), "1") == 0;
@@ -330,11 +330,11 @@ run_queue_complete(struct run_queue *q, int64_t id, int64_t fence,
 	params[6] = sdur;
 	params[7] = c->raw;
 	r = exec(q, "store results",
-		 "INSERT INTO results (job_id, fence, attempt, runner, class,"
-		 " outcome, infra_retries, duration_ms, raw)"
-		 " SELECT $1, $2, attempts, $3, $4, $5, $6, $7, $8::jsonb"
-		 " FROM jobs WHERE id = $1",
-		 8, params, PGRES_COMMAND_OK);
+	         "INSERT INTO results (job_id, fence, attempt, runner, class,"
+	         " outcome, infra_retries, duration_ms, raw)"
+	         " SELECT $1, $2, attempts, $3, $4, $5, $6, $7, $8::jsonb"
+	         " FROM jobs WHERE id = $1",
+	         8, params, PGRES_COMMAND_OK);
 	if (!r)
 		return -1;
 	PQclear(r);
@@ -347,31 +347,31 @@ run_queue_complete(struct run_queue *q, int64_t id, int64_t fence,
 
 int
 run_queue_release(struct run_queue *q, int64_t id, int64_t fence,
-		  const char *error, int refund, int *dead)
+                  const char *error, int refund, int *dead)
 {
 	char sid[32], sfence[32];
-	const char *params[4] = { sid, sfence, error, refund ? "1" : "0" };
+	const char *params[4] = {sid, sfence, error, refund ? "1" : "0"};
 	PGresult *r;
 	int ret;
 
 	snprintf(sid, sizeof(sid), "%" PRId64, id);
 	snprintf(sfence, sizeof(sfence), "%" PRId64, fence);
 	r = exec(q, "release a job",
-		 "WITH u AS (UPDATE jobs SET"
-		 " attempts = attempts - $4::int,"
-		 " state = CASE WHEN $4::int = 0 AND attempts >= max_attempts"
-		 " THEN 'dead' ELSE 'queued' END,"
-		 " last_error = $3, lease_expires_at = NULL,"
-		 " finished_at = CASE WHEN $4::int = 0 AND"
-		 " attempts >= max_attempts THEN now() END"
-		 " WHERE id = $1 AND fence = $2 AND state = 'running'"
-		 " RETURNING id, fence, state),"
-		 " a AS (UPDATE job_attempts t SET ended_at = now(),"
-		 " ending = CASE WHEN u.state = 'dead' THEN 'dead'"
-		 " ELSE 'released' END, error = $3"
-		 " FROM u WHERE t.job_id = u.id AND t.fence = u.fence)"
-		 " SELECT state FROM u",
-		 4, params, PGRES_TUPLES_OK);
+	         "WITH u AS (UPDATE jobs SET"
+	         " attempts = attempts - $4::int,"
+	         " state = CASE WHEN $4::int = 0 AND attempts >= max_attempts"
+	         " THEN 'dead' ELSE 'queued' END,"
+	         " last_error = $3, lease_expires_at = NULL,"
+	         " finished_at = CASE WHEN $4::int = 0 AND"
+	         " attempts >= max_attempts THEN now() END"
+	         " WHERE id = $1 AND fence = $2 AND state = 'running'"
+	         " RETURNING id, fence, state),"
+	         " a AS (UPDATE job_attempts t SET ended_at = now(),"
+	         " ending = CASE WHEN u.state = 'dead' THEN 'dead'"
+	         " ELSE 'released' END, error = $3"
+	         " FROM u WHERE t.job_id = u.id AND t.fence = u.fence)"
+	         " SELECT state FROM u",
+	         4, params, PGRES_TUPLES_OK);
 	if (!r)
 		return -1;
 	if (PQntuples(r) == 0) {
@@ -392,51 +392,50 @@ run_queue_rescue(struct run_queue *q)
 	int n;
 
 	r = exec(q, "rescue expired leases",
-		 "WITH e AS (SELECT id FROM jobs WHERE state = 'running'"
-		 " AND lease_expires_at < now() FOR UPDATE SKIP LOCKED),"
-		 " u AS (UPDATE jobs j SET"
-		 " state = CASE WHEN j.attempts >= j.max_attempts"
-		 " THEN 'dead' ELSE 'queued' END,"
-		 " last_error = 'lease expired (runner ' ||"
-		 " coalesce(j.claimed_by, '?') || ' went silent)',"
-		 " lease_expires_at = NULL,"
-		 " finished_at = CASE WHEN j.attempts >= j.max_attempts"
-		 " THEN now() END"
-		 " FROM e WHERE j.id = e.id RETURNING j.id, j.fence, j.state,"
-		 " j.last_error),"
-		 " a AS (UPDATE job_attempts t SET ended_at = now(),"
-		 " ending = CASE WHEN u.state = 'dead' THEN 'dead'"
-		 " ELSE 'rescued' END, error = u.last_error"
-		 " FROM u WHERE t.job_id = u.id AND t.fence = u.fence)"
-		 " SELECT count(*) FROM u",
-		 0, NULL, PGRES_TUPLES_OK);
+	         "WITH e AS (SELECT id FROM jobs WHERE state = 'running'"
+	         " AND lease_expires_at < now() FOR UPDATE SKIP LOCKED),"
+	         " u AS (UPDATE jobs j SET"
+	         " state = CASE WHEN j.attempts >= j.max_attempts"
+	         " THEN 'dead' ELSE 'queued' END,"
+	         " last_error = 'lease expired (runner ' ||"
+	         " coalesce(j.claimed_by, '?') || ' went silent)',"
+	         " lease_expires_at = NULL,"
+	         " finished_at = CASE WHEN j.attempts >= j.max_attempts"
+	         " THEN now() END"
+	         " FROM e WHERE j.id = e.id RETURNING j.id, j.fence, j.state,"
+	         " j.last_error),"
+	         " a AS (UPDATE job_attempts t SET ended_at = now(),"
+	         " ending = CASE WHEN u.state = 'dead' THEN 'dead'"
+	         " ELSE 'rescued' END, error = u.last_error"
+	         " FROM u WHERE t.job_id = u.id AND t.fence = u.fence)"
+	         " SELECT count(*) FROM u",
+	         0, NULL, PGRES_TUPLES_OK);
 	if (!r)
 		return -1;
 	n = (int)col_i64(r, 0, 0);
 	PQclear(r);
 	if (n > 0)
 		log_info("rescued %d job%s with an expired lease", n,
-			 n == 1 ? "" : "s");
+		         n == 1 ? "" : "s");
 	return n;
 }
 
 int64_t
-run_queue_enqueue(struct run_queue *q, const char *platform,
-		  const char *python, const char *spec, int priority,
-		  int max_attempts)
+run_queue_enqueue(struct run_queue *q, const char *platform, const char *python,
+                  const char *spec, int priority, int max_attempts)
 {
 	char sprio[32], smax[32];
-	const char *params[5] = { platform, python, spec, sprio, smax };
+	const char *params[5] = {platform, python, spec, sprio, smax};
 	PGresult *r;
 	int64_t id;
 
 	snprintf(sprio, sizeof(sprio), "%d", priority);
 	snprintf(smax, sizeof(smax), "%d", max_attempts);
 	r = exec(q, "enqueue a job",
-		 "INSERT INTO jobs (platform, python, spec, priority,"
-		 " max_attempts) VALUES ($1, $2, $3::jsonb, $4, $5)"
-		 " RETURNING id",
-		 5, params, PGRES_TUPLES_OK);
+	         "INSERT INTO jobs (platform, python, spec, priority,"
+	         " max_attempts) VALUES ($1, $2, $3::jsonb, $4, $5)"
+	         " RETURNING id",
+	         5, params, PGRES_TUPLES_OK);
 	if (!r)
 		return -1;
 	id = col_i64(r, 0, 0);
@@ -456,13 +455,14 @@ run_queue_pending(struct run_queue *q, const char *const *platforms, int n)
 	for (i = 0; i < n; i++)
 		if (!valid_platform(platforms[i]))
 			return log_error("invalid platform name '%s'",
-					 platforms[i]);
+			                 platforms[i]);
 	arr = platform_array(platforms, n);
 	params[0] = arr;
-	r = exec(q, "count pending jobs",
-		 "SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')"
-		 " AND platform = ANY($1::text[])",
-		 1, params, PGRES_TUPLES_OK);
+	r = exec(
+	    q, "count pending jobs",
+	    "SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')"
+	    " AND platform = ANY($1::text[])",
+	    1, params, PGRES_TUPLES_OK);
 	free(arr);
 	if (!r)
 		return -1;

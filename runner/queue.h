@@ -18,17 +18,17 @@ struct run_queue;
 
 /* Non-error outcomes of the queue calls. */
 #define RUN_QUEUE_EMPTY 1 /* claim: nothing to do right now */
-#define RUN_QUEUE_LOST 2  /* the fence is stale: the job is not ours */
+#define RUN_QUEUE_LOST 2 /* the fence is stale: the job is not ours */
 
 /* One claimed job. Strings are owned; release with run_claim_release(). */
 struct run_claim {
 	int64_t id;
-	int64_t fence;	  /* the fencing token of this attempt */
-	int attempt;	  /* 1 for the first claim */
+	int64_t fence; /* the fencing token of this attempt */
+	int attempt; /* 1 for the first claim */
 	int max_attempts;
 	char *platform;
 	char *python;
-	char *spec;	  /* the job spec, JSON text */
+	char *spec; /* the job spec, JSON text */
 };
 
 void run_claim_release(struct run_claim *c);
@@ -52,23 +52,23 @@ int run_queue_connect(struct run_queue *q);
  * age), setting its lease to lease_s seconds from now and taking a new
  * fence. Returns 0 with *out filled, RUN_QUEUE_EMPTY, or -1.
  */
-int run_queue_claim(struct run_queue *q, const char *const *platforms,
-		    int n, int64_t lease_s, struct run_claim *out);
+int run_queue_claim(struct run_queue *q, const char *const *platforms, int n,
+                    int64_t lease_s, struct run_claim *out);
 
 /*
  * Extend the lease of job id held under fence to lease_s from now.
  * Returns 0, RUN_QUEUE_LOST (rescued meanwhile: stop working on it), or -1.
  */
 int run_queue_heartbeat(struct run_queue *q, int64_t id, int64_t fence,
-			int64_t lease_s);
+                        int64_t lease_s);
 
 /* What a completion stores (strings borrowed for the call). */
 struct run_completion {
-	const char *cls;      /* "package" or "infra" */
-	const char *outcome;  /* e.g. "passed", "tests-failed", "timeout" */
-	int infra_retries;    /* infrastructure failures retried on the way */
+	const char *cls; /* "package" or "infra" */
+	const char *outcome; /* e.g. "passed", "tests-failed", "timeout" */
+	int infra_retries; /* infrastructure failures retried on the way */
 	int64_t duration_ms;
-	const char *raw;      /* the raw results document, JSON text */
+	const char *raw; /* the raw results document, JSON text */
 };
 
 /*
@@ -78,7 +78,7 @@ struct run_completion {
  * written), or -1 (nothing known to be written; retry later).
  */
 int run_queue_complete(struct run_queue *q, int64_t id, int64_t fence,
-		       const struct run_completion *c);
+                       const struct run_completion *c);
 
 /*
  * Give job id back: it is queued again, or dead-lettered when it has used
@@ -88,7 +88,7 @@ int run_queue_complete(struct run_queue *q, int64_t id, int64_t fence,
  * Returns 0, RUN_QUEUE_LOST, or -1.
  */
 int run_queue_release(struct run_queue *q, int64_t id, int64_t fence,
-		      const char *error, int refund, int *dead);
+                      const char *error, int refund, int *dead);
 
 /*
  * Return every running job whose lease expired (its runner died or lost
@@ -102,14 +102,14 @@ int run_queue_rescue(struct run_queue *q);
  * Returns the count (>= 0), or -1.
  */
 int64_t run_queue_pending(struct run_queue *q, const char *const *platforms,
-			  int n);
+                          int n);
 
 /*
  * Add a job (pyti-db enqueue, tests). spec is JSON object text. Returns
  * the new job id (> 0), or -1.
  */
 int64_t run_queue_enqueue(struct run_queue *q, const char *platform,
-			  const char *python, const char *spec, int priority,
-			  int max_attempts);
+                          const char *python, const char *spec, int priority,
+                          int max_attempts);
 
 #endif

@@ -52,7 +52,7 @@ add_platform(struct run_settings *s, const struct cfg *c, const char *name)
 	if (mem < (128ull << 20))
 		return log_error("[%s] memory must be at least 128M", sec);
 	s->platforms = xreallocarray(s->platforms, (size_t)s->nplatforms + 1,
-				     sizeof(*s->platforms));
+	                             sizeof(*s->platforms));
 	p = &s->platforms[s->nplatforms++];
 	p->name = xstrdup(name);
 	p->vms = (int)vms;
@@ -73,11 +73,11 @@ each_platform(const char *section, void *arg)
 
 int
 run_settings_load(const struct cfg *c, const char *const *only, int nonly,
-		  struct run_settings *s)
+                  struct run_settings *s)
 {
 	char host[256] = "runner";
 	const char *img = getenv("PYTI_IMAGE_DIR");
-	struct collect k = { s, c, 0 };
+	struct collect k = {s, c, 0};
 	int64_t n;
 	uint64_t u;
 	int i;
@@ -88,8 +88,8 @@ run_settings_load(const struct cfg *c, const char *const *only, int nonly,
 	s->name = str(c, "runner", "name", host);
 	s->conninfo = str(c, "database", "conninfo", "dbname=pyti");
 	s->uri = str(c, "runner", "uri", "qemu:///system");
-	s->image_dir = img && *img ? xstrdup(img)
-				   : str(c, "images", "dir", "var/images");
+	s->image_dir =
+	    img && *img ? xstrdup(img) : str(c, "images", "dir", "var/images");
 	s->state_dir = str(c, "runner", "state-dir", "var/lib/pyti-run");
 	s->spool_dir = str(c, "runner", "spool", "var/spool/pyti-run");
 	s->store = str(c, "runner", "store", "var/store");
@@ -109,8 +109,8 @@ run_settings_load(const struct cfg *c, const char *const *only, int nonly,
 	s->lease_s /= 1000;
 	if (s->lease_s < 2)
 		return log_error("[runner] lease must be at least 2s");
-	s->heartbeat_s = s->heartbeat_s ? s->heartbeat_s / 1000
-					: s->lease_s / 3;
+	s->heartbeat_s =
+	    s->heartbeat_s ? s->heartbeat_s / 1000 : s->lease_s / 3;
 	if (s->heartbeat_s < 1)
 		s->heartbeat_s = 1;
 	s->rescue_s = s->rescue_s ? s->rescue_s / 1000 : s->lease_s / 2;
@@ -123,7 +123,8 @@ run_settings_load(const struct cfg *c, const char *const *only, int nonly,
 
 		if (strcmp(stop, "return") && strcmp(stop, "finish"))
 			return log_error("[runner] on-stop must be return or "
-					 "finish, not '%s'", stop);
+			                 "finish, not '%s'",
+			                 stop);
 		s->finish_on_stop = strcmp(stop, "finish") == 0;
 	}
 	{
@@ -131,13 +132,15 @@ run_settings_load(const struct cfg *c, const char *const *only, int nonly,
 
 		if (strcmp(reset, "restore") && strcmp(reset, "boot"))
 			return log_error("[runner] reset must be restore or "
-					 "boot, not '%s'", reset);
+			                 "boot, not '%s'",
+			                 reset);
 		s->boot_per_job = strcmp(reset, "boot") == 0;
 	}
 	if (strcmp(s->accel, "auto") && strcmp(s->accel, "kvm") &&
 	    strcmp(s->accel, "tcg"))
 		return log_error("[runner] accel must be auto, kvm or tcg, "
-				 "not '%s'", s->accel);
+		                 "not '%s'",
+		                 s->accel);
 	if (nonly > 0) {
 		for (i = 0; i < nonly; i++)
 			if (add_platform(s, c, only[i]))

@@ -18,21 +18,21 @@ struct run_platform {
 };
 
 struct run_settings {
-	char *name;		/* runner name (claimed_by, domain names) */
-	char *conninfo;		/* [database] conninfo */
-	char *uri;		/* libvirt URI */
-	char *image_dir;	/* [images] dir, $PYTI_IMAGE_DIR */
-	char *state_dir;	/* save images, sockets, console logs */
+	char *name; /* runner name (claimed_by, domain names) */
+	char *conninfo; /* [database] conninfo */
+	char *uri; /* libvirt URI */
+	char *image_dir; /* [images] dir, $PYTI_IMAGE_DIR */
+	char *state_dir; /* save images, sockets, console logs */
 	char *spool_dir;
-	char *store;		/* content-addressed files of queued jobs */
-	char *accel;		/* auto, kvm or tcg */
-	char *kvm_probe;	/* command: exit 0 when KVM really works */
+	char *store; /* content-addressed files of queued jobs */
+	char *accel; /* auto, kvm or tcg */
+	char *kvm_probe; /* command: exit 0 when KVM really works */
 	int64_t lease_s, heartbeat_s, rescue_s, poll_ms;
 	int64_t job_timeout_ms, silence_ms, hello_ms, boot_ms;
 	int64_t max_in;
 	int infra_retries;
-	int finish_on_stop;	/* on-stop = finish (else return) */
-	int boot_per_job;	/* reset = boot (else restore) */
+	int finish_on_stop; /* on-stop = finish (else return) */
+	int boot_per_job; /* reset = boot (else restore) */
 	struct run_platform *platforms;
 	int nplatforms;
 };
@@ -43,7 +43,7 @@ struct run_settings {
  * Returns 0, or -1 (logged) for an invalid value.
  */
 int run_settings_load(const struct cfg *c, const char *const *only, int nonly,
-		      struct run_settings *s);
+                      struct run_settings *s);
 void run_settings_release(struct run_settings *s);
 
 /* Whether VMs should use KVM: accel, or the probe when accel = auto. */

@@ -44,7 +44,7 @@ mkdir_p(const char *path)
 		tmp[i] = '\0';
 		if (mkdir(tmp, 0755) && errno != EEXIST)
 			return log_error("cannot create '%s': %s", tmp,
-					 strerror(errno));
+			                 strerror(errno));
 		tmp[i] = path[i];
 	}
 	return 0;
@@ -69,7 +69,7 @@ fsync_dir(const char *dir)
 
 	if (fd < 0 || fsync(fd))
 		ret = log_error("cannot sync directory '%s': %s", dir,
-				strerror(errno));
+		                strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return ret;
@@ -77,7 +77,7 @@ fsync_dir(const char *dir)
 
 char *
 run_spool_write(const char *dir, int64_t id, int64_t fence,
-		const struct run_outcome *o)
+                const struct run_outcome *o)
 {
 	char pending[4096], path[4200], tmp[4300];
 	json_t *doc = json_object();
@@ -87,7 +87,7 @@ run_spool_write(const char *dir, int64_t id, int64_t fence,
 
 	snprintf(pending, sizeof(pending), "%s/pending", dir);
 	snprintf(path, sizeof(path), "%s/%lld-%lld.json", pending,
-		 (long long)id, (long long)fence);
+	         (long long)id, (long long)fence);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	jx_set(doc, "job_id", json_integer(id));
 	jx_set(doc, "fence", json_integer(fence));
@@ -110,7 +110,8 @@ run_spool_write(const char *dir, int64_t id, int64_t fence,
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
-			log_error("cannot write '%s': %s", tmp, strerror(errno));
+			log_error("cannot write '%s': %s", tmp,
+			          strerror(errno));
 			goto out;
 		}
 		off += (size_t)w;
@@ -153,7 +154,7 @@ deliver_locked(const char *dir, const char *path, struct run_queue *q)
 		char dst[8400], *slash = strrchr(path, '/');
 
 		snprintf(dst, sizeof(dst), "%s/rejected/%s", dir,
-			 slash ? slash + 1 : path);
+		         slash ? slash + 1 : path);
 		rename(path, dst);
 		return 0;
 	}
@@ -174,19 +175,19 @@ deliver_locked(const char *dir, const char *path, struct run_queue *q)
 	r = run_queue_complete(q, id, fence, &c);
 	if (r == 0) {
 		log_info("job %lld done: %s %s", (long long)id, c.cls,
-			 c.outcome);
+		         c.outcome);
 		if (unlink(path) && errno != ENOENT)
 			log_warn("cannot remove '%s': %s", path,
-				 strerror(errno));
+			         strerror(errno));
 		ret = 0;
 	} else if (r == RUN_QUEUE_LOST) {
 		char dst[8400], *slash = strrchr(path, '/');
 
 		log_warn("job %lld: completion refused, fence %lld is stale "
-			 "(the job was rescued and handed on)",
-			 (long long)id, (long long)fence);
+		         "(the job was rescued and handed on)",
+		         (long long)id, (long long)fence);
 		snprintf(dst, sizeof(dst), "%s/rejected/%s", dir,
-			 slash ? slash + 1 : path);
+		         slash ? slash + 1 : path);
 		if (rename(path, dst))
 			log_warn("cannot move '%s': %s", path, strerror(errno));
 		ret = 0;
@@ -220,7 +221,7 @@ run_spool_flush(const char *dir, struct run_queue *q)
 	d = opendir(pending);
 	if (!d)
 		return log_error("cannot open '%s': %s", pending,
-				 strerror(errno));
+		                 strerror(errno));
 	while ((e = readdir(d))) {
 		size_t n = strlen(e->d_name);
 

@@ -28,7 +28,7 @@ int run_spool_init(const char *dir);
  * must not be completed (nothing durable exists).
  */
 char *run_spool_write(const char *dir, int64_t id, int64_t fence,
-		      const struct run_outcome *o);
+                      const struct run_outcome *o);
 
 /*
  * Try to complete the job of one spool file. Returns 0 (completed or
@@ -36,8 +36,7 @@ char *run_spool_write(const char *dir, int64_t id, int64_t fence,
  * is unavailable: the file stays for a later try). Serialised across
  * threads.
  */
-int run_spool_deliver(const char *dir, const char *path,
-		      struct run_queue *q);
+int run_spool_deliver(const char *dir, const char *path, struct run_queue *q);
 
 /*
  * Deliver every pending file (at start, and periodically). Returns the

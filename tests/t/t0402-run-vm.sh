@@ -16,7 +16,7 @@ P=debian-12
 [ -f "$IMG/$P/rootfs.img" ] || skip_all "no $P image (make images)"
 grep -q '"agent_sha256": *"' "$IMG/$P/image.json" ||
 	skip_all "the $P image has no agent (make images)"
-plan 17
+plan 18
 
 chmod 755 "$TMP"
 CI=$("$TOP/tests/helper/postgres/start" "$TMP/pg") || { echo "Bail out! no PostgreSQL"; exit 1; }
@@ -82,7 +82,7 @@ spec() { # spec WHEEL: store the file, print the job spec
 	sha=$(sha256sum "$f" | cut -d' ' -f1)
 	mkdir -p "$TMP/store/$(echo "$sha" | cut -c1-2)"
 	cp "$f" "$TMP/store/$(echo "$sha" | cut -c1-2)/$sha"
-	printf '{"dist":{"name":"%s","size":%s,"sha256":"%s"},"deps":[],"tasks":["unpack","install","import"]}' \
+	printf '{"dist":{"name":"%s","size":%s,"sha256":"%s"},"deps":[],"tasks":["unpack","build","install","import"]}' \
 		"$1" "$(stat -c %s "$f")" "$sha"
 }
 HELLO=$(spec pytihello-1.0-py3-none-any.whl)

@@ -29,15 +29,16 @@ test_run_classify_result_package_outcomes(void **state)
 	const char *why;
 
 	assert_string_equal(outcome_of("{\"outcome\":\"passed\"}", &why),
-			    "passed");
+	                    "passed");
 	assert_string_equal(outcome_of("{\"outcome\":\"tests_failed\"}", &why),
-			    "tests_failed");
+	                    "tests_failed");
 	assert_string_equal(
-		outcome_of("{\"outcome\":\"resource_exceeded\"}", &why),
-		"resource_exceeded");
+	    outcome_of("{\"outcome\":\"resource_exceeded\"}", &why),
+	    "resource_exceeded");
 	assert_string_equal(outcome_of("{\"outcome\":\"install_failed\","
-				       "\"hostile\":true}", &why),
-			    "install_failed");
+	                               "\"hostile\":true}",
+	                               &why),
+	                    "install_failed");
 }
 
 static void
@@ -59,12 +60,13 @@ static void
 test_run_classify_agent_error_kinds(void **state)
 {
 	assert_int_equal(run_classify_agent_error(
-				 "cannot write /tmp/x: No space left on device"),
-			 RUN_INFRA_DISK_FULL);
-	assert_int_equal(run_classify_agent_error("fork: Cannot allocate memory"),
-			 RUN_INFRA_OOM);
+	                     "cannot write /tmp/x: No space left on device"),
+	                 RUN_INFRA_DISK_FULL);
+	assert_int_equal(
+	    run_classify_agent_error("fork: Cannot allocate memory"),
+	    RUN_INFRA_OOM);
 	assert_int_equal(run_classify_agent_error("sha256 mismatch for x.whl"),
-			 RUN_INFRA_AGENT_ERROR);
+	                 RUN_INFRA_AGENT_ERROR);
 	assert_int_equal(run_classify_agent_error(NULL), RUN_INFRA_AGENT_ERROR);
 }
 
@@ -72,24 +74,24 @@ static void
 test_run_classify_domain_states(void **state)
 {
 	assert_int_equal(run_classify_domain(VIR_DOMAIN_RUNNING, 0),
-			 RUN_INFRA_NONE);
+	                 RUN_INFRA_NONE);
 	assert_int_equal(run_classify_domain(VIR_DOMAIN_CRASHED,
-					     VIR_DOMAIN_CRASHED_PANICKED),
-			 RUN_INFRA_VM_CRASHED);
-	assert_int_equal(run_classify_domain(VIR_DOMAIN_PAUSED,
-					     VIR_DOMAIN_PAUSED_CRASHED),
-			 RUN_INFRA_VM_CRASHED);
-	assert_int_equal(run_classify_domain(VIR_DOMAIN_PAUSED,
-					     VIR_DOMAIN_PAUSED_USER),
-			 RUN_INFRA_NONE);
+	                                     VIR_DOMAIN_CRASHED_PANICKED),
+	                 RUN_INFRA_VM_CRASHED);
+	assert_int_equal(
+	    run_classify_domain(VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_CRASHED),
+	    RUN_INFRA_VM_CRASHED);
+	assert_int_equal(
+	    run_classify_domain(VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER),
+	    RUN_INFRA_NONE);
+	assert_int_equal(
+	    run_classify_domain(VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_CRASHED),
+	    RUN_INFRA_VM_CRASHED);
 	assert_int_equal(run_classify_domain(VIR_DOMAIN_SHUTOFF,
-					     VIR_DOMAIN_SHUTOFF_CRASHED),
-			 RUN_INFRA_VM_CRASHED);
-	assert_int_equal(run_classify_domain(VIR_DOMAIN_SHUTOFF,
-					     VIR_DOMAIN_SHUTOFF_DESTROYED),
-			 RUN_INFRA_VM_DIED);
+	                                     VIR_DOMAIN_SHUTOFF_DESTROYED),
+	                 RUN_INFRA_VM_DIED);
 	assert_int_equal(run_classify_domain(VIR_DOMAIN_NOSTATE, 0),
-			 RUN_INFRA_VM_DIED);
+	                 RUN_INFRA_VM_DIED);
 }
 
 static void
@@ -113,11 +115,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_run_classify_result_package_outcomes),
-		cmocka_unit_test(test_run_classify_result_garbage_is_not_the_package),
-		cmocka_unit_test(test_run_classify_agent_error_kinds),
-		cmocka_unit_test(test_run_classify_domain_states),
-		cmocka_unit_test(test_run_infra_names_and_retry),
+	    cmocka_unit_test(test_run_classify_result_package_outcomes),
+	    cmocka_unit_test(
+	        test_run_classify_result_garbage_is_not_the_package),
+	    cmocka_unit_test(test_run_classify_agent_error_kinds),
+	    cmocka_unit_test(test_run_classify_domain_states),
+	    cmocka_unit_test(test_run_infra_names_and_retry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

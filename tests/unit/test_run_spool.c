@@ -24,10 +24,10 @@ static int64_t seen_id, seen_fence;
 static char seen_outcome[64];
 
 int __wrap_run_queue_complete(struct run_queue *q, int64_t id, int64_t fence,
-			      const struct run_completion *c);
+                              const struct run_completion *c);
 int
 __wrap_run_queue_complete(struct run_queue *q, int64_t id, int64_t fence,
-			  const struct run_completion *c)
+                          const struct run_completion *c)
 {
 	complete_calls++;
 	seen_id = id;
@@ -158,15 +158,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-			test_run_spool_deliver_removes_on_commit, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_run_spool_database_down_keeps_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_run_spool_stale_fence_is_rejected, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_run_spool_garbage_file_is_set_aside, setup,
-			teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_run_spool_deliver_removes_on_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_run_spool_database_down_keeps_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_run_spool_stale_fence_is_rejected, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_run_spool_garbage_file_is_set_aside, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
