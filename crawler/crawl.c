@@ -6,15 +6,23 @@
  * together with its removal from pending. A killed run leaves pending
  * entries that the next run fetches, whether the root has changed since
  * (a new diff merges into pending) or not (304: pending is the work).
+ *
+ * Downloads (store.h) follow the same rule: a page committed while
+ * downloading is on also enters the downloads queue in that transaction,
+ * and leaves it only once every file it names is in the store, so a
+ * killed or failed download phase is finished by a later run.
  */
 #include "crawl.h"
 #include "cfg.h"
 #include "log.h"
 #include "mirror.h"
+#include "num.h"
 #include "pep503.h"
 #include "simple.h"
+#include "store.h"
 #include "xalloc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +34,49 @@
 #define CHUNK 4096
 /* Failed pages named in the final message (all are logged). */
 #define NAMED_FAILURES 10
+/* Projects of the downloads queue handled per round (their records and
+ * file lists are held in memory together). */
+#define DL_PROJECTS 64
+/* Lines of `pyti-crawl fetch` read per round, and their longest. */
+#define FETCH_LINES 256
+#define FETCH_LINE_MAX 8192
+
+static const char *const download_names[] = {"none", "metadata", "all"};
+
+int
+crawl_download_parse(const char *s, enum crawl_download *out)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (!strcmp(s, download_names[i])) {
+			*out = (enum crawl_download)i;
+			return 0;
+		}
+	return log_error("invalid download mode '%s' (none, metadata or all)",
+	                 s);
+}
+
+/* The store's default: "store" next to the mirror directory. */
+static char *
+default_store(const char *db)
+{
+	size_t n = strlen(db);
+
+	while (n > 1 && db[n - 1] == '/')
+		n--;
+	while (n > 0 && db[n - 1] != '/')
+		n--;
+	if (n == 0) {
+		return xstrdup("store");
+	} else {
+		char *s = xmalloc(n + 6);
+
+		memcpy(s, db, n);
+		memcpy(s + n, "store", 6);
+		return s;
+	}
+}
 
 static int
 get_ms(const struct cfg *c, const char *key, uint64_t def, long *out)
@@ -89,6 +140,19 @@ crawl_opts_from_cfg(struct crawl_opts *o, const struct cfg *c)
 		return -1;
 	o->max_root = (size_t)sz;
 	o->progress = isatty(2);
+	if (crawl_download_parse(cfg_get(c, SECTION, "download", "none"),
+	                         &o->download))
+		return -1;
+	o->store = cfg_get(c, SECTION, "store", NULL)
+	               ? xstrdup(cfg_get(c, SECTION, "store", NULL))
+	               : default_store(o->db);
+	if (cfg_get_size(c, SECTION, "max-metadata-size", (uint64_t)64 << 20,
+	                 &sz))
+		return -1;
+	o->max_metadata = (size_t)sz;
+	if (cfg_get_size(c, SECTION, "max-dist-size", (uint64_t)16 << 30, &sz))
+		return -1;
+	o->max_dist = (size_t)sz;
 	return 0;
 }
 
@@ -96,7 +160,9 @@ void
 crawl_opts_release(struct crawl_opts *o)
 {
 	free(o->index);
+	free(o->store);
 	o->index = NULL;
+	o->store = NULL;
 }
 
 struct item {
@@ -121,6 +187,11 @@ struct crawl {
 	    stale_retried, stale_left, failed;
 	char *failed_names[NAMED_FAILURES];
 	int commit_failed;
+	/* the download phase */
+	struct crawl_store *store;
+	char *dl_cursor; /* last downloads key handled */
+	uint64_t dl_fetched, dl_present, dl_failed, dl_bytes, dl_skipped;
+	char *dl_failed_urls[NAMED_FAILURES];
 };
 
 static void
@@ -459,6 +530,8 @@ page_done(struct fetch_req *req)
 		serial = it->target;
 	mirror_put_project(&c->m, it->norm, it->display, serial, req->etag,
 	                   page.files);
+	if (c->o->download != CRAWL_DOWNLOAD_NONE)
+		mirror_queue_download(&c->m, it->norm);
 	simple_page_release(&page);
 	c->changed++;
 	c->done++;
@@ -532,6 +605,268 @@ crawl_pages(struct crawl *c)
 	return c->commit_failed ? -1 : 0;
 }
 
+/* ---- downloads ---- */
+
+/*
+ * Bring the downloads queue in line with the mode: when this run
+ * downloads more than the queue covers (first run with --download, or
+ * metadata before and all now), every active project is queued, in one
+ * transaction with the new mode. Pages committed from now on are queued
+ * as they come.
+ */
+static int
+queue_active(const void *key, size_t klen, const void *val, size_t vlen,
+             void *arg)
+{
+	struct crawl *c = arg;
+	char norm[PEP503_MAX_LEN + 1];
+	int64_t serial;
+	int status;
+
+	if (klen > PEP503_MAX_LEN ||
+	    mirror_serial_decode(val, vlen, &serial, &status))
+		return log_error("mirror: malformed serials record '%.*s'",
+		                 (int)(klen > 200 ? 200 : klen),
+		                 (const char *)key);
+	if (status != MIRROR_ACTIVE)
+		return 0;
+	memcpy(norm, key, klen);
+	norm[klen] = '\0';
+	mirror_queue_download(&c->m, norm);
+	return 0;
+}
+
+static int
+download_sync(struct crawl *c)
+{
+	char *had = mirror_state_get(&c->m, "download");
+	enum crawl_download old = CRAWL_DOWNLOAD_NONE;
+	int i;
+
+	for (i = 0; had && i < 3; i++)
+		if (!strcmp(had, download_names[i]))
+			old = (enum crawl_download)i;
+	if (c->o->download > old) {
+		log_info("download mode %s (was %s): queueing every project",
+		         download_names[c->o->download], download_names[old]);
+		if (kv_each(c->m.kv, MIRROR_SERIALS, NULL, 0, queue_active, c)) {
+			free(had);
+			return -1;
+		}
+	}
+	if (!had || strcmp(had, download_names[c->o->download]))
+		mirror_state_put(&c->m, "download",
+		                 download_names[c->o->download]);
+	free(had);
+	return mirror_commit(&c->m);
+}
+
+struct dl_round {
+	struct crawl *c;
+	char *names[DL_PROJECTS];
+	size_t n;
+};
+
+static int
+dl_load_one(const void *key, size_t klen, const void *val, size_t vlen,
+            void *arg)
+{
+	struct dl_round *r = arg;
+	const char *cur = r->c->dl_cursor;
+
+	(void)val;
+	(void)vlen;
+	if (cur && strlen(cur) == klen && !memcmp(cur, key, klen))
+		return 0;
+	r->names[r->n++] = xmemdup0(key, klen);
+	return r->n >= DL_PROJECTS ? 1 : 0;
+}
+
+/* A file URL without its fragment, plus ".metadata" (PEP 658). */
+static char *
+metadata_url(const char *url)
+{
+	size_t n = strcspn(url, "#");
+	char *s = xmalloc(n + sizeof(".metadata"));
+
+	memcpy(s, url, n);
+	memcpy(s + n, ".metadata", sizeof(".metadata"));
+	return s;
+}
+
+struct dl_items {
+	struct crawl_store_item *v;
+	size_t *project; /* index into the round's names, per item */
+	char **owned;    /* metadata URLs, per item (NULL for files) */
+	size_t n, alloc, nproject, nowned;
+};
+
+static void
+dl_add(struct dl_items *d, size_t project, const char *url, const char *sha,
+       int64_t size, enum crawl_store_kind kind, char *owned)
+{
+	size_t a = d->alloc;
+
+	XGROW(d->v, d->n + 1, d->alloc);
+	if (d->alloc != a) {
+		d->project = xreallocarray(d->project, d->alloc,
+		                           sizeof(*d->project));
+		d->owned = xreallocarray(d->owned, d->alloc, sizeof(*d->owned));
+	}
+	memset(&d->v[d->n], 0, sizeof(d->v[d->n]));
+	d->v[d->n].url = url;
+	d->v[d->n].sha256 = sha;
+	d->v[d->n].size = size;
+	d->v[d->n].kind = kind;
+	d->project[d->n] = project;
+	d->owned[d->n] = owned;
+	d->n++;
+}
+
+/* The items of one project record (borrowing from rec). */
+static void
+dl_collect(struct crawl *c, struct dl_items *d, size_t project, json_t *rec)
+{
+	json_t *files = json_object_get(rec, "files"), *f;
+	size_t i;
+
+	json_array_foreach(files, i, f)
+	{
+		const char *url = json_string_value(json_object_get(f, "url"));
+		const char *sha =
+		    json_string_value(json_object_get(f, "sha256"));
+		json_t *cm = json_object_get(f, "core_metadata");
+		json_t *size = json_object_get(f, "size");
+		const char *msha =
+		    json_string_value(json_object_get(cm, "sha256"));
+
+		if (!url)
+			continue;
+		if (msha) {
+			char *mu = metadata_url(url);
+
+			dl_add(d, project, mu, msha, -1, CRAWL_STORE_METADATA,
+			       mu);
+		}
+		if (c->o->download != CRAWL_DOWNLOAD_ALL)
+			continue;
+		if (!sha) {
+			/* Nothing to verify it against: not content-
+			 * addressable. */
+			c->dl_skipped++;
+			continue;
+		}
+		dl_add(d, project, url, sha,
+		       json_is_integer(size) ? json_integer_value(size) : -1,
+		       CRAWL_STORE_DIST, NULL);
+	}
+}
+
+static void
+dl_failed(struct crawl *c, const struct crawl_store_item *it,
+          const char *project)
+{
+	log_error("download '%s' (project '%s') failed: %s", it->url, project,
+	          it->error);
+	if (c->dl_failed < NAMED_FAILURES)
+		c->dl_failed_urls[c->dl_failed] = xstrdup(it->url);
+	c->dl_failed++;
+}
+
+/* One round: up to DL_PROJECTS projects of the queue after the cursor.
+ * Returns 1 when the queue is exhausted, 0 to go on, -1 on error. */
+static int
+download_round(struct crawl *c)
+{
+	struct dl_round r;
+	struct dl_items d;
+	json_t *recs[DL_PROJECTS];
+	int bad[DL_PROJECTS];
+	int rc, ret = -1;
+	size_t i;
+
+	memset(&r, 0, sizeof(r));
+	memset(&d, 0, sizeof(d));
+	memset(recs, 0, sizeof(recs));
+	memset(bad, 0, sizeof(bad));
+	r.c = c;
+	rc = kv_each(c->m.kv, MIRROR_DOWNLOADS, c->dl_cursor,
+	             c->dl_cursor ? strlen(c->dl_cursor) : 0, dl_load_one, &r);
+	if (rc < 0)
+		goto out;
+	for (i = 0; i < r.n; i++) {
+		int found;
+		const char *status;
+
+		recs[i] = mirror_get_project(&c->m, r.names[i], &found);
+		if (found < 0)
+			goto out;
+		status = json_string_value(json_object_get(recs[i], "status"));
+		if (found && status && !strcmp(status, "active"))
+			dl_collect(c, &d, i, recs[i]);
+	}
+	if (d.n && crawl_store_fetch(c->store, c->f, d.v, d.n) < 0)
+		goto out;
+	for (i = 0; i < d.n; i++) {
+		const struct crawl_store_item *it = &d.v[i];
+
+		if (it->result == CRAWL_STORE_FETCHED) {
+			c->dl_fetched++;
+			c->dl_bytes += it->bytes;
+		} else if (it->result == CRAWL_STORE_PRESENT) {
+			c->dl_present++;
+		} else {
+			bad[d.project[i]] = 1;
+			dl_failed(c, it, r.names[d.project[i]]);
+		}
+	}
+	/* A project leaves the queue when all its files are in the store
+	 * (or it is gone); failed ones stay for the next run. */
+	for (i = 0; i < r.n; i++)
+		if (!bad[i])
+			mirror_unqueue_download(&c->m, r.names[i]);
+	if (mirror_commit(&c->m))
+		goto out;
+	if (r.n) {
+		free(c->dl_cursor);
+		c->dl_cursor = xstrdup(r.names[r.n - 1]);
+	}
+	ret = rc == 0 ? 1 : 0;
+out:
+	for (i = 0; i < d.n; i++)
+		free(d.owned[i]);
+	free(d.v);
+	free(d.project);
+	free(d.owned);
+	for (i = 0; i < r.n; i++) {
+		free(r.names[i]);
+		json_decref(recs[i]);
+	}
+	return ret;
+}
+
+static int
+download_phase(struct crawl *c)
+{
+	struct crawl_store_opts so = {c->o->store, c->o->max_metadata,
+	                              c->o->max_dist};
+	uint64_t queued;
+	int rc;
+
+	if (kv_count(c->m.kv, MIRROR_DOWNLOADS, &queued))
+		return -1;
+	if (!queued)
+		return 0;
+	c->store = crawl_store_open(&so);
+	if (!c->store)
+		return -1;
+	log_info("downloading the files of %llu projects into '%s'",
+	         (unsigned long long)queued, c->o->store);
+	while ((rc = download_round(c)) == 0)
+		;
+	return rc < 0 ? -1 : 0;
+}
+
 int
 crawl_run(const struct crawl_opts *o)
 {
@@ -548,7 +883,7 @@ crawl_run(const struct crawl_opts *o)
 	c.f = fetch_new(&o->fetch);
 	if (!c.f)
 		goto out;
-	if (mirror_commit(&c.m))
+	if (mirror_commit(&c.m) || download_sync(&c))
 		goto out;
 	if (fetch_root(&c)) {
 		ret = 1;
@@ -556,9 +891,11 @@ crawl_run(const struct crawl_opts *o)
 	}
 	if (crawl_pages(&c))
 		goto out;
+	if (o->download != CRAWL_DOWNLOAD_NONE && download_phase(&c))
+		goto out;
 	printf("fetched %llu, not modified %llu, changed %llu, deleted %llu, "
 	       "stale-retried %llu, stale-left %llu, failed %llu, bytes %llu, "
-	       "requests %llu, seconds %.1f\n",
+	       "requests %llu, seconds %.1f",
 	       (unsigned long long)c.fetched,
 	       (unsigned long long)c.not_modified,
 	       (unsigned long long)c.changed, (unsigned long long)c.deleted,
@@ -567,6 +904,15 @@ crawl_run(const struct crawl_opts *o)
 	       (unsigned long long)fetch_bytes(c.f),
 	       (unsigned long long)fetch_requests(c.f),
 	       (double)(fetch_now_ms() - c.start_ms) / 1000.0);
+	if (o->download != CRAWL_DOWNLOAD_NONE)
+		printf(", downloaded %llu, present %llu, download-failed %llu, "
+		       "download-bytes %llu, unverifiable %llu",
+		       (unsigned long long)c.dl_fetched,
+		       (unsigned long long)c.dl_present,
+		       (unsigned long long)c.dl_failed,
+		       (unsigned long long)c.dl_bytes,
+		       (unsigned long long)c.dl_skipped);
+	printf("\n");
 	fflush(stdout);
 	ret = 0;
 	if (c.failed) {
@@ -581,6 +927,20 @@ crawl_run(const struct crawl_opts *o)
 		buf_release(&names);
 		ret = 1;
 	}
+	if (c.dl_failed) {
+		struct buf urls = BUF_INIT(0);
+
+		for (i = 0; i < NAMED_FAILURES && (uint64_t)i < c.dl_failed;
+		     i++)
+			buf_addf(&urls, "%s'%s'", i ? ", " : "",
+			         c.dl_failed_urls[i]);
+		log_error("%llu downloads failed (nothing of them stored; "
+		          "retried next run): %s%s",
+		          (unsigned long long)c.dl_failed, buf_cstr(&urls),
+		          c.dl_failed > NAMED_FAILURES ? ", ..." : "");
+		buf_release(&urls);
+		ret = 1;
+	}
 out:
 	for (j = c.qhead; j < c.qlen; j++) {
 		free(c.queue[j].norm);
@@ -588,10 +948,164 @@ out:
 	}
 	free(c.queue);
 	free(c.cursor);
-	for (i = 0; i < NAMED_FAILURES; i++)
+	for (i = 0; i < NAMED_FAILURES; i++) {
 		free(c.failed_names[i]);
+		free(c.dl_failed_urls[i]);
+	}
+	free(c.dl_cursor);
+	crawl_store_close(c.store);
 	fetch_free(c.f);
 	mirror_close(&c.m);
 	the_crawl = NULL;
+	return ret;
+}
+
+/* ---- pyti-crawl fetch ---- */
+
+struct line {
+	char *url, *sha;
+	int64_t size;
+	const char *bad; /* why the line is malformed, or NULL */
+};
+
+/* Read one line into l. Returns 1 (a line), 0 (end of input). */
+static int
+read_line(FILE *in, struct line *l)
+{
+	char buf[FETCH_LINE_MAX + 2], *f[4], *p;
+	size_t n;
+	int nf = 0, ch;
+
+	memset(l, 0, sizeof(*l));
+	l->size = -1;
+	for (;;) {
+		if (!fgets(buf, sizeof(buf), in))
+			return 0;
+		n = strlen(buf);
+		if (n > 0 && buf[n - 1] == '\n') {
+			buf[--n] = '\0';
+		} else if (n == sizeof(buf) - 1) {
+			while ((ch = getc(in)) != EOF && ch != '\n')
+				;
+			l->url = xstrndup(buf, 80);
+			l->bad = "line longer than 8 KiB";
+			return 1;
+		}
+		if (n > 0 && buf[n - 1] == '\r')
+			buf[--n] = '\0';
+		if (strspn(buf, " \t") < n)
+			break; /* blank lines are skipped */
+	}
+	for (p = buf; nf < 4;) {
+		p += strspn(p, " \t");
+		if (!*p)
+			break;
+		f[nf++] = p;
+		p += strcspn(p, " \t");
+		if (*p)
+			*p++ = '\0';
+	}
+	l->url = xstrdup(nf ? f[0] : "-");
+	if (nf < 2 || nf > 3) {
+		l->bad = "malformed line (want 'URL SHA256 [SIZE]')";
+		return 1;
+	}
+	l->sha = xstrdup(f[1]);
+	if (nf == 3 && num_parse_i64(f[2], 0, INT64_MAX, &l->size))
+		l->bad = "malformed size";
+	return 1;
+}
+
+static int
+fetch_round(struct crawl_store *s, struct fetch *f, const char *dir,
+            struct line *lines, size_t n, FILE *out)
+{
+	struct crawl_store_item *items = xcalloc(n ? n : 1, sizeof(*items));
+	struct buf path = BUF_INIT(0);
+	size_t i, m = 0, *idx = xcalloc(n ? n : 1, sizeof(*idx));
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(lines[i].url);
+
+		if (lines[i].bad)
+			continue;
+		items[m].url = lines[i].url;
+		items[m].sha256 = lines[i].sha;
+		items[m].size = lines[i].size;
+		items[m].kind =
+		    len >= 9 && !strcmp(lines[i].url + len - 9, ".metadata")
+		        ? CRAWL_STORE_METADATA
+		        : CRAWL_STORE_DIST;
+		idx[i] = m++;
+	}
+	if (m && crawl_store_fetch(s, f, items, m) < 0) {
+		ret = -1;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const struct crawl_store_item *it = &items[idx[i]];
+
+		if (lines[i].bad) {
+			fprintf(out, "failed %s: %s\n", lines[i].url,
+			        lines[i].bad);
+			ret = 1;
+		} else if (it->result == CRAWL_STORE_FETCHED ||
+		           it->result == CRAWL_STORE_PRESENT) {
+			crawl_store_path(dir, it->sha256, &path);
+			fprintf(out, "ok %s %s\n",
+			        buf_cstr(&path) + strlen(dir) + 4, /* the hex */
+			        buf_cstr(&path));
+		} else {
+			fprintf(out, "failed %s: %s\n", lines[i].url,
+			        it->error);
+			ret = 1;
+		}
+	}
+	if (fflush(out))
+		ret = log_error("cannot write the results: %s",
+		                strerror(errno));
+out:
+	buf_release(&path);
+	free(items);
+	free(idx);
+	return ret;
+}
+
+int
+crawl_fetch_lines(const struct crawl_opts *o, FILE *in, FILE *out)
+{
+	struct crawl_store_opts so = {o->store, o->max_metadata, o->max_dist};
+	struct crawl_store *s = crawl_store_open(&so);
+	struct fetch *f = NULL;
+	struct line lines[FETCH_LINES];
+	size_t n = 0, i;
+	int ret = -1, rc, more = 1;
+
+	if (!s)
+		return -1;
+	f = fetch_new(&o->fetch);
+	if (!f)
+		goto out;
+	ret = 0;
+	while (more) {
+		n = 0;
+		while (n < FETCH_LINES && (more = read_line(in, &lines[n])))
+			n++;
+		rc = fetch_round(s, f, o->store, lines, n, out);
+		for (i = 0; i < n; i++) {
+			free(lines[i].url);
+			free(lines[i].sha);
+		}
+		if (rc < 0) {
+			ret = -1;
+			break;
+		}
+		if (rc)
+			ret = 1;
+	}
+out:
+	fetch_free(f);
+	crawl_store_close(s);
 	return ret;
 }

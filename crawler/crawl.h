@@ -8,10 +8,17 @@
 #define PYTI_CRAWLER_CRAWL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "fetch.h"
 
 struct cfg;
+
+enum crawl_download {
+	CRAWL_DOWNLOAD_NONE,
+	CRAWL_DOWNLOAD_METADATA, /* PEP 658 .metadata files */
+	CRAWL_DOWNLOAD_ALL,      /* and the distribution files */
+};
 
 struct crawl_opts {
 	char *index; /* root listing URL, ending in '/' (owned) */
@@ -24,7 +31,15 @@ struct crawl_opts {
 	long stale_delay_ms; /* wait before refetching a stale page */
 	long batch; /* pages per LMDB commit */
 	int progress; /* progress line on stderr */
+	enum crawl_download download; /* after the pages (store.h) */
+	char *store; /* content-addressed store directory (owned) */
+	size_t max_metadata; /* cap of a .metadata file */
+	size_t max_dist; /* cap of a distribution file */
 };
+
+/* Parse a download mode ("none", "metadata", "all"). Returns 0 or -1
+ * (logged). */
+int crawl_download_parse(const char *s, enum crawl_download *out);
 
 /*
  * Fill opts from the [crawler] section of c (defaults for what is unset).
@@ -41,5 +56,20 @@ void crawl_opts_release(struct crawl_opts *o);
  * listing could not be fetched, -1 on a local error (logged).
  */
 int crawl_run(const struct crawl_opts *o);
+
+/*
+ * The `fetch` subcommand: read lines "URL SHA256 [SIZE]" from in (a URL
+ * ending in ".metadata" is a metadata file, anything else a distribution
+ * file, for the caps), download them into o->store through a fetcher
+ * with o's limits, and write one line per input line to out, in input
+ * order, flushed every chunk of lines:
+ *
+ *	ok <sha256> <path>
+ *	failed <url>: <reason>
+ *
+ * Lines over 8 KiB or malformed fail alone. Returns 0 when every line
+ * was ok, 1 when some failed, -1 on a local error (logged).
+ */
+int crawl_fetch_lines(const struct crawl_opts *o, FILE *in, FILE *out);
 
 #endif

@@ -1,11 +1,13 @@
 /*
  * pyti-crawl: parse the command line and the [crawler] configuration, then
- * run a crawl (crawl.c) or inspect a mirror (mirror.c).
+ * run a crawl (crawl.c), download listed files into the store (crawl.c,
+ * store.c) or inspect a mirror (mirror.c).
  */
 #include "cfg.h"
 #include "crawl.h"
 #include "log.h"
 #include "mirror.h"
+#include "store.h"
 
 #include <curl/curl.h>
 #include <getopt.h>
@@ -20,6 +22,10 @@ static const char usage[] =
     "       pyti-crawl dump [--db DIR]         print the mirror as JSON "
     "lines\n"
     "       pyti-crawl stats [--db DIR]        print counts\n"
+    "       pyti-crawl fetch [--store DIR]     download 'URL SHA256 [SIZE]' "
+    "lines\n"
+    "                                          of stdin into the store\n"
+    "       pyti-crawl store-path SHA256       print the file's store path\n"
     "\n"
     "options:\n"
     "  --config FILE          configuration file (default $PYTI_CONFIG, "
@@ -28,16 +34,33 @@ static const char usage[] =
     "  --index URL            root of the simple index ([crawler] index)\n"
     "  --db DIR               the LMDB mirror ([crawler] db)\n"
     "  --max-in-flight N      requests at once ([crawler] max-in-flight)\n"
+    "  --download[=MODE]      after the pages, download 'metadata' (the "
+    "default)\n"
+    "                         or 'all' (and distribution files) into the "
+    "store\n"
+    "                         ([crawler] download = none|metadata|all)\n"
+    "  --store DIR            the content-addressed store ([crawler] "
+    "store)\n"
     "  --no-progress          no progress line even on a terminal\n"
     "  -v, --verbose          debug logging\n"
     "  -h, --help             this text\n"
     "\n"
     "Exit status: 0 all pages committed (stale ones left queued), 1 pages "
     "failed\n"
-    "(named on stderr) or the root listing could not be fetched, 2 "
-    "usage.\n";
+    "or downloads failed (named on stderr) or the root listing could not "
+    "be\n"
+    "fetched, 2 usage. fetch: 0 all ok, 1 some failed (named on stdout).\n";
 
-enum { OPT_CONFIG = 256, OPT_SET, OPT_INDEX, OPT_DB, OPT_MAX, OPT_NOPROG };
+enum {
+	OPT_CONFIG = 256,
+	OPT_SET,
+	OPT_INDEX,
+	OPT_DB,
+	OPT_MAX,
+	OPT_NOPROG,
+	OPT_DOWNLOAD,
+	OPT_STORE
+};
 
 int
 main(int argc, char **argv)
@@ -49,12 +72,15 @@ main(int argc, char **argv)
 	    {"db", required_argument, NULL, OPT_DB},
 	    {"max-in-flight", required_argument, NULL, OPT_MAX},
 	    {"no-progress", no_argument, NULL, OPT_NOPROG},
+	    {"download", optional_argument, NULL, OPT_DOWNLOAD},
+	    {"store", required_argument, NULL, OPT_STORE},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *config = NULL, *cmd = "crawl";
 	const char *index = NULL, *db = NULL, *max = NULL;
+	const char *download = NULL, *store = NULL, *arg = NULL;
 	char **sets = calloc((size_t)argc + 4, sizeof(*sets));
 	int nsets = 0, opt, verbose = 0, noprog = 0, ret = 1, i;
 	struct cfg *c = NULL;
@@ -85,6 +111,12 @@ main(int argc, char **argv)
 		case OPT_NOPROG:
 			noprog = 1;
 			break;
+		case OPT_DOWNLOAD:
+			download = optarg ? optarg : "metadata";
+			break;
+		case OPT_STORE:
+			store = optarg;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -100,8 +132,13 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		cmd = argv[optind++];
-	if (optind < argc || (strcmp(cmd, "crawl") && strcmp(cmd, "dump") &&
-	                      strcmp(cmd, "stats"))) {
+	if (!strcmp(cmd, "store-path") && optind < argc)
+		arg = argv[optind++];
+	if (optind < argc ||
+	    (strcmp(cmd, "crawl") && strcmp(cmd, "dump") &&
+	     strcmp(cmd, "stats") && strcmp(cmd, "fetch") &&
+	     strcmp(cmd, "store-path")) ||
+	    (!strcmp(cmd, "store-path") && !arg)) {
 		fputs(usage, stderr);
 		free(sets);
 		return 2;
@@ -119,6 +156,10 @@ main(int argc, char **argv)
 		cfg_set(c, "crawler", "db", db);
 	if (max)
 		cfg_set(c, "crawler", "max-in-flight", max);
+	if (download)
+		cfg_set(c, "crawler", "download", download);
+	if (store)
+		cfg_set(c, "crawler", "store", store);
 	if (cfg_get(c, "log", "level", NULL)) {
 		if (log_parse_level(cfg_get(c, "log", "level", NULL), &level))
 			goto out;
@@ -139,6 +180,22 @@ main(int argc, char **argv)
 			ret = 1;
 		xmlCleanupParser();
 		curl_global_cleanup();
+	} else if (!strcmp(cmd, "fetch")) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT))
+			log_die("cannot initialize libcurl");
+		ret = crawl_fetch_lines(&o, stdin, stdout) ? 1 : 0;
+		curl_global_cleanup();
+	} else if (!strcmp(cmd, "store-path")) {
+		struct buf p = BUF_INIT(0);
+
+		if (crawl_store_path(o.store, arg, &p)) {
+			log_error("'%s' is not a sha256 (64 hex digits)", arg);
+			ret = 2;
+		} else {
+			printf("%s\n", buf_cstr(&p));
+			ret = 0;
+		}
+		buf_release(&p);
 	} else {
 		struct mirror m;
 

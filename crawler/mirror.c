@@ -17,8 +17,8 @@
 /* The largest record a project may have (a 50k-file page is ~20 MB). */
 #define MIRROR_MAX_RECORD ((size_t)256 << 20)
 
-static const char *const db_names[MIRROR_NDB] = {"projects", "serials",
-                                                 "pending", "state"};
+static const char *const db_names[MIRROR_NDB] = {
+    "projects", "serials", "pending", "state", "downloads"};
 
 static void
 put_le64(unsigned char *p, int64_t v)
@@ -57,7 +57,8 @@ mirror_open(struct mirror *m, const char *dir, int rdonly, const char *sync)
 	else if (strcmp(sync, "full"))
 		return log_error("invalid sync mode '%s' (full, meta or none)",
 		                 sync);
-	m->kv = kv_open(dir, db_names, MIRROR_NDB, flags, 0);
+	m->kv = kv_open(dir, db_names, rdonly ? MIRROR_NDB - 1 : MIRROR_NDB,
+	                flags, 0);
 	if (!m->kv)
 		return -1;
 	m->batch = kv_batch_new();
@@ -192,6 +193,18 @@ void
 mirror_unpend(struct mirror *m, const char *norm)
 {
 	kv_batch_del(m->batch, MIRROR_PENDING, norm, strlen(norm));
+}
+
+void
+mirror_queue_download(struct mirror *m, const char *norm)
+{
+	kv_batch_put(m->batch, MIRROR_DOWNLOADS, norm, strlen(norm), "", 0);
+}
+
+void
+mirror_unqueue_download(struct mirror *m, const char *norm)
+{
+	kv_batch_del(m->batch, MIRROR_DOWNLOADS, norm, strlen(norm));
 }
 
 int

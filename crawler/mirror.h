@@ -12,7 +12,10 @@
  *   pending   normalized name -> 8-byte little-endian target serial +
  *             display name: projects the last root listing says are new
  *             or changed and that are not committed yet
- *   state     "root-etag", "root-serial", "root-url", "format"
+ *   state     "root-etag", "root-serial", "root-url", "format",
+ *             "download" (the download mode the queue below covers)
+ *   downloads normalized name -> empty: projects whose files may not all
+ *             be in the store yet (store.h); written with the record
  *
  * Writes are queued in one batch (kv.h) and committed together, so a
  * project's record, its serial and its removal from pending are one
@@ -32,6 +35,8 @@ enum mirror_db {
 	MIRROR_SERIALS,
 	MIRROR_PENDING,
 	MIRROR_STATE,
+	MIRROR_DOWNLOADS, /* last: read-only opens leave it out, so a mirror
+	                     written before it existed still dumps */
 	MIRROR_NDB
 };
 
@@ -77,6 +82,11 @@ int mirror_mark_deleted(struct mirror *m, const char *norm);
 void mirror_pend(struct mirror *m, const char *norm, int64_t target,
                  const char *display);
 void mirror_unpend(struct mirror *m, const char *norm);
+
+/* Queue a project for the download phase / its removal from that queue
+ * (not in a read-only mirror). */
+void mirror_queue_download(struct mirror *m, const char *norm);
+void mirror_unqueue_download(struct mirror *m, const char *norm);
 
 /* Decode a pending value: target serial and display name (borrowed from
  * val, len in *dlen). Returns 0, or -1 when the value is malformed. */
