@@ -34,8 +34,10 @@ struct slot {
 	pthread_t thread;
 	struct run_executor x;
 	struct run_queue *q;
-	int64_t job_id, fence, last_beat;
-	int lost;
+	/* The running job, for the heartbeat thread (under d->lock). */
+	int64_t job_id, fence, last_beat, renew_until;
+	int active;
+	int lost; /* atomic: the heartbeat found the lease gone */
 	int busy; /* atomic: a job is running */
 	int64_t last_work; /* atomic: when it last claimed or finished */
 };
@@ -48,6 +50,8 @@ struct daemon {
 	struct slot *slots;
 	int nslots;
 	int stop; /* atomic */
+	int stop_beats; /* atomic: the heartbeat thread ends */
+	pthread_mutex_t lock; /* the slots' job fields */
 };
 
 static int
@@ -56,31 +60,66 @@ stopping(const struct daemon *d)
 	return __atomic_load_n(&d->stop, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * Called by a running job about once a second: stop when the runner stops
+ * (on-stop = return) or when the heartbeat thread found the lease gone.
+ */
 static int
 tick(void *arg)
 {
 	struct slot *sl = arg;
-	const struct run_settings *s = sl->d->s;
-	int64_t now = run_now_ms();
 
-	if (stopping(sl->d) && !s->finish_on_stop)
+	if (stopping(sl->d) && !sl->d->s->finish_on_stop)
 		return 1;
-	if (now - sl->last_beat < s->heartbeat_s * 1000)
-		return 0;
-	sl->last_beat = now;
-	switch (run_queue_heartbeat(sl->q, sl->job_id, sl->fence, s->lease_s)) {
-	case 0:
-		return 0;
-	case RUN_QUEUE_LOST:
-		log_warn("job %lld: lease lost (rescued and handed on); "
-		         "abandoning it",
-		         (long long)sl->job_id);
-		sl->lost = 1;
-		return 1;
-	default:
-		/* Database down: go on; the completion will tell. */
-		return 0;
+	return __atomic_load_n(&sl->lost, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * The heartbeat thread renews the lease of every running job, apart from
+ * the slot threads, so a slow restore or a blocking libvirt call cannot
+ * let a lease lapse. It renews a job only until its own deadline (every
+ * try's timeouts with some slack): a slot wedged for good stops being
+ * renewed, and the rescuer hands its job to someone else.
+ */
+static void *
+heartbeat_main(void *arg)
+{
+	struct daemon *d = arg;
+	const struct run_settings *s = d->s;
+	struct run_queue *q = run_queue_new(s->conninfo, s->name);
+
+	while (!__atomic_load_n(&d->stop_beats, __ATOMIC_ACQUIRE)) {
+		int i;
+
+		for (i = 0; i < d->nslots; i++) {
+			struct slot *sl = &d->slots[i];
+			int64_t now = run_now_ms(), id, fence;
+			int due;
+
+			pthread_mutex_lock(&d->lock);
+			due = sl->active && now < sl->renew_until &&
+			      now - sl->last_beat >= s->heartbeat_s * 1000;
+			if (due)
+				sl->last_beat = now;
+			id = sl->job_id;
+			fence = sl->fence;
+			pthread_mutex_unlock(&d->lock);
+			if (!due)
+				continue;
+			if (run_queue_heartbeat(q, id, fence, s->lease_s) ==
+			    RUN_QUEUE_LOST) {
+				log_warn("job %lld: lease lost (rescued and "
+				         "handed on); abandoning it",
+				         (long long)id);
+				__atomic_store_n(&sl->lost, 1,
+				                 __ATOMIC_RELEASE);
+			}
+			/* -1: the database is down; the completion will tell */
+		}
+		usleep(250000);
 	}
+	run_queue_free(q);
+	return NULL;
 }
 
 static void
@@ -101,7 +140,7 @@ finish(struct slot *sl, const struct run_claim *c, struct run_outcome *o)
 	int dead = 0;
 
 	if (o->aborted) {
-		if (sl->lost)
+		if (__atomic_load_n(&sl->lost, __ATOMIC_ACQUIRE))
 			return;
 		/* Shutting down: give it back without counting the try. */
 		if (run_queue_release(sl->q, c->id, c->fence, "runner stopped",
@@ -168,12 +207,22 @@ slot_main(void *arg)
 		log_info("job %lld attempt %d/%d on %s", (long long)c.id,
 		         c.attempt, c.max_attempts,
 		         sl->x.vm ? run_vm_name(sl->x.vm) : "exec");
+		__atomic_store_n(&sl->lost, 0, __ATOMIC_RELEASE);
+		pthread_mutex_lock(&d->lock);
 		sl->job_id = c.id;
 		sl->fence = c.fence;
 		sl->last_beat = run_now_ms();
-		sl->lost = 0;
+		sl->renew_until =
+		    sl->last_beat + (d->lim.infra_retries + 1) *
+		                        (d->lim.timeout_ms + d->lim.hello_ms +
+		                         s->boot_ms + 60000);
+		sl->active = 1;
+		pthread_mutex_unlock(&d->lock);
 		run_job_run(&sl->x, &d->lim, c.id, c.attempt, c.spec, tick, sl,
 		            &o);
+		pthread_mutex_lock(&d->lock);
+		sl->active = 0;
+		pthread_mutex_unlock(&d->lock);
 		finish(sl, &c, &o);
 		run_outcome_release(&o);
 		run_claim_release(&c);
@@ -264,10 +313,12 @@ run_daemon(const struct run_settings *s, const struct run_daemon_options *o)
 	struct daemon d;
 	struct run_queue *mq = NULL;
 	sigset_t set;
-	int i, j, n = 0, ret = -1, kvm = 0;
+	int i, j, n = 0, ret = -1, kvm = 0, hb_started = 0;
+	pthread_t hb;
 	int64_t last_rescue = 0, last_flush = 0;
 
 	memset(&d, 0, sizeof(d));
+	pthread_mutex_init(&d.lock, NULL);
 	d.s = s;
 	d.o = o;
 	limits_from(s, &d.lim);
@@ -324,6 +375,12 @@ run_daemon(const struct run_settings *s, const struct run_daemon_options *o)
 			d.nslots = i;
 			goto join;
 		}
+	if (pthread_create(&hb, NULL, heartbeat_main, &d)) {
+		log_error("cannot start the heartbeat thread");
+		__atomic_store_n(&d.stop, 1, __ATOMIC_RELEASE);
+		goto join;
+	}
+	hb_started = 1;
 	log_info("runner '%s' started: %d slot%s, lease %llds", s->name,
 	         d.nslots, d.nslots == 1 ? "" : "s", (long long)s->lease_s);
 	for (;;) {
@@ -366,6 +423,9 @@ run_daemon(const struct run_settings *s, const struct run_daemon_options *o)
 join:
 	for (i = 0; i < d.nslots; i++)
 		pthread_join(d.slots[i].thread, NULL);
+	__atomic_store_n(&d.stop_beats, 1, __ATOMIC_RELEASE);
+	if (hb_started)
+		pthread_join(hb, NULL);
 	run_spool_flush(s->spool_dir, mq);
 	ret = 0;
 out:
