@@ -12,6 +12,10 @@ asked directly on its own port, which is the only way to see a real TCP RST
 
 Control: GET /_fault/reset clears the request counters, GET /_fault/counts
 returns them as JSON. Behaviours are listed in README.md.
+
+Asked directly for a file under /packages/, faultd truncates it when the
+tree holds a sidecar `<file>.fault-truncate` (a test creates it): the full
+Content-Length, half the bytes, then close. nginx never sees sidecars.
 """
 
 import argparse
@@ -197,7 +201,17 @@ class Handler(BaseHTTPRequestHandler):
         if ".." in path or not os.path.isfile(p):
             return self.send(404, "404 Not Found\n")
         with open(p, "rb") as f:
-            return self.send(200, f.read(), ctype)
+            body = f.read()
+        if path.startswith("/packages/") and os.path.isfile(p + ".fault-truncate"):
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        return self.send(200, body, ctype)
 
     def fault(self, name, n):
         m = re.match(r"^fault-(503|429|500|502)x(\d+)$", name)
