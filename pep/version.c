@@ -23,40 +23,17 @@ usage(void)
 	return 2;
 }
 
-static int
-cmd_normalize(const struct buf *in)
-{
-	struct buf out = BUF_INIT(0);
-	const char *line;
-	size_t pos = 0, len;
-	int status = 0;
-
-	while (pep_next_line(in, &pos, &line, &len)) {
-		if (pep440_normalize_text(line, len, &out) != 0) {
-			buf_adds(&out, "invalid");
-			status = 1;
-		}
-		buf_addc(&out, '\n');
-		if (out.len >= (1 << 16)) {
-			fwrite(out.data, 1, out.len, stdout);
-			buf_reset(&out);
-		}
-	}
-	fwrite(buf_cstr(&out), 1, out.len, stdout);
-	buf_release(&out);
-	return status;
-}
-
 /*
  * What the sort moves: the first 16 bytes of the sort key as integers and
- * where the line is, 24 bytes in all. Keeping whole struct pep440_versions
- * for 886k lines costs more in copies and page faults than the sort
- * itself; two longer keys that tie on those bytes are parsed again.
+ * where the text is, 32 bytes in all, rather than whole struct
+ * pep440_versions; two longer keys that tie on those bytes are parsed
+ * again.
  */
 struct slot {
 	uint64_t w0, w1;
 	uint32_t off;
 	uint32_t len; /* bit 31: the key fits in w0 and w1 */
+	uint32_t id;  /* its struct distinct */
 };
 
 #define SLOT_SHORT (UINT32_C(1) << 31)
@@ -120,44 +97,155 @@ merge_sort(const char *base, struct slot *a, struct slot *tmp, size_t n)
 		a[k++] = tmp[i++];
 }
 
+/*
+ * The distinct lines of the input. PyPI's 886k versions are 32k distinct
+ * strings ("0.1.0" alone is thousands of them), so each distinct text is
+ * parsed and sorted once and its lines are written out in input order.
+ */
+struct distinct {
+	uint32_t off, len;
+	int valid;
+	uint32_t group;		 /* sort: rank among the sorted versions */
+	uint32_t norm_off, norm_len; /* normalize: its normal form */
+};
+
+struct dtable {
+	struct distinct *d;
+	size_t n, alloc;
+	uint32_t *slot; /* open addressing: index + 1, 0 empty */
+	size_t mask;
+};
+
+static uint64_t
+hash_text(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3u;
+	return h;
+}
+
+static void
+dtable_grow(struct dtable *t, const char *base)
+{
+	size_t size = t->mask ? (t->mask + 1) * 2 : 1 << 16;
+
+	free(t->slot);
+	t->slot = xcalloc(size, sizeof(*t->slot));
+	t->mask = size - 1;
+	for (size_t i = 0; i < t->n; i++) {
+		size_t h = hash_text(base + t->d[i].off, t->d[i].len) & t->mask;
+
+		while (t->slot[h])
+			h = (h + 1) & t->mask;
+		t->slot[h] = (uint32_t)(i + 1);
+	}
+}
+
+/* The index of the distinct text base[off..off+len), added if new. */
+static size_t
+dtable_find(struct dtable *t, const char *base, uint32_t off, uint32_t len,
+	    int *added)
+{
+	size_t h;
+
+	if ((t->n + 1) * 2 > t->mask)
+		dtable_grow(t, base);
+	h = hash_text(base + off, len) & t->mask;
+	*added = 0;
+	for (; t->slot[h]; h = (h + 1) & t->mask) {
+		const struct distinct *d = &t->d[t->slot[h] - 1];
+
+		if (d->len == len && !memcmp(base + d->off, base + off, len))
+			return t->slot[h] - 1;
+	}
+	XGROW(t->d, t->n + 1, t->alloc);
+	t->d[t->n] = (struct distinct){ off, len, 0, 0, 0, 0 };
+	t->slot[h] = (uint32_t)(t->n + 1);
+	*added = 1;
+	return t->n++;
+}
+
 static int
 cmd_sort(const struct buf *in)
 {
-	struct slot *order, *tmp;
+	struct dtable t = { 0 };
+	struct slot *order = NULL, *tmp = NULL;
+	uint32_t *line_ids, *out_ids, *start;
 	struct buf out = BUF_INIT(0);
-	size_t n = 0, lines = 1, pos = 0, len;
+	size_t lines = 1, nlines = 0, m = 0, groups = 0;
+	size_t pos = 0, len;
 	const char *line;
 	int status = 0;
 
 	for (const char *p = in->data; p && (p = memchr(p, '\n',
 			in->len - (size_t)(p - in->data))); p++)
 		lines++;
-	order = xcalloc(lines, sizeof(*order));
-	tmp = xcalloc(lines / 2 + 1, sizeof(*tmp));
+	/* Offsets are 32-bit; 1 GiB of input (PEP_SLURP_MAX) fits. */
+	line_ids = xmalloc(lines * sizeof(*line_ids));
 	while (pep_next_line(in, &pos, &line, &len)) {
-		struct pep440_version v;
+		int added;
+		size_t id = dtable_find(&t, in->data,
+					(uint32_t)(line - in->data),
+					(uint32_t)len, &added);
 
-		/* Valid versions are far shorter than 2^31 (PEP440_MAX_LEN). */
-		if (pep440_parse(&v, line, len) != 0) {
+		if (added) {
+			struct pep440_version v;
+
+			t.d[id].valid = pep440_parse(&v, line, len) == 0;
+			pep440_release(&v);
+		}
+		if (!t.d[id].valid) {
 			log_error("invalid version '%.*s'",
 				  (int)(len > 200 ? 200 : len), line);
 			status = 1;
-		} else {
-			struct slot *e = &order[n++];
-
-			e->w0 = pep440_key_word(&v, 0);
-			e->w1 = pep440_key_word(&v, 1);
-			e->off = (uint32_t)(line - in->data);
-			e->len = (uint32_t)len;
-			if (pep440_key_len(&v) <= 16)
-				e->len |= SLOT_SHORT;
+			continue;
 		}
+		line_ids[nlines++] = (uint32_t)id;
+	}
+
+	/* Sort the valid distinct texts (first-occurrence order on ties). */
+	order = xcalloc(t.n + 1, sizeof(*order));
+	tmp = xcalloc(t.n / 2 + 1, sizeof(*tmp));
+	for (size_t i = 0; i < t.n; i++) {
+		struct pep440_version v;
+		struct slot *e;
+
+		if (!t.d[i].valid)
+			continue;
+		e = &order[m++];
+		pep440_parse(&v, in->data + t.d[i].off, t.d[i].len);
+		e->w0 = pep440_key_word(&v, 0);
+		e->w1 = pep440_key_word(&v, 1);
+		e->off = t.d[i].off;
+		e->len = t.d[i].len | (pep440_key_len(&v) <= 16 ? SLOT_SHORT : 0);
+		e->id = (uint32_t)i;
 		pep440_release(&v);
 	}
-	merge_sort(in->data, order, tmp, n);
-	for (size_t i = 0; i < n; i++) {
-		buf_add(&out, in->data + order[i].off,
-			order[i].len & ~SLOT_SHORT);
+	merge_sort(in->data, order, tmp, m);
+	for (size_t i = 0; i < m; i++) {
+		if (i > 0 && (slot_less(in->data, &order[i - 1], &order[i]) ||
+			      slot_less(in->data, &order[i], &order[i - 1])))
+			groups++;
+		t.d[order[i].id].group = (uint32_t)groups;
+	}
+	if (m)
+		groups++;
+
+	/* Lines by group, in input order within each: a counting sort. */
+	start = xcalloc(groups + 1, sizeof(*start));
+	out_ids = xmalloc((nlines ? nlines : 1) * sizeof(*out_ids));
+	for (size_t i = 0; i < nlines; i++)
+		start[t.d[line_ids[i]].group + 1]++;
+	for (size_t g = 0; g < groups; g++)
+		start[g + 1] += start[g];
+	for (size_t i = 0; i < nlines; i++)
+		out_ids[start[t.d[line_ids[i]].group]++] = line_ids[i];
+	for (size_t i = 0; i < nlines; i++) {
+		const struct distinct *d = &t.d[out_ids[i]];
+
+		buf_add(&out, in->data + d->off, d->len);
 		buf_addc(&out, '\n');
 		if (out.len >= (1 << 16)) {
 			fwrite(out.data, 1, out.len, stdout);
@@ -166,8 +254,54 @@ cmd_sort(const struct buf *in)
 	}
 	fwrite(buf_cstr(&out), 1, out.len, stdout);
 	buf_release(&out);
+	free(start);
+	free(out_ids);
+	free(line_ids);
 	free(tmp);
 	free(order);
+	free(t.d);
+	free(t.slot);
+	return status;
+}
+
+/* Each distinct text is normalized once (see struct distinct). */
+static int
+cmd_normalize(const struct buf *in)
+{
+	struct dtable t = { 0 };
+	struct buf out = BUF_INIT(0), norms = BUF_INIT(0);
+	const char *line;
+	size_t pos = 0, len;
+	int status = 0;
+
+	while (pep_next_line(in, &pos, &line, &len)) {
+		int added;
+		size_t id = dtable_find(&t, in->data,
+					(uint32_t)(line - in->data),
+					(uint32_t)len, &added);
+		struct distinct *d = &t.d[id];
+
+		if (added) {
+			d->norm_off = (uint32_t)norms.len;
+			d->valid = pep440_normalize_text(line, len, &norms) == 0;
+			if (!d->valid)
+				buf_adds(&norms, "invalid");
+			d->norm_len = (uint32_t)(norms.len - d->norm_off);
+		}
+		if (!d->valid)
+			status = 1;
+		buf_add(&out, norms.data + d->norm_off, d->norm_len);
+		buf_addc(&out, '\n');
+		if (out.len >= (1 << 16)) {
+			fwrite(out.data, 1, out.len, stdout);
+			buf_reset(&out);
+		}
+	}
+	fwrite(buf_cstr(&out), 1, out.len, stdout);
+	buf_release(&out);
+	buf_release(&norms);
+	free(t.d);
+	free(t.slot);
 	return status;
 }
 

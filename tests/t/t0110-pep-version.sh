@@ -10,7 +10,7 @@ FIX=$TOP/tests/fixtures/versions
 ORACLE=$TOP/tests/helper/pep-oracle
 GEN=$TOP/tests/helper/pep-gen
 [ -x "$BIN/pyti-pep" ] || skip_all "bin/pyti-pep not built"
-plan 14
+plan 15
 
 for f in edge pypi-sample; do
 	pyti-pep version normalize <"$FIX/$f.txt" >"$TMP/$f.norm"
@@ -26,6 +26,9 @@ check_fails "normalize exits 1 on invalid input" \
 	sh -c 'echo foo | pyti-pep version normalize'
 echo 1.0 | pyti-pep version frobnicate >/dev/null 2>&1
 check_eq "unknown mode is a usage error" "$?" 2
+check_eq "sort is stable for equal versions spelled differently" \
+	"$(printf '%s\n' 1.0 1.0.0 0.9 1.0 v1.0 1.0 | pyti-pep version sort |
+		tr '\n' ' ')" "0.9 1.0 1.0.0 1.0 v1.0 1.0 "
 check_eq "huge numbers compare as numbers, leading zeros ignored" \
 	"$(printf '%s\n' '18446744073709551616 18446744073709551615' \
 		'1.0099999999999999999999 1.99999999999999999999' |
