@@ -24,16 +24,16 @@ static const struct {
 	size_t max;
 	int dir; /* enum chan_dir: who may receive it */
 } types[CHAN_NTYPES] = {
-	[CHAN_HELO] = { "HELO", 4 * KIB, CHAN_FROM_HOST | CHAN_FROM_GUEST },
-	[CHAN_JOB] = { "JOB_", 1 * MIB, CHAN_FROM_HOST },
-	[CHAN_FILE] = { "FILE", 64 * MIB + 256, CHAN_FROM_HOST },
-	[CHAN_END] = { "END_", 0, CHAN_FROM_HOST },
-	[CHAN_TASK] = { "TASK", 4 * KIB, CHAN_FROM_GUEST },
-	[CHAN_BEAT] = { "BEAT", 0, CHAN_FROM_GUEST },
-	[CHAN_LOG] = { "LOG_", 4 * MIB + 256, CHAN_FROM_GUEST },
-	[CHAN_RSLT] = { "RSLT", 8 * MIB, CHAN_FROM_GUEST },
-	[CHAN_ERR] = { "ERR_", 64 * KIB, CHAN_FROM_GUEST },
-	[CHAN_DONE] = { "DONE", 4 * KIB, CHAN_FROM_GUEST },
+    [CHAN_HELO] = {"HELO", 4 * KIB, CHAN_FROM_HOST | CHAN_FROM_GUEST},
+    [CHAN_JOB] = {"JOB_", 1 * MIB, CHAN_FROM_HOST},
+    [CHAN_FILE] = {"FILE", 64 * MIB + 256, CHAN_FROM_HOST},
+    [CHAN_END] = {"END_", 0, CHAN_FROM_HOST},
+    [CHAN_TASK] = {"TASK", 4 * KIB, CHAN_FROM_GUEST},
+    [CHAN_BEAT] = {"BEAT", 0, CHAN_FROM_GUEST},
+    [CHAN_LOG] = {"LOG_", 4 * MIB + 256, CHAN_FROM_GUEST},
+    [CHAN_RSLT] = {"RSLT", 8 * MIB, CHAN_FROM_GUEST},
+    [CHAN_ERR] = {"ERR_", 64 * KIB, CHAN_FROM_GUEST},
+    [CHAN_DONE] = {"DONE", 4 * KIB, CHAN_FROM_GUEST},
 };
 
 const char *
@@ -103,7 +103,7 @@ now_ms(void)
 static int
 wait_fd(int fd, short events, int ms)
 {
-	struct pollfd p = { .fd = fd, .events = events };
+	struct pollfd p = {.fd = fd, .events = events};
 	int64_t end = ms < 0 ? 0 : now_ms() + ms;
 
 	for (;;) {
@@ -212,29 +212,29 @@ chan_read(struct chan *c, struct chan_frame *f, int timeout_ms)
 		c->err = CHAN_E_MAGIC;
 		code_text(hdr, text);
 		return log_error("channel: bad frame type '%s': not a pyti "
-				 "frame",
-				 text);
+		                 "frame",
+		                 text);
 	}
 	if (!(types[t].dir & c->accept)) {
 		c->err = CHAN_E_TYPE;
 		return log_error("channel: frame '%s' not allowed in this "
-				 "direction",
-				 types[t].code);
+		                 "direction",
+		                 types[t].code);
 	}
 	len = (uint32_t)hdr[4] << 24 | (uint32_t)hdr[5] << 16 |
 	      (uint32_t)hdr[6] << 8 | hdr[7];
 	if (len > types[t].max) {
 		c->err = CHAN_E_TOOBIG;
 		return log_error("channel: frame '%s' of %u bytes exceeds its "
-				 "maximum of %zu",
-				 types[t].code, len, types[t].max);
+		                 "maximum of %zu",
+		                 types[t].code, len, types[t].max);
 	}
 	if (c->max_in && c->bytes_in + len > c->max_in) {
 		c->err = CHAN_E_LIMIT;
 		return log_error("channel: frame '%s' of %u bytes passes the "
-				 "connection's budget of %llu bytes",
-				 types[t].code, len,
-				 (unsigned long long)c->max_in);
+		                 "connection's budget of %llu bytes",
+		                 types[t].code, len,
+		                 (unsigned long long)c->max_in);
 	}
 	buf_init(&f->payload, types[t].max);
 	if (len) {
@@ -263,10 +263,10 @@ chan_read(struct chan *c, struct chan_frame *f, int timeout_ms)
 
 fail_payload:
 	return log_error("channel: frame '%s' of %u bytes: %s", types[t].code,
-			 len,
-			 c->err == CHAN_E_TRUNCATED ? "truncated"
-			 : c->err == CHAN_E_STALL   ? "peer stalled"
-						    : strerror(errno));
+	                 len,
+	                 c->err == CHAN_E_TRUNCATED ? "truncated"
+	                 : c->err == CHAN_E_STALL   ? "peer stalled"
+	                                            : strerror(errno));
 fail_io:
 	if (c->err == CHAN_E_TRUNCATED)
 		return log_error("channel: truncated frame header");
@@ -294,13 +294,13 @@ write_full(struct chan *c, const char *p, size_t n, int64_t end)
 		if (w < 0) {
 			c->err = CHAN_E_IO;
 			return log_error("channel: cannot poll: %s",
-					 strerror(errno));
+			                 strerror(errno));
 		}
 		if (w == 0) {
 			c->err = CHAN_E_STALL;
 			return log_error("channel: peer is not reading "
-					 "(%zu of %zu bytes written)",
-					 done, n);
+			                 "(%zu of %zu bytes written)",
+			                 done, n);
 		}
 		if (use_send) {
 			r = send(c->fd, p + done, n - done, MSG_NOSIGNAL);
@@ -316,7 +316,7 @@ write_full(struct chan *c, const char *p, size_t n, int64_t end)
 				continue;
 			c->err = CHAN_E_IO;
 			return log_error("channel: cannot write: %s",
-					 strerror(errno));
+			                 strerror(errno));
 		}
 		done += (size_t)r;
 		c->bytes_out += (size_t)r;
@@ -325,8 +325,8 @@ write_full(struct chan *c, const char *p, size_t n, int64_t end)
 }
 
 static int
-write_frame(struct chan *c, enum chan_type t, const char *head,
-	    size_t headlen, const void *data, size_t len, int timeout_ms)
+write_frame(struct chan *c, enum chan_type t, const char *head, size_t headlen,
+            const void *data, size_t len, int timeout_ms)
 {
 	unsigned char hdr[8];
 	size_t total = headlen + len;
@@ -338,8 +338,8 @@ write_frame(struct chan *c, enum chan_type t, const char *head,
 	if (total > types[t].max) {
 		c->err = CHAN_E_TOOBIG;
 		return log_error("channel: frame '%s' of %zu bytes exceeds its "
-				 "maximum of %zu",
-				 types[t].code, total, types[t].max);
+		                 "maximum of %zu",
+		                 types[t].code, total, types[t].max);
 	}
 	memcpy(hdr, types[t].code, 4);
 	hdr[4] = (unsigned char)(total >> 24);
@@ -357,25 +357,25 @@ write_frame(struct chan *c, enum chan_type t, const char *head,
 
 int
 chan_write(struct chan *c, enum chan_type t, const void *payload, size_t len,
-	   int timeout_ms)
+           int timeout_ms)
 {
 	return write_frame(c, t, NULL, 0, payload, len, timeout_ms);
 }
 
 int
 chan_write_blob(struct chan *c, enum chan_type t, const char *name,
-		unsigned flags, const void *data, size_t len, int timeout_ms)
+                unsigned flags, const void *data, size_t len, int timeout_ms)
 {
 	char head[CHAN_NAME_MAX + 2];
 	size_t n = strlen(name);
 
 	if (t != CHAN_FILE && t != CHAN_LOG)
 		return log_error("channel: '%s' frames carry no name",
-				 chan_type_code(t));
+		                 chan_type_code(t));
 	if (!chan_name_valid(name)) {
 		c->err = CHAN_E_NAME;
 		return log_error("channel: invalid blob name '%.*s'",
-				 CHAN_NAME_MAX, name);
+		                 CHAN_NAME_MAX, name);
 	}
 	head[0] = (char)n;
 	memcpy(head + 1, name, n);
@@ -385,7 +385,7 @@ chan_write_blob(struct chan *c, enum chan_type t, const char *name,
 
 int
 chan_blob_parse(struct chan *c, const struct chan_frame *f,
-		struct chan_blob *out)
+                struct chan_blob *out)
 {
 	const unsigned char *p = (const unsigned char *)buf_cstr(&f->payload);
 	size_t len = f->payload.len, n;
@@ -394,15 +394,15 @@ chan_blob_parse(struct chan *c, const struct chan_frame *f,
 		if (c)
 			c->err = CHAN_E_NAME;
 		return log_error("channel: '%s' frame is not a named blob",
-				 chan_type_code(f->type));
+		                 chan_type_code(f->type));
 	}
 	if (len < 2 || p[0] == 0 || (size_t)p[0] + 2 > len ||
 	    p[0] > CHAN_NAME_MAX) {
 		if (c)
 			c->err = CHAN_E_NAME;
 		return log_error("channel: '%s' frame with a malformed name "
-				 "header",
-				 chan_type_code(f->type));
+		                 "header",
+		                 chan_type_code(f->type));
 	}
 	n = p[0];
 	memcpy(out->name, p + 1, n);
@@ -411,7 +411,7 @@ chan_blob_parse(struct chan *c, const struct chan_frame *f,
 		if (c)
 			c->err = CHAN_E_NAME;
 		return log_error("channel: '%s' frame with an invalid name",
-				 chan_type_code(f->type));
+		                 chan_type_code(f->type));
 	}
 	out->flags = p[n + 1];
 	out->data = (const char *)p + n + 2;

@@ -29,40 +29,41 @@
 
 /* Frame types. The wire codes are in chan_type_code(). */
 enum chan_type {
-	CHAN_HELO = 0,	/* both directions: JSON hello */
-	CHAN_JOB,	/* host -> guest: JSON job spec */
-	CHAN_FILE,	/* host -> guest: named blob */
-	CHAN_END,	/* host -> guest: empty, run the job */
-	CHAN_TASK,	/* guest -> host: JSON task progress */
-	CHAN_BEAT,	/* guest -> host: empty heartbeat */
-	CHAN_LOG,	/* guest -> host: named blob */
-	CHAN_RSLT,	/* guest -> host: JSON raw results */
-	CHAN_ERR,	/* guest -> host: JSON error */
-	CHAN_DONE,	/* guest -> host: JSON, nothing follows */
+	CHAN_HELO = 0, /* both directions: JSON hello */
+	CHAN_JOB, /* host -> guest: JSON job spec */
+	CHAN_FILE, /* host -> guest: named blob */
+	CHAN_END, /* host -> guest: empty, run the job */
+	CHAN_TASK, /* guest -> host: JSON task progress */
+	CHAN_BEAT, /* guest -> host: empty heartbeat */
+	CHAN_LOG, /* guest -> host: named blob */
+	CHAN_RSLT, /* guest -> host: JSON raw results */
+	CHAN_ERR, /* guest -> host: JSON error */
+	CHAN_DONE, /* guest -> host: JSON, nothing follows */
 	CHAN_NTYPES
 };
 
 /* Which types a reader accepts: what the other side may send. */
 enum chan_dir {
-	CHAN_FROM_HOST = 1,	/* the guest reads: HELO JOB_ FILE END_ */
-	CHAN_FROM_GUEST = 2,	/* the host reads: HELO TASK BEAT LOG_ RSLT ERR_ DONE */
+	CHAN_FROM_HOST = 1, /* the guest reads: HELO JOB_ FILE END_ */
+	CHAN_FROM_GUEST =
+	    2, /* the host reads: HELO TASK BEAT LOG_ RSLT ERR_ DONE */
 };
 
 /* chan_read() results other than 0 and -1. */
-#define CHAN_EOF 1	/* the peer closed the stream at a frame boundary */
-#define CHAN_TIMEOUT 2	/* no byte of a new frame arrived in time */
+#define CHAN_EOF 1 /* the peer closed the stream at a frame boundary */
+#define CHAN_TIMEOUT 2 /* no byte of a new frame arrived in time */
 
 /* Why the last call failed (struct chan.err), for callers and tests. */
 enum chan_err {
 	CHAN_E_NONE = 0,
-	CHAN_E_IO,	  /* read/write/poll failed (errno in the message) */
-	CHAN_E_MAGIC,	  /* unknown type code: not a frame */
-	CHAN_E_TYPE,	  /* a valid type this side must not receive */
-	CHAN_E_TOOBIG,	  /* length above the type's maximum */
+	CHAN_E_IO, /* read/write/poll failed (errno in the message) */
+	CHAN_E_MAGIC, /* unknown type code: not a frame */
+	CHAN_E_TYPE, /* a valid type this side must not receive */
+	CHAN_E_TOOBIG, /* length above the type's maximum */
 	CHAN_E_TRUNCATED, /* EOF inside a frame */
-	CHAN_E_STALL,	  /* the peer stopped sending/reading mid-frame */
-	CHAN_E_NAME,	  /* a named blob with a bad name or layout */
-	CHAN_E_LIMIT,	  /* the connection's total byte budget is spent */
+	CHAN_E_STALL, /* the peer stopped sending/reading mid-frame */
+	CHAN_E_NAME, /* a named blob with a bad name or layout */
+	CHAN_E_LIMIT, /* the connection's total byte budget is spent */
 };
 
 /* Longest valid blob name, see chan_name_valid(). */
@@ -72,11 +73,11 @@ enum chan_err {
 #define CHAN_BLOB_TRUNCATED 0x01
 
 struct chan {
-	int fd;		  /* borrowed: the caller closes it */
-	int accept;	  /* enum chan_dir of the frames this side reads */
-	int stall_ms;	  /* most wait without progress inside a frame;
+	int fd; /* borrowed: the caller closes it */
+	int accept; /* enum chan_dir of the frames this side reads */
+	int stall_ms; /* most wait without progress inside a frame;
 			     default 30000 */
-	uint64_t max_in;  /* most payload bytes read in all; 0: no limit */
+	uint64_t max_in; /* most payload bytes read in all; 0: no limit */
 	uint64_t bytes_in, bytes_out;
 	enum chan_err err; /* why the last failing call failed */
 };
@@ -86,7 +87,10 @@ struct chan_frame {
 	struct buf payload; /* owned; released by chan_frame_release() */
 };
 
-#define CHAN_FRAME_INIT { CHAN_HELO, BUF_INIT(0) }
+#define CHAN_FRAME_INIT                                                        \
+	{                                                                      \
+		CHAN_HELO, BUF_INIT(0)                                         \
+	}
 
 /* A named blob inside a FILE or LOG_ frame. data points into the frame's
  * payload: borrowed, valid while the frame is unchanged. */
@@ -121,15 +125,15 @@ int chan_read(struct chan *c, struct chan_frame *f, int timeout_ms);
  * SIGPIPE.
  */
 int chan_write(struct chan *c, enum chan_type t, const void *payload,
-	       size_t len, int timeout_ms);
+               size_t len, int timeout_ms);
 
 /*
  * Write a named blob frame (CHAN_FILE or CHAN_LOG): name (checked with
  * chan_name_valid()), flags byte, data. As chan_write.
  */
 int chan_write_blob(struct chan *c, enum chan_type t, const char *name,
-		    unsigned flags, const void *data, size_t len,
-		    int timeout_ms);
+                    unsigned flags, const void *data, size_t len,
+                    int timeout_ms);
 
 /*
  * Split a FILE or LOG_ frame into *out (name copied, data borrowed from
@@ -137,7 +141,7 @@ int chan_write_blob(struct chan *c, enum chan_type t, const char *name,
  * for a malformed blob or an invalid name.
  */
 int chan_blob_parse(struct chan *c, const struct chan_frame *f,
-		    struct chan_blob *out);
+                    struct chan_blob *out);
 
 /* Release the frame's payload. */
 void chan_frame_release(struct chan_frame *f);

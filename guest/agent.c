@@ -33,9 +33,9 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: pyti-agent [--version]\n"
-		   "Runs inside a pyti guest as PID 1 (started by "
-		   "/usr/lib/pyti/init);\n"
-		   "see docs/guest.md. It does nothing anywhere else.\n");
+	           "Runs inside a pyti guest as PID 1 (started by "
+	           "/usr/lib/pyti/init);\n"
+	           "see docs/guest.md. It does nothing anywhere else.\n");
 }
 
 int
@@ -56,8 +56,8 @@ main(int argc, char **argv)
 	}
 	if (!guest_job_in_guest()) {
 		log_error("not PID 1 of a pyti guest (no %s): refusing to run "
-			  "package code here",
-			  GUEST_UPPER);
+		          "package code here",
+		          GUEST_UPPER);
 		return 1;
 	}
 	signal(SIGABRT, on_crash);

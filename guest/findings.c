@@ -15,32 +15,32 @@ static const struct {
 	const char *kind;
 	const char *severity;
 } kinds[] = {
-	{ "network.connect", "critical" },
-	{ "network.dns", "critical" },
-	{ "network.listen", "warning" },
-	{ "file.write_outside", "critical" },
-	{ "file.delete_outside", "critical" },
-	{ "file.read_sensitive", "warning" },
-	{ "credential.read", "critical" },
-	{ "credential.leak", "critical" },
-	{ "process.exec", "warning" },
-	{ "process.privilege", "critical" },
-	{ "persistence.pth", "critical" },
-	{ "persistence.sitecustomize", "critical" },
-	{ "persistence.bashrc", "critical" },
-	{ "persistence.crontab", "critical" },
-	{ "persistence.autostart", "critical" },
-	{ "resource.fork_bomb", "critical" },
-	{ "resource.memory", "warning" },
-	{ "resource.disk", "warning" },
-	{ "resource.cpu", "warning" },
-	{ "resource.output_flood", "warning" },
-	{ "resource.timeout", "warning" },
-	{ "archive.path_traversal", "critical" },
-	{ "archive.symlink", "critical" },
-	{ "archive.bomb", "critical" },
-	{ "archive.invalid", "warning" },
-	{ "channel.forgery", "critical" },
+    {"network.connect", "critical"},
+    {"network.dns", "critical"},
+    {"network.listen", "warning"},
+    {"file.write_outside", "critical"},
+    {"file.delete_outside", "critical"},
+    {"file.read_sensitive", "warning"},
+    {"credential.read", "critical"},
+    {"credential.leak", "critical"},
+    {"process.exec", "warning"},
+    {"process.privilege", "critical"},
+    {"persistence.pth", "critical"},
+    {"persistence.sitecustomize", "critical"},
+    {"persistence.bashrc", "critical"},
+    {"persistence.crontab", "critical"},
+    {"persistence.autostart", "critical"},
+    {"resource.fork_bomb", "critical"},
+    {"resource.memory", "warning"},
+    {"resource.disk", "warning"},
+    {"resource.cpu", "warning"},
+    {"resource.output_flood", "warning"},
+    {"resource.timeout", "warning"},
+    {"archive.path_traversal", "critical"},
+    {"archive.symlink", "critical"},
+    {"archive.bomb", "critical"},
+    {"archive.invalid", "warning"},
+    {"channel.forgery", "critical"},
 };
 
 void
@@ -68,9 +68,11 @@ guest_jstr(const char *s, size_t n)
 		n = GUEST_EVIDENCE_MAX;
 	for (size_t i = 0; i < n;) {
 		unsigned char c = (unsigned char)s[i];
-		size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-			     : (c >> 3) == 30		   ? 4
-							   : 0;
+		size_t len = c < 0x80         ? 1
+		             : (c >> 5) == 6  ? 2
+		             : (c >> 4) == 14 ? 3
+		             : (c >> 3) == 30 ? 4
+		                              : 0;
 		size_t k;
 
 		if (c == 0 || len == 0 || i + len > n) {
@@ -98,8 +100,8 @@ guest_jstr(const char *s, size_t n)
 
 int
 guest_finding_add(struct guest_findings *f, const char *kind,
-		  const char *severity, const char *task, json_t *evidence,
-		  const char *fmt, ...)
+                  const char *severity, const char *task, json_t *evidence,
+                  const char *fmt, ...)
 {
 	char detail[GUEST_EVIDENCE_MAX];
 	size_t i;
@@ -169,10 +171,9 @@ has_prefix_dir(const char *path, const char *dir)
 const char *
 guest_persistence_kind(const char *path, const char *home)
 {
-	static const char *const rc[] = { ".bashrc", ".profile",
-					  ".bash_profile", ".bash_login",
-					  ".bash_logout", ".zshrc", ".zprofile",
-					  ".zshenv" };
+	static const char *const rc[] = {
+	    ".bashrc",      ".profile", ".bash_profile", ".bash_login",
+	    ".bash_logout", ".zshrc",   ".zprofile",     ".zshenv"};
 	const char *base = strrchr(path, '/');
 	char p[4096];
 
@@ -187,8 +188,10 @@ guest_persistence_kind(const char *path, const char *home)
 		if (!strcmp(path, p))
 			return "persistence.bashrc";
 	}
-	if (!strcmp(path, "/etc/profile") || has_prefix_dir(path, "/etc/profile.d") ||
-	    !strcmp(path, "/etc/bash.bashrc") || !strcmp(path, "/etc/environment"))
+	if (!strcmp(path, "/etc/profile") ||
+	    has_prefix_dir(path, "/etc/profile.d") ||
+	    !strcmp(path, "/etc/bash.bashrc") ||
+	    !strcmp(path, "/etc/environment"))
 		return "persistence.bashrc";
 	if (has_prefix_dir(path, "/var/spool/cron") ||
 	    !strncmp(path, "/etc/cron", 9) || !strcmp(path, "/etc/anacrontab"))

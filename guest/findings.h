@@ -16,9 +16,9 @@
 #define GUEST_EVIDENCE_MAX 1024
 
 struct guest_findings {
-	json_t *list;	/* owned array of finding objects */
-	int dropped;	/* findings past GUEST_FINDINGS_MAX */
-	int critical;	/* findings of severity critical */
+	json_t *list; /* owned array of finding objects */
+	int dropped; /* findings past GUEST_FINDINGS_MAX */
+	int critical; /* findings of severity critical */
 };
 
 void guest_findings_init(struct guest_findings *f);
@@ -31,9 +31,9 @@ void guest_findings_release(struct guest_findings *f);
  * the cap (counted in dropped).
  */
 int guest_finding_add(struct guest_findings *f, const char *kind,
-		      const char *severity, const char *task, json_t *evidence,
-		      const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+                      const char *severity, const char *task, json_t *evidence,
+                      const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 /* Number of findings of `kind` (tests, outcome decisions). */
 int guest_findings_count(const struct guest_findings *f, const char *kind);

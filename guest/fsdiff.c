@@ -43,8 +43,8 @@ struct guest_fsnap {
 const char *
 guest_fschange_name(enum guest_fschange c)
 {
-	static const char *const names[] = { "added", "modified", "deleted",
-					     "opaque" };
+	static const char *const names[] = {"added", "modified", "deleted",
+	                                    "opaque"};
 
 	return (unsigned)c < 4 ? names[c] : "modified";
 }
@@ -81,7 +81,7 @@ walk(const char *root, char *rel, size_t rlen, int depth, visit_fn fn,
 			r = fn(rel, &st, arg);
 			if (r == 0 && S_ISDIR(st.st_mode))
 				r = walk(root, rel, rlen + 1 + n, depth + 1, fn,
-					 arg);
+				         arg);
 		}
 		rel[rlen] = '\0';
 	}
@@ -114,7 +114,7 @@ static int
 entry_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct entry *)a)->path,
-		      ((const struct entry *)b)->path);
+	              ((const struct entry *)b)->path);
 }
 
 struct guest_fsnap *
@@ -182,14 +182,14 @@ static int
 diff_visit(const char *rel, const struct stat *st, void *arg)
 {
 	struct diff_ctx *d = arg;
-	struct entry key = { .path = (char *)(uintptr_t)rel };
+	struct entry key = {.path = (char *)(uintptr_t)rel};
 	const struct entry *old = NULL;
 	char up[PATH_LEN * 2], low[PATH_LEN * 2], hex[65] = "";
 	struct stat lst;
 
 	if (d->before && d->before->n)
-		old = bsearch(&key, d->before->e, d->before->n,
-			      sizeof(key), entry_cmp);
+		old = bsearch(&key, d->before->e, d->before->n, sizeof(key),
+		              entry_cmp);
 	if (old && old->mode == st->st_mode && old->uid == st->st_uid &&
 	    old->size == st->st_size && old->rdev == st->st_rdev &&
 	    old->mtime.tv_sec == st->st_mtim.tv_sec &&
@@ -204,8 +204,8 @@ diff_visit(const char *rel, const struct stat *st, void *arg)
 	}
 	if (S_ISDIR(st->st_mode)) {
 		char v[4];
-		ssize_t n = lgetxattr(up, "trusted.overlay.opaque", v,
-				      sizeof(v));
+		ssize_t n =
+		    lgetxattr(up, "trusted.overlay.opaque", v, sizeof(v));
 
 		if (n > 0 && v[0] == 'y') {
 			d->fn(rel, GUEST_FS_OPAQUE, "", d->arg);
@@ -239,18 +239,18 @@ diff_visit(const char *rel, const struct stat *st, void *arg)
 
 int
 guest_fsdiff(const struct guest_fsnap *before, const char *upper,
-	     const char *lower,
-	     void (*fn)(const char *path, enum guest_fschange change,
-			const char *sha256, void *arg),
-	     void *arg)
+             const char *lower,
+             void (*fn)(const char *path, enum guest_fschange change,
+                        const char *sha256, void *arg),
+             void *arg)
 {
-	struct diff_ctx d = { before, upper, lower, fn, arg, 0 };
+	struct diff_ctx d = {before, upper, lower, fn, arg, 0};
 	char rel[PATH_LEN] = "";
 	struct stat st;
 
 	if (stat(upper, &st) != 0)
 		return log_error("cannot read '%s': %s", upper,
-				 strerror(errno));
+		                 strerror(errno));
 	walk(upper, rel, 0, 0, diff_visit, &d);
 	return d.count;
 }

@@ -49,10 +49,10 @@ size_t guest_fsnap_count(const struct guest_fsnap *s, int *capped);
  * if upper cannot be read.
  */
 int guest_fsdiff(const struct guest_fsnap *before, const char *upper,
-		 const char *lower,
-		 void (*fn)(const char *path, enum guest_fschange change,
-			    const char *sha256, void *arg),
-		 void *arg);
+                 const char *lower,
+                 void (*fn)(const char *path, enum guest_fschange change,
+                            const char *sha256, void *arg),
+                 void *arg);
 
 /* sha256 hex of the file at path (at most max bytes read); 0 or -1. */
 int guest_file_sha256(const char *path, size_t max, char out[65]);

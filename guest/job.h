@@ -29,39 +29,39 @@
 #define GUEST_WHEELS GUEST_WORK "/wheels"
 #define GUEST_TESTRUN GUEST_WORK "/testrun"
 #define GUEST_VENV GUEST_HOME "/venv"
-#define GUEST_PRIV "/run/pyti"		/* root only: traces, DNS log */
-#define GUEST_UPPER "/.pyti/rw/upper"	/* the overlay's upper dir */
-#define GUEST_LOWER "/.pyti/lower"	/* the read-only image */
+#define GUEST_PRIV "/run/pyti" /* root only: traces, DNS log */
+#define GUEST_UPPER "/.pyti/rw/upper" /* the overlay's upper dir */
+#define GUEST_LOWER "/.pyti/lower" /* the read-only image */
 #define GUEST_UID 1000
 #define GUEST_GID 1000
 
 struct guest_job {
-	json_t *spec;		/* owned: the JOB_ document */
+	json_t *spec; /* owned: the JOB_ document */
 	char job_id[65];
-	char dist[129];		/* the distribution's file name */
+	char dist[129]; /* the distribution's file name */
 	int is_wheel;
 	char platform[64], python[16];
 
 	/* learned by the tasks */
-	char src_dir[GUEST_PATH_LEN];	/* unpacked sdist top dir, "" */
-	char wheel[GUEST_PATH_LEN];	/* wheel to install */
-	char name[129];			/* distribution name */
+	char src_dir[GUEST_PATH_LEN]; /* unpacked sdist top dir, "" */
+	char wheel[GUEST_PATH_LEN]; /* wheel to install */
+	char name[129]; /* distribution name */
 	char site_packages[1024];
-	char top[GUEST_MAX_TOP][129];	/* top-level import names */
+	char top[GUEST_MAX_TOP][129]; /* top-level import names */
 	int ntop;
-	int no_tests;			/* tests found nothing to run */
-	json_t *info;			/* owned: installed dist's info */
-	struct guest_fsnap *before;	/* upper dir before package code */
-	int strace_ok;			/* /usr/bin/strace is usable */
+	int no_tests; /* tests found nothing to run */
+	json_t *info; /* owned: installed dist's info */
+	struct guest_fsnap *before; /* upper dir before package code */
+	int strace_ok; /* /usr/bin/strace is usable */
 
 	/* results */
 	struct guest_findings findings;
-	json_t *data;			/* owned: per-task "data" by name */
-	json_t *sections;		/* owned: tests, coverage, lint, ... */
-	json_t *logs;			/* owned: [{name, text, truncated}] */
+	json_t *data; /* owned: per-task "data" by name */
+	json_t *sections; /* owned: tests, coverage, lint, ... */
+	json_t *logs; /* owned: [{name, text, truncated}] */
 	int64_t t_job, t_files, t_first, t_last, t_ready;
-	struct guest_graph *graph;	/* owned */
-	int dns_seen;			/* DNS log bytes already read */
+	struct guest_graph *graph; /* owned */
+	int dns_seen; /* DNS log bytes already read */
 };
 
 /* 1 if this process may run package code: PID 1 of a pyti guest (the
@@ -74,7 +74,7 @@ int guest_job_in_guest(void);
  * with the reason in err (for the ERR_ frame).
  */
 int guest_job_init(struct guest_job *job, json_t *spec, char *err,
-		   size_t errlen);
+                   size_t errlen);
 
 void guest_job_release(struct guest_job *job);
 
@@ -87,7 +87,7 @@ int guest_job_prepare(struct guest_job *job);
 /* Build the task graph and run it, calling hooks with arg (the tasks get
  * the job). Returns 0, or -1 (logged) if the graph cannot load. */
 int guest_job_run(struct guest_job *job, const struct guest_hooks *hooks,
-		  void *arg);
+                  void *arg);
 
 /* The raw results document. New reference. */
 json_t *guest_job_results(struct guest_job *job);

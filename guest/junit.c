@@ -27,8 +27,7 @@ find_tag(const char *p, const char *end, const char *tag)
 
 		if (!lt || (size_t)(end - lt) < n + 2)
 			return NULL;
-		if (!memcmp(lt + 1, tag, n) &&
-		    strchr(" \t\r\n>/", lt[1 + n]))
+		if (!memcmp(lt + 1, tag, n) && strchr(" \t\r\n>/", lt[1 + n]))
 			return lt;
 		p = lt + 1;
 	}
@@ -61,8 +60,11 @@ decode_entity(const char **pp, const char *end, struct buf *b)
 	static const struct {
 		const char *name;
 		char c;
-	} ents[] = { { "lt;", '<' }, { "gt;", '>' }, { "amp;", '&' },
-		     { "quot;", '"' }, { "apos;", '\'' } };
+	} ents[] = {{"lt;", '<'},
+	            {"gt;", '>'},
+	            {"amp;", '&'},
+	            {"quot;", '"'},
+	            {"apos;", '\''}};
 	const char *p = *pp + 1;
 
 	for (size_t i = 0; i < 5; i++) {
@@ -76,8 +78,8 @@ decode_entity(const char **pp, const char *end, struct buf *b)
 	}
 	if (p < end && *p == '#') {
 		char *e;
-		long v = p[1] == 'x' ? strtol(p + 2, &e, 16)
-				     : strtol(p + 1, &e, 10);
+		long v =
+		    p[1] == 'x' ? strtol(p + 2, &e, 16) : strtol(p + 1, &e, 10);
 
 		if (e < end && *e == ';' && v > 0 && v < 0x80) {
 			buf_addc(b, (char)v);
@@ -167,8 +169,8 @@ guest_junit_parse(const char *xml, size_t len)
 
 			/* the case's body ends at its </testcase> */
 			while (q < body_end) {
-				const char *lt = memchr(q, '<',
-							(size_t)(body_end - q));
+				const char *lt =
+				    memchr(q, '<', (size_t)(body_end - q));
 
 				if (!lt)
 					break;
@@ -221,8 +223,8 @@ guest_junit_parse(const char *xml, size_t len)
 		}
 		jx_set(c, "outcome", json_string(outcome));
 		jx_set(c, "duration_ms",
-		       json_integer((json_int_t)(attr_num(p + 9, e, "time") *
-						 1000)));
+		       json_integer(
+		           (json_int_t)(attr_num(p + 9, e, "time") * 1000)));
 		if (msg)
 			jx_set(c, "message", msg);
 		jx_append(cases, c);
@@ -231,7 +233,7 @@ guest_junit_parse(const char *xml, size_t len)
 	if (!suites && !tests) {
 		json_decref(cases);
 		log_error("junit: no <testsuite> or <testcase> in %zu bytes",
-			  len);
+		          len);
 		return NULL;
 	}
 	out = json_object();

@@ -67,7 +67,7 @@ find_port(char *dev, size_t n)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(p, sizeof(p), "/sys/class/virtio-ports/%s/name",
-			 de->d_name);
+		         de->d_name);
 		f = fopen(p, "r");
 		if (!f)
 			continue;
@@ -90,12 +90,12 @@ open_port(struct session *s)
 	int64_t end = guest_mono_ms() + 60000;
 
 	while (!find_port(dev, sizeof(dev))) {
-		struct timespec ts = { 0, 100 * 1000000 };
+		struct timespec ts = {0, 100 * 1000000};
 
 		if (guest_mono_ms() > end)
 			return log_error("no virtio port named '%s' after "
-					 "60 s",
-					 PORT_NAME);
+			                 "60 s",
+			                 PORT_NAME);
 		nanosleep(&ts, NULL);
 	}
 	/* root only: package code (uid pyti) must not reach the host in
@@ -116,7 +116,7 @@ static void
 wait_host(void)
 {
 	sigset_t set;
-	struct timespec ts = { 0, 200 * 1000000 };
+	struct timespec ts = {0, 200 * 1000000};
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGIO);
@@ -153,9 +153,8 @@ send_error(struct session *s, const char *msg)
 static void
 read_platform(struct session *s)
 {
-	static const char *const files[] = { "/etc/pyti/platform.json",
-					     "/usr/lib/pyti/platform.json",
-					     NULL };
+	static const char *const files[] = {
+	    "/etc/pyti/platform.json", "/usr/lib/pyti/platform.json", NULL};
 	char link[64];
 	ssize_t n;
 	FILE *f;
@@ -175,10 +174,10 @@ read_platform(struct session *s)
 			continue;
 		if (jx_str(j, "platform"))
 			snprintf(s->platform, sizeof(s->platform), "%s",
-				 jx_str(j, "platform"));
+			         jx_str(j, "platform"));
 		if (jx_str(j, "python"))
 			snprintf(s->python, sizeof(s->python), "%s",
-				 jx_str(j, "python"));
+			         jx_str(j, "python"));
 		json_decref(j);
 		break;
 	}
@@ -193,8 +192,8 @@ read_platform(struct session *s)
 static int
 answer_hello(struct session *s, const struct chan_frame *f)
 {
-	json_t *h = jx_parse(buf_cstr(&f->payload), f->payload.len,
-			     "host hello");
+	json_t *h =
+	    jx_parse(buf_cstr(&f->payload), f->payload.len, "host hello");
 	json_t *r;
 	const char *nonce;
 	int64_t version = 0, t = 0;
@@ -207,12 +206,12 @@ answer_hello(struct session *s, const struct chan_frame *f)
 	    !nonce || strlen(nonce) > 64) {
 		json_decref(h);
 		return log_error("host hello without version %d or nonce",
-				 CHAN_VERSION);
+		                 CHAN_VERSION);
 	}
 	/* a restored guest's clock continues from the save */
 	if (jx_int(h, "time_ms", &t) == 0 && t > 1577836800000LL) {
-		struct timespec ts = { (time_t)(t / 1000),
-				       (long)(t % 1000) * 1000000 };
+		struct timespec ts = {(time_t)(t / 1000),
+		                      (long)(t % 1000) * 1000000};
 
 		clock_settime(CLOCK_REALTIME, &ts);
 	}
@@ -259,7 +258,7 @@ remove_inputs(void)
 
 static int
 store_file(struct want *w, size_t nw, const struct chan_blob *b, char *err,
-	   size_t errlen)
+           size_t errlen)
 {
 	struct want *hit = NULL;
 	char path[GUEST_PATH_LEN], hex[65];
@@ -270,7 +269,7 @@ store_file(struct want *w, size_t nw, const struct chan_blob *b, char *err,
 			hit = &w[i];
 	if (!hit) {
 		snprintf(err, errlen, "file '%s' is not in the job spec",
-			 b->name);
+		         b->name);
 		return -1;
 	}
 	if (hit->got) {
@@ -280,16 +279,16 @@ store_file(struct want *w, size_t nw, const struct chan_blob *b, char *err,
 	sha256_hex(b->data, b->len, hex);
 	if ((int64_t)b->len != hit->size || strcmp(hex, hit->sha)) {
 		snprintf(err, errlen,
-			 "file '%s': %zu bytes with sha256 %s, the spec says "
-			 "%lld bytes with %s",
-			 b->name, b->len, hex, (long long)hit->size, hit->sha);
+		         "file '%s': %zu bytes with sha256 %s, the spec says "
+		         "%lld bytes with %s",
+		         b->name, b->len, hex, (long long)hit->size, hit->sha);
 		return -1;
 	}
 	snprintf(path, sizeof(path), GUEST_IN "/%s", b->name);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, b->data, b->len) != (ssize_t)b->len) {
 		snprintf(err, errlen, "cannot store '%s': %s", b->name,
-			 strerror(errno));
+		         strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -308,7 +307,7 @@ wanted_files(const json_t *spec, struct want **out)
 
 	for (i = 0; i < n; i++) {
 		const json_t *d = i == 0 ? json_object_get(spec, "dist")
-					 : json_array_get(deps, i - 1);
+		                         : json_array_get(deps, i - 1);
 
 		snprintf(w[k].name, sizeof(w[k].name), "%s", jx_str(d, "name"));
 		snprintf(w[k].sha, sizeof(w[k].sha), "%s", jx_str(d, "sha256"));
@@ -341,8 +340,8 @@ hook_ended(const struct guest_task_run *tr, void *arg)
 	json_t *j = json_object();
 
 	log_info("task %s: %s%s%s", tr->task->name,
-		 guest_outcome_name(tr->outcome), tr->reason[0] ? ": " : "",
-		 tr->reason);
+	         guest_outcome_name(tr->outcome), tr->reason[0] ? ": " : "",
+	         tr->reason);
 	jx_set(j, "task", json_string(tr->task->name));
 	jx_set(j, "state", json_string("ended"));
 	jx_set(j, "outcome", json_string(guest_outcome_name(tr->outcome)));
@@ -383,7 +382,7 @@ send_results(struct session *s, struct guest_job *job)
 		}
 		snprintf(name, sizeof(name), "%s.log", tr->task->name);
 		if (chan_write_blob(&s->c, CHAN_LOG, name, flags,
-				    buf_cstr(&tr->log), n, IO_TIMEOUT_MS) == 0)
+		                    buf_cstr(&tr->log), n, IO_TIMEOUT_MS) == 0)
 			logs++;
 	}
 	text = jx_dumps(r);
@@ -396,7 +395,7 @@ send_results(struct session *s, struct guest_job *job)
 		if (t) {
 			jx_set(t, "cases_dropped",
 			       json_integer((json_int_t)json_array_size(
-				       json_object_get(t, "cases"))));
+			           json_object_get(t, "cases"))));
 			jx_set(t, "cases", json_array());
 		}
 		text = jx_dumps(r);
@@ -457,7 +456,7 @@ dns_qname(const unsigned char *p, size_t n, char *out, size_t outlen)
 				out[o++] = (char)ch;
 			else
 				o += (size_t)snprintf(out + o, outlen - o,
-						      "\\%03o", ch);
+				                      "\\%03o", ch);
 		}
 		if (o + 1 < outlen)
 			out[o++] = '.';
@@ -470,11 +469,10 @@ dns_qname(const unsigned char *p, size_t n, char *out, size_t outlen)
 static void
 dns_stub(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons(53) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(53)};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	int logfd = open(GUEST_PRIV "/dns.log",
-			 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	                 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0 || logfd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a))) {
@@ -486,7 +484,7 @@ dns_stub(void)
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
 		ssize_t n = recvfrom(fd, q, sizeof(q), 0,
-				     (struct sockaddr *)&from, &fl);
+		                     (struct sockaddr *)&from, &fl);
 		char name[1100];
 		int end;
 
@@ -601,7 +599,7 @@ guest_session_serve(void)
 		if (f.type == CHAN_HELO) {
 			if (st == USED) {
 				send_error(&s, "this VM already ran a job: "
-					       "restore it before the next");
+				               "restore it before the next");
 				continue;
 			}
 			if (have_job) {
@@ -617,7 +615,7 @@ guest_session_serve(void)
 		}
 		if (st == WAIT_JOB && f.type == CHAN_JOB) {
 			json_t *spec = jx_parse(buf_cstr(&f.payload),
-						f.payload.len, "job spec");
+			                        f.payload.len, "job spec");
 			int64_t t0 = guest_now_ms();
 
 			if (!spec) {
@@ -635,12 +633,12 @@ guest_session_serve(void)
 			}
 			job.t_job = t0;
 			snprintf(job.platform, sizeof(job.platform), "%s",
-				 s.platform);
+			         s.platform);
 			snprintf(job.python, sizeof(job.python), "%s",
-				 s.python);
+			         s.python);
 			nwant = wanted_files(job.spec, &want);
 			log_info("job %s: %s and %zu more files", job.job_id,
-				 job.dist, nwant - 1);
+			         job.dist, nwant - 1);
 			st = WAIT_FILES;
 			continue;
 		}
@@ -650,24 +648,25 @@ guest_session_serve(void)
 			if (chan_blob_parse(&s.c, &f, &b) ||
 			    store_file(want, nwant, &b, err, sizeof(err))) {
 				if (s.c.err == CHAN_E_NAME)
-					snprintf(err, sizeof(err),
-						 "a FILE frame with a bad name");
+					snprintf(
+					    err, sizeof(err),
+					    "a FILE frame with a bad name");
 				send_error(&s, err);
 				st = USED;
 			}
 			continue;
 		}
 		if (st == WAIT_FILES && f.type == CHAN_END) {
-			struct guest_hooks hooks = { hook_started, hook_ended,
-						     hook_tick };
+			struct guest_hooks hooks = {hook_started, hook_ended,
+			                            hook_tick};
 			size_t i;
 
 			for (i = 0; i < nwant && want[i].got; i++)
 				;
 			if (i < nwant) {
 				snprintf(err, sizeof(err),
-					 "file '%s' was never sent",
-					 want[i].name);
+				         "file '%s' was never sent",
+				         want[i].name);
 				send_error(&s, err);
 				st = USED;
 				continue;

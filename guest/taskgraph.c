@@ -40,9 +40,9 @@ struct guest_graph {
 	size_t n;
 	struct datum data[MAX_DATA];
 	size_t ndata;
-	size_t order[MAX_TASKS];	/* task indexes, execution order */
+	size_t order[MAX_TASKS]; /* task indexes, execution order */
 	struct guest_task_run runs[MAX_TASKS]; /* by execution position */
-	int disabled[MAX_TASKS];	/* by task index */
+	int disabled[MAX_TASKS]; /* by task index */
 	const struct guest_hooks *hooks;
 	void *arg;
 };
@@ -50,8 +50,8 @@ struct guest_graph {
 const char *
 guest_outcome_name(enum guest_outcome o)
 {
-	static const char *const names[] = { "ok", "failed", "skipped",
-					     "timeout", "error" };
+	static const char *const names[] = {"ok", "failed", "skipped",
+	                                    "timeout", "error"};
 
 	return (unsigned)o < 5 ? names[o] : "error";
 }
@@ -92,8 +92,8 @@ valid_name(const char *s, size_t n)
  */
 static int
 each_word(const char *list, const char *what,
-	  int (*fn)(struct guest_graph *, const char *, void *),
-	  struct guest_graph *g, void *ctx)
+          int (*fn)(struct guest_graph *, const char *, void *),
+          struct guest_graph *g, void *ctx)
 {
 	const char *p = list ? list : "";
 
@@ -108,7 +108,7 @@ each_word(const char *list, const char *what,
 		}
 		if (!valid_name(p, n))
 			return log_error("bad data name '%.*s' in %s", (int)n,
-					 p, what);
+			                 p, what);
 		memcpy(w, p, n);
 		w[n] = '\0';
 		r = fn(g, w, ctx);
@@ -135,13 +135,13 @@ add_datum(struct guest_graph *g, const char *name, int producer)
 
 	if (i >= 0) {
 		const char *prev = g->data[i].producer < 0
-					   ? "the job's inputs"
-					   : g->tasks[g->data[i].producer].name;
+		                       ? "the job's inputs"
+		                       : g->tasks[g->data[i].producer].name;
 
 		return log_error("data '%s' is produced by both %s and %s",
-				 name, prev,
-				 producer < 0 ? "the job's inputs"
-					      : g->tasks[producer].name);
+		                 name, prev,
+		                 producer < 0 ? "the job's inputs"
+		                              : g->tasks[producer].name);
 	}
 	if (g->ndata == MAX_DATA)
 		return log_error("more than %d data names", MAX_DATA);
@@ -171,8 +171,8 @@ check_need(struct guest_graph *g, const char *name, void *ctx)
 
 	if (find_datum(g, name) < 0)
 		return log_error("unknown data '%s' needed by task %s: no task "
-				 "produces it and the job does not provide it",
-				 name, g->tasks[t].name);
+		                 "produces it and the job does not provide it",
+		                 name, g->tasks[t].name);
 	return 0;
 }
 
@@ -196,7 +196,7 @@ need_from(struct guest_graph *g, const char *name, void *ctx)
 static int
 depends(struct guest_graph *g, size_t t, size_t u)
 {
-	struct dep_ctx d = { (int)u, 0 };
+	struct dep_ctx d = {(int)u, 0};
 
 	each_word(g->tasks[t].needs, g->tasks[t].name, need_from, g, &d);
 	return d.found;
@@ -208,7 +208,7 @@ log_cycle(struct guest_graph *g, const int *placed)
 {
 	char text[512];
 	size_t len = 0, start = 0, cur;
-	int seen[MAX_TASKS] = { 0 };
+	int seen[MAX_TASKS] = {0};
 
 	while (placed[start])
 		start++;
@@ -235,18 +235,18 @@ log_cycle(struct guest_graph *g, const int *placed)
 		}
 		if (len < sizeof(text))
 			len += (size_t)snprintf(text + len, sizeof(text) - len,
-						" -> %s", g->tasks[cur].name);
+			                        " -> %s", g->tasks[cur].name);
 	} while (cur != start);
 	log_error("cycle in the task graph: %s (each needs what the next "
-		  "produces)",
-		  text);
+	          "produces)",
+	          text);
 }
 
 struct guest_graph *
 guest_graph_new(const struct guest_task *tasks, size_t n, const char *inputs)
 {
 	struct guest_graph *g = xcalloc(1, sizeof(*g));
-	int placed[MAX_TASKS] = { 0 };
+	int placed[MAX_TASKS] = {0};
 	size_t done = 0;
 
 	g->tasks = tasks;
@@ -264,25 +264,25 @@ guest_graph_new(const struct guest_task *tasks, size_t n, const char *inputs)
 		    !valid_name(tasks[t].name, strlen(tasks[t].name)) ||
 		    !tasks[t].run) {
 			log_error("task %zu has a bad name or no run function",
-				  t);
+			          t);
 			goto fail;
 		}
 		for (size_t u = 0; u < t; u++) {
 			if (!strcmp(tasks[u].name, tasks[t].name)) {
 				log_error("two tasks are called '%s'",
-					  tasks[t].name);
+				          tasks[t].name);
 				goto fail;
 			}
 		}
 		if (each_word(tasks[t].produces, tasks[t].name, add_product, g,
-			      &ti))
+		              &ti))
 			goto fail;
 	}
 	for (size_t t = 0; t < n; t++) {
 		int ti = (int)t;
 
 		if (each_word(tasks[t].needs, tasks[t].name, check_need, g,
-			      &ti))
+		              &ti))
 			goto fail;
 	}
 	/* Kahn's algorithm; among ready tasks the first declared goes
@@ -363,7 +363,7 @@ guest_graph_disable(struct guest_graph *g, const char *name)
 
 int
 guest_graph_set_limits(struct guest_graph *g, const char *name,
-		       const struct guest_limits *l)
+                       const struct guest_limits *l)
 {
 	struct guest_task_run *tr = guest_graph_find(g, name);
 
@@ -392,8 +392,8 @@ guest_task_produce(struct guest_task_run *tr, const char *datum)
 	if (i < 0 || g->data[i].producer < 0 ||
 	    &g->tasks[g->data[i].producer] != tr->task)
 		return log_error("task %s does not declare that it produces "
-				 "'%s'",
-				 tr->task->name, datum);
+		                 "'%s'",
+		                 tr->task->name, datum);
 	g->data[i].available = 1;
 	return 0;
 }
@@ -424,19 +424,20 @@ need_missing(struct guest_graph *g, const char *name, void *ctx)
 	if (g->data[i].available)
 		return 0;
 	if (g->data[i].producer < 0)
-		guest_task_reason(m->tr, "needs %s, which the job did not "
-					 "provide",
-				  name);
+		guest_task_reason(m->tr,
+		                  "needs %s, which the job did not "
+		                  "provide",
+		                  name);
 	else
 		guest_task_reason(m->tr, "needs %s, which %s did not produce",
-				  name, g->tasks[g->data[i].producer].name);
+		                  name, g->tasks[g->data[i].producer].name);
 	m->missing = 1;
 	return 1;
 }
 
 int
 guest_graph_run(struct guest_graph *g, const struct guest_hooks *hooks,
-		void *hook_arg, void *task_arg)
+                void *hook_arg, void *task_arg)
 {
 	void *arg = hook_arg;
 
@@ -446,7 +447,7 @@ guest_graph_run(struct guest_graph *g, const struct guest_hooks *hooks,
 	g->arg = arg;
 	for (size_t i = 0; i < g->n; i++) {
 		struct guest_task_run *tr = &g->runs[i];
-		struct missing_ctx m = { tr, 0 };
+		struct missing_ctx m = {tr, 0};
 		enum guest_outcome o;
 
 		if (g->disabled[g->order[i]]) {
@@ -461,8 +462,8 @@ guest_graph_run(struct guest_graph *g, const struct guest_hooks *hooks,
 		}
 		tr->started_ms = guest_now_ms();
 		tr->deadline = tr->limits.timeout_ms
-				       ? guest_mono_ms() + tr->limits.timeout_ms
-				       : 0;
+		                   ? guest_mono_ms() + tr->limits.timeout_ms
+		                   : 0;
 		if (hooks && hooks->started)
 			hooks->started(tr, arg);
 		o = tr->task->run(tr, task_arg);
@@ -470,7 +471,7 @@ guest_graph_run(struct guest_graph *g, const struct guest_hooks *hooks,
 			o = GUEST_TIMEOUT;
 		if (o == GUEST_TIMEOUT && !tr->reason[0])
 			guest_task_reason(tr, "time limit of %d s",
-					  tr->limits.timeout_ms / 1000);
+			                  tr->limits.timeout_ms / 1000);
 		tr->outcome = o;
 		tr->ended_ms = guest_now_ms();
 		if (o != GUEST_OK && o != GUEST_SKIPPED)
@@ -540,7 +541,7 @@ child(const struct guest_task_run *tr, const struct guest_cmd *cmd, int out)
 	{
 		/* execve's prototype predates const: copy the pointers'
 		 * bits rather than cast the qualifier away. */
-		static const char *const empty[] = { NULL };
+		static const char *const empty[] = {NULL};
 		const char *const *ce = cmd->envp ? cmd->envp : empty;
 		char *const *av, *const *ev;
 
@@ -616,7 +617,7 @@ guest_task_exec(struct guest_task_run *tr, const struct guest_cmd *cmd)
 	tr->commands++;
 
 	while (!exited || !eof) {
-		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
 		int64_t now = guest_mono_ms();
 		int wait_ms = 200;
 
@@ -648,19 +649,19 @@ guest_task_exec(struct guest_task_run *tr, const struct guest_cmd *cmd)
 					keep_output(tr, chunk, (size_t)n);
 					if (tr->limits.output_kill &&
 					    tr->output_bytes >
-						    tr->limits.output_kill &&
+					        tr->limits.output_kill &&
 					    !killed) {
 						kill(-pid, SIGKILL);
 						killed = 1;
 						tr->output_killed = 1;
 					}
-				} else if (n == 0 ||
-					   (errno != EAGAIN && errno != EINTR)) {
+				} else if (n == 0 || (errno != EAGAIN &&
+				                      errno != EINTR)) {
 					eof = 1;
 				}
 			}
 		} else {
-			struct timespec ts = { 0, 20 * 1000000 };
+			struct timespec ts = {0, 20 * 1000000};
 
 			nanosleep(&ts, NULL);
 		}

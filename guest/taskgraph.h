@@ -28,11 +28,11 @@ struct guest_graph;
 struct guest_task_run;
 
 enum guest_outcome {
-	GUEST_OK = 0,	/* the task did its work */
-	GUEST_FAILED,	/* the package's code made it fail */
-	GUEST_SKIPPED,	/* not run; reason says why */
-	GUEST_TIMEOUT,	/* its time limit killed it */
-	GUEST_ERROR,	/* the agent could not run it: not the package's fault */
+	GUEST_OK = 0, /* the task did its work */
+	GUEST_FAILED, /* the package's code made it fail */
+	GUEST_SKIPPED, /* not run; reason says why */
+	GUEST_TIMEOUT, /* its time limit killed it */
+	GUEST_ERROR, /* the agent could not run it: not the package's fault */
 };
 
 /* "ok", "failed", "skipped", "timeout", "error" (static). */
@@ -40,14 +40,14 @@ const char *guest_outcome_name(enum guest_outcome o);
 
 /* Limits of one task; 0 in any field means "no limit / leave as is". */
 struct guest_limits {
-	int timeout_ms;	    /* wall clock for the whole task */
-	size_t output_cap;  /* bytes of output kept in the task's log */
+	int timeout_ms; /* wall clock for the whole task */
+	size_t output_cap; /* bytes of output kept in the task's log */
 	size_t output_kill; /* total output after which the group is killed */
-	uint64_t as;	    /* RLIMIT_AS, bytes */
-	uint64_t nproc;	    /* RLIMIT_NPROC (counts every process of the uid) */
-	uint64_t fsize;	    /* RLIMIT_FSIZE, bytes */
-	uint64_t cpu;	    /* RLIMIT_CPU, seconds */
-	uint64_t nofile;    /* RLIMIT_NOFILE */
+	uint64_t as; /* RLIMIT_AS, bytes */
+	uint64_t nproc; /* RLIMIT_NPROC (counts every process of the uid) */
+	uint64_t fsize; /* RLIMIT_FSIZE, bytes */
+	uint64_t cpu; /* RLIMIT_CPU, seconds */
+	uint64_t nofile; /* RLIMIT_NOFILE */
 };
 
 /*
@@ -57,8 +57,8 @@ struct guest_limits {
  * wheel, which is not applicable but passes the wheel on).
  */
 struct guest_task {
-	const char *name;     /* unique; [a-z_]+ */
-	const char *needs;    /* space-separated data names, "" for none */
+	const char *name; /* unique; [a-z_]+ */
+	const char *needs; /* space-separated data names, "" for none */
 	const char *produces; /* space-separated, "" for none */
 	struct guest_limits limits;
 	enum guest_outcome (*run)(struct guest_task_run *tr, void *arg);
@@ -67,21 +67,21 @@ struct guest_task {
 /* What one task did. Filled by the executor and the task. */
 struct guest_task_run {
 	const struct guest_task *task; /* borrowed, from the table */
-	struct guest_limits limits;    /* effective limits */
+	struct guest_limits limits; /* effective limits */
 	enum guest_outcome outcome;
-	char reason[256];	       /* "" when there is nothing to say */
-	int64_t started_ms, ended_ms;  /* wall clock, Unix ms; 0 if not run */
-	int exit_status;	       /* of the last command; -1 if none or
+	char reason[256]; /* "" when there is nothing to say */
+	int64_t started_ms, ended_ms; /* wall clock, Unix ms; 0 if not run */
+	int exit_status; /* of the last command; -1 if none or
 					  killed by a signal */
-	int signal;		       /* signal that ended the last command */
-	int commands;		       /* commands run by guest_task_exec() */
-	struct buf log;		       /* output of all commands, capped */
-	uint64_t output_bytes;	       /* all output seen, kept or not */
-	int timed_out;		       /* a command hit the time limit */
-	int output_capped;	       /* output passed output_cap */
-	int output_killed;	       /* ... and output_kill: group killed */
-	int64_t deadline;	       /* monotonic ms; 0: none */
-	struct guest_graph *graph;     /* borrowed: the running graph */
+	int signal; /* signal that ended the last command */
+	int commands; /* commands run by guest_task_exec() */
+	struct buf log; /* output of all commands, capped */
+	uint64_t output_bytes; /* all output seen, kept or not */
+	int timed_out; /* a command hit the time limit */
+	int output_capped; /* output passed output_cap */
+	int output_killed; /* ... and output_kill: group killed */
+	int64_t deadline; /* monotonic ms; 0: none */
+	struct guest_graph *graph; /* borrowed: the running graph */
 };
 
 /* Called by the executor around tasks and at least every second while a
@@ -101,7 +101,7 @@ struct guest_hooks {
  * cycle ("cycle: a -> b -> a"), or a bad name.
  */
 struct guest_graph *guest_graph_new(const struct guest_task *tasks, size_t n,
-				    const char *inputs);
+                                    const char *inputs);
 
 void guest_graph_free(struct guest_graph *g);
 
@@ -112,7 +112,7 @@ struct guest_task_run *guest_graph_task(struct guest_graph *g, size_t i);
 
 /* The run of the task called name, or NULL. Borrowed. */
 struct guest_task_run *guest_graph_find(struct guest_graph *g,
-					const char *name);
+                                        const char *name);
 
 /* Do not run this task (it is skipped "not requested", and what it
  * produces is missing). Returns 0, or -1 (logged) for an unknown name. */
@@ -120,7 +120,7 @@ int guest_graph_disable(struct guest_graph *g, const char *name);
 
 /* Replace a task's limits (before guest_graph_run). -1 if unknown. */
 int guest_graph_set_limits(struct guest_graph *g, const char *name,
-			   const struct guest_limits *l);
+                           const struct guest_limits *l);
 
 /*
  * Run every task in order, calling hooks (may be NULL) with hook_arg, and
@@ -129,7 +129,7 @@ int guest_graph_set_limits(struct guest_graph *g, const char *name,
  * task that cannot run is GUEST_ERROR.
  */
 int guest_graph_run(struct guest_graph *g, const struct guest_hooks *hooks,
-		    void *hook_arg, void *task_arg);
+                    void *hook_arg, void *task_arg);
 
 /* 1 if the datum is available (a job input or produced so far), else 0. */
 int guest_graph_has(const struct guest_graph *g, const char *datum);
@@ -142,17 +142,17 @@ int guest_task_produce(struct guest_task_run *tr, const char *datum);
 
 /* Set the task's reason (printf-style, truncated to fit). */
 void guest_task_reason(struct guest_task_run *tr, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* How guest_task_exec() runs a command. */
 struct guest_cmd {
-	const char *const *argv;  /* argv[0] is a path: no PATH search */
-	const char *const *envp;  /* NULL: an empty environment */
-	const char *cwd;	  /* NULL: inherit */
-	uid_t uid;		  /* run as this uid/gid ... */
+	const char *const *argv; /* argv[0] is a path: no PATH search */
+	const char *const *envp; /* NULL: an empty environment */
+	const char *cwd; /* NULL: inherit */
+	uid_t uid; /* run as this uid/gid ... */
 	gid_t gid;
-	int drop;		  /* ... when set (the agent runs as root) */
-	int reap_uid;		  /* after the command, SIGKILL every process
+	int drop; /* ... when set (the agent runs as root) */
+	int reap_uid; /* after the command, SIGKILL every process
 				     of uid (escaped daemons); needs
 				     uid != 0. Also when not dropping: a
 				     command (strace -u) may switch to uid

@@ -38,41 +38,59 @@
 /* ---- the environment package code sees ---- */
 
 static const char *const pkg_env[] = {
-	"PATH=" GUEST_VENV "/bin:/usr/local/bin:/usr/bin:/bin",
-	"HOME=" GUEST_HOME,
-	"USER=pyti",
-	"LOGNAME=pyti",
-	"LANG=C.UTF-8",
-	"TMPDIR=/tmp",
-	"PYTHONUNBUFFERED=1",
-	"PIP_NO_INDEX=1",
-	"PIP_DISABLE_PIP_VERSION_CHECK=1",
-	"PIP_NO_INPUT=1",
-	"PIP_FIND_LINKS=" GUEST_IN,
-	/* planted tokens: their value showing up anywhere is a leak */
-	"AWS_ACCESS_KEY_ID=AKIAPYTICANARYENV000",
-	"AWS_SECRET_ACCESS_KEY=pyti-canary-env-aws-secret-000000000000",
-	"GITHUB_TOKEN=ghp_pyti-canary-env-github-token",
-	"PYPI_TOKEN=pypi-pyti-canary-env-pypi-token",
-	"OPENAI_API_KEY=sk-pyti-canary-env-openai",
-	NULL
-};
+    "PATH=" GUEST_VENV "/bin:/usr/local/bin:/usr/bin:/bin", "HOME=" GUEST_HOME,
+    "USER=pyti", "LOGNAME=pyti", "LANG=C.UTF-8", "TMPDIR=/tmp",
+    "PYTHONUNBUFFERED=1", "PIP_NO_INDEX=1", "PIP_DISABLE_PIP_VERSION_CHECK=1",
+    "PIP_NO_INPUT=1", "PIP_FIND_LINKS=" GUEST_IN,
+    /* planted tokens: their value showing up anywhere is a leak */
+    "AWS_ACCESS_KEY_ID=AKIAPYTICANARYENV000",
+    "AWS_SECRET_ACCESS_KEY=pyti-canary-env-aws-secret-000000000000",
+    "GITHUB_TOKEN=ghp_pyti-canary-env-github-token",
+    "PYPI_TOKEN=pypi-pyti-canary-env-pypi-token",
+    "OPENAI_API_KEY=sk-pyti-canary-env-openai", NULL};
 
 /* Writing here is what builds, installs and tests do. */
 static const char *const allow_write[] = {
-	GUEST_VENV, GUEST_WORK, "/tmp", "/var/tmp", "/dev/shm",
-	GUEST_HOME "/.cache", NULL
-};
+    GUEST_VENV, GUEST_WORK,           "/tmp", "/var/tmp",
+    "/dev/shm", GUEST_HOME "/.cache", NULL};
 
 /* Programs a build or install runs on its own. */
-static const char *const exec_ok[] = {
-	"python", "python3", "python3.*", "pip", "pip3", "pip3.*",
-	"cc", "gcc", "gcc-*", "c++", "g++", "g++-*", "cpp", "cc1", "cc1plus",
-	"as", "ld", "ld.bfd", "ld.gold", "collect2", "lto-wrapper",
-	"x86_64-linux-gnu-*", "uname", "ldconfig", "ldconfig.real", "strip",
-	"ar", "ranlib", "pkg-config", "lsb_release", "pytest", "py.test", "coverage",
-	"pycodestyle", "pyflakes", NULL
-};
+static const char *const exec_ok[] = {"python",
+                                      "python3",
+                                      "python3.*",
+                                      "pip",
+                                      "pip3",
+                                      "pip3.*",
+                                      "cc",
+                                      "gcc",
+                                      "gcc-*",
+                                      "c++",
+                                      "g++",
+                                      "g++-*",
+                                      "cpp",
+                                      "cc1",
+                                      "cc1plus",
+                                      "as",
+                                      "ld",
+                                      "ld.bfd",
+                                      "ld.gold",
+                                      "collect2",
+                                      "lto-wrapper",
+                                      "x86_64-linux-gnu-*",
+                                      "uname",
+                                      "ldconfig",
+                                      "ldconfig.real",
+                                      "strip",
+                                      "ar",
+                                      "ranlib",
+                                      "pkg-config",
+                                      "lsb_release",
+                                      "pytest",
+                                      "py.test",
+                                      "coverage",
+                                      "pycodestyle",
+                                      "pyflakes",
+                                      NULL};
 
 static char canary_store[64][256];
 static const char *canaries[65];
@@ -83,19 +101,22 @@ load_canaries(void)
 	FILE *f = fopen("/usr/lib/pyti/canaries", "r");
 	char line[256];
 	int n = 0;
-	static const char *const fallback[] = {
-		GUEST_HOME "/.ssh/id_rsa", GUEST_HOME "/.aws/credentials",
-		GUEST_HOME "/.pypirc", GUEST_HOME "/.netrc",
-		GUEST_HOME "/.gitconfig", GUEST_HOME "/.kube/config",
-		GUEST_HOME "/.docker/config.json", NULL
-	};
+	static const char *const fallback[] = {GUEST_HOME "/.ssh/id_rsa",
+	                                       GUEST_HOME "/.aws/credentials",
+	                                       GUEST_HOME "/.pypirc",
+	                                       GUEST_HOME "/.netrc",
+	                                       GUEST_HOME "/.gitconfig",
+	                                       GUEST_HOME "/.kube/config",
+	                                       GUEST_HOME
+	                                       "/.docker/config.json",
+	                                       NULL};
 
 	if (f) {
 		while (n < 64 && fgets(line, sizeof(line), f)) {
 			line[strcspn(line, "\n")] = '\0';
 			if (line[0] == '/') {
-				snprintf(canary_store[n], sizeof(canary_store[n]),
-					 "%s", line);
+				snprintf(canary_store[n],
+				         sizeof(canary_store[n]), "%s", line);
 				canaries[n] = canary_store[n];
 				n++;
 			}
@@ -117,8 +138,7 @@ J(void *arg)
 }
 
 static void
-set_data(struct guest_job *job, const char *task, const char *key,
-	 json_t *v)
+set_data(struct guest_job *job, const char *task, const char *key, json_t *v)
 {
 	json_t *d = json_object_get(job->data, task);
 
@@ -137,30 +157,31 @@ resource_findings(struct guest_job *job, struct guest_task_run *tr)
 
 	if (tr->timed_out)
 		guest_finding_add(&job->findings, "resource.timeout", NULL, t,
-				  NULL, "%s ran past its time limit of %d s",
-				  t, tr->limits.timeout_ms / 1000);
+		                  NULL, "%s ran past its time limit of %d s", t,
+		                  tr->limits.timeout_ms / 1000);
 	if (tr->output_capped)
-		guest_finding_add(&job->findings, "resource.output_flood",
-				  NULL, t, NULL,
-				  "%s wrote %llu bytes of output%s", t,
-				  (unsigned long long)tr->output_bytes,
-				  tr->output_killed ? "; killed" : "");
+		guest_finding_add(&job->findings, "resource.output_flood", NULL,
+		                  t, NULL, "%s wrote %llu bytes of output%s", t,
+		                  (unsigned long long)tr->output_bytes,
+		                  tr->output_killed ? "; killed" : "");
 	if (tr->signal == SIGXCPU)
-		guest_finding_add(&job->findings, "resource.cpu", NULL, t,
-				  NULL, "CPU time limit reached");
+		guest_finding_add(&job->findings, "resource.cpu", NULL, t, NULL,
+		                  "CPU time limit reached");
 	if (tr->signal == SIGXFSZ || strstr(log, "No space left on device") ||
 	    strstr(log, "File too large"))
 		guest_finding_add(&job->findings, "resource.disk", NULL, t,
-				  NULL, "file size limit or disk space "
-					"reached");
-	if (strstr(log, "MemoryError") || strstr(log, "Cannot allocate memory") ||
+		                  NULL,
+		                  "file size limit or disk space "
+		                  "reached");
+	if (strstr(log, "MemoryError") ||
+	    strstr(log, "Cannot allocate memory") ||
 	    (tr->signal == SIGKILL && !tr->timed_out && !tr->output_killed))
 		guest_finding_add(&job->findings, "resource.memory", NULL, t,
-				  NULL, "memory limit reached");
+		                  NULL, "memory limit reached");
 	if (strstr(log, "Resource temporarily unavailable") &&
 	    (strstr(log, "fork") || strstr(log, "BlockingIOError")))
-		guest_finding_add(&job->findings, "resource.fork_bomb", NULL,
-				  t, NULL, "process limit reached");
+		guest_finding_add(&job->findings, "resource.fork_bomb", NULL, t,
+		                  NULL, "process limit reached");
 }
 
 /* Read the DNS stub's log and turn new names into findings. */
@@ -180,13 +201,12 @@ dns_findings(struct guest_job *job, const char *task)
 			jx_set(e, "name", guest_jstr(line, strlen(line)));
 			if (strstr(line, "pyti-canary") ||
 			    strstr(line, "pyticanary"))
-				guest_finding_add(&job->findings,
-						  "credential.leak", NULL, task,
-						  json_incref(e),
-						  "canary token in DNS name %s",
-						  line);
+				guest_finding_add(
+				    &job->findings, "credential.leak", NULL,
+				    task, json_incref(e),
+				    "canary token in DNS name %s", line);
 			guest_finding_add(&job->findings, "network.dns", NULL,
-					  task, e, "DNS query for %s", line);
+			                  task, e, "DNS query for %s", line);
 		}
 		job->dns_seen = (int)ftell(f);
 	}
@@ -200,17 +220,19 @@ dns_findings(struct guest_job *job, const char *task)
  */
 static int
 run_pkg(struct guest_job *job, struct guest_task_run *tr,
-	const char *const *argv, const char *cwd, int trace)
+        const char *const *argv, const char *cwd, int trace)
 {
 	const char *full[64];
 	char out[256];
-	struct guest_cmd cmd = { .envp = pkg_env, .cwd = cwd,
-				 .uid = GUEST_UID, .gid = GUEST_GID,
-				 .reap_uid = 1 };
+	struct guest_cmd cmd = {.envp = pkg_env,
+	                        .cwd = cwd,
+	                        .uid = GUEST_UID,
+	                        .gid = GUEST_GID,
+	                        .reap_uid = 1};
 	int n = 0, r;
 
 	snprintf(out, sizeof(out), GUEST_PRIV "/%s.%d.strace", tr->task->name,
-		 tr->commands);
+	         tr->commands);
 	if (trace && job->strace_ok) {
 		full[n++] = "/usr/bin/strace";
 		full[n++] = "-f";
@@ -238,13 +260,12 @@ run_pkg(struct guest_job *job, struct guest_task_run *tr,
 	cmd.argv = full;
 	r = guest_task_exec(tr, &cmd);
 	if (trace && job->strace_ok) {
-		struct guest_trace_policy pol = {
-			tr->task->name, GUEST_HOME, allow_write, canaries,
-			exec_ok, 53
-		};
+		struct guest_trace_policy pol = {tr->task->name, GUEST_HOME,
+		                                 allow_write,    canaries,
+		                                 exec_ok,        53};
 
 		guest_trace_parse_file(out, &pol, &job->findings, NULL,
-				       64 * MIB);
+		                       64 * MIB);
 		unlink(out);
 	}
 	resource_findings(job, tr);
@@ -262,8 +283,8 @@ helper_facts(const struct guest_task_run *tr)
 	while ((p = strstr(p, "@pyti {")) != NULL) {
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		json_t *j = json_loadb(p + 6, n - 6, JSON_REJECT_DUPLICATES,
-				       NULL);
+		json_t *j =
+		    json_loadb(p + 6, n - 6, JSON_REJECT_DUPLICATES, NULL);
 
 		if (j && json_is_object(j))
 			jx_append(facts, j);
@@ -279,56 +300,66 @@ static const char *const python3 = GUEST_VENV "/bin/python3";
 /* ---- unpack: check the archive, extract an sdist ---- */
 
 static const char unpack_py[] =
-	"import json,os,sys,tarfile,zipfile,stat\n"
-	"def say(**k): print('@pyti '+json.dumps(k),flush=True)\n"
-	"path,dest,cap=sys.argv[1],sys.argv[2],int(sys.argv[3])\n"
-	"def bad(n):\n"
-	" return n.startswith('/') or n.startswith('\\\\') or '..' in n.replace('\\\\','/').split('/')\n"
-	"total=0;members=0;comp=os.path.getsize(path);tops=set();bomb=False\n"
-	"try:\n"
-	" if path.endswith('.whl') or path.endswith('.zip'):\n"
-	"  z=zipfile.ZipFile(path)\n"
-	"  for i in z.infolist():\n"
-	"   members+=1;total+=i.file_size\n"
-	"   if bad(i.filename): say(finding='archive.path_traversal',member=i.filename)\n"
-	"   if stat.S_ISLNK(i.external_attr>>16): say(finding='archive.symlink',member=i.filename)\n"
-	"   if i.compress_size and i.file_size>100*i.compress_size and i.file_size>(8<<20): bomb=True\n"
-	"  if total>cap or bomb: say(finding='archive.bomb',bytes=total)\n"
-	"  if path.endswith('.zip') and total<=cap and not bomb:\n"
-	"   for i in z.infolist():\n"
-	"    if bad(i.filename) or stat.S_ISLNK(i.external_attr>>16): continue\n"
-	"    z.extract(i,dest);tops.add(i.filename.split('/')[0])\n"
-	" else:\n"
-	"  t=tarfile.open(path)\n"
-	"  safe=[]\n"
-	"  for m in t:\n"
-	"   members+=1;total+=m.size\n"
-	"   if total>cap:\n"
-	"    say(finding='archive.bomb',bytes=total);bomb=True;break\n"
-	"   if bad(m.name): say(finding='archive.path_traversal',member=m.name);continue\n"
-	"   if m.issym() or m.islnk():\n"
-	"    tgt=os.path.normpath(os.path.join(os.path.dirname(m.name),m.linkname)) if m.issym() else m.linkname\n"
-	"    if m.linkname.startswith('/') or tgt.startswith('..') or bad(m.linkname if m.islnk() else tgt):\n"
-	"     say(finding='archive.symlink',member=m.name,target=m.linkname)\n"
-	"    continue\n"
-	"   if not (m.isfile() or m.isdir()): continue\n"
-	"   safe.append(m);tops.add(m.name.split('/')[0])\n"
-	"  if not bomb:\n"
-	"   for m in safe:\n"
-	"    m.mode=(m.mode|0o600)&0o755\n"
-	"    t.extract(m,dest,set_attrs=False) if sys.version_info<(3,12) else t.extract(m,dest,set_attrs=False,filter='fully_trusted')\n"
-	"except Exception as e:\n"
-	" say(finding='archive.invalid',error=str(e)[:300]);sys.exit(3)\n"
-	"if members and comp and total>100*comp and total>(64<<20): say(finding='archive.bomb',bytes=total)\n"
-	"say(members=members,bytes=total,tops=sorted(tops)[:8])\n";
+    "import json,os,sys,tarfile,zipfile,stat\n"
+    "def say(**k): print('@pyti '+json.dumps(k),flush=True)\n"
+    "path,dest,cap=sys.argv[1],sys.argv[2],int(sys.argv[3])\n"
+    "def bad(n):\n"
+    " return n.startswith('/') or n.startswith('\\\\') or '..' in "
+    "n.replace('\\\\','/').split('/')\n"
+    "total=0;members=0;comp=os.path.getsize(path);tops=set();bomb=False\n"
+    "try:\n"
+    " if path.endswith('.whl') or path.endswith('.zip'):\n"
+    "  z=zipfile.ZipFile(path)\n"
+    "  for i in z.infolist():\n"
+    "   members+=1;total+=i.file_size\n"
+    "   if bad(i.filename): "
+    "say(finding='archive.path_traversal',member=i.filename)\n"
+    "   if stat.S_ISLNK(i.external_attr>>16): "
+    "say(finding='archive.symlink',member=i.filename)\n"
+    "   if i.compress_size and i.file_size>100*i.compress_size and "
+    "i.file_size>(8<<20): bomb=True\n"
+    "  if total>cap or bomb: say(finding='archive.bomb',bytes=total)\n"
+    "  if path.endswith('.zip') and total<=cap and not bomb:\n"
+    "   for i in z.infolist():\n"
+    "    if bad(i.filename) or stat.S_ISLNK(i.external_attr>>16): continue\n"
+    "    z.extract(i,dest);tops.add(i.filename.split('/')[0])\n"
+    " else:\n"
+    "  t=tarfile.open(path)\n"
+    "  safe=[]\n"
+    "  for m in t:\n"
+    "   members+=1;total+=m.size\n"
+    "   if total>cap:\n"
+    "    say(finding='archive.bomb',bytes=total);bomb=True;break\n"
+    "   if bad(m.name): "
+    "say(finding='archive.path_traversal',member=m.name);continue\n"
+    "   if m.issym() or m.islnk():\n"
+    "    "
+    "tgt=os.path.normpath(os.path.join(os.path.dirname(m.name),m.linkname)) if "
+    "m.issym() else m.linkname\n"
+    "    if m.linkname.startswith('/') or tgt.startswith('..') or "
+    "bad(m.linkname if m.islnk() else tgt):\n"
+    "     say(finding='archive.symlink',member=m.name,target=m.linkname)\n"
+    "    continue\n"
+    "   if not (m.isfile() or m.isdir()): continue\n"
+    "   safe.append(m);tops.add(m.name.split('/')[0])\n"
+    "  if not bomb:\n"
+    "   for m in safe:\n"
+    "    m.mode=(m.mode|0o600)&0o755\n"
+    "    t.extract(m,dest,set_attrs=False) if sys.version_info<(3,12) else "
+    "t.extract(m,dest,set_attrs=False,filter='fully_trusted')\n"
+    "except Exception as e:\n"
+    " say(finding='archive.invalid',error=str(e)[:300]);sys.exit(3)\n"
+    "if members and comp and total>100*comp and total>(64<<20): "
+    "say(finding='archive.bomb',bytes=total)\n"
+    "say(members=members,bytes=total,tops=sorted(tops)[:8])\n";
 
 static enum guest_outcome
 task_unpack(struct guest_task_run *tr, void *arg)
 {
 	struct guest_job *job = J(arg);
 	char dist[GUEST_PATH_LEN], cap[32];
-	const char *argv[] = { "/usr/bin/python3", "-I", "-c", unpack_py, dist,
-			       GUEST_SRC, cap, NULL };
+	const char *argv[] = {"/usr/bin/python3", "-I", "-c", unpack_py, dist,
+	                      GUEST_SRC,          cap,  NULL};
 	json_t *facts, *v;
 	size_t i;
 	int r, bad = 0, invalid = 0;
@@ -348,24 +379,24 @@ task_unpack(struct guest_task_run *tr, void *arg)
 			else
 				bad = 1;
 			guest_finding_add(&job->findings, kind, NULL, "unpack",
-					  json_incref(v), "%s%s%s", kind,
-					  member ? ": " : "",
-					  member ? member : "");
+			                  json_incref(v), "%s%s%s", kind,
+			                  member ? ": " : "",
+			                  member ? member : "");
 		} else if (json_object_get(v, "members")) {
 			json_t *tops = json_object_get(v, "tops");
 
 			set_data(job, "unpack", "members",
-				 json_incref(json_object_get(v, "members")));
+			         json_incref(json_object_get(v, "members")));
 			set_data(job, "unpack", "bytes",
-				 json_incref(json_object_get(v, "bytes")));
+			         json_incref(json_object_get(v, "bytes")));
 			if (!job->is_wheel && json_array_size(tops) == 1 &&
 			    json_is_string(json_array_get(tops, 0)) &&
-			    chan_name_valid(json_string_value(
-				    json_array_get(tops, 0))))
-				snprintf(job->src_dir, sizeof(job->src_dir),
-					 GUEST_SRC "/%s",
-					 json_string_value(
-						 json_array_get(tops, 0)));
+			    chan_name_valid(
+			        json_string_value(json_array_get(tops, 0))))
+				snprintf(
+				    job->src_dir, sizeof(job->src_dir),
+				    GUEST_SRC "/%s",
+				    json_string_value(json_array_get(tops, 0)));
 		}
 	}
 	json_decref(facts);
@@ -404,7 +435,7 @@ find_wheel(char out[GUEST_PATH_LEN])
 		if (n > 4 && !strcmp(de->d_name + n - 4, ".whl") &&
 		    chan_name_valid(de->d_name)) {
 			snprintf(out, GUEST_PATH_LEN, GUEST_WHEELS "/%s",
-				 de->d_name);
+			         de->d_name);
 			found = 1;
 			break;
 		}
@@ -417,20 +448,29 @@ static enum guest_outcome
 task_build(struct guest_task_run *tr, void *arg)
 {
 	struct guest_job *job = J(arg);
-	const char *argv[] = { python3, "-m", "pip", "wheel", "--no-index",
-			       "--no-deps", "--no-build-isolation",
-			       "--find-links", GUEST_IN, "-w", GUEST_WHEELS,
-			       job->src_dir, NULL };
+	const char *argv[] = {python3,
+	                      "-m",
+	                      "pip",
+	                      "wheel",
+	                      "--no-index",
+	                      "--no-deps",
+	                      "--no-build-isolation",
+	                      "--find-links",
+	                      GUEST_IN,
+	                      "-w",
+	                      GUEST_WHEELS,
+	                      job->src_dir,
+	                      NULL};
 	int r;
 
 	/* the filesystem diff starts before the first package code */
 	job->before = guest_fsnap_take(GUEST_UPPER, 200000);
 	if (job->is_wheel) {
 		snprintf(job->wheel, sizeof(job->wheel), GUEST_IN "/%s",
-			 job->dist);
+		         job->dist);
 		guest_task_produce(tr, "wheel");
 		guest_task_reason(tr, "not applicable: the distribution is a "
-				      "wheel");
+		                      "wheel");
 		return GUEST_SKIPPED;
 	}
 	r = run_pkg(job, tr, argv, GUEST_WORK, 1);
@@ -444,7 +484,7 @@ task_build(struct guest_task_run *tr, void *arg)
 		return GUEST_FAILED;
 	}
 	set_data(job, "build", "wheel",
-		 json_string(strrchr(job->wheel, '/') + 1));
+	         json_string(strrchr(job->wheel, '/') + 1));
 	guest_task_produce(tr, "wheel");
 	return GUEST_OK;
 }
@@ -452,27 +492,32 @@ task_build(struct guest_task_run *tr, void *arg)
 /* ---- install ---- */
 
 static const char info_py[] =
-	"import json,sys,os,sysconfig\n"
-	"from importlib import metadata as md\n"
-	"def say(**k): print('@pyti '+json.dumps(k),flush=True)\n"
-	"d=md.distribution(sys.argv[1])\n"
-	"sp=sysconfig.get_paths()['purelib']\n"
-	"tops=set();files=[]\n"
-	"for f in (d.files or []):\n"
-	" p=f.parts\n"
-	" if not p or p[0]=='..' or p[0].endswith('.dist-info') or p[0]=='__pycache__': continue\n"
-	" files.append(str(d.locate_file(f)))\n"
-	" n=p[0]\n"
-	" if len(p)==1:\n"
-	"  if not (n.endswith('.py') or n.endswith('.so')): continue\n"
-	"  n=n.split('.')[0]\n"
-	" if n.isidentifier(): tops.add(n)\n"
-	"m=d.metadata\n"
-	"meta={k:m.get(k) for k in ('Name','Version','Summary','License','Requires-Python','Author-email','Home-page','Description-Content-Type','License-Expression')}\n"
-	"meta['Classifiers']=m.get_all('Classifier') or []\n"
-	"meta['Project-URLs']=m.get_all('Project-URL') or []\n"
-	"meta['description_len']=len(m.get_payload() or m.get('Description') or '')\n"
-	"say(name=d.metadata['Name'],version=d.version,site_packages=sp,top_level=sorted(tops)[:32],files=files[:5000],metadata=meta)\n";
+    "import json,sys,os,sysconfig\n"
+    "from importlib import metadata as md\n"
+    "def say(**k): print('@pyti '+json.dumps(k),flush=True)\n"
+    "d=md.distribution(sys.argv[1])\n"
+    "sp=sysconfig.get_paths()['purelib']\n"
+    "tops=set();files=[]\n"
+    "for f in (d.files or []):\n"
+    " p=f.parts\n"
+    " if not p or p[0]=='..' or p[0].endswith('.dist-info') or "
+    "p[0]=='__pycache__': continue\n"
+    " files.append(str(d.locate_file(f)))\n"
+    " n=p[0]\n"
+    " if len(p)==1:\n"
+    "  if not (n.endswith('.py') or n.endswith('.so')): continue\n"
+    "  n=n.split('.')[0]\n"
+    " if n.isidentifier(): tops.add(n)\n"
+    "m=d.metadata\n"
+    "meta={k:m.get(k) for k in "
+    "('Name','Version','Summary','License','Requires-Python','Author-email','"
+    "Home-page','Description-Content-Type','License-Expression')}\n"
+    "meta['Classifiers']=m.get_all('Classifier') or []\n"
+    "meta['Project-URLs']=m.get_all('Project-URL') or []\n"
+    "meta['description_len']=len(m.get_payload() or m.get('Description') or "
+    "'')\n"
+    "say(name=d.metadata['Name'],version=d.version,site_packages=sp,top_level="
+    "sorted(tops)[:32],files=files[:5000],metadata=meta)\n";
 
 static void
 wheel_name(const char *wheel, char *out, size_t n)
@@ -489,10 +534,10 @@ static enum guest_outcome
 task_install(struct guest_task_run *tr, void *arg)
 {
 	struct guest_job *job = J(arg);
-	const char *argv[] = { python3, "-m", "pip", "install", "--no-index",
-			       "--find-links", GUEST_IN, job->wheel, NULL };
-	const char *iargv[] = { python3, "-I", "-c", info_py, job->name,
-				NULL };
+	const char *argv[] = {python3,   "-m",         "pip",
+	                      "install", "--no-index", "--find-links",
+	                      GUEST_IN,  job->wheel,   NULL};
+	const char *iargv[] = {python3, "-I", "-c", info_py, job->name, NULL};
 	json_t *facts, *info;
 	int r;
 
@@ -510,13 +555,13 @@ task_install(struct guest_task_run *tr, void *arg)
 	if (r != 0 || !info || !jx_str(info, "site_packages")) {
 		json_decref(facts);
 		guest_task_reason(tr, "installed, but its metadata cannot be "
-				      "read");
+		                      "read");
 		return GUEST_FAILED;
 	}
 	job->info = json_incref(info);
 	json_decref(facts);
 	snprintf(job->site_packages, sizeof(job->site_packages), "%s",
-		 jx_str(info, "site_packages"));
+	         jx_str(info, "site_packages"));
 	{
 		json_t *tops = json_object_get(info, "top_level"), *t;
 		size_t i;
@@ -526,15 +571,15 @@ task_install(struct guest_task_run *tr, void *arg)
 			if (job->ntop < GUEST_MAX_TOP && json_is_string(t) &&
 			    strlen(json_string_value(t)) < 128)
 				snprintf(job->top[job->ntop++], 129, "%s",
-					 json_string_value(t));
+				         json_string_value(t));
 		}
 		set_data(job, "install", "top_level", json_incref(tops));
 	}
 	set_data(job, "install", "site_packages",
-		 json_string(job->site_packages));
+	         json_string(job->site_packages));
 	set_data(job, "install", "files",
-		 json_integer((json_int_t)json_array_size(
-			 json_object_get(info, "files"))));
+	         json_integer((json_int_t)json_array_size(
+	             json_object_get(info, "files"))));
 	guest_task_produce(tr, "installed");
 	return GUEST_OK;
 }
@@ -575,8 +620,8 @@ scan_for_tokens(struct guest_job *job, const char *path)
 		if (memmem(chunk, len, "pyti-canary", 11) ||
 		    memmem(chunk, len, "PYTICANARY", 10)) {
 			guest_finding_add(&job->findings, "credential.leak",
-					  NULL, "install", NULL,
-					  "canary token written to %s", path);
+			                  NULL, "install", NULL,
+			                  "canary token written to %s", path);
 			break;
 		}
 		total += (size_t)n;
@@ -587,8 +632,7 @@ scan_for_tokens(struct guest_job *job, const char *path)
 }
 
 static void
-on_change(const char *path, enum guest_fschange c, const char *sha,
-	  void *arg)
+on_change(const char *path, enum guest_fschange c, const char *sha, void *arg)
 {
 	struct diff_acc *a = arg;
 	struct guest_job *job = a->job;
@@ -607,7 +651,7 @@ on_change(const char *path, enum guest_fschange c, const char *sha,
 			allowed = 1;
 	if (pk && c != GUEST_FS_DELETED)
 		guest_finding_add(&job->findings, pk, NULL, "install", NULL,
-				  "%s %s", guest_fschange_name(c), path);
+		                  "%s %s", guest_fschange_name(c), path);
 	if (n > 4 && !strcmp(path + n - 4, ".pth") && c != GUEST_FS_DELETED) {
 		char up[GUEST_PATH_LEN + 32], text[65536];
 		int fd;
@@ -621,10 +665,10 @@ on_change(const char *path, enum guest_fschange c, const char *sha,
 		}
 		if (k > 0 && guest_pth_executable(text, (size_t)k))
 			guest_finding_add(&job->findings, "persistence.pth",
-					  NULL, "install", NULL,
-					  "%s runs code at every interpreter "
-					  "start",
-					  path);
+			                  NULL, "install", NULL,
+			                  "%s runs code at every interpreter "
+			                  "start",
+			                  path);
 	}
 	if (c != GUEST_FS_DELETED && sha[0])
 		scan_for_tokens(job, path);
@@ -632,10 +676,10 @@ on_change(const char *path, enum guest_fschange c, const char *sha,
 		return;
 	if (!pk)
 		guest_finding_add(&job->findings,
-				  c == GUEST_FS_DELETED ? "file.delete_outside"
-							: "file.write_outside",
-				  NULL, "install", NULL, "%s %s",
-				  guest_fschange_name(c), path);
+		                  c == GUEST_FS_DELETED ? "file.delete_outside"
+		                                        : "file.write_outside",
+		                  NULL, "install", NULL, "%s %s",
+		                  guest_fschange_name(c), path);
 	if (json_array_size(a->outside) < 200) {
 		json_t *o = json_object();
 
@@ -653,14 +697,14 @@ static enum guest_outcome
 task_fs_diff(struct guest_task_run *tr, void *arg)
 {
 	struct guest_job *job = J(arg);
-	struct diff_acc a = { job, json_array(), 0, 0, 0, 0 };
+	struct diff_acc a = {job, json_array(), 0, 0, 0, 0};
 	json_t *o;
 
-	if (guest_fsdiff(job->before, GUEST_UPPER, GUEST_LOWER, on_change,
-			 &a) < 0) {
+	if (guest_fsdiff(job->before, GUEST_UPPER, GUEST_LOWER, on_change, &a) <
+	    0) {
 		json_decref(a.outside);
 		guest_task_reason(tr, "cannot read the overlay's upper "
-				      "directory");
+		                      "directory");
 		return GUEST_ERROR;
 	}
 	o = json_object();
@@ -677,13 +721,13 @@ task_fs_diff(struct guest_task_run *tr, void *arg)
 /* ---- import ---- */
 
 static const char import_py[] =
-	"import json,sys,importlib\n"
-	"for m in sys.argv[1:]:\n"
-	" try:\n"
-	"  importlib.import_module(m);ok,err=True,None\n"
-	" except BaseException as e:\n"
-	"  ok,err=False,(type(e).__name__+': '+str(e))[:300]\n"
-	" print('@pyti '+json.dumps({'name':m,'ok':ok,'error':err}),flush=True)\n";
+    "import json,sys,importlib\n"
+    "for m in sys.argv[1:]:\n"
+    " try:\n"
+    "  importlib.import_module(m);ok,err=True,None\n"
+    " except BaseException as e:\n"
+    "  ok,err=False,(type(e).__name__+': '+str(e))[:300]\n"
+    " print('@pyti '+json.dumps({'name':m,'ok':ok,'error':err}),flush=True)\n";
 
 static enum guest_outcome
 task_import(struct guest_task_run *tr, void *arg)
@@ -698,7 +742,7 @@ task_import(struct guest_task_run *tr, void *arg)
 		json_decref(mods);
 		guest_task_produce(tr, "imported");
 		guest_task_reason(tr, "the distribution installs no "
-				      "top-level module");
+		                      "top-level module");
 		return GUEST_OK;
 	}
 	argv[n++] = python3;
@@ -724,7 +768,7 @@ task_import(struct guest_task_run *tr, void *arg)
 		return GUEST_TIMEOUT;
 	if (failed || seen < job->ntop) {
 		guest_task_reason(tr, "%d of %d modules failed to import",
-				  failed + (job->ntop - seen), job->ntop);
+		                  failed + (job->ntop - seen), job->ntop);
 		return GUEST_FAILED;
 	}
 	guest_task_produce(tr, "imported");
@@ -744,7 +788,7 @@ is_dir(const char *p)
 static enum guest_outcome
 task_tests(struct guest_task_run *tr, void *arg)
 {
-	static const char *const names[] = { "tests", "test", "testing", NULL };
+	static const char *const names[] = {"tests", "test", "testing", NULL};
 	struct guest_job *job = J(arg);
 	char dir[GUEST_PATH_LEN + 64] = "", source[GUEST_PATH_LEN] = "";
 	const char *layout = NULL, *where = NULL;
@@ -765,7 +809,7 @@ task_tests(struct guest_task_run *tr, void *arg)
 		}
 		for (int k = 0; k < job->ntop && !dir[0]; k++) {
 			snprintf(p, sizeof(p), "%s/%s/%s", job->site_packages,
-				 job->top[k], names[i]);
+			         job->top[k], names[i]);
 			if (is_dir(p)) {
 				snprintf(dir, sizeof(dir), "%s", p);
 				layout = names[i];
@@ -776,7 +820,7 @@ task_tests(struct guest_task_run *tr, void *arg)
 	if (!dir[0]) {
 		job->no_tests = 1;
 		guest_task_reason(tr, "no test suite found (tests/, test/, "
-				      "testing/ in the sdist or the package)");
+		                      "testing/ in the sdist or the package)");
 		return GUEST_SKIPPED;
 	}
 	set_data(job, "tests", "layout", json_string(layout));
@@ -785,14 +829,14 @@ task_tests(struct guest_task_run *tr, void *arg)
 		/* run the sdist's tests against the installed package:
 		 * copy them out so the sdist's own sources do not shadow
 		 * it */
-		const char *cp[] = { "/bin/cp", "-r", dir, GUEST_TESTRUN "/",
-				     NULL };
+		const char *cp[] = {"/bin/cp", "-r", dir, GUEST_TESTRUN "/",
+		                    NULL};
 
 		run_pkg(job, tr, cp, GUEST_WORK, 0);
 		snprintf(dir, sizeof(dir), GUEST_TESTRUN "/%s", layout);
 	}
 	cov = access("/usr/lib/python3/dist-packages/coverage/__init__.py",
-		     F_OK) == 0;
+	             F_OK) == 0;
 	argv[n++] = python3;
 	argv[n++] = "-m";
 	if (cov) {
@@ -801,14 +845,14 @@ task_tests(struct guest_task_run *tr, void *arg)
 		argv[n++] = "--data-file=" GUEST_WORK "/.coverage";
 		for (int k = 0; k < job->ntop && k < 8; k++) {
 			snprintf(source + strlen(source),
-				 sizeof(source) - strlen(source), "%s%s",
-				 k ? "," : "", job->top[k]);
+			         sizeof(source) - strlen(source), "%s%s",
+			         k ? "," : "", job->top[k]);
 		}
 		if (source[0]) {
 			static char src_arg[GUEST_PATH_LEN + 16];
 
 			snprintf(src_arg, sizeof(src_arg), "--source=%s",
-				 source);
+			         source);
 			argv[n++] = src_arg;
 		}
 		argv[n++] = "-m";
@@ -867,9 +911,14 @@ static enum guest_outcome
 task_coverage(struct guest_task_run *tr, void *arg)
 {
 	struct guest_job *job = J(arg);
-	const char *argv[] = { python3, "-m", "coverage", "json",
-			       "--data-file=" GUEST_WORK "/.coverage", "-o",
-			       GUEST_WORK "/coverage.json", NULL };
+	const char *argv[] = {python3,
+	                      "-m",
+	                      "coverage",
+	                      "json",
+	                      "--data-file=" GUEST_WORK "/.coverage",
+	                      "-o",
+	                      GUEST_WORK "/coverage.json",
+	                      NULL};
 	json_t *j, *out, *files, *f;
 	const char *path;
 	int r;
@@ -889,15 +938,15 @@ task_coverage(struct guest_task_run *tr, void *arg)
 		json_t *t = json_object_get(j, "totals");
 		json_t *pc = json_object_get(t, "percent_covered");
 
-		jx_set(out, "percent",
-		       json_real(json_is_number(pc) ? json_number_value(pc)
-						    : 0));
-		jx_set(out, "lines", json_incref(json_object_get(t,
-							  "num_statements")
-						 ?: json_null()));
-		jx_set(out, "covered", json_incref(json_object_get(t,
-							    "covered_lines")
-						   ?: json_null()));
+		jx_set(
+		    out, "percent",
+		    json_real(json_is_number(pc) ? json_number_value(pc) : 0));
+		jx_set(out, "lines",
+		       json_incref(json_object_get(t, "num_statements")
+		                       ?: json_null()));
+		jx_set(out, "covered",
+		       json_incref(json_object_get(t, "covered_lines")
+		                       ?: json_null()));
 	}
 	files = json_array();
 	json_object_foreach(json_object_get(j, "files"), path, f)
@@ -908,12 +957,12 @@ task_coverage(struct guest_task_run *tr, void *arg)
 			break;
 		o = json_object();
 		jx_set(o, "path", guest_jstr(path, strlen(path)));
-		jx_set(o, "lines", json_incref(json_object_get(s,
-							"num_statements")
-					       ?: json_null()));
-		jx_set(o, "covered", json_incref(json_object_get(s,
-							  "covered_lines")
-						 ?: json_null()));
+		jx_set(o, "lines",
+		       json_incref(json_object_get(s, "num_statements")
+		                       ?: json_null()));
+		jx_set(o, "covered",
+		       json_incref(json_object_get(s, "covered_lines")
+		                       ?: json_null()));
 		jx_append(files, o);
 	}
 	jx_set(out, "files", files);
@@ -947,7 +996,7 @@ count_lines(const char *dir, int depth)
 		if (S_ISDIR(st.st_mode)) {
 			n += count_lines(p, depth + 1);
 		} else if (S_ISREG(st.st_mode) && len > 3 &&
-			   !strcmp(de->d_name + len - 3, ".py")) {
+		           !strcmp(de->d_name + len - 3, ".py")) {
 			FILE *f = fopen(p, "r");
 			int c;
 
@@ -985,8 +1034,8 @@ count_messages(const char *text, json_t *codes)
 				code[k] = '\0';
 				v = json_object_get(codes, code);
 				jx_set(codes, code,
-				       json_integer(v ? json_integer_value(v) + 1
-						      : 1));
+				       json_integer(
+				           v ? json_integer_value(v) + 1 : 1));
 			}
 		}
 		p += len + (nl ? 1 : 0);
@@ -1009,12 +1058,13 @@ task_lint(struct guest_task_run *tr, void *arg)
 	for (int k = 0; k < job->ntop; k++) {
 		char p[GUEST_PATH_LEN];
 
-		snprintf(p, sizeof(p), "%s/%s", job->site_packages, job->top[k]);
+		snprintf(p, sizeof(p), "%s/%s", job->site_packages,
+		         job->top[k]);
 		if (is_dir(p)) {
 			lines += count_lines(p, 0);
 		} else {
 			snprintf(p, sizeof(p), "%s/%s.py", job->site_packages,
-				 job->top[k]);
+			         job->top[k]);
 			if (access(p, R_OK) != 0)
 				continue;
 			{
@@ -1048,10 +1098,11 @@ task_lint(struct guest_task_run *tr, void *arg)
 		mark = tr->log.len;
 		run_pkg(job, tr, argv, "/tmp", 0);
 		if (pass == 0)
-			style = count_messages(buf_cstr(&tr->log) + mark, codes);
+			style =
+			    count_messages(buf_cstr(&tr->log) + mark, codes);
 		else
-			flakes = count_messages(buf_cstr(&tr->log) + mark,
-						fcodes);
+			flakes =
+			    count_messages(buf_cstr(&tr->log) + mark, fcodes);
 	}
 	jx_set(out, "lines", json_integer(lines));
 	jx_set(out, "pycodestyle", json_integer(style));
@@ -1070,8 +1121,7 @@ task_lint(struct guest_task_run *tr, void *arg)
 /* ---- metadata checks ---- */
 
 static void
-check(json_t *checks, int *score, const char *name, int ok,
-      const char *detail)
+check(json_t *checks, int *score, const char *name, int ok, const char *detail)
 {
 	json_t *o = json_object();
 
@@ -1111,12 +1161,12 @@ task_metadata(struct guest_task_run *tr, void *arg)
 	}
 	json_array_foreach(urls, i, v)
 	{
-		const char *u = json_is_string(v) ? strchr(json_string_value(v),
-							   ',')
-						  : NULL;
+		const char *u = json_is_string(v)
+		                    ? strchr(json_string_value(v), ',')
+		                    : NULL;
 
 		if (!u || (strncmp(u + 1 + strspn(u + 1, " "), "https://", 8) &&
-			   strncmp(u + 1 + strspn(u + 1, " "), "http://", 7)))
+		           strncmp(u + 1 + strspn(u + 1, " "), "http://", 7)))
 			sane_urls = 0;
 	}
 	jx_int(m, "description_len", &dlen);
@@ -1130,8 +1180,8 @@ task_metadata(struct guest_task_run *tr, void *arg)
 	check(checks, &score, "description_type",
 	      nonempty(m, "Description-Content-Type", 5), NULL);
 	check(checks, &score, "license",
-	      nonempty(m, "License", 2) || nonempty(m, "License-Expression", 2) ||
-		      lic_cls,
+	      nonempty(m, "License", 2) ||
+	          nonempty(m, "License-Expression", 2) || lic_cls,
 	      "License, License-Expression or a License classifier");
 	check(checks, &score, "classifiers", json_array_size(cls) >= 3,
 	      "at least 3 classifiers");
@@ -1139,14 +1189,15 @@ task_metadata(struct guest_task_run *tr, void *arg)
 	      nonempty(m, "Requires-Python", 2), NULL);
 	check(checks, &score, "project_urls",
 	      sane_urls || (nonempty(m, "Home-page", 8) &&
-			    !strncmp(jx_str(m, "Home-page"), "http", 4)),
+	                    !strncmp(jx_str(m, "Home-page"), "http", 4)),
 	      "http(s) project URLs");
 	check(checks, &score, "author_email",
 	      nonempty(m, "Author-email", 3) &&
-		      strchr(jx_str(m, "Author-email"), '@'),
+	          strchr(jx_str(m, "Author-email"), '@'),
 	      NULL);
 	jx_set(out, "score", json_integer(score));
-	jx_set(out, "max_score", json_integer((json_int_t)json_array_size(checks)));
+	jx_set(out, "max_score",
+	       json_integer((json_int_t)json_array_size(checks)));
 	jx_set(out, "checks", checks);
 	jx_set(job->sections, "metadata", out);
 	guest_task_produce(tr, "metadata");
@@ -1159,8 +1210,8 @@ static enum guest_outcome
 task_uninstall(struct guest_task_run *tr, void *arg)
 {
 	struct guest_job *job = J(arg);
-	const char *argv[] = { python3, "-m", "pip", "uninstall", "-y",
-			       job->name, NULL };
+	const char *argv[] = {python3, "-m",      "pip", "uninstall",
+	                      "-y",    job->name, NULL};
 	json_t *out = json_object(), *left = json_array(), *files, *f;
 	size_t i;
 	int r, dropped = 0;
@@ -1182,7 +1233,8 @@ task_uninstall(struct guest_task_run *tr, void *arg)
 	for (int k = 0; k < job->ntop; k++) {
 		char p[GUEST_PATH_LEN];
 
-		snprintf(p, sizeof(p), "%s/%s", job->site_packages, job->top[k]);
+		snprintf(p, sizeof(p), "%s/%s", job->site_packages,
+		         job->top[k]);
 		if (is_dir(p) && json_array_size(left) < 500)
 			jx_append(left, guest_jstr(p, strlen(p)));
 	}
@@ -1202,27 +1254,24 @@ task_uninstall(struct guest_task_run *tr, void *arg)
 
 /* ---- the table ---- */
 
-#define LIM(t, as_mb)                                                        \
-	{                                                                    \
-		.timeout_ms = (t) * 1000, .output_cap = 1 * MIB,             \
-		.output_kill = 64 * MIB, .as = (uint64_t)(as_mb) * MIB,      \
-		.nproc = 256, .fsize = 256 * MIB, .cpu = (t), .nofile = 1024 \
+#define LIM(t, as_mb)                                                          \
+	{                                                                      \
+		.timeout_ms = (t)*1000, .output_cap = 1 * MIB,                 \
+		.output_kill = 64 * MIB, .as = (uint64_t)(as_mb)*MIB,          \
+		.nproc = 256, .fsize = 256 * MIB, .cpu = (t), .nofile = 1024   \
 	}
 
 static const struct guest_task tasks[] = {
-	{ "unpack", "dist", "unpacked", LIM(300, 1024), task_unpack },
-	{ "build", "unpacked", "wheel", LIM(1200, 1536), task_build },
-	{ "install", "wheel", "installed", LIM(1200, 1536), task_install },
-	{ "fs_diff", "installed", "fs_diff", LIM(300, 0), task_fs_diff },
-	{ "import", "installed", "imported", LIM(300, 1536), task_import },
-	{ "tests", "installed", "junit coverage_data", LIM(1800, 1536),
-	  task_tests },
-	{ "coverage", "coverage_data", "coverage", LIM(300, 1536),
-	  task_coverage },
-	{ "lint", "installed", "lint", LIM(600, 1024), task_lint },
-	{ "metadata", "installed", "metadata", LIM(10, 0), task_metadata },
-	{ "uninstall", "installed", "uninstalled", LIM(300, 1024),
-	  task_uninstall },
+    {"unpack", "dist", "unpacked", LIM(300, 1024), task_unpack},
+    {"build", "unpacked", "wheel", LIM(1200, 1536), task_build},
+    {"install", "wheel", "installed", LIM(1200, 1536), task_install},
+    {"fs_diff", "installed", "fs_diff", LIM(300, 0), task_fs_diff},
+    {"import", "installed", "imported", LIM(300, 1536), task_import},
+    {"tests", "installed", "junit coverage_data", LIM(1800, 1536), task_tests},
+    {"coverage", "coverage_data", "coverage", LIM(300, 1536), task_coverage},
+    {"lint", "installed", "lint", LIM(600, 1024), task_lint},
+    {"metadata", "installed", "metadata", LIM(10, 0), task_metadata},
+    {"uninstall", "installed", "uninstalled", LIM(300, 1024), task_uninstall},
 };
 
 #define NTASKS (sizeof(tasks) / sizeof(tasks[0]))
@@ -1282,7 +1331,7 @@ guest_job_init(struct guest_job *job, json_t *spec, char *err, size_t errlen)
 	}
 	if (!id || strlen(id) == 0 || strlen(id) > 64 ||
 	    strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		       "0123456789._:-") != strlen(id)) {
+	               "0123456789._:-") != strlen(id)) {
 		snprintf(err, errlen, "missing or invalid job_id");
 		return -1;
 	}
@@ -1296,7 +1345,7 @@ guest_job_init(struct guest_job *job, json_t *spec, char *err, size_t errlen)
 	    !(n > 7 && !strcmp(job->dist + n - 7, ".tar.gz")) &&
 	    !(n > 4 && !strcmp(job->dist + n - 4, ".zip"))) {
 		snprintf(err, errlen, "'%s' is not a wheel or an sdist",
-			 job->dist);
+		         job->dist);
 		return -1;
 	}
 	if (deps && (!json_is_array(deps) || json_array_size(deps) > 256)) {
@@ -1340,9 +1389,9 @@ guest_job_prepare(struct guest_job *job)
 {
 	struct guest_task_run tr;
 	struct guest_cmd cmd;
-	const char *venv[] = { "/usr/bin/python3", "-m", "venv",
-			       "--without-pip", "--system-site-packages",
-			       GUEST_VENV, NULL };
+	const char *venv[] = {
+	    "/usr/bin/python3",       "-m",       "venv", "--without-pip",
+	    "--system-site-packages", GUEST_VENV, NULL};
 
 	if (mkdir_owned(GUEST_PRIV, 0700, 0) ||
 	    mkdir_owned(GUEST_WORK, 0755, GUEST_UID) ||
@@ -1378,8 +1427,7 @@ guest_job_prepare(struct guest_job *job)
 }
 
 int
-guest_job_run(struct guest_job *job, const struct guest_hooks *hooks,
-	      void *arg)
+guest_job_run(struct guest_job *job, const struct guest_hooks *hooks, void *arg)
 {
 	json_t *only = json_object_get(job->spec, "tasks");
 	json_t *limits = json_object_get(job->spec, "limits");
@@ -1398,7 +1446,7 @@ guest_job_run(struct guest_job *job, const struct guest_hooks *hooks,
 			{
 				if (json_is_string(v) &&
 				    !strcmp(json_string_value(v),
-					    tasks[i].name))
+				            tasks[i].name))
 					wanted = 1;
 			}
 			if (!wanted)
@@ -1409,14 +1457,14 @@ guest_job_run(struct guest_job *job, const struct guest_hooks *hooks,
 	if (jx_int(limits, "task_timeout_s", &t) == 0 && t > 0) {
 		for (size_t i = 0; i < NTASKS; i++) {
 			struct guest_task_run *tr =
-				guest_graph_find(job->graph, tasks[i].name);
+			    guest_graph_find(job->graph, tasks[i].name);
 			struct guest_limits l = tr->limits;
 
 			if (t * 1000 < l.timeout_ms) {
 				l.timeout_ms = (int)(t * 1000);
 				l.cpu = (uint64_t)t;
 				guest_graph_set_limits(job->graph,
-						       tasks[i].name, &l);
+				                       tasks[i].name, &l);
 			}
 		}
 	}
@@ -1430,10 +1478,10 @@ package_outcome(struct guest_job *job, char *reason, size_t n)
 {
 	static const struct {
 		const char *task, *outcome;
-	} steps[] = { { "unpack", "invalid_dist" },
-		      { "build", "build_failed" },
-		      { "install", "install_failed" },
-		      { "import", "import_failed" } };
+	} steps[] = {{"unpack", "invalid_dist"},
+	             {"build", "build_failed"},
+	             {"install", "install_failed"},
+	             {"import", "import_failed"}};
 	struct guest_task_run *tr;
 
 	for (size_t i = 0; i < 4; i++) {
@@ -1444,11 +1492,11 @@ package_outcome(struct guest_job *job, char *reason, size_t n)
 			continue;
 		if (tr->outcome == GUEST_SKIPPED) {
 			snprintf(reason, n, "%s skipped: %s", steps[i].task,
-				 tr->reason);
+			         tr->reason);
 			return steps[i].outcome;
 		}
 		snprintf(reason, n, "%s %s: %s", steps[i].task,
-			 guest_outcome_name(tr->outcome), tr->reason);
+		         guest_outcome_name(tr->outcome), tr->reason);
 		if (tr->timed_out || tr->output_killed ||
 		    tr->signal == SIGXCPU || tr->signal == SIGXFSZ)
 			return "resource_exceeded";
@@ -1456,8 +1504,8 @@ package_outcome(struct guest_job *job, char *reason, size_t n)
 	}
 	tr = guest_graph_find(job->graph, "tests");
 	if (job->no_tests || tr->outcome == GUEST_SKIPPED) {
-		snprintf(reason, n, "%s", tr->reason[0] ? tr->reason
-						      : "no tests");
+		snprintf(reason, n, "%s",
+		         tr->reason[0] ? tr->reason : "no tests");
 		return job->no_tests ? "no_tests" : "passed";
 	}
 	snprintf(reason, n, "%s", tr->reason);
@@ -1487,13 +1535,13 @@ guest_job_results(struct guest_job *job)
 		json_t *d = json_object();
 
 		jx_set(d, "name", json_string(job->dist));
-		jx_set(d, "kind", json_string(job->is_wheel ? "wheel"
-							   : "sdist"));
+		jx_set(d, "kind",
+		       json_string(job->is_wheel ? "wheel" : "sdist"));
 		jx_set(d, "sha256",
-		       json_incref(json_object_get(
-					   json_object_get(job->spec, "dist"),
-					   "sha256")
-				   ?: json_null()));
+		       json_incref(
+		           json_object_get(json_object_get(job->spec, "dist"),
+		                           "sha256")
+		               ?: json_null()));
 		jx_set(r, "dist", d);
 	}
 	for (size_t i = 0; i < ntasks; i++) {
@@ -1509,40 +1557,43 @@ guest_job_results(struct guest_job *job)
 		jx_set(t, "ended_ms", json_integer(tr->ended_ms));
 		jx_set(t, "duration_ms",
 		       json_integer(tr->ended_ms - tr->started_ms));
-		jx_set(t, "exit_status", tr->commands && tr->exit_status >= 0
-						 ? json_integer(tr->exit_status)
-						 : json_null());
-		jx_set(t, "signal", tr->signal ? json_integer(tr->signal)
-					       : json_null());
+		jx_set(t, "exit_status",
+		       tr->commands && tr->exit_status >= 0
+		           ? json_integer(tr->exit_status)
+		           : json_null());
+		jx_set(t, "signal",
+		       tr->signal ? json_integer(tr->signal) : json_null());
 		if (tr->log.len) {
 			json_t *l = json_object();
 			char name[64];
 
 			snprintf(name, sizeof(name), "%s.log", tr->task->name);
 			jx_set(l, "name", json_string(name));
-			jx_set(l, "bytes", json_integer((json_int_t)tr->log.len));
+			jx_set(l, "bytes",
+			       json_integer((json_int_t)tr->log.len));
 			jx_set(l, "truncated", json_boolean(tr->output_capped));
 			jx_append(logs, l);
 		}
 		jx_set(t, "logs", logs);
 		jx_set(t, "data", data ? json_incref(data) : json_object());
 		jx_append(ts, t);
-		if (tr->started_ms && (!job->t_first || tr->started_ms < job->t_first))
+		if (tr->started_ms &&
+		    (!job->t_first || tr->started_ms < job->t_first))
 			job->t_first = tr->started_ms;
 		if (tr->ended_ms > job->t_last)
 			job->t_last = tr->ended_ms;
 	}
 	jx_set(r, "tasks", ts);
 	jx_set(r, "outcome",
-	       json_string(job->graph ? package_outcome(job, reason,
-							sizeof(reason))
-				      : "invalid_dist"));
+	       json_string(job->graph
+	                       ? package_outcome(job, reason, sizeof(reason))
+	                       : "invalid_dist"));
 	jx_set(r, "outcome_reason", guest_jstr(reason, strlen(reason)));
 	jx_set(r, "findings", json_incref(job->findings.list));
 	jx_set(r, "findings_dropped", json_integer(job->findings.dropped));
 	jx_set(r, "hostile", json_boolean(job->findings.critical > 0));
 	json_object_foreach(job->sections, key, v)
-		jx_set(r, key, json_incref(v));
+	    jx_set(r, key, json_incref(v));
 	job->t_ready = guest_now_ms();
 	jx_set(timing, "job_received_ms", json_integer(job->t_job));
 	jx_set(timing, "files_received_ms", json_integer(job->t_files));

@@ -33,10 +33,10 @@ struct call {
 	char *strs[MAX_STRS]; /* owned, unescaped quoted strings */
 	int nstrs;
 	char dirfd_path[PATH_LEN]; /* annotation of the first argument */
-	const char *args;	   /* borrowed: inside the joined line */
+	const char *args; /* borrowed: inside the joined line */
 	long ret;
-	char err[32];		   /* errno name, "" on success */
-	char ret_path[PATH_LEN];   /* -y annotation of the returned fd */
+	char err[32]; /* errno name, "" on success */
+	char ret_path[PATH_LEN]; /* -y annotation of the returned fd */
 };
 
 struct parser {
@@ -133,16 +133,31 @@ read_quoted(const char **pp)
 			int e = (unsigned char)*p++;
 
 			switch (e) {
-			case 'n': c = '\n'; break;
-			case 't': c = '\t'; break;
-			case 'r': c = '\r'; break;
-			case 'v': c = '\v'; break;
-			case 'f': c = '\f'; break;
+			case 'n':
+				c = '\n';
+				break;
+			case 't':
+				c = '\t';
+				break;
+			case 'r':
+				c = '\r';
+				break;
+			case 'v':
+				c = '\v';
+				break;
+			case 'f':
+				c = '\f';
+				break;
 			case 'x': {
 				int v = 0, k;
 
-				for (k = 0; k < 2 && strchr("0123456789abcdefABCDEF", *p) && *p; k++, p++)
-					v = v * 16 + (*p <= '9' ? *p - '0' : (*p | 32) - 'a' + 10);
+				for (k = 0;
+				     k < 2 &&
+				     strchr("0123456789abcdefABCDEF", *p) && *p;
+				     k++, p++)
+					v = v * 16 +
+					    (*p <= '9' ? *p - '0'
+					               : (*p | 32) - 'a' + 10);
 				c = v;
 				break;
 			}
@@ -150,7 +165,9 @@ read_quoted(const char **pp)
 				if (e >= '0' && e <= '7') {
 					int v = e - '0', k;
 
-					for (k = 0; k < 2 && *p >= '0' && *p <= '7'; k++, p++)
+					for (k = 0;
+					     k < 2 && *p >= '0' && *p <= '7';
+					     k++, p++)
 						v = v * 8 + (*p - '0');
 					c = v & 0xff;
 				} else {
@@ -255,7 +272,8 @@ split_call(char *line, struct call *c)
 		const char *e = strchr(p, 'E');
 
 		if (e) {
-			size_t k = strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+			size_t k =
+			    strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
 
 			if (k >= sizeof(c->err))
 				k = sizeof(c->err) - 1;
@@ -267,7 +285,8 @@ split_call(char *line, struct call *c)
 	c->dirfd_path[0] = '\0';
 	p = strchr(c->args, '<');
 	if (p && (p == c->args || !strchr(",\"", c->args[0])) &&
-	    (size_t)(p - c->args) < 16 && !memchr(c->args, ',', (size_t)(p - c->args)))
+	    (size_t)(p - c->args) < 16 &&
+	    !memchr(c->args, ',', (size_t)(p - c->args)))
 		read_annotation(p, c->dirfd_path);
 	for (const char *q = c->args; *q && c->nstrs < MAX_STRS;) {
 		if (*q == '"') {
@@ -335,7 +354,7 @@ is_sensitive(const char *path)
 
 static void
 check_write(struct parser *ps, const struct call *c, const char *path,
-	    int is_delete)
+            int is_delete)
 {
 	const char *home = ps->pol->home;
 	const char *pk;
@@ -350,31 +369,28 @@ check_write(struct parser *ps, const struct call *c, const char *path,
 
 	if (pk) {
 		guest_finding_add(ps->f, pk, NULL, ps->pol->task,
-				  ev_path(c->name, c->pid, path, c->err),
-				  "%s %s", is_delete ? "deleted" : "wrote",
-				  path);
+		                  ev_path(c->name, c->pid, path, c->err),
+		                  "%s %s", is_delete ? "deleted" : "wrote",
+		                  path);
 		return;
 	}
 	if (in_list(path, ps->pol->allow) || starts_dir(path, "/proc/self") ||
 	    !strcmp(path, "/dev/null") || !strcmp(path, "/dev/tty"))
 		return;
-	guest_finding_add(ps->f,
-			  is_delete ? "file.delete_outside"
-				    : "file.write_outside",
-			  NULL, ps->pol->task,
-			  ev_path(c->name, c->pid, path, c->err), "%s %s",
-			  is_delete ? "deleted" : "wrote", path);
+	guest_finding_add(
+	    ps->f, is_delete ? "file.delete_outside" : "file.write_outside",
+	    NULL, ps->pol->task, ev_path(c->name, c->pid, path, c->err),
+	    "%s %s", is_delete ? "deleted" : "wrote", path);
 }
 
 static void
 check_open(struct parser *ps, const struct call *c, const char *rel,
-	   const char *flags)
+           const char *flags)
 {
 	char path[PATH_LEN];
-	int write = flags && (strstr(flags, "O_WRONLY") ||
-			      strstr(flags, "O_RDWR") ||
-			      strstr(flags, "O_CREAT") ||
-			      strstr(flags, "O_TRUNC"));
+	int write =
+	    flags && (strstr(flags, "O_WRONLY") || strstr(flags, "O_RDWR") ||
+	              strstr(flags, "O_CREAT") || strstr(flags, "O_TRUNC"));
 
 	if (c->ret >= 0 && c->ret_path[0] == '/')
 		snprintf(path, sizeof(path), "%s", c->ret_path);
@@ -384,23 +400,22 @@ check_open(struct parser *ps, const struct call *c, const char *rel,
 		write = 1;
 	if (is_channel(path)) {
 		guest_finding_add(ps->f, "channel.forgery", NULL, ps->pol->task,
-				  ev_path(c->name, c->pid, path, c->err),
-				  "opened the agent's channel device %s%s%s",
-				  path, c->err[0] ? ": " : "", c->err);
+		                  ev_path(c->name, c->pid, path, c->err),
+		                  "opened the agent's channel device %s%s%s",
+		                  path, c->err[0] ? ": " : "", c->err);
 		return;
 	}
 	if (in_list(path, ps->pol->canaries)) {
 		guest_finding_add(ps->f, "credential.read", NULL, ps->pol->task,
-				  ev_path(c->name, c->pid, path, c->err),
-				  "opened canary credential %s", path);
+		                  ev_path(c->name, c->pid, path, c->err),
+		                  "opened canary credential %s", path);
 		return;
 	}
 	if (!write && is_sensitive(path)) {
-		guest_finding_add(ps->f, "file.read_sensitive", NULL,
-				  ps->pol->task,
-				  ev_path(c->name, c->pid, path, c->err),
-				  "opened %s%s%s", path, c->err[0] ? ": " : "",
-				  c->err);
+		guest_finding_add(
+		    ps->f, "file.read_sensitive", NULL, ps->pol->task,
+		    ev_path(c->name, c->pid, path, c->err), "opened %s%s%s",
+		    path, c->err[0] ? ": " : "", c->err);
 		return;
 	}
 	if (write && c->ret >= 0) {
@@ -412,7 +427,7 @@ check_open(struct parser *ps, const struct call *c, const char *rel,
 /* Parse the sockaddr in c->args: family, address text, port. 0 if inet. */
 static int
 sockaddr_of(const struct call *c, char *family, size_t fl, char *addr,
-	    size_t al, int *port)
+            size_t al, int *port)
 {
 	const char *a = c->args, *p;
 
@@ -473,7 +488,7 @@ check_net(struct parser *ps, const struct call *c)
 			return;
 		}
 		guest_finding_add(ps->f, "network.listen", NULL, ps->pol->task,
-				  e, "bind to %s port %d", addr, port);
+		                  e, "bind to %s port %d", addr, port);
 		return;
 	}
 	if (stub) {
@@ -484,12 +499,12 @@ check_net(struct parser *ps, const struct call *c)
 	}
 	if (port == 53) {
 		guest_finding_add(ps->f, "network.dns", NULL, ps->pol->task, e,
-				  "DNS query to %s port 53", addr);
+		                  "DNS query to %s port 53", addr);
 		return;
 	}
 	guest_finding_add(ps->f, "network.connect", NULL, ps->pol->task, e,
-			  "%s to %s port %d (%s)%s%s", c->name, addr, port, fam,
-			  c->err[0] ? ": " : "", c->err);
+	                  "%s to %s port %d (%s)%s%s", c->name, addr, port, fam,
+	                  c->err[0] ? ": " : "", c->err);
 }
 
 static int
@@ -499,7 +514,7 @@ exec_expected(const struct parser *ps, const char *base)
 		size_t n = strlen(*p);
 
 		if (n && (*p)[n - 1] == '*' ? !strncmp(base, *p, n - 1)
-					    : !strcmp(base, *p))
+		                            : !strcmp(base, *p))
 			return 1;
 	}
 	return 0;
@@ -509,11 +524,11 @@ static void
 check_exec(struct parser *ps, const struct call *c)
 {
 	static const char *const danger[] = {
-		"sh", "bash", "dash", "zsh", "ksh", "csh", "fish", "busybox",
-		"curl", "wget", "nc", "ncat", "netcat", "socat", "telnet",
-		"ssh", "scp", "crontab", "at", "nohup", "sudo", "su", "pkexec",
-		"base64", "openssl", "xclip", "xsel", NULL
-	};
+	    "sh",      "bash",    "dash",   "zsh",  "ksh",    "csh",
+	    "fish",    "busybox", "curl",   "wget", "nc",     "ncat",
+	    "netcat",  "socat",   "telnet", "ssh",  "scp",    "crontab",
+	    "at",      "nohup",   "sudo",   "su",   "pkexec", "base64",
+	    "openssl", "xclip",   "xsel",   NULL};
 	char path[PATH_LEN];
 	const char *base, *sev;
 	json_t *e, *argv;
@@ -548,28 +563,27 @@ check_exec(struct parser *ps, const struct call *c)
 	jx_set(e, "argv", argv);
 	if (!strcmp(base, "crontab"))
 		guest_finding_add(ps->f, "persistence.crontab", NULL,
-				  ps->pol->task, json_incref(e),
-				  "ran crontab");
+		                  ps->pol->task, json_incref(e), "ran crontab");
 	if (!strcmp(base, "sudo") || !strcmp(base, "su") ||
 	    !strcmp(base, "pkexec"))
 		guest_finding_add(ps->f, "process.privilege", NULL,
-				  ps->pol->task, json_incref(e), "ran %s",
-				  base);
+		                  ps->pol->task, json_incref(e), "ran %s",
+		                  base);
 	/* a canary token on a command line is a leak in progress */
 	for (int i = 1; i < c->nstrs; i++) {
 		if (strstr(c->strs[i], "pyti-canary") ||
 		    strstr(c->strs[i], "PYTICANARY")) {
 			guest_finding_add(ps->f, "credential.leak", NULL,
-					  ps->pol->task, json_incref(e),
-					  "canary token on the command line "
-					  "of %s",
-					  path);
+			                  ps->pol->task, json_incref(e),
+			                  "canary token on the command line "
+			                  "of %s",
+			                  path);
 			break;
 		}
 	}
 	guest_finding_add(ps->f, "process.exec", sev, ps->pol->task, e,
-			  "executed %s%s%s", path, c->err[0] ? ": " : "",
-			  c->err);
+	                  "executed %s%s%s", path, c->err[0] ? ": " : "",
+	                  c->err);
 }
 
 static void
@@ -582,13 +596,13 @@ handle_call(struct parser *ps, struct call *c)
 	if (!strcmp(n, "execve") || !strcmp(n, "execveat")) {
 		check_exec(ps, c);
 	} else if (!strcmp(n, "open") || !strcmp(n, "openat") ||
-		   !strcmp(n, "openat2") || !strcmp(n, "creat")) {
+	           !strcmp(n, "openat2") || !strcmp(n, "creat")) {
 		if (c->nstrs >= 1)
 			check_open(ps, c, c->strs[0],
-				   strstr(c->args, "O_") ? strrchr(c->args, '"')
-							 : NULL);
+			           strstr(c->args, "O_") ? strrchr(c->args, '"')
+			                                 : NULL);
 	} else if (!strcmp(n, "unlink") || !strcmp(n, "unlinkat") ||
-		   !strcmp(n, "rmdir")) {
+	           !strcmp(n, "rmdir")) {
 		if (c->nstrs >= 1 && c->ret == 0) {
 			absolute(c->dirfd_path, c->strs[0], path);
 			check_write(ps, c, path, 1);
@@ -604,35 +618,35 @@ handle_call(struct parser *ps, struct call *c)
 			check_write(ps, c, path, 0);
 		}
 	} else if (!strcmp(n, "mkdir") || !strcmp(n, "mkdirat") ||
-		   !strcmp(n, "chmod") || !strcmp(n, "fchmodat") ||
-		   !strcmp(n, "truncate")) {
+	           !strcmp(n, "chmod") || !strcmp(n, "fchmodat") ||
+	           !strcmp(n, "truncate")) {
 		if (c->nstrs >= 1 && c->ret == 0) {
 			absolute(c->dirfd_path, c->strs[0], path);
 			check_write(ps, c, path, 0);
 		}
 	} else if (!strcmp(n, "symlink") || !strcmp(n, "symlinkat") ||
-		   !strcmp(n, "link") || !strcmp(n, "linkat")) {
+	           !strcmp(n, "link") || !strcmp(n, "linkat")) {
 		if (c->nstrs >= 2 && c->ret == 0) {
 			absolute(c->dirfd_path, c->strs[c->nstrs - 1], path);
 			check_write(ps, c, path, 0);
 		}
 	} else if (!strcmp(n, "connect") || !strcmp(n, "sendto") ||
-		   !strcmp(n, "sendmsg") || !strcmp(n, "bind")) {
+	           !strcmp(n, "sendmsg") || !strcmp(n, "bind")) {
 		check_net(ps, c);
 	} else if (!strncmp(n, "clone", 5) || !strcmp(n, "fork") ||
-		   !strcmp(n, "vfork")) {
+	           !strcmp(n, "vfork")) {
 		if (c->ret == -1 && !strcmp(c->err, "EAGAIN") &&
 		    !ps->fork_failed) {
 			ps->fork_failed = 1;
 			guest_finding_add(ps->f, "resource.fork_bomb", NULL,
-					  ps->pol->task, NULL,
-					  "%s failed with EAGAIN: the process "
-					  "limit was reached",
-					  n);
+			                  ps->pol->task, NULL,
+			                  "%s failed with EAGAIN: the process "
+			                  "limit was reached",
+			                  n);
 		}
 	} else if (!strcmp(n, "ptrace")) {
 		guest_finding_add(ps->f, "process.privilege", NULL,
-				  ps->pol->task, NULL, "called ptrace");
+		                  ps->pol->task, NULL, "called ptrace");
 	}
 }
 
@@ -710,8 +724,9 @@ parse_line(struct parser *ps, const char *line)
 
 int
 guest_trace_parse_text(const char *text, size_t len,
-		       const struct guest_trace_policy *pol,
-		       struct guest_findings *f, struct guest_trace_stats *stats)
+                       const struct guest_trace_policy *pol,
+                       struct guest_findings *f,
+                       struct guest_trace_stats *stats)
 {
 	struct guest_trace_stats local;
 	struct parser ps;
@@ -742,8 +757,8 @@ guest_trace_parse_text(const char *text, size_t len,
 
 int
 guest_trace_parse_file(const char *path, const struct guest_trace_policy *pol,
-		       struct guest_findings *f,
-		       struct guest_trace_stats *stats, size_t max_bytes)
+                       struct guest_findings *f,
+                       struct guest_trace_stats *stats, size_t max_bytes)
 {
 	FILE *fp = fopen(path, "rb");
 	struct buf b = BUF_INIT(max_bytes);

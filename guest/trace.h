@@ -24,31 +24,31 @@
 
 #include "findings.h"
 
-#define GUEST_TRACE_SYSCALLS                                                  \
-	"execve,execveat,open,openat,openat2,creat,unlink,unlinkat,rename,"  \
-	"renameat,renameat2,mkdir,mkdirat,rmdir,symlink,symlinkat,link,"     \
-	"linkat,chmod,fchmodat,truncate,connect,bind,sendto,sendmsg,clone,"  \
+#define GUEST_TRACE_SYSCALLS                                                   \
+	"execve,execveat,open,openat,openat2,creat,unlink,unlinkat,rename,"    \
+	"renameat,renameat2,mkdir,mkdirat,rmdir,symlink,symlinkat,link,"       \
+	"linkat,chmod,fchmodat,truncate,connect,bind,sendto,sendmsg,clone,"    \
 	"clone3,fork,vfork,ptrace,setuid,setgid"
 
 struct guest_trace_policy {
-	const char *task;		 /* the task the trace belongs to */
-	const char *home;		 /* the job user's home */
-	const char *const *allow;	 /* path prefixes where writing is
+	const char *task; /* the task the trace belongs to */
+	const char *home; /* the job user's home */
+	const char *const *allow; /* path prefixes where writing is
 					    normal; NULL-terminated */
-	const char *const *canaries;	 /* planted credential paths */
-	const char *const *exec_ok;	 /* program basenames (or prefixes
+	const char *const *canaries; /* planted credential paths */
+	const char *const *exec_ok; /* program basenames (or prefixes
 					    ending in '*') a build/install
 					    may run without a finding */
-	int dns_stub_port;		 /* port of the stub on 127.0.0.1 */
+	int dns_stub_port; /* port of the stub on 127.0.0.1 */
 };
 
 struct guest_trace_stats {
-	int lines;	/* lines read */
-	int calls;	/* complete calls parsed */
-	int execs;	/* execve calls after the first */
-	int writes;	/* successful opens for writing */
-	int connects;	/* connect/sendto with an inet address */
-	int truncated;	/* the file was larger than the cap */
+	int lines; /* lines read */
+	int calls; /* complete calls parsed */
+	int execs; /* execve calls after the first */
+	int writes; /* successful opens for writing */
+	int connects; /* connect/sendto with an inet address */
+	int truncated; /* the file was larger than the cap */
 };
 
 /*
@@ -58,14 +58,14 @@ struct guest_trace_stats {
  * be read. stats may be NULL.
  */
 int guest_trace_parse_file(const char *path,
-			   const struct guest_trace_policy *pol,
-			   struct guest_findings *f,
-			   struct guest_trace_stats *stats, size_t max_bytes);
+                           const struct guest_trace_policy *pol,
+                           struct guest_findings *f,
+                           struct guest_trace_stats *stats, size_t max_bytes);
 
 /* The same over text in memory (tests). */
 int guest_trace_parse_text(const char *text, size_t len,
-			   const struct guest_trace_policy *pol,
-			   struct guest_findings *f,
-			   struct guest_trace_stats *stats);
+                           const struct guest_trace_policy *pol,
+                           struct guest_findings *f,
+                           struct guest_trace_stats *stats);
 
 #endif

@@ -57,12 +57,11 @@ test_chan_roundtrip_json_and_blob(void **state)
 	struct chan_blob b;
 
 	pair_open(&p);
-	assert_int_equal(chan_write(&p.h, CHAN_HELO, "{\"version\":1}", 13,
-				    1000),
-			 0);
+	assert_int_equal(
+	    chan_write(&p.h, CHAN_HELO, "{\"version\":1}", 13, 1000), 0);
 	assert_int_equal(chan_write_blob(&p.h, CHAN_FILE, "foo-1.0.tar.gz", 0,
-					 "abc", 3, 1000),
-			 0);
+	                                 "abc", 3, 1000),
+	                 0);
 	assert_int_equal(chan_write(&p.h, CHAN_END, NULL, 0, 1000), 0);
 
 	assert_int_equal(chan_read(&p.g, &f, 1000), 0);
@@ -225,16 +224,24 @@ test_chan_blob_bad_names(void **state)
 	struct chan_blob b;
 
 	pair_open(&p);
-	assert_int_equal(chan_write_blob(&p.h, CHAN_FILE, "../etc", 0, "x", 1,
-					 1000),
-			 -1);
+	assert_int_equal(
+	    chan_write_blob(&p.h, CHAN_FILE, "../etc", 0, "x", 1, 1000), -1);
 	assert_int_equal(p.h.err, CHAN_E_NAME);
 	/* forge them on the wire: slash, dot-dot, NUL, name longer than
 	 * the payload, empty name */
-	raw(p.host, "FILE\0\0\0\x08\x05" "a/b.c\0x", 16);
+	raw(p.host,
+	    "FILE\0\0\0\x08\x05"
+	    "a/b.c\0x",
+	    16);
 	raw(p.host, "FILE\0\0\0\x05\x02..\0", 13);
-	raw(p.host, "FILE\0\0\0\x05\x02" "a\0\0", 13);
-	raw(p.host, "FILE\0\0\0\x03\x09" "ab", 11);
+	raw(p.host,
+	    "FILE\0\0\0\x05\x02"
+	    "a\0\0",
+	    13);
+	raw(p.host,
+	    "FILE\0\0\0\x03\x09"
+	    "ab",
+	    11);
 	raw(p.host, "FILE\0\0\0\x02\x00\0", 10);
 	for (int i = 0; i < 5; i++) {
 		assert_int_equal(chan_read(&p.g, &f, 1000), 0);
@@ -243,8 +250,8 @@ test_chan_blob_bad_names(void **state)
 	}
 	/* a LOG_ with the truncated flag */
 	assert_int_equal(chan_write_blob(&p.g, CHAN_LOG, "install.log",
-					 CHAN_BLOB_TRUNCATED, "out", 3, 1000),
-			 0);
+	                                 CHAN_BLOB_TRUNCATED, "out", 3, 1000),
+	                 0);
 	assert_int_equal(chan_read(&p.h, &f, 1000), 0);
 	assert_int_equal(chan_blob_parse(&p.h, &f, &b), 0);
 	assert_string_equal(b.name, "install.log");
@@ -286,9 +293,9 @@ test_chan_write_timeout_when_peer_not_reading(void **state)
 	pair_open(&p);
 	setsockopt(p.host, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	setsockopt(p.guest, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	assert_int_equal(chan_write_blob(&p.g, CHAN_LOG, "x.log", 0, big,
-					 sizeof(big), 100),
-			 -1);
+	assert_int_equal(
+	    chan_write_blob(&p.g, CHAN_LOG, "x.log", 0, big, sizeof(big), 100),
+	    -1);
 	assert_int_equal(p.g.err, CHAN_E_STALL);
 	pair_close(&p);
 }
@@ -297,17 +304,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_chan_roundtrip_json_and_blob),
-		cmocka_unit_test(test_chan_read_timeout_when_silent),
-		cmocka_unit_test(test_chan_read_truncated_frame),
-		cmocka_unit_test(test_chan_read_stall_mid_frame),
-		cmocka_unit_test(test_chan_read_oversized),
-		cmocka_unit_test(test_chan_read_connection_budget),
-		cmocka_unit_test(test_chan_read_bad_magic),
-		cmocka_unit_test(test_chan_read_wrong_direction),
-		cmocka_unit_test(test_chan_blob_bad_names),
-		cmocka_unit_test(test_chan_name_valid_cases),
-		cmocka_unit_test(test_chan_write_timeout_when_peer_not_reading),
+	    cmocka_unit_test(test_chan_roundtrip_json_and_blob),
+	    cmocka_unit_test(test_chan_read_timeout_when_silent),
+	    cmocka_unit_test(test_chan_read_truncated_frame),
+	    cmocka_unit_test(test_chan_read_stall_mid_frame),
+	    cmocka_unit_test(test_chan_read_oversized),
+	    cmocka_unit_test(test_chan_read_connection_budget),
+	    cmocka_unit_test(test_chan_read_bad_magic),
+	    cmocka_unit_test(test_chan_read_wrong_direction),
+	    cmocka_unit_test(test_chan_blob_bad_names),
+	    cmocka_unit_test(test_chan_name_valid_cases),
+	    cmocka_unit_test(test_chan_write_timeout_when_peer_not_reading),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -40,8 +40,8 @@ record(const char *path, enum guest_fschange c, const char *sha, void *arg)
 {
 	char line[600];
 
-	snprintf(line, sizeof(line), "%s %s%s\n", guest_fschange_name(c),
-		 path, sha[0] ? " h" : "");
+	snprintf(line, sizeof(line), "%s %s%s\n", guest_fschange_name(c), path,
+	         sha[0] ? " h" : "");
 	strncat(seen, line, sizeof(seen) - strlen(seen) - 1);
 }
 
@@ -112,7 +112,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_guest_fsdiff_overlay_changes),
+	    cmocka_unit_test(test_guest_fsdiff_overlay_changes),
 	};
 
 	log_set_prog("test_guest_fsdiff");

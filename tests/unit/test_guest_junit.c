@@ -13,18 +13,20 @@
 #include "log.h"
 
 static const char pytest_xml[] =
-	"<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites>"
-	"<testsuite name=\"pytest\" errors=\"1\" failures=\"1\" skipped=\"1\" "
-	"tests=\"4\" time=\"0.523\" timestamp=\"2026-11-22T03:00:00\">"
-	"<testcase classname=\"tests.test_a\" name=\"test_ok\" time=\"0.001\" />"
-	"<testcase classname=\"tests.test_a\" name=\"test_bad[x&lt;1]\" time=\"0.250\">"
-	"<failure message=\"assert 1 == 2\">def test_bad():\n&gt; assert 1 == 2"
-	"</failure></testcase>"
-	"<testcase classname=\"tests.test_b\" name=\"test_skip\" time=\"0.000\">"
-	"<skipped type=\"pytest.skip\" message=\"no network\">x</skipped></testcase>"
-	"<testcase classname=\"tests.test_b\" name=\"test_err\" time=\"0.1\">"
-	"<error message=\"fixture &apos;db&apos; not found\"/></testcase>"
-	"</testsuite></testsuites>";
+    "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites>"
+    "<testsuite name=\"pytest\" errors=\"1\" failures=\"1\" skipped=\"1\" "
+    "tests=\"4\" time=\"0.523\" timestamp=\"2026-11-22T03:00:00\">"
+    "<testcase classname=\"tests.test_a\" name=\"test_ok\" time=\"0.001\" />"
+    "<testcase classname=\"tests.test_a\" name=\"test_bad[x&lt;1]\" "
+    "time=\"0.250\">"
+    "<failure message=\"assert 1 == 2\">def test_bad():\n&gt; assert 1 == 2"
+    "</failure></testcase>"
+    "<testcase classname=\"tests.test_b\" name=\"test_skip\" time=\"0.000\">"
+    "<skipped type=\"pytest.skip\" message=\"no "
+    "network\">x</skipped></testcase>"
+    "<testcase classname=\"tests.test_b\" name=\"test_err\" time=\"0.1\">"
+    "<error message=\"fixture &apos;db&apos; not found\"/></testcase>"
+    "</testsuite></testsuites>";
 
 static void
 test_guest_junit_pytest_outcomes(void **state)
@@ -80,7 +82,8 @@ test_guest_junit_hostile(void **state)
 	j = guest_junit_parse("<testcase name=\"x", 17);
 	assert_null(j);
 	{
-		static const char x[] = "<testsuite><testcase name=\"\xff\xfe\"/>";
+		static const char x[] =
+		    "<testsuite><testcase name=\"\xff\xfe\"/>";
 
 		j = guest_junit_parse(x, strlen(x));
 	}
@@ -95,9 +98,9 @@ test_guest_junit_hostile(void **state)
 	big[sizeof(big) - 1] = '\0';
 	j = guest_junit_parse(big, strlen(big));
 	assert_non_null(j);
-	assert_true(strlen(jx_str(json_array_get(json_object_get(j, "cases"),
-						 0),
-				  "name")) <= 512);
+	assert_true(
+	    strlen(jx_str(json_array_get(json_object_get(j, "cases"), 0),
+	                  "name")) <= 512);
 	json_decref(j);
 }
 
@@ -105,9 +108,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_guest_junit_pytest_outcomes),
-		cmocka_unit_test(test_guest_junit_rejects_non_junit),
-		cmocka_unit_test(test_guest_junit_hostile),
+	    cmocka_unit_test(test_guest_junit_pytest_outcomes),
+	    cmocka_unit_test(test_guest_junit_rejects_non_junit),
+	    cmocka_unit_test(test_guest_junit_hostile),
 	};
 
 	log_set_prog("test_guest_junit");

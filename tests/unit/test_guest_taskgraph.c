@@ -25,7 +25,7 @@ run_produce(struct guest_task_run *tr, void *arg)
 	const char *p = tr->task->produces;
 
 	snprintf(order + strlen(order), sizeof(order) - strlen(order), "%s ",
-		 tr->task->name);
+	         tr->task->name);
 	while (*p) {
 		char w[64];
 		size_t n = strcspn(p, " ");
@@ -44,21 +44,24 @@ static enum guest_outcome
 run_fail(struct guest_task_run *tr, void *arg)
 {
 	snprintf(order + strlen(order), sizeof(order) - strlen(order), "%s ",
-		 tr->task->name);
+	         tr->task->name);
 	return GUEST_FAILED;
 }
 
-#define T(name, needs, produces, fn) { name, needs, produces, { 0 }, fn }
+#define T(name, needs, produces, fn)                                           \
+	{                                                                      \
+		name, needs, produces, {0}, fn                                 \
+	}
 
 static void
 test_guest_graph_orders_topologically(void **state)
 {
 	/* declared backwards on purpose */
 	static const struct guest_task tasks[] = {
-		T("tests", "installed", "junit", run_produce),
-		T("install", "wheel", "installed", run_produce),
-		T("lint", "sources", "lint", run_produce),
-		T("build", "sdist", "wheel sources", run_produce),
+	    T("tests", "installed", "junit", run_produce),
+	    T("install", "wheel", "installed", run_produce),
+	    T("lint", "sources", "lint", run_produce),
+	    T("build", "sdist", "wheel sources", run_produce),
 	};
 	struct guest_graph *g = guest_graph_new(tasks, 4, "sdist");
 
@@ -76,10 +79,10 @@ static void
 test_guest_graph_rejects_cycle(void **state)
 {
 	static const struct guest_task tasks[] = {
-		T("a", "z", "x", run_produce),
-		T("b", "x", "y", run_produce),
-		T("c", "y", "z", run_produce),
-		T("d", "", "w", run_produce),
+	    T("a", "z", "x", run_produce),
+	    T("b", "x", "y", run_produce),
+	    T("c", "y", "z", run_produce),
+	    T("d", "", "w", run_produce),
 	};
 
 	assert_null(guest_graph_new(tasks, 4, ""));
@@ -89,7 +92,7 @@ static void
 test_guest_graph_rejects_self_cycle(void **state)
 {
 	static const struct guest_task tasks[] = {
-		T("a", "x", "x", run_produce),
+	    T("a", "x", "x", run_produce),
 	};
 
 	assert_null(guest_graph_new(tasks, 1, ""));
@@ -99,8 +102,8 @@ static void
 test_guest_graph_rejects_unknown_data(void **state)
 {
 	static const struct guest_task tasks[] = {
-		T("a", "dist", "x", run_produce),
-		T("b", "wheel", "y", run_produce),
+	    T("a", "dist", "x", run_produce),
+	    T("b", "wheel", "y", run_produce),
 	};
 
 	assert_null(guest_graph_new(tasks, 2, "dist"));
@@ -110,18 +113,18 @@ static void
 test_guest_graph_rejects_two_producers_and_bad_names(void **state)
 {
 	static const struct guest_task two[] = {
-		T("a", "", "x", run_produce),
-		T("b", "", "x", run_produce),
+	    T("a", "", "x", run_produce),
+	    T("b", "", "x", run_produce),
 	};
 	static const struct guest_task input_too[] = {
-		T("a", "", "dist", run_produce),
+	    T("a", "", "dist", run_produce),
 	};
 	static const struct guest_task dup[] = {
-		T("a", "", "x", run_produce),
-		T("a", "", "y", run_produce),
+	    T("a", "", "x", run_produce),
+	    T("a", "", "y", run_produce),
 	};
 	static const struct guest_task badname[] = {
-		T("a", "Wheel", "x", run_produce),
+	    T("a", "Wheel", "x", run_produce),
 	};
 
 	assert_null(guest_graph_new(two, 2, ""));
@@ -134,14 +137,13 @@ static void
 test_guest_graph_skips_dependents(void **state)
 {
 	static const struct guest_task tasks[] = {
-		T("build", "sdist", "wheel", run_fail),
-		T("install", "wheel", "installed", run_produce),
-		T("tests", "installed", "junit", run_produce),
-		T("lint", "sdist", "lint", run_produce),
-		T("meta", "pkginfo", "metadata", run_produce),
+	    T("build", "sdist", "wheel", run_fail),
+	    T("install", "wheel", "installed", run_produce),
+	    T("tests", "installed", "junit", run_produce),
+	    T("lint", "sdist", "lint", run_produce),
+	    T("meta", "pkginfo", "metadata", run_produce),
 	};
-	struct guest_graph *g =
-		guest_graph_new(tasks, 5, "sdist pkginfo");
+	struct guest_graph *g = guest_graph_new(tasks, 5, "sdist pkginfo");
 	struct guest_task_run *tr;
 
 	assert_non_null(g);
@@ -151,12 +153,12 @@ test_guest_graph_skips_dependents(void **state)
 	tr = guest_graph_find(g, "install");
 	assert_int_equal(tr->outcome, GUEST_SKIPPED);
 	assert_string_equal(tr->reason, "needs wheel, which build did not "
-					"produce");
+	                                "produce");
 	assert_int_equal(tr->started_ms, 0);
 	tr = guest_graph_find(g, "tests");
 	assert_int_equal(tr->outcome, GUEST_SKIPPED);
 	assert_string_equal(tr->reason, "needs installed, which install did "
-					"not produce");
+	                                "not produce");
 	assert_int_equal(guest_graph_find(g, "lint")->outcome, GUEST_OK);
 	assert_int_equal(guest_graph_find(g, "build")->outcome, GUEST_FAILED);
 	guest_graph_free(g);
@@ -166,8 +168,8 @@ static void
 test_guest_graph_disable_and_undeclared_product(void **state)
 {
 	static const struct guest_task tasks[] = {
-		T("a", "", "x", run_produce),
-		T("b", "x", "y", run_produce),
+	    T("a", "", "x", run_produce),
+	    T("b", "x", "y", run_produce),
 	};
 	struct guest_graph *g = guest_graph_new(tasks, 2, "");
 
@@ -179,9 +181,8 @@ test_guest_graph_disable_and_undeclared_product(void **state)
 	assert_string_equal(order, "");
 	assert_string_equal(guest_graph_find(g, "a")->reason, "not requested");
 	assert_string_equal(guest_graph_find(g, "b")->reason,
-			    "needs x, which a did not produce");
-	assert_int_equal(guest_task_produce(guest_graph_find(g, "a"), "y"),
-			 -1);
+	                    "needs x, which a did not produce");
+	assert_int_equal(guest_task_produce(guest_graph_find(g, "a"), "y"), -1);
 	guest_graph_free(g);
 }
 
@@ -193,15 +194,15 @@ static int cmd_result;
 static enum guest_outcome
 run_cmd(struct guest_task_run *tr, void *arg)
 {
-	struct guest_cmd cmd = { .argv = cmd_argv };
+	struct guest_cmd cmd = {.argv = cmd_argv};
 
 	cmd_result = guest_task_exec(tr, &cmd);
 	return cmd_result == 0 ? GUEST_OK : GUEST_FAILED;
 }
 
 static struct guest_task_run *
-run_one(struct guest_graph **gp, const struct guest_limits *l,
-	const char *a0, const char *a1, const char *a2)
+run_one(struct guest_graph **gp, const struct guest_limits *l, const char *a0,
+        const char *a1, const char *a2)
 {
 	static struct guest_task tasks[1];
 
@@ -220,7 +221,7 @@ run_one(struct guest_graph **gp, const struct guest_limits *l,
 static void
 test_guest_exec_exit_status_and_missing_program(void **state)
 {
-	struct guest_limits l = { .timeout_ms = 20000, .output_cap = 4096 };
+	struct guest_limits l = {.timeout_ms = 20000, .output_cap = 4096};
 	struct guest_graph *g;
 	struct guest_task_run *tr;
 
@@ -245,7 +246,7 @@ test_guest_exec_exit_status_and_missing_program(void **state)
 static void
 test_guest_exec_time_limit_kills_group(void **state)
 {
-	struct guest_limits l = { .timeout_ms = 300, .output_cap = 4096 };
+	struct guest_limits l = {.timeout_ms = 300, .output_cap = 4096};
 	struct guest_graph *g;
 	struct guest_task_run *tr;
 
@@ -262,7 +263,7 @@ test_guest_exec_time_limit_kills_group(void **state)
 static void
 test_guest_exec_output_cap(void **state)
 {
-	struct guest_limits l = { .timeout_ms = 20000, .output_cap = 1000 };
+	struct guest_limits l = {.timeout_ms = 20000, .output_cap = 1000};
 	struct guest_graph *g;
 	struct guest_task_run *tr;
 
@@ -278,8 +279,8 @@ test_guest_exec_output_cap(void **state)
 static void
 test_guest_exec_output_flood_killed(void **state)
 {
-	struct guest_limits l = { .timeout_ms = 60000, .output_cap = 1000,
-				  .output_kill = 4 << 20 };
+	struct guest_limits l = {
+	    .timeout_ms = 60000, .output_cap = 1000, .output_kill = 4 << 20};
 	struct guest_graph *g;
 	struct guest_task_run *tr;
 
@@ -295,9 +296,11 @@ test_guest_exec_output_flood_killed(void **state)
 static void
 test_guest_exec_rlimits_apply_in_child(void **state)
 {
-	struct guest_limits l = { .timeout_ms = 20000, .output_cap = 4096,
-				  .nofile = 77, .as = 512ull << 20,
-				  .fsize = 4096 };
+	struct guest_limits l = {.timeout_ms = 20000,
+	                         .output_cap = 4096,
+	                         .nofile = 77,
+	                         .as = 512ull << 20,
+	                         .fsize = 4096};
 	struct guest_graph *g;
 	struct guest_task_run *tr;
 
@@ -306,8 +309,9 @@ test_guest_exec_rlimits_apply_in_child(void **state)
 	guest_graph_free(g);
 
 	/* a file past RLIMIT_FSIZE: SIGXFSZ ends the writer */
-	tr = run_one(&g, &l, "/bin/sh", "-c",
-		     "exec head -c 100000 /dev/zero > /dev/shm/pyti-fsize-test");
+	tr =
+	    run_one(&g, &l, "/bin/sh", "-c",
+	            "exec head -c 100000 /dev/zero > /dev/shm/pyti-fsize-test");
 	unlink("/dev/shm/pyti-fsize-test");
 	assert_int_equal(tr->signal, SIGXFSZ);
 	assert_int_equal(cmd_result, 128 + SIGXFSZ);
@@ -317,7 +321,7 @@ test_guest_exec_rlimits_apply_in_child(void **state)
 static void
 test_guest_exec_background_child_does_not_hold_task(void **state)
 {
-	struct guest_limits l = { .timeout_ms = 60000, .output_cap = 4096 };
+	struct guest_limits l = {.timeout_ms = 60000, .output_cap = 4096};
 	struct guest_graph *g;
 	struct guest_task_run *tr;
 	int64_t t0 = guest_mono_ms();
@@ -343,8 +347,8 @@ count_tick(void *arg)
 static void
 test_guest_exec_ticks_while_waiting(void **state)
 {
-	static struct guest_task tasks[1] = { T("cmd", "", "", run_cmd) };
-	struct guest_hooks hooks = { .tick = count_tick };
+	static struct guest_task tasks[1] = {T("cmd", "", "", run_cmd)};
+	struct guest_hooks hooks = {.tick = count_tick};
 	struct guest_graph *g;
 
 	tasks[0].limits.timeout_ms = 20000;
@@ -363,22 +367,22 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_guest_graph_orders_topologically),
-		cmocka_unit_test(test_guest_graph_rejects_cycle),
-		cmocka_unit_test(test_guest_graph_rejects_self_cycle),
-		cmocka_unit_test(test_guest_graph_rejects_unknown_data),
-		cmocka_unit_test(
-			test_guest_graph_rejects_two_producers_and_bad_names),
-		cmocka_unit_test(test_guest_graph_skips_dependents),
-		cmocka_unit_test(test_guest_graph_disable_and_undeclared_product),
-		cmocka_unit_test(test_guest_exec_exit_status_and_missing_program),
-		cmocka_unit_test(test_guest_exec_time_limit_kills_group),
-		cmocka_unit_test(test_guest_exec_output_cap),
-		cmocka_unit_test(test_guest_exec_output_flood_killed),
-		cmocka_unit_test(test_guest_exec_rlimits_apply_in_child),
-		cmocka_unit_test(
-			test_guest_exec_background_child_does_not_hold_task),
-		cmocka_unit_test(test_guest_exec_ticks_while_waiting),
+	    cmocka_unit_test(test_guest_graph_orders_topologically),
+	    cmocka_unit_test(test_guest_graph_rejects_cycle),
+	    cmocka_unit_test(test_guest_graph_rejects_self_cycle),
+	    cmocka_unit_test(test_guest_graph_rejects_unknown_data),
+	    cmocka_unit_test(
+	        test_guest_graph_rejects_two_producers_and_bad_names),
+	    cmocka_unit_test(test_guest_graph_skips_dependents),
+	    cmocka_unit_test(test_guest_graph_disable_and_undeclared_product),
+	    cmocka_unit_test(test_guest_exec_exit_status_and_missing_program),
+	    cmocka_unit_test(test_guest_exec_time_limit_kills_group),
+	    cmocka_unit_test(test_guest_exec_output_cap),
+	    cmocka_unit_test(test_guest_exec_output_flood_killed),
+	    cmocka_unit_test(test_guest_exec_rlimits_apply_in_child),
+	    cmocka_unit_test(
+	        test_guest_exec_background_child_does_not_hold_task),
+	    cmocka_unit_test(test_guest_exec_ticks_while_waiting),
 	};
 
 	log_set_prog("test_guest_taskgraph");

