@@ -1262,16 +1262,16 @@ task_uninstall(struct guest_task_run *tr, void *arg)
 	}
 
 static const struct guest_task tasks[] = {
-    {"unpack", "dist", "unpacked", LIM(300, 1024), task_unpack},
-    {"build", "unpacked", "wheel", LIM(1200, 1536), task_build},
-    {"install", "wheel", "installed", LIM(1200, 1536), task_install},
+    {"unpack", "dist", "unpacked", LIM(300, 900), task_unpack},
+    {"build", "unpacked", "wheel", LIM(1200, 900), task_build},
+    {"install", "wheel", "installed", LIM(1200, 900), task_install},
     {"fs_diff", "installed", "fs_diff", LIM(300, 0), task_fs_diff},
-    {"import", "installed", "imported", LIM(300, 1536), task_import},
-    {"tests", "installed", "junit coverage_data", LIM(1800, 1536), task_tests},
-    {"coverage", "coverage_data", "coverage", LIM(300, 1536), task_coverage},
-    {"lint", "installed", "lint", LIM(600, 1024), task_lint},
+    {"import", "installed", "imported", LIM(300, 900), task_import},
+    {"tests", "installed", "junit coverage_data", LIM(1800, 900), task_tests},
+    {"coverage", "coverage_data", "coverage", LIM(300, 900), task_coverage},
+    {"lint", "installed", "lint", LIM(600, 900), task_lint},
     {"metadata", "installed", "metadata", LIM(10, 0), task_metadata},
-    {"uninstall", "installed", "uninstalled", LIM(300, 1024), task_uninstall},
+    {"uninstall", "installed", "uninstalled", LIM(300, 900), task_uninstall},
 };
 
 #define NTASKS (sizeof(tasks) / sizeof(tasks[0]))
