@@ -1,6 +1,6 @@
 /*
  * The mirror: the LMDB layout the crawler writes and the scheduler reads.
- * docs/crawler.md is the full description; in short, four databases in
+ * docs/crawler.md is the full description; in short, five databases in
  * one environment:
  *
  *   projects  normalized name -> JSON record {"name", "serial", "status",
