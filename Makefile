@@ -118,7 +118,7 @@ fmt-check:
 	exit 1; fi
 
 FMT_FILES = $(wildcard common/*.[ch] pep/*.[ch] crawler/*.[ch] scheduler/*.[ch] \
-	runner/*.[ch] guest/*.[ch] reporter/*.[ch] tests/unit/*.[ch] \
+	runner/*.[ch] guest/*.[ch] guest/image/*.[ch] reporter/*.[ch] tests/unit/*.[ch] \
 	tests/fuzz/*.[ch] bench/*.[ch])
 
 clean:
