@@ -19,16 +19,19 @@
 #include <stddef.h>
 
 struct buf {
-	char *data;	/* owned; NULL until the first byte, see buf_cstr() */
-	size_t len;	/* bytes held, excluding the terminating NUL */
-	size_t alloc;	/* bytes allocated */
-	size_t max;	/* most bytes it may ever hold; 0 means no limit */
+	char *data; /* owned; NULL until the first byte, see buf_cstr() */
+	size_t len; /* bytes held, excluding the terminating NUL */
+	size_t alloc; /* bytes allocated */
+	size_t max; /* most bytes it may ever hold; 0 means no limit */
 };
 
 /* Returned by the adding functions when the data would pass max. */
 #define BUF_FULL 1
 
-#define BUF_INIT(maxsize) { NULL, 0, 0, (maxsize) }
+#define BUF_INIT(maxsize)                                                      \
+	{                                                                      \
+		NULL, 0, 0, (maxsize)                                          \
+	}
 
 /* Initialize an empty buffer holding at most max bytes (0: unlimited). */
 void buf_init(struct buf *b, size_t max);
@@ -51,7 +54,7 @@ int buf_addc(struct buf *b, char c);
 
 /* Append printf-formatted text. As buf_add (nothing appended if full). */
 int buf_addf(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 int buf_vaddf(struct buf *b, const char *fmt, va_list ap);
 
 /* Shorten to n bytes (n <= len). */

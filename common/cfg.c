@@ -60,8 +60,7 @@ find(const struct cfg *c, const char *section, const char *key)
 }
 
 void
-cfg_set(struct cfg *c, const char *section, const char *key,
-	const char *value)
+cfg_set(struct cfg *c, const char *section, const char *key, const char *value)
 {
 	struct cfg_entry *e = find(c, section, key);
 
@@ -92,8 +91,8 @@ trim(char *s)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
-			   end[-1] == '\r'))
+	while (end > s &&
+	       (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
 		*--end = '\0';
 	return s;
 }
@@ -118,7 +117,7 @@ parse_header(char *line, const char *name, int lineno, struct buf *section)
 
 	if (!end || *trim(end + 1))
 		return log_error("%s:%d: malformed section header", name,
-				 lineno);
+		                 lineno);
 	*end = '\0';
 	line = trim(line + 1);
 	arg = strpbrk(line, " \t");
@@ -128,7 +127,7 @@ parse_header(char *line, const char *name, int lineno, struct buf *section)
 	}
 	if (!valid_name(line) || (arg && !valid_name(arg)))
 		return log_error("%s:%d: invalid section name '%s'", name,
-				 lineno, line);
+		                 lineno, line);
 	buf_reset(section);
 	buf_adds(section, line);
 	if (arg && *arg)
@@ -145,7 +144,7 @@ parse_value(char *v, const char *name, int lineno)
 		return 0;
 	if (len < 2 || v[len - 1] != '"')
 		return log_error("%s:%d: unterminated quoted value", name,
-				 lineno);
+		                 lineno);
 	memmove(v, v + 1, len - 2);
 	v[len - 2] = '\0';
 	return 0;
@@ -182,7 +181,8 @@ cfg_load_string(struct cfg *c, const char *name, const char *text)
 		eq = strchr(line, '=');
 		if (!eq) {
 			free(copy);
-			log_error("%s:%d: expected 'key = value'", name, lineno);
+			log_error("%s:%d: expected 'key = value'", name,
+			          lineno);
 			goto out;
 		}
 		*eq = '\0';
@@ -195,13 +195,13 @@ cfg_load_string(struct cfg *c, const char *name, const char *text)
 		}
 		if (!section.len) {
 			log_error("%s:%d: key '%s' outside any [section]", name,
-				  lineno, key);
+			          lineno, key);
 			free(copy);
 			goto out;
 		}
 		if (find(seen, buf_cstr(&section), key)) {
 			log_error("%s:%d: '%s' set twice in [%s]", name, lineno,
-				  key, buf_cstr(&section));
+			          key, buf_cstr(&section));
 			free(copy);
 			goto out;
 		}
@@ -231,17 +231,16 @@ cfg_load_file(struct cfg *c, const char *path)
 
 	if (!f)
 		return log_error("cannot open config '%s': %s", path,
-				 strerror(errno));
+		                 strerror(errno));
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		if (buf_add(&text, chunk, n)) {
 			log_error("config '%s' is larger than %d bytes", path,
-				  CFG_MAX_FILE);
+			          CFG_MAX_FILE);
 			goto out;
 		}
 	}
 	if (ferror(f)) {
-		log_error("cannot read config '%s': %s", path,
-			  strerror(errno));
+		log_error("cannot read config '%s': %s", path, strerror(errno));
 		goto out;
 	}
 	if (memchr(buf_cstr(&text), '\0', text.len)) {
@@ -282,7 +281,7 @@ cfg_set_override(struct cfg *c, const char *assignment)
 
 	if (!eq)
 		return log_error("override '%s' is not section.key=value",
-				 assignment);
+		                 assignment);
 	lhs = xmemdup0(assignment, (size_t)(eq - assignment));
 	dot = strrchr(lhs, '.');
 	if (!dot || dot == lhs || !dot[1]) {
@@ -300,7 +299,7 @@ cfg_set_override(struct cfg *c, const char *assignment)
 
 const char *
 cfg_get(const struct cfg *c, const char *section, const char *key,
-	const char *def)
+        const char *def)
 {
 	const struct cfg_entry *e = c ? find(c, section, key) : NULL;
 
@@ -309,7 +308,7 @@ cfg_get(const struct cfg *c, const char *section, const char *key,
 
 int
 cfg_get_int(const struct cfg *c, const char *section, const char *key,
-	    int64_t def, int64_t min, int64_t max, int64_t *out)
+            int64_t def, int64_t min, int64_t max, int64_t *out)
 {
 	const char *v = cfg_get(c, section, key, NULL);
 
@@ -319,35 +318,35 @@ cfg_get_int(const struct cfg *c, const char *section, const char *key,
 	}
 	if (num_parse_i64(v, min, max, out))
 		return log_error("[%s] %s: '%s' is not an integer in "
-				 "[%lld, %lld]",
-				 section, key, v, (long long)min,
-				 (long long)max);
+		                 "[%lld, %lld]",
+		                 section, key, v, (long long)min,
+		                 (long long)max);
 	return 0;
 }
 
 int
-cfg_get_bool(const struct cfg *c, const char *section, const char *key,
-	     int def, int *out)
+cfg_get_bool(const struct cfg *c, const char *section, const char *key, int def,
+             int *out)
 {
 	const char *v = cfg_get(c, section, key, NULL);
 
 	if (!v)
 		*out = def;
 	else if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
-		 !strcmp(v, "1") || !strcasecmp(v, "on"))
+	         !strcmp(v, "1") || !strcasecmp(v, "on"))
 		*out = 1;
 	else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") ||
-		 !strcmp(v, "0") || !strcasecmp(v, "off"))
+	         !strcmp(v, "0") || !strcasecmp(v, "off"))
 		*out = 0;
 	else
-		return log_error("[%s] %s: '%s' is not a boolean", section,
-				 key, v);
+		return log_error("[%s] %s: '%s' is not a boolean", section, key,
+		                 v);
 	return 0;
 }
 
 int
 cfg_get_size(const struct cfg *c, const char *section, const char *key,
-	     uint64_t def, uint64_t *out)
+             uint64_t def, uint64_t *out)
 {
 	const char *v = cfg_get(c, section, key, NULL);
 
@@ -357,13 +356,13 @@ cfg_get_size(const struct cfg *c, const char *section, const char *key,
 	}
 	if (num_parse_size(v, out))
 		return log_error("[%s] %s: '%s' is not a size (like 64M)",
-				 section, key, v);
+		                 section, key, v);
 	return 0;
 }
 
 int
-cfg_get_duration_ms(const struct cfg *c, const char *section,
-		    const char *key, uint64_t def, uint64_t *out)
+cfg_get_duration_ms(const struct cfg *c, const char *section, const char *key,
+                    uint64_t def, uint64_t *out)
 {
 	const char *v = cfg_get(c, section, key, NULL);
 
@@ -373,13 +372,13 @@ cfg_get_duration_ms(const struct cfg *c, const char *section,
 	}
 	if (num_parse_duration_ms(v, out))
 		return log_error("[%s] %s: '%s' is not a duration (like 30s)",
-				 section, key, v);
+		                 section, key, v);
 	return 0;
 }
 
 int
 cfg_each_section(const struct cfg *c, const char *prefix,
-		 int (*fn)(const char *section, void *arg), void *arg)
+                 int (*fn)(const char *section, void *arg), void *arg)
 {
 	size_t plen = strlen(prefix);
 

@@ -61,14 +61,14 @@ int cfg_set_override(struct cfg *c, const char *assignment);
 
 /* Set section/key to value (copied), replacing any earlier value. */
 void cfg_set(struct cfg *c, const char *section, const char *key,
-	     const char *value);
+             const char *value);
 
 /*
  * The value of section/key, or def if unset. Borrowed: valid until c is
  * changed or freed.
  */
 const char *cfg_get(const struct cfg *c, const char *section, const char *key,
-		    const char *def);
+                    const char *def);
 
 /*
  * Typed getters: store the value (or def when unset) in *out. An invalid
@@ -76,13 +76,13 @@ const char *cfg_get(const struct cfg *c, const char *section, const char *key,
  * Returns 0 or -1 (logged).
  */
 int cfg_get_int(const struct cfg *c, const char *section, const char *key,
-		int64_t def, int64_t min, int64_t max, int64_t *out);
+                int64_t def, int64_t min, int64_t max, int64_t *out);
 int cfg_get_bool(const struct cfg *c, const char *section, const char *key,
-		 int def, int *out);
+                 int def, int *out);
 int cfg_get_size(const struct cfg *c, const char *section, const char *key,
-		 uint64_t def, uint64_t *out);
+                 uint64_t def, uint64_t *out);
 int cfg_get_duration_ms(const struct cfg *c, const char *section,
-			const char *key, uint64_t def, uint64_t *out);
+                        const char *key, uint64_t def, uint64_t *out);
 
 /*
  * Iterate over section names that start with prefix (e.g. "platform "),
@@ -90,6 +90,6 @@ int cfg_get_duration_ms(const struct cfg *c, const char *section,
  * non-zero, else returns 0.
  */
 int cfg_each_section(const struct cfg *c, const char *prefix,
-		     int (*fn)(const char *section, void *arg), void *arg);
+                     int (*fn)(const char *section, void *arg), void *arg);
 
 #endif

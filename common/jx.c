@@ -18,7 +18,7 @@ jx_parse(const char *data, size_t len, const char *what)
 
 	if (!j)
 		log_error("cannot parse %s: line %d column %d: %s", what,
-			  err.line, err.column, err.text);
+		          err.line, err.column, err.text);
 	return j;
 }
 
@@ -77,8 +77,8 @@ jx_int(const json_t *obj, const char *key, int64_t *out)
 char *
 jx_dumps(const json_t *j)
 {
-	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS |
-				       JSON_ENCODE_ANY);
+	char *s =
+	    json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 
 	if (!s) {
 		fprintf(stderr, "fatal: out of memory serializing JSON\n");

@@ -19,8 +19,7 @@ static const char *log_prog = "pyti";
 static enum log_level log_level = LOG_INFO;
 static int log_timestamps;
 
-static const char *const level_names[] = { "error", "warning", "info",
-					   "debug" };
+static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
 void
 log_set_prog(const char *prog)
@@ -51,7 +50,7 @@ log_set_timestamps(int on)
 int
 log_parse_level(const char *s, enum log_level *out)
 {
-	static const char *const names[] = { "error", "warn", "info", "debug" };
+	static const char *const names[] = {"error", "warn", "info", "debug"};
 
 	for (int i = 0; i < 4; i++) {
 		if (!strcasecmp(s, names[i])) {
@@ -60,7 +59,7 @@ log_parse_level(const char *s, enum log_level *out)
 		}
 	}
 	return log_error("unknown log level '%s' (error, warn, info, debug)",
-			 s);
+	                 s);
 }
 
 static void
@@ -81,7 +80,7 @@ log_emit(enum log_level level, const char *fmt, va_list ap)
 		n += strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ ", &tm);
 	}
 	len = snprintf(line + n, sizeof(line) - n, "%s: %s: ", log_prog,
-		       level_names[level]);
+	               level_names[level]);
 	if (len > 0)
 		n += (size_t)len;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -89,7 +88,7 @@ log_emit(enum log_level level, const char *fmt, va_list ap)
 	     *p && n + 5 < sizeof(line); p++) {
 		if (*p < 0x20 || *p == 0x7f) {
 			n += (size_t)snprintf(line + n, sizeof(line) - n,
-					      "\\x%02x", *p);
+			                      "\\x%02x", *p);
 		} else {
 			line[n++] = (char)*p;
 		}

@@ -57,8 +57,8 @@ num_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 }
 
 static int
-parse_scaled(const char *s, const char *const *suffixes,
-	     const uint64_t *scales, int n, uint64_t *out)
+parse_scaled(const char *s, const char *const *suffixes, const uint64_t *scales,
+             int n, uint64_t *out)
 {
 	size_t len = s ? strlen(s) : 0;
 	char digits[32];
@@ -84,9 +84,8 @@ parse_scaled(const char *s, const char *const *suffixes,
 int
 num_parse_size(const char *s, uint64_t *out)
 {
-	static const char *const sfx[] = { "K", "M", "G", "" };
-	static const uint64_t sc[] = { 1024, 1024 * 1024, 1024 * 1024 * 1024,
-				       1 };
+	static const char *const sfx[] = {"K", "M", "G", ""};
+	static const uint64_t sc[] = {1024, 1024 * 1024, 1024 * 1024 * 1024, 1};
 
 	if (s && *s && s[strlen(s) - 1] >= '0' && s[strlen(s) - 1] <= '9')
 		return num_parse_u64(s, UINT64_MAX, out);
@@ -97,8 +96,8 @@ int
 num_parse_duration_ms(const char *s, uint64_t *out)
 {
 	/* "ms" must be tried before "m" and "s". */
-	static const char *const sfx[] = { "ms", "s", "m", "h" };
-	static const uint64_t sc[] = { 1, 1000, 60000, 3600000 };
+	static const char *const sfx[] = {"ms", "s", "m", "h"};
+	static const uint64_t sc[] = {1, 1000, 60000, 3600000};
 
 	uint64_t v;
 

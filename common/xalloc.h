@@ -29,15 +29,15 @@ char *xmemdup0(const void *p, size_t n);
  * Grow an array so it holds at least n elements: `x` is the pointer,
  * `alloc` the current capacity, both updated (git's ALLOC_GROW).
  */
-#define XGROW(x, n, alloc)                                                    \
-	do {                                                                  \
-		if ((size_t)(n) > (alloc)) {                                  \
-			size_t xg_new_ = (alloc) < 8 ? 8 : (alloc) * 2;       \
-			if (xg_new_ < (size_t)(n))                            \
-				xg_new_ = (size_t)(n);                        \
-			(x) = xreallocarray((x), xg_new_, sizeof(*(x)));      \
-			(alloc) = xg_new_;                                    \
-		}                                                             \
+#define XGROW(x, n, alloc)                                                     \
+	do {                                                                   \
+		if ((size_t)(n) > (alloc)) {                                   \
+			size_t xg_new_ = (alloc) < 8 ? 8 : (alloc)*2;          \
+			if (xg_new_ < (size_t)(n))                             \
+				xg_new_ = (size_t)(n);                         \
+			(x) = xreallocarray((x), xg_new_, sizeof(*(x)));       \
+			(alloc) = xg_new_;                                     \
+		}                                                              \
 	} while (0)
 
 #endif

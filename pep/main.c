@@ -14,24 +14,24 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *usage;
 } cmds[] = {
-	{ "normalize-name", pep_cmd_normalize_name,
-	  "normalize-name            PEP 503 name per line" },
-	{ "version", pep_cmd_version,
-	  "version normalize|sort|compare   PEP 440 versions per line" },
-	{ "specifier", pep_cmd_specifier,
-	  "specifier SPEC [--prereleases]   true/false per version line" },
-	{ "wheel", pep_cmd_wheel,
-	  "wheel                     wheel filename per line -> JSON" },
-	{ "sdist", pep_cmd_sdist,
-	  "sdist                     sdist filename per line -> JSON" },
-	{ "tags", pep_cmd_tags,
-	  "tags --python X.Y --platform P [--abi A]   supported tags" },
-	{ "marker", pep_cmd_marker,
-	  "marker --python X.Y --platform linux   true/false per marker" },
-	{ "requirement", pep_cmd_requirement,
-	  "requirement               PEP 508 requirement per line -> JSON" },
-	{ "metadata", pep_cmd_metadata,
-	  "metadata FILE             core metadata as JSON" },
+    {"normalize-name", pep_cmd_normalize_name,
+     "normalize-name            PEP 503 name per line"},
+    {"version", pep_cmd_version,
+     "version normalize|sort|compare   PEP 440 versions per line"},
+    {"specifier", pep_cmd_specifier,
+     "specifier SPEC [--prereleases]   true/false per version line"},
+    {"wheel", pep_cmd_wheel,
+     "wheel                     wheel filename per line -> JSON"},
+    {"sdist", pep_cmd_sdist,
+     "sdist                     sdist filename per line -> JSON"},
+    {"tags", pep_cmd_tags,
+     "tags --python X.Y --platform P [--abi A]   supported tags"},
+    {"marker", pep_cmd_marker,
+     "marker --python X.Y --platform linux   true/false per marker"},
+    {"requirement", pep_cmd_requirement,
+     "requirement               PEP 508 requirement per line -> JSON"},
+    {"metadata", pep_cmd_metadata,
+     "metadata FILE             core metadata as JSON"},
 };
 
 static int
@@ -41,7 +41,7 @@ usage(FILE *f, int status)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %s\n", cmds[i].usage);
 	fprintf(f, "\nInput is read from stdin, one item per line; one "
-		   "result per line on stdout.\n");
+	           "result per line on stdout.\n");
 	return status;
 }
 

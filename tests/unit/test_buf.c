@@ -101,12 +101,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buf_add_grows),
-		cmocka_unit_test(test_buf_add_full_appends_nothing),
-		cmocka_unit_test(test_buf_addf_formats_and_respects_max),
-		cmocka_unit_test(test_buf_detach_leaves_empty),
-		cmocka_unit_test(test_buf_truncate_and_reset),
-		cmocka_unit_test(test_buf_add_binary_with_nul),
+	    cmocka_unit_test(test_buf_add_grows),
+	    cmocka_unit_test(test_buf_add_full_appends_nothing),
+	    cmocka_unit_test(test_buf_addf_formats_and_respects_max),
+	    cmocka_unit_test(test_buf_detach_leaves_empty),
+	    cmocka_unit_test(test_buf_truncate_and_reset),
+	    cmocka_unit_test(test_buf_add_binary_with_nul),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -54,21 +54,21 @@ test_cfg_load_string_sections_and_values(void **state)
 	struct cfg *c = cfg_new();
 
 	assert_int_equal(cfg_load_string(c, "t",
-					 "# comment\n"
-					 "[crawler]\n"
-					 "index = https://x/simple/  \n"
-					 "max-in-flight=64\n"
-					 "\n"
-					 "[platform debian-12]\n"
-					 "python = 3.11\n"
-					 "label = \"  spaced  \"\n"),
-			 0);
+	                                 "# comment\n"
+	                                 "[crawler]\n"
+	                                 "index = https://x/simple/  \n"
+	                                 "max-in-flight=64\n"
+	                                 "\n"
+	                                 "[platform debian-12]\n"
+	                                 "python = 3.11\n"
+	                                 "label = \"  spaced  \"\n"),
+	                 0);
 	assert_string_equal(cfg_get(c, "crawler", "index", NULL),
-			    "https://x/simple/");
+	                    "https://x/simple/");
 	assert_string_equal(cfg_get(c, "platform debian-12", "python", NULL),
-			    "3.11");
+	                    "3.11");
 	assert_string_equal(cfg_get(c, "platform debian-12", "label", NULL),
-			    "  spaced  ");
+	                    "  spaced  ");
 	assert_string_equal(cfg_get(c, "crawler", "nope", "def"), "def");
 	cfg_free(c);
 }
@@ -80,9 +80,8 @@ test_cfg_load_string_error_names_line(void **state)
 	char *err;
 
 	capture_start();
-	assert_int_equal(cfg_load_string(c, "my.conf",
-					 "[a]\nk = 1\nthis is wrong\n"),
-			 -1);
+	assert_int_equal(
+	    cfg_load_string(c, "my.conf", "[a]\nk = 1\nthis is wrong\n"), -1);
 	err = capture_end();
 	assert_non_null(strstr(err, "my.conf:3: expected 'key = value'"));
 	cfg_free(c);
@@ -119,10 +118,10 @@ test_cfg_set_override_replaces(void **state)
 	assert_int_equal(cfg_load_string(c, "t", "[runner]\nvms = 2\n"), 0);
 	assert_int_equal(cfg_set_override(c, "runner.vms=4"), 0);
 	assert_string_equal(cfg_get(c, "runner", "vms", NULL), "4");
-	assert_int_equal(
-		cfg_set_override(c, "platform debian-13.python=3.13"), 0);
+	assert_int_equal(cfg_set_override(c, "platform debian-13.python=3.13"),
+	                 0);
 	assert_string_equal(cfg_get(c, "platform debian-13", "python", NULL),
-			    "3.13");
+	                    "3.13");
 	capture_start();
 	assert_int_equal(cfg_set_override(c, "novalue"), -1);
 	assert_int_equal(cfg_set_override(c, "nosection=1"), -1);
@@ -158,8 +157,8 @@ test_cfg_get_bool_size_duration(void **state)
 	int b = -1;
 
 	cfg_load_string(c, "t",
-			"[s]\nyes = on\nno = false\nbad = maybe\n"
-			"sz = 64M\nd = 250ms\nd2 = 2m\nd3 = 5\n");
+	                "[s]\nyes = on\nno = false\nbad = maybe\n"
+	                "sz = 64M\nd = 250ms\nd2 = 2m\nd3 = 5\n");
 	assert_int_equal(cfg_get_bool(c, "s", "yes", 0, &b), 0);
 	assert_int_equal(b, 1);
 	assert_int_equal(cfg_get_bool(c, "s", "no", 1, &b), 0);
@@ -191,8 +190,8 @@ test_cfg_each_section_in_file_order(void **state)
 	struct buf seen = BUF_INIT(256);
 
 	cfg_load_string(c, "t",
-			"[platform b]\nx=1\ny=2\n[other]\nz=1\n"
-			"[platform a]\nx=1\n");
+	                "[platform b]\nx=1\ny=2\n[other]\nz=1\n"
+	                "[platform a]\nx=1\n");
 	assert_int_equal(cfg_each_section(c, "platform ", collect, &seen), 0);
 	assert_string_equal(buf_cstr(&seen), "platform b;platform a;");
 	buf_release(&seen);
@@ -206,17 +205,16 @@ test_num_parse_rejects_junk(void **state)
 	int64_t i;
 
 	assert_int_equal(num_parse_u64("18446744073709551615", UINT64_MAX, &u),
-			 0);
+	                 0);
 	assert_true(u == UINT64_MAX);
 	assert_int_equal(num_parse_u64("18446744073709551616", UINT64_MAX, &u),
-			 -1);
+	                 -1);
 	assert_int_equal(num_parse_u64("", 10, &u), -1);
 	assert_int_equal(num_parse_u64("1 ", 10, &u), -1);
 	assert_int_equal(num_parse_u64("-1", 10, &u), -1);
 	assert_int_equal(num_parse_u64("11", 10, &u), -1);
-	assert_int_equal(num_parse_i64("-9223372036854775808", INT64_MIN,
-				       INT64_MAX, &i),
-			 0);
+	assert_int_equal(
+	    num_parse_i64("-9223372036854775808", INT64_MIN, INT64_MAX, &i), 0);
 	assert_true(i == INT64_MIN);
 	assert_int_equal(num_parse_i64("-5", 0, 10, &i), -1);
 	assert_int_equal(num_parse_size("1G", &u), 0);
@@ -229,15 +227,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cfg_load_string_sections_and_values),
-		cmocka_unit_test(test_cfg_load_string_error_names_line),
-		cmocka_unit_test(
-			test_cfg_load_string_rejects_duplicates_and_orphans),
-		cmocka_unit_test(test_cfg_set_override_replaces),
-		cmocka_unit_test(test_cfg_get_int_range),
-		cmocka_unit_test(test_cfg_get_bool_size_duration),
-		cmocka_unit_test(test_cfg_each_section_in_file_order),
-		cmocka_unit_test(test_num_parse_rejects_junk),
+	    cmocka_unit_test(test_cfg_load_string_sections_and_values),
+	    cmocka_unit_test(test_cfg_load_string_error_names_line),
+	    cmocka_unit_test(
+	        test_cfg_load_string_rejects_duplicates_and_orphans),
+	    cmocka_unit_test(test_cfg_set_override_replaces),
+	    cmocka_unit_test(test_cfg_get_int_range),
+	    cmocka_unit_test(test_cfg_get_bool_size_duration),
+	    cmocka_unit_test(test_cfg_each_section_in_file_order),
+	    cmocka_unit_test(test_num_parse_rejects_junk),
 	};
 
 	log_set_prog("test_cfg");

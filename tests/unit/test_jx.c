@@ -106,11 +106,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_jx_parse_rejects_duplicate_keys),
-		cmocka_unit_test(test_jx_parse_rejects_nul_and_trailing),
-		cmocka_unit_test(test_jx_getters),
-		cmocka_unit_test(test_jx_dumps_sorted_compact),
-		cmocka_unit_test(test_jx_load_file_enforces_max),
+	    cmocka_unit_test(test_jx_parse_rejects_duplicate_keys),
+	    cmocka_unit_test(test_jx_parse_rejects_nul_and_trailing),
+	    cmocka_unit_test(test_jx_getters),
+	    cmocka_unit_test(test_jx_dumps_sorted_compact),
+	    cmocka_unit_test(test_jx_load_file_enforces_max),
 	};
 
 	log_set_prog("test_jx");
