@@ -50,7 +50,7 @@ struct attempt {
 	json_t *agent_error; /* ERR_, new reference, or NULL */
 	json_t *logs; /* object: name -> {truncated, bytes, text} */
 	int aborted;
-	int64_t reset_ms, handin_ms, run_ms, handout_ms;
+	int64_t reset_ms, restore_ms, handin_ms, run_ms, handout_ms;
 };
 
 void
@@ -342,7 +342,7 @@ attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
 	int fd, done = 0;
 
 	t0 = run_now_ms();
-	fd = run_vm_reset(vm, &a->reset_ms);
+	fd = run_vm_reset(vm, &a->restore_ms);
 	if (fd < 0) {
 		set_infra(a, RUN_INFRA_LIBVIRT, "cannot reset '%s'",
 		          run_vm_name(vm));
@@ -640,6 +640,7 @@ attempt_json(const struct attempt *a)
 	jx_set(j, "infra", json_string(run_infra_name(a->infra)));
 	jx_set(j, "detail", text_json(a->detail, strlen(a->detail)));
 	jx_set(j, "reset_ms", json_integer(a->reset_ms));
+	jx_set(j, "restore_ms", json_integer(a->restore_ms));
 	jx_set(j, "handin_ms", json_integer(a->handin_ms));
 	jx_set(j, "run_ms", json_integer(a->run_ms));
 	jx_set(j, "handout_ms", json_integer(a->handout_ms));
