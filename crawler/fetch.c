@@ -14,6 +14,9 @@
 #include <strings.h>
 #include <time.h>
 
+/* Most bytes of an error page dropped before a sink's request fails. */
+#define FETCH_MAX_ERROR_BODY ((size_t)1 << 20)
+
 struct fetch {
 	struct fetch_opts o;
 	CURLM *multi;
@@ -169,6 +172,19 @@ on_write(char *data, size_t size, size_t nmemb, void *arg)
 	r->owner->bytes += n;
 	r->got += n;
 	if (r->sink) {
+		long code = 0;
+
+		/* An error page is not the file: the sink never sees it
+		 * (its checks would name the wrong fault), and it is
+		 * dropped, up to a bound. */
+		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+		if (code < 200 || code > 299) {
+			if (r->got > FETCH_MAX_ERROR_BODY) {
+				r->too_big = 1;
+				return 0;
+			}
+			return n;
+		}
 		if (r->sink->write(r->sink->arg, data, n)) {
 			r->sink_failed = 1;
 			return 0;

@@ -39,8 +39,10 @@ typedef void (*fetch_done_fn)(struct fetch_req *req);
 
 /*
  * A streaming sink instead of the body buffer (downloads): write gets
- * each decoded piece and returns 0, or -1 to fail the request (its
- * message in req->error); reset is called before a retry starts over.
+ * each decoded piece of a 2xx response and returns 0, or -1 to fail the
+ * request (the sink keeps its own message: curl overwrites req->error);
+ * reset is called before a retry starts over. Bodies of other statuses
+ * never reach the sink (they are dropped, at most 1 MiB of them).
  */
 struct fetch_sink {
 	int (*write)(void *arg, const char *data, size_t n);
