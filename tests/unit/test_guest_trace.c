@@ -244,6 +244,35 @@ test_guest_persistence_and_pth(void **state)
 	    guest_pth_executable("./lib\n# import os\nimportlib\n", 27));
 }
 
+static void
+test_guest_findings_cap_dedupe_and_utf8(void **state)
+{
+	struct guest_findings f;
+	json_t *j;
+
+	guest_findings_init(&f);
+	assert_int_equal(
+	    guest_finding_add(&f, "network.connect", NULL, "t", NULL, "same"),
+	    1);
+	assert_int_equal(
+	    guest_finding_add(&f, "network.connect", NULL, "t", NULL, "same"),
+	    0);
+	/* the same detail in another task is another finding */
+	assert_int_equal(
+	    guest_finding_add(&f, "network.connect", NULL, "u", NULL, "same"),
+	    1);
+	for (int i = 0; i < GUEST_FINDINGS_MAX + 10; i++)
+		guest_finding_add(&f, "process.exec", NULL, "t", NULL, "n%d",
+		                  i);
+	assert_int_equal(json_array_size(f.list), GUEST_FINDINGS_MAX);
+	assert_int_equal(f.dropped, 12);
+	assert_int_equal(f.critical, 2);
+	guest_findings_release(&f);
+	j = guest_jstr("a\xff\xc3\xa9\0b", 6);
+	assert_string_equal(json_string_value(j), "a?\xc3\xa9?b");
+	json_decref(j);
+}
+
 int
 main(void)
 {
@@ -255,6 +284,7 @@ main(void)
 	    cmocka_unit_test(test_guest_trace_exec_and_fork_failure),
 	    cmocka_unit_test(test_guest_trace_hostile_text),
 	    cmocka_unit_test(test_guest_persistence_and_pth),
+	    cmocka_unit_test(test_guest_findings_cap_dedupe_and_utf8),
 	};
 
 	log_set_prog("test_guest_trace");
