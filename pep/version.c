@@ -98,9 +98,13 @@ merge_sort(const char *base, struct slot *a, struct slot *tmp, size_t n)
 }
 
 /*
- * The distinct lines of the input. PyPI's 886k versions are 32k distinct
- * strings ("0.1.0" alone is thousands of them), so each distinct text is
- * parsed and sorted once and its lines are written out in input order.
+ * Repeated lines. PyPI's 886k versions are only 32k distinct strings, and
+ * a few ("0.1.0", "1.0.0") are tens of thousands of lines, so a small
+ * direct-mapped cache of recent short texts lets a repeated text reuse its
+ * parse: a struct distinct, whose lines the sort writes out in input
+ * order. The cache stays in L2 and never grows, so input without repeats
+ * pays one hash per line; a text may get several entries after eviction,
+ * which the sort handles like any versions that compare equal.
  */
 struct distinct {
 	uint32_t off, len;
@@ -109,12 +113,36 @@ struct distinct {
 	uint32_t norm_off, norm_len; /* normalize: its normal form */
 };
 
-struct dtable {
-	struct distinct *d;
-	size_t n, alloc;
-	uint32_t *slot; /* open addressing: index + 1, 0 empty */
-	size_t mask;
+#define CACHE_SIZE 4096
+#define CACHE_TEXT 19
+
+struct cache_entry {
+	uint64_t hash;
+	uint32_t id; /* its struct distinct */
+	uint8_t len; /* 0: empty */
+	char text[CACHE_TEXT];
 };
+
+struct dtable {
+	struct distinct *d; /* one per line at most, allocated up front */
+	size_t n;
+	struct cache_entry *cache;
+};
+
+static void
+dtable_init(struct dtable *t, size_t lines)
+{
+	t->d = xmalloc(lines * sizeof(*t->d));
+	t->n = 0;
+	t->cache = xcalloc(CACHE_SIZE, sizeof(*t->cache));
+}
+
+static void
+dtable_release(struct dtable *t)
+{
+	free(t->d);
+	free(t->cache);
+}
 
 static uint64_t
 hash_text(const char *p, size_t n)
@@ -123,77 +151,93 @@ hash_text(const char *p, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ (unsigned char)p[i]) * 0x100000001b3u;
+	/* FNV's low bits mix poorly and the cache uses them: finish with
+	 * MurmurHash3's fmix64. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdu;
+	h ^= h >> 33;
 	return h;
 }
 
-static void
-dtable_grow(struct dtable *t, const char *base)
-{
-	size_t size = t->mask ? (t->mask + 1) * 2 : 1 << 16;
-
-	free(t->slot);
-	t->slot = xcalloc(size, sizeof(*t->slot));
-	t->mask = size - 1;
-	for (size_t i = 0; i < t->n; i++) {
-		size_t h = hash_text(base + t->d[i].off, t->d[i].len) & t->mask;
-
-		while (t->slot[h])
-			h = (h + 1) & t->mask;
-		t->slot[h] = (uint32_t)(i + 1);
-	}
-}
-
-/* The index of the distinct text base[off..off+len), added if new. */
+/*
+ * The struct distinct for the line base[off..off+len): a cached one
+ * (*added 0) or a new one (*added 1, to be filled in by the caller).
+ */
 static size_t
 dtable_find(struct dtable *t, const char *base, uint32_t off, uint32_t len,
 	    int *added)
 {
-	size_t h;
+	const char *text = base + off;
+	struct cache_entry *e = NULL;
 
-	if ((t->n + 1) * 2 > t->mask)
-		dtable_grow(t, base);
-	h = hash_text(base + off, len) & t->mask;
-	*added = 0;
-	for (; t->slot[h]; h = (h + 1) & t->mask) {
-		const struct distinct *d = &t->d[t->slot[h] - 1];
+	if (len > 0 && len <= CACHE_TEXT) {
+		uint64_t h = hash_text(text, len);
 
-		if (d->len == len && !memcmp(base + d->off, base + off, len))
-			return t->slot[h] - 1;
+		e = &t->cache[h & (CACHE_SIZE - 1)];
+		if (e->hash == h && e->len == len &&
+		    !memcmp(e->text, text, len)) {
+			*added = 0;
+			return e->id;
+		}
+		e->hash = h;
+		e->len = (uint8_t)len;
+		memcpy(e->text, text, len);
+		e->id = (uint32_t)t->n;
 	}
-	XGROW(t->d, t->n + 1, t->alloc);
 	t->d[t->n] = (struct distinct){ off, len, 0, 0, 0, 0 };
-	t->slot[h] = (uint32_t)(t->n + 1);
 	*added = 1;
 	return t->n++;
+}
+
+static size_t
+count_lines(const struct buf *in)
+{
+	size_t lines = 1;
+
+	for (const char *p = in->data; p && (p = memchr(p, '\n',
+			in->len - (size_t)(p - in->data))); p++)
+		lines++;
+	return lines;
 }
 
 static int
 cmd_sort(const struct buf *in)
 {
-	struct dtable t = { 0 };
+	struct dtable t;
 	struct slot *order = NULL, *tmp = NULL;
 	uint32_t *line_ids, *out_ids, *start;
 	struct buf out = BUF_INIT(0);
-	size_t lines = 1, nlines = 0, m = 0, groups = 0;
+	size_t lines = count_lines(in), nlines = 0, m = 0, groups = 0;
 	size_t pos = 0, len;
 	const char *line;
 	int status = 0;
 
-	for (const char *p = in->data; p && (p = memchr(p, '\n',
-			in->len - (size_t)(p - in->data))); p++)
-		lines++;
 	/* Offsets are 32-bit; 1 GiB of input (PEP_SLURP_MAX) fits. */
+	dtable_init(&t, lines);
 	line_ids = xmalloc(lines * sizeof(*line_ids));
+	order = xmalloc(lines * sizeof(*order));
 	while (pep_next_line(in, &pos, &line, &len)) {
 		int added;
 		size_t id = dtable_find(&t, in->data,
 					(uint32_t)(line - in->data),
 					(uint32_t)len, &added);
 
+		/* A new text: parse it, and its slot joins the sort. */
 		if (added) {
 			struct pep440_version v;
 
 			t.d[id].valid = pep440_parse(&v, line, len) == 0;
+			if (t.d[id].valid) {
+				struct slot *e = &order[m++];
+
+				e->w0 = pep440_key_word(&v, 0);
+				e->w1 = pep440_key_word(&v, 1);
+				e->off = t.d[id].off;
+				e->len = t.d[id].len;
+				if (pep440_key_len(&v) <= 16)
+					e->len |= SLOT_SHORT;
+				e->id = (uint32_t)id;
+			}
 			pep440_release(&v);
 		}
 		if (!t.d[id].valid) {
@@ -205,24 +249,8 @@ cmd_sort(const struct buf *in)
 		line_ids[nlines++] = (uint32_t)id;
 	}
 
-	/* Sort the valid distinct texts (first-occurrence order on ties). */
-	order = xcalloc(t.n + 1, sizeof(*order));
-	tmp = xcalloc(t.n / 2 + 1, sizeof(*tmp));
-	for (size_t i = 0; i < t.n; i++) {
-		struct pep440_version v;
-		struct slot *e;
-
-		if (!t.d[i].valid)
-			continue;
-		e = &order[m++];
-		pep440_parse(&v, in->data + t.d[i].off, t.d[i].len);
-		e->w0 = pep440_key_word(&v, 0);
-		e->w1 = pep440_key_word(&v, 1);
-		e->off = t.d[i].off;
-		e->len = t.d[i].len | (pep440_key_len(&v) <= 16 ? SLOT_SHORT : 0);
-		e->id = (uint32_t)i;
-		pep440_release(&v);
-	}
+	/* Sort the valid texts (first-occurrence order on ties). */
+	tmp = xmalloc((m / 2 + 1) * sizeof(*tmp));
 	merge_sort(in->data, order, tmp, m);
 	for (size_t i = 0; i < m; i++) {
 		if (i > 0 && (slot_less(in->data, &order[i - 1], &order[i]) ||
@@ -259,8 +287,7 @@ cmd_sort(const struct buf *in)
 	free(line_ids);
 	free(tmp);
 	free(order);
-	free(t.d);
-	free(t.slot);
+	dtable_release(&t);
 	return status;
 }
 
@@ -268,12 +295,13 @@ cmd_sort(const struct buf *in)
 static int
 cmd_normalize(const struct buf *in)
 {
-	struct dtable t = { 0 };
+	struct dtable t;
 	struct buf out = BUF_INIT(0), norms = BUF_INIT(0);
 	const char *line;
 	size_t pos = 0, len;
 	int status = 0;
 
+	dtable_init(&t, count_lines(in));
 	while (pep_next_line(in, &pos, &line, &len)) {
 		int added;
 		size_t id = dtable_find(&t, in->data,
@@ -300,8 +328,7 @@ cmd_normalize(const struct buf *in)
 	fwrite(buf_cstr(&out), 1, out.len, stdout);
 	buf_release(&out);
 	buf_release(&norms);
-	free(t.d);
-	free(t.slot);
+	dtable_release(&t);
 	return status;
 }
 
