@@ -40,7 +40,7 @@ enum pre_kind { PRE_NONE = 0, PRE_A, PRE_B, PRE_RC };
 
 /* The pieces of a valid version, as spans of its text. */
 struct parts {
-	struct span epoch;   /* digits, or len 0 */
+	struct span epoch; /* digits, or len 0 */
 	struct span release; /* "1.2.3" */
 	enum pre_kind pre;
 	struct span pre_n; /* digits, may be empty (0) */
@@ -253,7 +253,7 @@ parse_parts(const unsigned char *s, size_t b, size_t e, struct parts *p)
 		if (digits(s, &i, e, &p->post_n))
 			return -1;
 	} else {
-		static const char *const post[] = { "post", "rev", "r" };
+		static const char *const post[] = {"post", "rev", "r"};
 		size_t k;
 
 		if (i < e && is_sep(s[i]))
@@ -369,8 +369,8 @@ kw_number(struct keyw *w, const unsigned char *s, struct span d)
 	if (n <= 200) {
 		kw_byte(w, (unsigned char)(1 + n));
 	} else {
-		unsigned char h[3] = { 0xff, (unsigned char)(n >> 8),
-				       (unsigned char)n };
+		unsigned char h[3] = {0xff, (unsigned char)(n >> 8),
+		                      (unsigned char)n};
 
 		kw_put(w, h, 3);
 	}
@@ -380,7 +380,7 @@ kw_number(struct keyw *w, const unsigned char *s, struct span d)
 /* Iterate the dot-separated numbers of a release span. */
 static int
 next_component(const unsigned char *s, struct span rel, size_t *pos,
-	       struct span *out)
+               struct span *out)
 {
 	size_t i = *pos, end = rel.off + rel.len;
 
@@ -405,9 +405,9 @@ is_zero(const unsigned char *s, struct span d)
 
 static void
 build_key(struct pep440_version *v, const unsigned char *s,
-	  const struct parts *p)
+          const struct parts *p)
 {
-	struct keyw w = { v, v->key_inline, 0, PEP440_KEY_INLINE };
+	struct keyw w = {v, v->key_inline, 0, PEP440_KEY_INLINE};
 	struct span c;
 	size_t pos, last_nonzero_end = p->release.off;
 
@@ -418,7 +418,8 @@ build_key(struct pep440_version *v, const unsigned char *s,
 		if (!is_zero(s, c))
 			last_nonzero_end = c.off + c.len;
 	pos = p->release.off;
-	while (pos < last_nonzero_end && next_component(s, p->release, &pos, &c))
+	while (pos < last_nonzero_end &&
+	       next_component(s, p->release, &pos, &c))
 		kw_number(&w, s, c);
 	kw_byte(&w, 0x00);
 	v->key_base = (uint32_t)w.len;
@@ -461,7 +462,8 @@ build_key(struct pep440_version *v, const unsigned char *s,
 				i++;
 			}
 			if (numeric) {
-				struct span d = { (uint32_t)b, (uint32_t)(i - b) };
+				struct span d = {(uint32_t)b,
+				                 (uint32_t)(i - b)};
 
 				kw_byte(&w, 0x03);
 				kw_number(&w, s, d);
@@ -585,8 +587,7 @@ key_of(const struct pep440_version *v)
 }
 
 static int
-cmp_bytes(const unsigned char *a, size_t an, const unsigned char *b,
-	  size_t bn)
+cmp_bytes(const unsigned char *a, size_t an, const unsigned char *b, size_t bn)
 {
 	int r = memcmp(a, b, an < bn ? an : bn);
 
@@ -598,7 +599,7 @@ cmp_bytes(const unsigned char *a, size_t an, const unsigned char *b,
 /* Invalid versions first, by their bytes; then the key prefixes. */
 static int
 compare_prefix(const struct pep440_version *a, const struct pep440_version *b,
-	       int public)
+               int public)
 {
 	int va = pep440_valid(a), vb = pep440_valid(b);
 
@@ -606,10 +607,10 @@ compare_prefix(const struct pep440_version *a, const struct pep440_version *b,
 		if (va != vb)
 			return va - vb;
 		return cmp_bytes((const unsigned char *)a->text, a->len,
-				 (const unsigned char *)b->text, b->len);
+		                 (const unsigned char *)b->text, b->len);
 	}
 	return cmp_bytes(key_of(a), public ? a->key_public : a->key_len,
-			 key_of(b), public ? b->key_public : b->key_len);
+	                 key_of(b), public ? b->key_public : b->key_len);
 }
 
 int
@@ -620,14 +621,13 @@ pep440_compare(const struct pep440_version *a, const struct pep440_version *b)
 
 int
 pep440_compare_public(const struct pep440_version *a,
-		      const struct pep440_version *b)
+                      const struct pep440_version *b)
 {
 	return compare_prefix(a, b, 1);
 }
 
 int
-pep440_same_base(const struct pep440_version *a,
-		 const struct pep440_version *b)
+pep440_same_base(const struct pep440_version *a, const struct pep440_version *b)
 {
 	if (!pep440_valid(a) || !pep440_valid(b))
 		return 0;
@@ -684,7 +684,7 @@ sink_number(struct sink *k, const unsigned char *s, struct span d)
 
 enum emit_flag {
 	EMIT_STRIP_ZEROS = 1 << 0, /* canonicalize_version's release */
-	EMIT_NO_LOCAL = 1 << 1,	   /* the public version */
+	EMIT_NO_LOCAL = 1 << 1, /* the public version */
 };
 
 /* str(Version) from the parts (canonicalize_version with the flags). */
@@ -692,7 +692,7 @@ static void
 emit(struct sink *k, const unsigned char *s, const struct parts *p,
      unsigned flags)
 {
-	static const char *const pre[] = { "", "a", "b", "rc" };
+	static const char *const pre[] = {"", "a", "b", "rc"};
 	struct span c;
 	size_t pos = p->release.off, end = p->release.off + p->release.len;
 	int first = 1;
@@ -746,7 +746,8 @@ emit(struct sink *k, const unsigned char *s, const struct parts *p,
 				i++;
 			}
 			if (numeric) {
-				struct span d = { (uint32_t)b, (uint32_t)(i - b) };
+				struct span d = {(uint32_t)b,
+				                 (uint32_t)(i - b)};
 
 				sink_number(k, s, d);
 			} else {
@@ -768,7 +769,7 @@ int
 pep440_normalize_text(const char *text, size_t len, struct buf *out)
 {
 	char stack[256];
-	struct sink k = { NULL, stack, 0, sizeof(stack), 0 };
+	struct sink k = {NULL, stack, 0, sizeof(stack), 0};
 	struct parts p;
 
 	if (parse_text(text, len, &p))
@@ -776,7 +777,7 @@ pep440_normalize_text(const char *text, size_t len, struct buf *out)
 	emit(&k, (const unsigned char *)text, &p, 0);
 	if (!k.full)
 		return buf_add(out, stack, k.len) == BUF_FULL ? BUF_FULL : 0;
-	k = (struct sink){ out, NULL, 0, 0, 0 };
+	k = (struct sink){out, NULL, 0, 0, 0};
 	emit(&k, (const unsigned char *)text, &p, 0);
 	return k.full ? BUF_FULL : 0;
 }
@@ -803,7 +804,7 @@ pep440_key_len(const struct pep440_version *v)
 int
 pep440_normalize(const struct pep440_version *v, struct buf *out)
 {
-	struct sink k = { out, NULL, 0, 0, 0 };
+	struct sink k = {out, NULL, 0, 0, 0};
 	struct parts p;
 
 	if (!pep440_valid(v) || parse_text(v->text, v->len, &p))
@@ -825,14 +826,14 @@ struct item {
 
 struct clause {
 	enum op op;
-	int prefix;	  /* ==V.* / !=V.* (and the == half of ~=) */
-	int names_pre;	  /* Specifier.prereleases under the default */
-	int has_version;  /* ver is parsed (every operator but ===) */
+	int prefix; /* ==V.* / !=V.* (and the == half of ~=) */
+	int names_pre; /* Specifier.prereleases under the default */
+	int has_version; /* ver is parsed (every operator but ===) */
 	struct pep440_version ver;
-	char *canon;	  /* prefix match: the canonical spec, owned */
+	char *canon; /* prefix match: the canonical spec, owned */
 	struct item *items; /* its _version_split() items, owned */
 	size_t nitems, ndigit_items;
-	char *arb;	    /* ===: the text, ASCII-lowered, owned */
+	char *arb; /* ===: the text, ASCII-lowered, owned */
 	size_t arb_len;
 };
 
@@ -942,7 +943,7 @@ canonicalize(const char *text, size_t len, unsigned flags, size_t *out_len)
 {
 	struct parts p;
 	struct buf b = BUF_INIT(0);
-	struct sink k = { &b, NULL, 0, 0, 0 };
+	struct sink k = {&b, NULL, 0, 0, 0};
 
 	if (parse_text(text, len, &p)) {
 		*out_len = len;
@@ -980,7 +981,7 @@ clause_prefix(struct clause *c, const char *t, size_t n)
 static int
 is_suffix_item(const char *s, struct item it)
 {
-	static const char *const sfx[] = { "dev", "a", "b", "rc", "post" };
+	static const char *const sfx[] = {"dev", "a", "b", "rc", "post"};
 
 	for (size_t k = 0; k < 5; k++) {
 		size_t n = strlen(sfx[k]);
@@ -1086,9 +1087,8 @@ clause_parse(struct clause *c, char *text, size_t b, size_t e)
 		const char *t;
 		enum op op;
 	} ops[] = {
-		{ "===", OP_ARB }, { "~=", OP_COMPAT }, { "==", OP_EQ },
-		{ "!=", OP_NE },   { "<=", OP_LE },	{ ">=", OP_GE },
-		{ "<", OP_LT },	   { ">", OP_GT },
+	    {"===", OP_ARB}, {"~=", OP_COMPAT}, {"==", OP_EQ}, {"!=", OP_NE},
+	    {"<=", OP_LE},   {">=", OP_GE},     {"<", OP_LT},  {">", OP_GT},
 	};
 	size_t k, vb, ve, vn;
 	const char *vt;
@@ -1112,7 +1112,8 @@ clause_parse(struct clause *c, char *text, size_t b, size_t e)
 
 	if (c->op == OP_ARB) {
 		for (size_t i = vb; i < ve; i++) {
-			if (s[i] == ';' || s[i] == ')' || space_at(s + i, ve - i))
+			if (s[i] == ';' || s[i] == ')' ||
+			    space_at(s + i, ve - i))
 				return -1;
 		}
 		c->arb = xmemdup0(vt, vn);
@@ -1170,7 +1171,7 @@ clause_parse(struct clause *c, char *text, size_t b, size_t e)
 
 int
 pep440_spec_parse(const char *text, size_t len, unsigned flags,
-		  struct pep440_spec **out)
+                  struct pep440_spec **out)
 {
 	struct pep440_spec *spec;
 	size_t alloc = 0, i = 0;
@@ -1240,10 +1241,10 @@ pep440_spec_prereleases(const struct pep440_spec *spec)
  * fits, else the heap (*heap set, caller frees). */
 static const char *
 format_version(const struct pep440_version *v, unsigned flags, char *stack,
-	       size_t cap, char **heap, size_t *len)
+               size_t cap, char **heap, size_t *len)
 {
 	struct parts p;
-	struct sink k = { NULL, stack, 0, cap, 0 };
+	struct sink k = {NULL, stack, 0, cap, 0};
 
 	*heap = NULL;
 	parse_text(v->text, v->len, &p);
@@ -1264,7 +1265,7 @@ prefix_match(const struct clause *c, const struct pep440_version *v)
 	char stack[256], *heap;
 	size_t n, lr = 0, rr = c->ndigit_items, idx;
 	const char *t = format_version(v, EMIT_STRIP_ZEROS | EMIT_NO_LOCAL,
-				       stack, sizeof(stack), &heap, &n);
+	                               stack, sizeof(stack), &heap, &n);
 	struct items_it it;
 	struct item item;
 	int match = 1;
@@ -1358,7 +1359,7 @@ clause_contains(const struct clause *c, const struct pep440_version *v)
 
 int
 pep440_spec_contains(const struct pep440_spec *spec,
-		     const struct pep440_version *v, enum pep440_prerelease pre)
+                     const struct pep440_version *v, enum pep440_prerelease pre)
 {
 	int allow;
 

@@ -50,11 +50,11 @@
 
 /* What a parsed version has (bits of pep440_version.flags). */
 enum pep440_flag {
-	PEP440_VALID = 1 << 0,	/* it is a PEP 440 version */
+	PEP440_VALID = 1 << 0, /* it is a PEP 440 version */
 	PEP440_HAS_EPOCH = 1 << 1, /* epoch other than 0 */
-	PEP440_HAS_PRE = 1 << 2,   /* a, b or rc segment */
-	PEP440_HAS_POST = 1 << 3,  /* post-release segment */
-	PEP440_HAS_DEV = 1 << 4,   /* dev segment */
+	PEP440_HAS_PRE = 1 << 2, /* a, b or rc segment */
+	PEP440_HAS_POST = 1 << 3, /* post-release segment */
+	PEP440_HAS_DEV = 1 << 4, /* dev segment */
 	PEP440_HAS_LOCAL = 1 << 5, /* "+local" label */
 };
 
@@ -65,8 +65,8 @@ enum pep440_flag {
  */
 struct pep440_version {
 	const char *text; /* borrowed: the original text, as given to parse */
-	size_t len;	  /* its length */
-	unsigned flags;	  /* enum pep440_flag bits; 0 for invalid text */
+	size_t len; /* its length */
+	unsigned flags; /* enum pep440_flag bits; 0 for invalid text */
 	/* Private: the sort key and where its public and base parts end. */
 	uint32_t key_len, key_public, key_base;
 	unsigned char *key_heap; /* owned; NULL when the key fits inline */
@@ -106,16 +106,16 @@ int pep440_is_postrelease(const struct pep440_version *v);
  * themselves by their bytes. Never allocates.
  */
 int pep440_compare(const struct pep440_version *a,
-		   const struct pep440_version *b);
+                   const struct pep440_version *b);
 
 /* As pep440_compare() on the public versions (local labels ignored). */
 int pep440_compare_public(const struct pep440_version *a,
-			  const struct pep440_version *b);
+                          const struct pep440_version *b);
 
 /* Non-zero when both have the same epoch and release ("base_version"),
  * ignoring pre, post, dev and local segments. 0 if either is invalid. */
 int pep440_same_base(const struct pep440_version *a,
-		     const struct pep440_version *b);
+                     const struct pep440_version *b);
 
 /* qsort() comparator over an array of struct pep440_version. */
 int pep440_qsort_cmp(const void *a, const void *b);
@@ -172,7 +172,7 @@ enum pep440_spec_flag {
  * untouched) when a clause is not a valid specifier.
  */
 int pep440_spec_parse(const char *text, size_t len, unsigned flags,
-		      struct pep440_spec **out);
+                      struct pep440_spec **out);
 
 /* Free a set. pep440_spec_free(NULL) is a no-op. */
 void pep440_spec_free(struct pep440_spec *spec);
@@ -187,7 +187,7 @@ enum pep440_prerelease {
 	 * (for ==V.* the V); the empty set matches no pre-release. */
 	PEP440_PRE_DEFAULT = 0,
 	PEP440_PRE_ALLOW = 1, /* prereleases=True */
-	PEP440_PRE_DENY = 2,  /* prereleases=False */
+	PEP440_PRE_DENY = 2, /* prereleases=False */
 };
 
 /*
@@ -203,8 +203,8 @@ enum pep440_prerelease {
  * pre-releases; here it simply names no pre-release.
  */
 int pep440_spec_contains(const struct pep440_spec *spec,
-			 const struct pep440_version *v,
-			 enum pep440_prerelease pre);
+                         const struct pep440_version *v,
+                         enum pep440_prerelease pre);
 
 /* Whether the set admits pre-releases under PEP440_PRE_DEFAULT (packaging's
  * SpecifierSet.prereleases, with None reported as 0). */

@@ -18,7 +18,8 @@ pep_slurp(FILE *f, struct buf *all)
 		all->max = PEP_SLURP_MAX;
 	while ((n = fread(block, 1, sizeof(block), f)) > 0)
 		if (buf_add(all, block, n) == BUF_FULL)
-			return log_error("input larger than %zu bytes", all->max);
+			return log_error("input larger than %zu bytes",
+			                 all->max);
 	if (ferror(f))
 		return log_error("cannot read input: %s", strerror(errno));
 	return 0;
@@ -26,7 +27,7 @@ pep_slurp(FILE *f, struct buf *all)
 
 int
 pep_next_line(const struct buf *all, size_t *pos, const char **line,
-	      size_t *len)
+              size_t *len)
 {
 	const char *p, *nl;
 	size_t rest;

@@ -27,6 +27,6 @@ int pep_slurp(FILE *f, struct buf *all);
  * borrow all's memory.
  */
 int pep_next_line(const struct buf *all, size_t *pos, const char **line,
-		  size_t *len);
+                  size_t *len);
 
 #endif

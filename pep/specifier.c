@@ -17,7 +17,7 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: pyti-pep specifier SPEC "
-			"[--prereleases|--no-prereleases] < versions\n");
+	                "[--prereleases|--no-prereleases] < versions\n");
 	return 2;
 }
 
@@ -57,9 +57,9 @@ pep_cmd_specifier(int argc, char **argv)
 		r = pep440_spec_contains(spec, &v, pre);
 		if (r == PEP440_INVALID)
 			status = 1;
-		buf_adds(&out, r == 1		      ? "true\n"
-			       : r == PEP440_INVALID ? "invalid\n"
-						     : "false\n");
+		buf_adds(&out, r == 1                ? "true\n"
+		               : r == PEP440_INVALID ? "invalid\n"
+		                                     : "false\n");
 		pep440_release(&v);
 		if (out.len >= (1 << 16)) {
 			fwrite(out.data, 1, out.len, stdout);

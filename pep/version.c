@@ -19,7 +19,7 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: pyti-pep version normalize|sort|compare "
-			"< lines\n");
+	                "< lines\n");
 	return 2;
 }
 
@@ -33,7 +33,7 @@ struct slot {
 	uint64_t w0, w1;
 	uint32_t off;
 	uint32_t len; /* bit 31: the key fits in w0 and w1 */
-	uint32_t id;  /* its struct distinct */
+	uint32_t id; /* its struct distinct */
 };
 
 #define SLOT_SHORT (UINT32_C(1) << 31)
@@ -79,7 +79,8 @@ merge_sort(const char *base, struct slot *a, struct slot *tmp, size_t n)
 		for (i = 1; i < n; i++) {
 			struct slot x = a[i];
 
-			for (j = i; j > 0 && slot_less(base, &x, &a[j - 1]); j--)
+			for (j = i; j > 0 && slot_less(base, &x, &a[j - 1]);
+			     j--)
 				a[j] = a[j - 1];
 			a[j] = x;
 		}
@@ -109,7 +110,7 @@ merge_sort(const char *base, struct slot *a, struct slot *tmp, size_t n)
 struct distinct {
 	uint32_t off, len;
 	int valid;
-	uint32_t group;		 /* sort: rank among the sorted versions */
+	uint32_t group; /* sort: rank among the sorted versions */
 	uint32_t norm_off, norm_len; /* normalize: its normal form */
 };
 
@@ -165,7 +166,7 @@ hash_text(const char *p, size_t n)
  */
 static size_t
 dtable_find(struct dtable *t, const char *base, uint32_t off, uint32_t len,
-	    int *added)
+            int *added)
 {
 	const char *text = base + off;
 	struct cache_entry *e = NULL;
@@ -184,7 +185,7 @@ dtable_find(struct dtable *t, const char *base, uint32_t off, uint32_t len,
 		memcpy(e->text, text, len);
 		e->id = (uint32_t)t->n;
 	}
-	t->d[t->n] = (struct distinct){ off, len, 0, 0, 0, 0 };
+	t->d[t->n] = (struct distinct){off, len, 0, 0, 0, 0};
 	*added = 1;
 	return t->n++;
 }
@@ -194,8 +195,8 @@ count_lines(const struct buf *in)
 {
 	size_t lines = 1;
 
-	for (const char *p = in->data; p && (p = memchr(p, '\n',
-			in->len - (size_t)(p - in->data))); p++)
+	for (const char *p = in->data;
+	     p && (p = memchr(p, '\n', in->len - (size_t)(p - in->data))); p++)
 		lines++;
 	return lines;
 }
@@ -218,9 +219,9 @@ cmd_sort(const struct buf *in)
 	order = xmalloc(lines * sizeof(*order));
 	while (pep_next_line(in, &pos, &line, &len)) {
 		int added;
-		size_t id = dtable_find(&t, in->data,
-					(uint32_t)(line - in->data),
-					(uint32_t)len, &added);
+		size_t id =
+		    dtable_find(&t, in->data, (uint32_t)(line - in->data),
+		                (uint32_t)len, &added);
 
 		/* A new text: parse it, and its slot joins the sort. */
 		if (added) {
@@ -242,7 +243,7 @@ cmd_sort(const struct buf *in)
 		}
 		if (!t.d[id].valid) {
 			log_error("invalid version '%.*s'",
-				  (int)(len > 200 ? 200 : len), line);
+			          (int)(len > 200 ? 200 : len), line);
 			status = 1;
 			continue;
 		}
@@ -254,7 +255,7 @@ cmd_sort(const struct buf *in)
 	merge_sort(in->data, order, tmp, m);
 	for (size_t i = 0; i < m; i++) {
 		if (i > 0 && (slot_less(in->data, &order[i - 1], &order[i]) ||
-			      slot_less(in->data, &order[i], &order[i - 1])))
+		              slot_less(in->data, &order[i], &order[i - 1])))
 			groups++;
 		t.d[order[i].id].group = (uint32_t)groups;
 	}
@@ -304,14 +305,15 @@ cmd_normalize(const struct buf *in)
 	dtable_init(&t, count_lines(in));
 	while (pep_next_line(in, &pos, &line, &len)) {
 		int added;
-		size_t id = dtable_find(&t, in->data,
-					(uint32_t)(line - in->data),
-					(uint32_t)len, &added);
+		size_t id =
+		    dtable_find(&t, in->data, (uint32_t)(line - in->data),
+		                (uint32_t)len, &added);
 		struct distinct *d = &t.d[id];
 
 		if (added) {
 			d->norm_off = (uint32_t)norms.len;
-			d->valid = pep440_normalize_text(line, len, &norms) == 0;
+			d->valid =
+			    pep440_normalize_text(line, len, &norms) == 0;
 			if (!d->valid)
 				buf_adds(&norms, "invalid");
 			d->norm_len = (uint32_t)(norms.len - d->norm_off);

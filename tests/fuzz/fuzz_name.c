@@ -23,8 +23,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!a || !again)
 		abort();
 	n = pep503_normalize_to(a, name, size);
-	if (n > size || pep503_normalize(name, size, &b) != 0 ||
-	    b.len != n || (n && memcmp(b.data, a, n)))
+	if (n > size || pep503_normalize(name, size, &b) != 0 || b.len != n ||
+	    (n && memcmp(b.data, a, n)))
 		abort();
 	if (!pep503_equal(name, size, a, n))
 		abort();

@@ -40,8 +40,8 @@ check_pair(const struct pep440_version *a, const struct pep440_version *b)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const fixed[] = { "0", "1.0", "1.0a1", "1.0+x",
-					     "1!1", "1.0.post1.dev1", "bogus" };
+	static const char *const fixed[] = {
+	    "0", "1.0", "1.0a1", "1.0+x", "1!1", "1.0.post1.dev1", "bogus"};
 	struct pep440_version v, w, f;
 	struct buf b = BUF_INIT(0), c = BUF_INIT(0);
 	const char *text = (const char *)data;

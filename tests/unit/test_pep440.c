@@ -82,7 +82,7 @@ test_pep440_parse_invalid_kept(void **state)
 	struct pep440_version v;
 
 	assert_int_equal(pep440_parse_str(&v, "2.0.0-SNAPSHOT"),
-			 PEP440_INVALID);
+	                 PEP440_INVALID);
 	assert_false(pep440_valid(&v));
 	assert_string_equal(v.text, "2.0.0-SNAPSHOT");
 	assert_int_equal(v.len, 14);
@@ -108,9 +108,10 @@ static void
 test_pep440_compare_order(void **state)
 {
 	static const char *const order[] = {
-		"0.9", "1.0.dev0", "1.0a1.dev1", "1.0a1", "1.0a2.post1",
-		"1.0b1", "1.0rc1", "1.0", "1.0+abc", "1.0+abc.1", "1.0+1",
-		"1.0.post1.dev1", "1.0.post1", "1.0.1", "1.1", "1!0.1",
+	    "0.9",         "1.0.dev0",  "1.0a1.dev1", "1.0a1",
+	    "1.0a2.post1", "1.0b1",     "1.0rc1",     "1.0",
+	    "1.0+abc",     "1.0+abc.1", "1.0+1",      "1.0.post1.dev1",
+	    "1.0.post1",   "1.0.1",     "1.1",        "1!0.1",
 	};
 	size_t n = sizeof(order) / sizeof(order[0]);
 
@@ -127,13 +128,13 @@ static void
 test_pep440_compare_beyond_64_bits(void **state)
 {
 	assert_int_equal(cmp("18446744073709551616", "18446744073709551615"),
-			 1);
+	                 1);
 	assert_int_equal(cmp("1.000099999999999999999999999", "1.99999999999"
-							     "999999999999"),
-			 0);
-	assert_int_equal(cmp("1.0a99999999999999999999999",
-			     "1.0a100000000000000000000000"),
-			 -1);
+	                                                      "999999999999"),
+	                 0);
+	assert_int_equal(
+	    cmp("1.0a99999999999999999999999", "1.0a100000000000000000000000"),
+	    -1);
 }
 
 static void
@@ -252,14 +253,14 @@ static void
 test_pep440_spec_invalid(void **state)
 {
 	static const char *const bad[] = {
-		"1.0", "=>1", ">=1.0+abc", "~=1", "~=1.*", "==1.0a1.*",
-		">=1.*", ">=1.0;", "===a b", "==", "<>1", ">=1,foo",
+	    "1.0",   "=>1",    ">=1.0+abc", "~=1", "~=1.*", "==1.0a1.*",
+	    ">=1.*", ">=1.0;", "===a b",    "==",  "<>1",   ">=1,foo",
 	};
 	struct pep440_spec *s = NULL;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(pep440_spec_parse(bad[i], SIZE_MAX, 0, &s),
-				 PEP440_INVALID);
+		                 PEP440_INVALID);
 	assert_null(s);
 }
 
@@ -268,14 +269,13 @@ test_pep440_spec_single(void **state)
 {
 	struct pep440_spec *s;
 
-	assert_int_equal(pep440_spec_parse("===1.0,2", SIZE_MAX,
-					   PEP440_SPEC_SINGLE, &s),
-			 0);
+	assert_int_equal(
+	    pep440_spec_parse("===1.0,2", SIZE_MAX, PEP440_SPEC_SINGLE, &s), 0);
 	assert_int_equal(pep440_spec_count(s), 1);
 	pep440_spec_free(s);
-	assert_int_equal(pep440_spec_parse("", SIZE_MAX, PEP440_SPEC_SINGLE,
-					   &s),
-			 PEP440_INVALID);
+	assert_int_equal(
+	    pep440_spec_parse("", SIZE_MAX, PEP440_SPEC_SINGLE, &s),
+	    PEP440_INVALID);
 	assert_int_equal(pep440_spec_parse(" , ,", SIZE_MAX, 0, &s), 0);
 	assert_int_equal(pep440_spec_count(s), 0);
 	pep440_spec_free(s);
@@ -286,21 +286,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pep440_normalize_spellings),
-		cmocka_unit_test(test_pep440_parse_invalid_kept),
-		cmocka_unit_test(test_pep440_parse_embedded_nul),
-		cmocka_unit_test(test_pep440_compare_order),
-		cmocka_unit_test(test_pep440_compare_beyond_64_bits),
-		cmocka_unit_test(test_pep440_compare_invalid_first),
-		cmocka_unit_test(test_pep440_long_key_on_heap),
-		cmocka_unit_test(test_pep440_digit_limit),
-		cmocka_unit_test(test_pep440_normalize_buf_full),
-		cmocka_unit_test(test_pep440_spec_operators),
-		cmocka_unit_test(test_pep440_spec_exclusive_rules),
-		cmocka_unit_test(test_pep440_spec_prerelease_rules),
-		cmocka_unit_test(test_pep440_spec_compatible_quirks),
-		cmocka_unit_test(test_pep440_spec_invalid),
-		cmocka_unit_test(test_pep440_spec_single),
+	    cmocka_unit_test(test_pep440_normalize_spellings),
+	    cmocka_unit_test(test_pep440_parse_invalid_kept),
+	    cmocka_unit_test(test_pep440_parse_embedded_nul),
+	    cmocka_unit_test(test_pep440_compare_order),
+	    cmocka_unit_test(test_pep440_compare_beyond_64_bits),
+	    cmocka_unit_test(test_pep440_compare_invalid_first),
+	    cmocka_unit_test(test_pep440_long_key_on_heap),
+	    cmocka_unit_test(test_pep440_digit_limit),
+	    cmocka_unit_test(test_pep440_normalize_buf_full),
+	    cmocka_unit_test(test_pep440_spec_operators),
+	    cmocka_unit_test(test_pep440_spec_exclusive_rules),
+	    cmocka_unit_test(test_pep440_spec_prerelease_rules),
+	    cmocka_unit_test(test_pep440_spec_compatible_quirks),
+	    cmocka_unit_test(test_pep440_spec_invalid),
+	    cmocka_unit_test(test_pep440_spec_single),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -78,12 +78,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pep503_normalize_to_runs),
-		cmocka_unit_test(test_pep503_normalize_to_in_place),
-		cmocka_unit_test(test_pep503_normalize_buf_full),
-		cmocka_unit_test(test_pep503_valid_cases),
-		cmocka_unit_test(test_pep503_valid_too_long),
-		cmocka_unit_test(test_pep503_equal_cases),
+	    cmocka_unit_test(test_pep503_normalize_to_runs),
+	    cmocka_unit_test(test_pep503_normalize_to_in_place),
+	    cmocka_unit_test(test_pep503_normalize_buf_full),
+	    cmocka_unit_test(test_pep503_valid_cases),
+	    cmocka_unit_test(test_pep503_valid_too_long),
+	    cmocka_unit_test(test_pep503_equal_cases),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
