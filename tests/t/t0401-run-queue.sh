@@ -10,7 +10,7 @@
 need psql pyti-db pyti-run
 [ -x /usr/lib/postgresql/15/bin/initdb ] || skip_all "needs PostgreSQL 15"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root to run PostgreSQL as postgres"
-plan 20
+plan 22
 
 PG=$TOP/tests/helper/postgres
 chmod 755 "$TMP"
@@ -32,7 +32,11 @@ vms = 1
 CONF
 sql() { psql -X -A -t -q -d "$CI" -c "$1"; }
 
-check "migrate applies the schema" pyti-db migrate
+# Two hosts migrating at once take turns on the advisory lock.
+pyti-db migrate >"$TMP/m1.log" 2>&1 & m1=$!
+pyti-db migrate >"$TMP/m2.log" 2>&1 & m2=$!
+wait $m1; r1=$?; wait $m2; r2=$?
+check_eq "two concurrent migrations both succeed" "$r1 $r2" "0 0"
 check "migrate again does nothing" pyti-db migrate
 check_eq "one migration recorded" "$(sql 'select count(*) from schema_migrations')" 1
 
@@ -135,3 +139,14 @@ wait "$(cat "$TMP/t.pid")"; rc=$?
 check_eq "runner exits 0 on SIGTERM" "$rc" 0
 check_eq "its job is queued again, the attempt not counted" \
 	"$(sql "select state || ' ' || attempts from jobs where id = $J")" "queued 0"
+
+# --- on-stop = finish: SIGTERM lets the running job end first ----------
+sql "update jobs set state = 'dead', last_error = 'parked by the test' where state = 'queued'"
+enqueue '{"mode":"slow"}'
+J=$(sql "select max(id) from jobs")
+runner s --set runner.on-stop=finish
+wait_for 20 state_is "$J" running || diag "job $J never ran"
+kill -TERM "$(cat "$TMP/s.pid")"
+wait "$(cat "$TMP/s.pid")"; rc=$?
+check_eq "with on-stop = finish the runner exits 0" "$rc" 0
+check_eq "after finishing its job" "$(sql "select state from jobs where id = $J")" done
