@@ -649,7 +649,8 @@ download_sync(struct crawl *c)
 	if (c->o->download > old) {
 		log_info("download mode %s (was %s): queueing every project",
 		         download_names[c->o->download], download_names[old]);
-		if (kv_each(c->m.kv, MIRROR_SERIALS, NULL, 0, queue_active, c)) {
+		if (kv_each(c->m.kv, MIRROR_SERIALS, NULL, 0, queue_active,
+		            c)) {
 			free(had);
 			return -1;
 		}
@@ -697,7 +698,7 @@ metadata_url(const char *url)
 struct dl_items {
 	struct crawl_store_item *v;
 	size_t *project; /* index into the round's names, per item */
-	char **owned;    /* metadata URLs, per item (NULL for files) */
+	char **owned; /* metadata URLs, per item (NULL for files) */
 	size_t n, alloc, nproject, nowned;
 };
 
@@ -709,8 +710,8 @@ dl_add(struct dl_items *d, size_t project, const char *url, const char *sha,
 
 	XGROW(d->v, d->n + 1, d->alloc);
 	if (d->alloc != a) {
-		d->project = xreallocarray(d->project, d->alloc,
-		                           sizeof(*d->project));
+		d->project =
+		    xreallocarray(d->project, d->alloc, sizeof(*d->project));
 		d->owned = xreallocarray(d->owned, d->alloc, sizeof(*d->owned));
 	}
 	memset(&d->v[d->n], 0, sizeof(d->v[d->n]));
@@ -1063,8 +1064,8 @@ fetch_round(struct crawl_store *s, struct fetch *f, const char *dir,
 		}
 	}
 	if (fflush(out))
-		ret = log_error("cannot write the results: %s",
-		                strerror(errno));
+		ret =
+		    log_error("cannot write the results: %s", strerror(errno));
 out:
 	buf_release(&path);
 	free(items);

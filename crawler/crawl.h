@@ -17,7 +17,7 @@ struct cfg;
 enum crawl_download {
 	CRAWL_DOWNLOAD_NONE,
 	CRAWL_DOWNLOAD_METADATA, /* PEP 658 .metadata files */
-	CRAWL_DOWNLOAD_ALL,      /* and the distribution files */
+	CRAWL_DOWNLOAD_ALL, /* and the distribution files */
 };
 
 struct crawl_opts {

@@ -23,8 +23,11 @@
 
 /* Temporary files older than this are removed whoever made them. */
 #define STALE_TMP_SECS (24 * 3600)
-/* Verified files published (synced and renamed) together. */
+/* Verified files are published (synced and renamed) together, at most
+ * this many, and none waits longer than PUBLISH_MS: work a kill -9 can
+ * lose stays small. */
 #define PUBLISH_BATCH 256
+#define PUBLISH_MS 1000
 
 struct ready {
 	struct crawl_store_writer *w;
@@ -39,6 +42,7 @@ struct crawl_store {
 	/* crawl_store_fetch(): verified, waiting for publish() */
 	struct ready *ready;
 	size_t nready, aready;
+	int64_t ready_since_ms; /* when the oldest of them was verified */
 };
 
 struct crawl_store_writer {
@@ -204,8 +208,7 @@ crawl_store_has(const struct crawl_store *s, const char *sha256, int64_t size)
 
 /* ---- the writer ---- */
 
-static int
-wfail(struct crawl_store_writer *w, const char *fmt, ...)
+static int wfail(struct crawl_store_writer *w, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static int
@@ -234,8 +237,8 @@ crawl_store_writer_new(struct crawl_store *s, const char *sha256, int64_t size,
 		         sha256 ? sha256 : "(none)");
 		return NULL;
 	}
-	buf_addf(&p, "%s/%ld.%lu.%.16s", s->tmp, (long)getpid(),
-	         ++s->counter, want);
+	buf_addf(&p, "%s/%ld.%lu.%.16s", s->tmp, (long)getpid(), ++s->counter,
+	         want);
 	fd = open(buf_cstr(&p), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create '%s': %s", buf_cstr(&p),
@@ -437,8 +440,7 @@ sink_reset(void *arg)
 	crawl_store_writer_reset(((struct job *)arg)->w);
 }
 
-static void
-item_fail(struct crawl_store_item *it, const char *fmt, ...)
+static void item_fail(struct crawl_store_item *it, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -471,6 +473,8 @@ job_done(struct fetch_req *req)
 		/* Verified; published with others by publish_ready(). */
 		struct crawl_store *s = j->s;
 
+		if (!s->nready)
+			s->ready_since_ms = fetch_now_ms();
 		XGROW(s->ready, s->nready + 1, s->aready);
 		s->ready[s->nready].w = j->w;
 		s->ready[s->nready++].it = it;
@@ -526,15 +530,16 @@ static int
 start_item(struct crawl_store *s, struct fetch *f, struct crawl_store_item *it,
            int *left)
 {
-	size_t max = it->kind == CRAWL_STORE_METADATA ? s->max_metadata
-	                                              : s->max_dist;
+	size_t max =
+	    it->kind == CRAWL_STORE_METADATA ? s->max_metadata : s->max_dist;
 	struct fetch_req *req;
 	struct job *j;
 	char err[512];
 
 	if (it->size >= 0 && (uint64_t)it->size > max) {
-		item_fail(it, "the index's size of %lld bytes is over the cap "
-		              "of %zu bytes",
+		item_fail(it,
+		          "the index's size of %lld bytes is over the cap "
+		          "of %zu bytes",
 		          (long long)it->size, max);
 		return 0;
 	}
@@ -607,7 +612,8 @@ crawl_store_fetch(struct crawl_store *s, struct fetch *f,
 		while (next < nord && fetch_slots(f) > 0) {
 			struct crawl_store_item *it = &items[ord[next].i];
 
-			if (next > 0 && !strcmp(ord[next].sha, ord[next - 1].sha)) {
+			if (next > 0 &&
+			    !strcmp(ord[next].sha, ord[next - 1].sha)) {
 				next++; /* a duplicate: copied below */
 				continue;
 			}
@@ -617,7 +623,9 @@ crawl_store_fetch(struct crawl_store *s, struct fetch *f,
 			else
 				start_item(s, f, it, &left);
 		}
-		if (s->nready >= PUBLISH_BATCH || (!left && next == nord))
+		if (s->nready >= PUBLISH_BATCH || (!left && next == nord) ||
+		    (s->nready &&
+		     fetch_now_ms() - s->ready_since_ms >= PUBLISH_MS))
 			publish_ready(s);
 		if (!left && next == nord)
 			break;
@@ -643,8 +651,9 @@ crawl_store_fetch(struct crawl_store *s, struct fetch *f,
 			item_fail(it, "%s", first->error);
 		else if (it->size >= 0 &&
 		         !crawl_store_has(s, it->sha256, it->size))
-			item_fail(it, "size differs from the index's %lld "
-			              "bytes",
+			item_fail(it,
+			          "size differs from the index's %lld "
+			          "bytes",
 			          (long long)it->size);
 		else
 			it->result = CRAWL_STORE_PRESENT;

@@ -39,32 +39,32 @@ struct crawl_store_writer;
 
 enum crawl_store_kind {
 	CRAWL_STORE_METADATA, /* a .metadata file: max_metadata applies */
-	CRAWL_STORE_DIST,     /* a distribution file: max_dist applies */
+	CRAWL_STORE_DIST, /* a distribution file: max_dist applies */
 };
 
 enum crawl_store_result {
 	CRAWL_STORE_PENDING, /* not done (the call failed locally) */
 	CRAWL_STORE_PRESENT, /* was in the store already: no request */
 	CRAWL_STORE_FETCHED, /* downloaded, verified, stored */
-	CRAWL_STORE_FAILED,  /* not stored: see error */
+	CRAWL_STORE_FAILED, /* not stored: see error */
 };
 
 struct crawl_store_opts {
-	const char *dir;     /* the store (created); borrowed for the call */
+	const char *dir; /* the store (created); borrowed for the call */
 	size_t max_metadata; /* most bytes of a CRAWL_STORE_METADATA file */
-	size_t max_dist;     /* most bytes of a CRAWL_STORE_DIST file */
+	size_t max_dist; /* most bytes of a CRAWL_STORE_DIST file */
 };
 
 struct crawl_store_item {
 	/* Set by the caller. */
-	const char *url;    /* borrowed for the call */
+	const char *url; /* borrowed for the call */
 	const char *sha256; /* expected, 64 hex digits (either case) */
-	int64_t size;       /* expected size in bytes, or -1: unknown */
+	int64_t size; /* expected size in bytes, or -1: unknown */
 	enum crawl_store_kind kind;
 
 	/* Results. */
 	enum crawl_store_result result;
-	uint64_t bytes;  /* bytes stored (CRAWL_STORE_FETCHED) */
+	uint64_t bytes; /* bytes stored (CRAWL_STORE_FETCHED) */
 	char error[512]; /* why it failed (CRAWL_STORE_FAILED), no URL */
 };
 

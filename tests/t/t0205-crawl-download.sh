@@ -10,7 +10,7 @@ need nginx
 FIX=$TOP/tests/helper/fixture-index/fixture-index
 NGX=$TOP/tests/helper/nginx
 [ -x "$BIN/pyti-crawl" ] || skip_all "bin/pyti-crawl not built"
-plan 45
+plan 46
 
 port=$(free_port)
 $FIX generate --out "$TMP/tree" --base-url "http://127.0.0.1:$port" \
@@ -201,23 +201,28 @@ check "all files follow" check_store "$TMP/tree/truth.jsonl" "$TMP/store2"
 
 # 7. kill -9 during downloads, repeatedly; a leftover temporary file of a
 # dead process is removed.
-for delay in 0.3 0.7 1.1 1.6 2.2; do
+# Each kill lands in the download phase: after its first log line, at
+# varying moments.
+: >"$TMP/kills"
+killed=0
+for delay in 0 0.2 0.5 0 1.0; do
 	pyti-crawl --index "$INDEX" --db "$TMP/db3" --store "$TMP/store3" \
-		--download=all --max-in-flight 2 $FAST >/dev/null 2>&1 &
+		--download=all --max-in-flight 2 $FAST >/dev/null 2>"$TMP/kill.err" &
 	pid=$!
+	wait_for 120 grep -q "downloading the files" "$TMP/kill.err"
 	sleep "$delay"
-	kill -9 "$pid" 2>/dev/null
+	kill -9 "$pid" 2>/dev/null && killed=$((killed + 1))
 	wait "$pid" 2>/dev/null
 	# Only complete files under final names, whatever the moment.
-	[ -d "$TMP/store3" ] || continue
 	if ! $PYTHON "$TMP/check-store" - "$TMP/store3" >"$TMP/kill.out" 2>&1
 	then
 		echo "after kill at $delay s:" >>"$TMP/kill-bad"
 		cat "$TMP/kill.out" >>"$TMP/kill-bad"
 	fi
-	echo "$delay $(find "$TMP/store3" -type f | wc -l) files, tmp $(ls "$TMP/store3/tmp" | wc -l)" >>"$TMP/kills"
+	echo "$delay: $(find "$TMP/store3" -type f | wc -l) files, $(ls "$TMP/store3/tmp" | wc -l) temporary" >>"$TMP/kills"
 done
 diag "kills: $(tr '\n' ';' <"$TMP/kills")"
+check_eq "downloads were killed" "$([ "$killed" -ge 2 ] && echo yes)" yes
 check_eq "no partial file under a final name after any kill" \
 	"$(cat "$TMP/kill-bad" 2>/dev/null)" ""
 mkdir -p "$TMP/store3/tmp"

@@ -96,8 +96,8 @@ test_store_path(void **state)
 	assert_int_equal(crawl_store_path("/s", ABC, &p), 0);
 	assert_string_equal(buf_cstr(&p), "/s/ba/" ABC);
 	for (i = 0; i < SHA256_HEX_LEN; i++)
-		upper[i] = (ABC[i] >= 'a' && ABC[i] <= 'f') ? ABC[i] - 32
-		                                           : ABC[i];
+		upper[i] =
+		    (ABC[i] >= 'a' && ABC[i] <= 'f') ? ABC[i] - 32 : ABC[i];
 	upper[SHA256_HEX_LEN] = '\0';
 	assert_int_equal(crawl_store_path("/s", upper, &p), 0);
 	assert_string_equal(buf_cstr(&p), "/s/ba/" ABC);
@@ -226,11 +226,11 @@ test_store_writer_bad_sha(void **state)
 	struct env *e = *state;
 	char err[256];
 
-	assert_null(crawl_store_writer_new(e->s, "zz", -1, 10, err,
-	                                   sizeof(err)));
+	assert_null(
+	    crawl_store_writer_new(e->s, "zz", -1, 10, err, sizeof(err)));
 	assert_string_equal(err, "invalid sha256 'zz'");
-	assert_null(crawl_store_writer_new(e->s, NULL, -1, 10, err,
-	                                   sizeof(err)));
+	assert_null(
+	    crawl_store_writer_new(e->s, NULL, -1, 10, err, sizeof(err)));
 }
 
 static void
