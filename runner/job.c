@@ -32,6 +32,7 @@
 #define FILES_TOTAL_MAX (512u << 20)
 #define DEPS_MAX 256
 #define LOGS_MAX 64
+#define LOGS_TOTAL_MAX (16u << 20) /* log bytes kept per job */
 #define EXEC_OUT_MAX (8u << 20)
 #define EXEC_ERR_MAX (64u << 10)
 #define DETAIL_MAX 2048
@@ -49,6 +50,7 @@ struct attempt {
 	json_t *result; /* RSLT, new reference, or NULL */
 	json_t *agent_error; /* ERR_, new reference, or NULL */
 	json_t *logs; /* object: name -> {truncated, bytes, text} */
+	size_t logs_bytes; /* log bytes kept so far */
 	int aborted;
 	int64_t reset_ms, restore_ms, handin_ms, run_ms, handout_ms;
 };
@@ -302,10 +304,17 @@ tick_due(int64_t *last, run_tick_fn tick, void *arg)
 	return tick(arg);
 }
 
+/*
+ * Keep a LOG_ frame: at most LOGS_MAX logs and LOGS_TOTAL_MAX bytes of
+ * them per job (a log past the budget is cut and marked truncated), so
+ * the raw document -- where invalid UTF-8 may triple in size -- stays
+ * well inside the spool's and jsonb's limits.
+ */
 static void
 take_log(struct attempt *a, struct chan *c, const struct chan_frame *f)
 {
 	struct chan_blob blob;
+	size_t keep;
 	json_t *l;
 
 	if (chan_blob_parse(c, f, &blob)) {
@@ -321,10 +330,16 @@ take_log(struct attempt *a, struct chan *c, const struct chan_frame *f)
 		          blob.name);
 		return;
 	}
+	keep = LOGS_TOTAL_MAX - a->logs_bytes;
+	if (keep > blob.len)
+		keep = blob.len;
+	a->logs_bytes += keep;
 	l = json_object();
-	jx_set(l, "truncated", json_boolean(blob.flags & CHAN_BLOB_TRUNCATED));
+	jx_set(l, "truncated",
+	       json_boolean((blob.flags & CHAN_BLOB_TRUNCATED) ||
+	                    keep < blob.len));
 	jx_set(l, "bytes", json_integer((json_int_t)blob.len));
-	jx_set(l, "text", text_json(blob.data, blob.len));
+	jx_set(l, "text", text_json(blob.data, keep));
 	jx_set(a->logs, blob.name, l);
 }
 

@@ -25,7 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SPOOL_FILE_MAX (96u << 20)
+/* 16 MiB of logs (x3 at worst as text) + 8 MiB of results, with room */
+#define SPOOL_FILE_MAX (128u << 20)
 
 static pthread_mutex_t deliver_lock = PTHREAD_MUTEX_INITIALIZER;
 
