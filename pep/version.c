@@ -110,8 +110,7 @@ merge_sort(const char *base, struct slot *a, struct slot *tmp, size_t n)
 struct distinct {
 	uint32_t off, len;
 	int valid;
-	uint32_t group; /* sort: rank among the sorted versions */
-	uint32_t norm_off, norm_len; /* normalize: its normal form */
+	uint32_t group; /* rank among the sorted versions */
 };
 
 #define CACHE_SIZE 4096
@@ -185,7 +184,7 @@ dtable_find(struct dtable *t, const char *base, uint32_t off, uint32_t len,
 		memcpy(e->text, text, len);
 		e->id = (uint32_t)t->n;
 	}
-	t->d[t->n] = (struct distinct){off, len, 0, 0, 0, 0};
+	t->d[t->n] = (struct distinct){off, len, 0, 0};
 	*added = 1;
 	return t->n++;
 }
@@ -292,35 +291,57 @@ cmd_sort(const struct buf *in)
 	return status;
 }
 
-/* Each distinct text is normalized once (see struct distinct). */
+/*
+ * What normalize remembers of a recent short text: its normal form (or
+ * "invalid"), inline, so a repeated line costs a hash and two copies and
+ * a new one costs nothing beyond its parse (see struct distinct).
+ */
+struct norm_entry {
+	uint64_t hash;
+	uint8_t len, norm_len; /* len 0: empty */
+	char text[CACHE_TEXT];
+	char norm[35];
+};
+
 static int
 cmd_normalize(const struct buf *in)
 {
-	struct dtable t;
-	struct buf out = BUF_INIT(0), norms = BUF_INIT(0);
+	struct norm_entry *cache = xcalloc(CACHE_SIZE, sizeof(*cache));
+	struct buf out = BUF_INIT(0);
 	const char *line;
 	size_t pos = 0, len;
 	int status = 0;
 
-	dtable_init(&t, count_lines(in));
 	while (pep_next_line(in, &pos, &line, &len)) {
-		int added;
-		size_t id =
-		    dtable_find(&t, in->data, (uint32_t)(line - in->data),
-		                (uint32_t)len, &added);
-		struct distinct *d = &t.d[id];
+		struct norm_entry *e = NULL;
+		size_t start = out.len;
 
-		if (added) {
-			d->norm_off = (uint32_t)norms.len;
-			d->valid =
-			    pep440_normalize_text(line, len, &norms) == 0;
-			if (!d->valid)
-				buf_adds(&norms, "invalid");
-			d->norm_len = (uint32_t)(norms.len - d->norm_off);
+		if (len > 0 && len <= CACHE_TEXT) {
+			uint64_t h = hash_text(line, len);
+
+			e = &cache[h & (CACHE_SIZE - 1)];
+			if (e->hash == h && e->len == len &&
+			    !memcmp(e->text, line, len)) {
+				buf_add(&out, e->norm, e->norm_len);
+				if (e->norm_len == 7 &&
+				    !memcmp(e->norm, "invalid", 7))
+					status = 1;
+				goto next;
+			}
+			e->hash = h;
+			e->len = 0; /* filled below if the result fits */
+			memcpy(e->text, line, len);
 		}
-		if (!d->valid)
+		if (pep440_normalize_text(line, len, &out) != 0) {
+			buf_adds(&out, "invalid");
 			status = 1;
-		buf_add(&out, norms.data + d->norm_off, d->norm_len);
+		}
+		if (e && out.len - start <= sizeof(e->norm)) {
+			e->len = (uint8_t)len;
+			e->norm_len = (uint8_t)(out.len - start);
+			memcpy(e->norm, out.data + start, e->norm_len);
+		}
+	next:
 		buf_addc(&out, '\n');
 		if (out.len >= (1 << 16)) {
 			fwrite(out.data, 1, out.len, stdout);
@@ -329,8 +350,7 @@ cmd_normalize(const struct buf *in)
 	}
 	fwrite(buf_cstr(&out), 1, out.len, stdout);
 	buf_release(&out);
-	buf_release(&norms);
-	dtable_release(&t);
+	free(cache);
 	return status;
 }
 
