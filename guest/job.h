@@ -62,6 +62,7 @@ struct guest_job {
 	int64_t t_job, t_files, t_first, t_last, t_ready;
 	struct guest_graph *graph; /* owned */
 	int dns_seen; /* DNS log bytes already read */
+	uint64_t disk_free_before, disk_free_min; /* overlay tmpfs, bytes */
 };
 
 /* 1 if this process may run package code: PID 1 of a pyti guest (the
@@ -88,6 +89,10 @@ int guest_job_prepare(struct guest_job *job);
  * the job). Returns 0, or -1 (logged) if the graph cannot load. */
 int guest_job_run(struct guest_job *job, const struct guest_hooks *hooks,
                   void *arg);
+
+/* Sample what a running command does to the guest (free space on the
+ * overlay's tmpfs): call it often while commands run (the tick hook). */
+void guest_job_sample(struct guest_job *job);
 
 /* The raw results document. New reference. */
 json_t *guest_job_results(struct guest_job *job);

@@ -47,6 +47,7 @@ struct session {
 	int fd;
 	char platform[64], python[16], kernel[128];
 	int64_t last_sent; /* monotonic ms of the last frame sent */
+	struct guest_job *job; /* borrowed: the job running, or NULL */
 };
 
 /* ---- the port ---- */
@@ -354,6 +355,8 @@ hook_tick(void *arg)
 {
 	struct session *s = arg;
 
+	if (s->job)
+		guest_job_sample(s->job);
 	if (guest_mono_ms() - s->last_sent >= 5000) {
 		chan_write(&s->c, CHAN_BEAT, NULL, 0, IO_TIMEOUT_MS);
 		s->last_sent = guest_mono_ms();
@@ -678,7 +681,10 @@ guest_session_serve(void)
 				send_error(&s, "not inside a pyti guest");
 				continue;
 			}
-			if (guest_job_run(&job, &hooks, &s) != 0) {
+			s.job = &job;
+			r = guest_job_run(&job, &hooks, &s);
+			s.job = NULL;
+			if (r != 0) {
 				send_error(&s, "the task graph cannot load");
 				continue;
 			}

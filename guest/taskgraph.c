@@ -634,7 +634,7 @@ guest_task_exec(struct guest_task_run *tr, const struct guest_cmd *cmd)
 		}
 		if (exited && !eof && now - exited_at > 3000)
 			break; /* a setsid() escapee holds the pipe */
-		if (hooks && hooks->tick && now - last_tick >= 1000) {
+		if (hooks && hooks->tick && now - last_tick >= 250) {
 			hooks->tick(arg);
 			last_tick = now;
 		}

@@ -84,8 +84,8 @@ struct guest_task_run {
 	struct guest_graph *graph; /* borrowed: the running graph */
 };
 
-/* Called by the executor around tasks and at least every second while a
- * command runs (heartbeats). Any pointer may be NULL. */
+/* Called by the executor around tasks and about every 250 ms while a
+ * command runs (heartbeats, sampling). Any pointer may be NULL. */
 struct guest_hooks {
 	void (*started)(const struct guest_task_run *tr, void *arg);
 	void (*ended)(const struct guest_task_run *tr, void *arg);

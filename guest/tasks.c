@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define KIB 1024u
@@ -213,6 +214,42 @@ dns_findings(struct guest_job *job, const char *task)
 	fclose(f);
 }
 
+static uint64_t
+overlay_free(void)
+{
+	struct statvfs v;
+
+	if (statvfs("/.pyti/rw", &v) != 0)
+		return 0;
+	return (uint64_t)v.f_bavail * v.f_frsize;
+}
+
+void
+guest_job_sample(struct guest_job *job)
+{
+	uint64_t f = overlay_free();
+
+	if (f && f < job->disk_free_min)
+		job->disk_free_min = f;
+}
+
+/* Kernel OOM kills so far (/proc/vmstat oom_kill, Linux >= 4.13). */
+static long
+oom_kills(void)
+{
+	FILE *f = fopen("/proc/vmstat", "r");
+	char line[128];
+	long n = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "oom_kill ", 9))
+			n = strtol(line + 9, NULL, 10);
+	fclose(f);
+	return n;
+}
+
 /*
  * Run argv as pyti, traced if `trace` and strace works. The trace file is
  * parsed into findings; its tail becomes a log. Returns as
@@ -230,6 +267,7 @@ run_pkg(struct guest_job *job, struct guest_task_run *tr,
 	                        .gid = GUEST_GID,
 	                        .reap_uid = 1};
 	int n = 0, r;
+	long oom;
 
 	snprintf(out, sizeof(out), GUEST_PRIV "/%s.%d.strace", tr->task->name,
 	         tr->commands);
@@ -258,7 +296,31 @@ run_pkg(struct guest_job *job, struct guest_task_run *tr,
 		full[n++] = argv[i];
 	full[n] = NULL;
 	cmd.argv = full;
+	oom = oom_kills();
+	job->disk_free_before = overlay_free();
+	job->disk_free_min = job->disk_free_before;
 	r = guest_task_exec(tr, &cmd);
+	guest_job_sample(job);
+	if (oom >= 0 && oom_kills() > oom)
+		guest_finding_add(&job->findings, "resource.memory", NULL,
+		                  tr->task->name, NULL,
+		                  "the kernel killed a process of %s: out of "
+		                  "memory",
+		                  tr->task->name);
+	/* a package may fill the disk and clean up after itself: the low
+	 * point is what counts */
+	if (job->disk_free_before &&
+	    (job->disk_free_before - job->disk_free_min > 192 * MIB ||
+	     job->disk_free_min < 16 * MIB))
+		guest_finding_add(
+		    &job->findings, "resource.disk", NULL, tr->task->name, NULL,
+		    "%s used %llu MiB of the guest's disk at its "
+		    "peak (%llu MiB left)",
+		    tr->task->name,
+		    (unsigned long long)((job->disk_free_before -
+		                          job->disk_free_min) /
+		                         MIB),
+		    (unsigned long long)(job->disk_free_min / MIB));
 	if (trace && job->strace_ok) {
 		struct guest_trace_policy pol = {tr->task->name, GUEST_HOME,
 		                                 allow_write,    canaries,
@@ -1472,6 +1534,27 @@ guest_job_run(struct guest_job *job, const struct guest_hooks *hooks, void *arg)
 	return 0;
 }
 
+/* 1 if a resource limit stopped something in task. */
+static int
+resource_hit(const struct guest_job *job, const char *task)
+{
+	static const char *const kinds[] = {"resource.memory", "resource.disk",
+	                                    "resource.fork_bomb",
+	                                    "resource.cpu", NULL};
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(job->findings.list, i, v)
+	{
+		const char *t = jx_str(v, "task"), *k = jx_str(v, "kind");
+
+		for (int j = 0; kinds[j]; j++)
+			if (t && k && !strcmp(t, task) && !strcmp(k, kinds[j]))
+				return 1;
+	}
+	return 0;
+}
+
 /* The package outcome from the tasks (docs/raw-data.md 4.3). */
 static const char *
 package_outcome(struct guest_job *job, char *reason, size_t n)
@@ -1498,7 +1581,8 @@ package_outcome(struct guest_job *job, char *reason, size_t n)
 		snprintf(reason, n, "%s %s: %s", steps[i].task,
 		         guest_outcome_name(tr->outcome), tr->reason);
 		if (tr->timed_out || tr->output_killed ||
-		    tr->signal == SIGXCPU || tr->signal == SIGXFSZ)
+		    tr->signal == SIGXCPU || tr->signal == SIGXFSZ ||
+		    resource_hit(job, steps[i].task))
 			return "resource_exceeded";
 		return steps[i].outcome;
 	}
