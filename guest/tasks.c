@@ -510,19 +510,11 @@ static enum guest_outcome
 task_build(struct guest_task_run *tr, void *arg)
 {
 	struct guest_job *job = J(arg);
-	const char *argv[] = {python3,
-	                      "-m",
-	                      "pip",
-	                      "wheel",
-	                      "--no-index",
-	                      "--no-deps",
-	                      "--no-build-isolation",
-	                      "--find-links",
-	                      GUEST_IN,
-	                      "-w",
-	                      GUEST_WHEELS,
-	                      job->src_dir,
-	                      NULL};
+	const char *argv[] = {
+	    python3,        "-m",         "pip",       "wheel",
+	    "-v",           "--no-index", "--no-deps", "--no-build-isolation",
+	    "--find-links", GUEST_IN,     "-w",        GUEST_WHEELS,
+	    job->src_dir,   NULL};
 	int r;
 
 	/* the filesystem diff starts before the first package code */
@@ -596,9 +588,9 @@ static enum guest_outcome
 task_install(struct guest_task_run *tr, void *arg)
 {
 	struct guest_job *job = J(arg);
-	const char *argv[] = {python3,   "-m",         "pip",
-	                      "install", "--no-index", "--find-links",
-	                      GUEST_IN,  job->wheel,   NULL};
+	const char *argv[] = {
+	    python3,      "-m",           "pip",    "install",  "-v",
+	    "--no-index", "--find-links", GUEST_IN, job->wheel, NULL};
 	const char *iargv[] = {python3, "-I", "-c", info_py, job->name, NULL};
 	json_t *facts, *info;
 	int r;
