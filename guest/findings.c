@@ -179,9 +179,7 @@ guest_persistence_kind(const char *path, const char *home)
 
 	base = base ? base + 1 : path;
 	if (!strcmp(base, "sitecustomize.py") ||
-	    !strcmp(base, "usercustomize.py") ||
-	    !strncmp(base, "sitecustomize.", 14) ||
-	    !strncmp(base, "usercustomize.", 14))
+	    !strcmp(base, "usercustomize.py"))
 		return "persistence.sitecustomize";
 	for (size_t i = 0; i < sizeof(rc) / sizeof(rc[0]); i++) {
 		snprintf(p, sizeof(p), "%s/%s", home, rc[i]);

@@ -365,8 +365,9 @@ check_write(struct parser *ps, const struct call *c, const char *path,
 	 * filesystem diff sees anyway. */
 	if (path[0] != '/')
 		return;
-	pk = guest_persistence_kind(path, home);
-
+	/* deleting a startup file is not persistence: it is judged as any
+	 * other deletion below */
+	pk = is_delete ? NULL : guest_persistence_kind(path, home);
 	if (pk) {
 		guest_finding_add(ps->f, pk, NULL, ps->pol->task,
 		                  ev_path(c->name, c->pid, path, c->err),
