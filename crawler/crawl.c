@@ -854,13 +854,15 @@ download_phase(struct crawl *c)
 	uint64_t queued;
 	int rc;
 
+	/* Open the store even when nothing is queued: opening removes the
+	 * temporary files a killed run left behind. */
+	c->store = crawl_store_open(&so);
+	if (!c->store)
+		return -1;
 	if (kv_count(c->m.kv, MIRROR_DOWNLOADS, &queued))
 		return -1;
 	if (!queued)
 		return 0;
-	c->store = crawl_store_open(&so);
-	if (!c->store)
-		return -1;
 	log_info("downloading the files of %llu projects into '%s'",
 	         (unsigned long long)queued, c->o->store);
 	while ((rc = download_round(c)) == 0)
