@@ -1,27 +1,33 @@
 #!/bin/sh
 # The guest corpus (tests/fixtures/packages/: good and hostile packages,
-# each with an expect.json) run through real VMs of one platform
-# (PYTI_CORPUS_PLATFORM, default debian-12) with `pyti-run test`: every
-# finding a package declares must be in its raw results, its outcome must
-# be one it allows, and good packages must produce no critical finding.
-# The archives are built by tests/helper/build-corpus, which never runs a
-# package's code on the host.
+# each with an expect.json) run through the production path on one
+# platform (PYTI_CORPUS_PLATFORM, default debian-12): one queued job per
+# package in a throwaway PostgreSQL, its file in the runner's store, and
+# `pyti-run` as a daemon with a pool of VMs (PYTI_CORPUS_VMS, default 2)
+# that boot once and are restored per job. Each job's spec carries the
+# package's task subset and limits from its expect.json. Then, from
+# `results.raw`: every finding a package declares must be there, its
+# outcome must be one it allows, good packages have no critical finding;
+# every job is done, with exactly one results row. The archives are built
+# by tests/helper/build-corpus, which never runs a package's code on the
+# host.
 #
 #   PYTI_CORPUS="good-pass hostile-pth"   run only these packages
-#   PYTI_CORPUS_JOBS=2                    jobs at a time (default 1)
-#   PYTI_CORPUS_BUDGET=SECONDS            stop starting jobs after this
-#                                         long (default 2400); the rest
-#                                         are reported as TAP skips
+#   PYTI_CORPUS_TIMEOUT=SECONDS           bound on the whole queue run
+#                                         (default 2400)
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helper/images.sh"
+. "$TOP/tests/helper/queue.sh"
 need qemu-system-x86_64 curl
 [ -x "$BIN/pyti-run" ] || skip_all "bin/pyti-run is not built"
+[ -x "$BIN/pyti-db" ] || skip_all "bin/pyti-db is not built"
 [ -x "$BIN/pyti-agent" ] || skip_all "bin/pyti-agent is not built"
+[ "$(id -u)" = 0 ] || skip_all "needs root for libvirtd and PostgreSQL"
 
 P=${PYTI_CORPUS_PLATFORM:-debian-12}
 CORPUS=$TOP/tests/fixtures/packages
 ensure_images "$P"
-start_libvirt
+queue_setup "$P" "${PYTI_CORPUS_VMS:-2}"
 diag "accelerator: $ACCEL, platform $P"
 
 "$TOP/tests/helper/build-corpus" "$TMP/corpus" ${PYTI_CORPUS:-} \
@@ -30,86 +36,25 @@ diag "accelerator: $ACCEL, platform $P"
 	exit 1
 }
 pkgs=${PYTI_CORPUS:-$(ls "$CORPUS")}
-plan $(echo $pkgs | wc -w)
 
-# The file a package runs as: its expect.json's "run" artifact.
-dist_of() {
-	kind=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["run"])' "$CORPUS/$1/expect.json")
-	awk -v p="$1" -v k="$kind" '$1 == p && $2 == k { print $3 }' "$TMP/corpus.list"
-}
-
-# What a package adds to its job spec: the limits it needs (an endless
-# loop must not wait for the default task timeout) and, for hostile
-# packages, only the tasks where their behaviour shows (saves VM time).
-spec_of() {
-	"$PYTHON" -c '
+# A package's job: its expect.json's "run" artifact, and the spec keys
+# it declares -- "limits" (an endless loop must not wait for the default
+# task timeout) and "tasks" (hostile packages run only the tasks where
+# their behaviour shows).
+for pkg in $pkgs; do
+	set -- $("$PYTHON" -c '
 import json, sys
 e = json.load(open(sys.argv[1]))
 x = {k: e[k] for k in ("limits", "tasks") if e.get(k)}
-print(json.dumps(x, separators=(",", ":")) if x else "")' "$CORPUS/$1/expect.json"
-}
-needs_limits() {
-	"$PYTHON" -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1])).get("limits") else 1)' "$CORPUS/$1/expect.json"
-}
-if "$BIN/pyti-run" --help 2>&1 | grep -q -- "--spec"; then
-	can_spec=1
-else
-	can_spec=
-	diag "pyti-run test has no --spec: jobs run every task, default limits"
-fi
-
-mkdir -p "$TMP/res"
-jobs=${PYTI_CORPUS_JOBS:-1}
-running=0
-t0=$(date +%s)
-budget=${PYTI_CORPUS_BUDGET:-2400}
-for pkg in $pkgs; do
-	if [ $(($(date +%s) - t0)) -ge "$budget" ]; then
-		echo "the corpus time budget (${budget} s) ran out" \
-			>"$TMP/res/$pkg.skip"
-		continue
-	fi
-	dist=$(dist_of "$pkg")
-	if [ -z "$dist" ]; then
-		echo "no artifact built" >"$TMP/res/$pkg.skip"
-		continue
-	fi
-	set --
-	if [ -n "$can_spec" ]; then
-		spec=$(spec_of "$pkg")
-		[ -z "$spec" ] || set -- --spec "$spec"
-	elif needs_limits "$pkg"; then
-		echo "needs job limits and pyti-run test cannot set them" \
-			>"$TMP/res/$pkg.skip"
-		continue
-	fi
-	(
-		s=$(date +%s)
-		run_job "$P" "$TMP/res/$pkg.json" "$@" "$dist"
-		echo "$? $(($(date +%s) - s))" >"$TMP/res/$pkg.status"
-	) &
-	running=$((running + 1))
-	if [ "$running" -ge "$jobs" ]; then
-		wait
-		running=0
-	fi
+print(e["run"], json.dumps(x, separators=(",", ":")))' "$CORPUS/$pkg/expect.json")
+	kind=$1
+	spec=$2
+	dist=$(awk -v p="$pkg" -v k="$kind" '$1 == p && $2 == k { print $3 }' \
+		"$TMP/corpus.list")
+	[ -n "$dist" ] || { echo "Bail out! no $kind built for $pkg"; exit 1; }
+	queue_add "$pkg" "$CORPUS/$pkg/expect.json" "$spec" "$dist"
 done
-wait
-diag "corpus ran in $(($(date +%s) - t0)) s"
+plan $((QUEUE_JOBS + 3))
 
-for pkg in $pkgs; do
-	if [ -f "$TMP/res/$pkg.skip" ]; then
-		skip "$pkg: $(cat "$TMP/res/$pkg.skip")"
-		continue
-	fi
-	read -r st secs <"$TMP/res/$pkg.status"
-	if "$TOP/tests/helper/check-findings" "$CORPUS/$pkg/expect.json" \
-		"$TMP/res/$pkg.json" >"$TMP/res/$pkg.check" 2>&1; then
-		ok "$pkg: $(cat "$TMP/res/$pkg.check") (${secs} s)"
-	else
-		not_ok "$pkg: declared outcome and findings (${secs} s)"
-		diag "$(cat "$TMP/res/$pkg.check")" \
-			"pyti-run exit $st; stderr:" \
-			"$(tail -n 5 "$TMP/res/$pkg.json.err")"
-	fi
-done
+queue_run "${PYTI_CORPUS_TIMEOUT:-2400}"
+queue_check
