@@ -765,6 +765,192 @@ emit(struct sink *k, const unsigned char *s, const struct parts *p,
 	}
 }
 
+/*
+ * The fast path: parse_parts() and emit() fused into one pass that writes
+ * as it reads, for text without whitespace. Each step below mirrors its
+ * counterpart in parse_parts() (the fuzz target holds the two to the same
+ * output through pep440_normalize_text()); whatever they do not cover,
+ * and every invalid text, goes back to the full parser.
+ */
+
+/* Copy the digit run at s[*i..e) without leading zeros ("0" for zero or no
+ * digits) to *o. -1 when it passes PEP440_MAX_DIGITS. */
+static inline int
+fast_number(const unsigned char *s, size_t *i, size_t e, char **o)
+{
+	size_t b = *i, nz;
+	char *w = *o;
+
+	while (*i < e && s[*i] == '0')
+		(*i)++;
+	nz = *i;
+	while (*i < e && is_digit(s[*i]))
+		*w++ = (char)s[(*i)++];
+	if (*i - b > PEP440_MAX_DIGITS)
+		return -1;
+	if (*i == nz)
+		*w++ = '0';
+	*o = w;
+	return 0;
+}
+
+/* The "[-_.]?N?" after a pre, post or dev word (see opt_number()). */
+static inline int
+fast_opt_number(const unsigned char *s, size_t *i, size_t e, char **o)
+{
+	if (*i < e && is_sep(s[*i]))
+		(*i)++;
+	return fast_number(s, i, e, o);
+}
+
+static inline void
+fast_put(char **o, const char *w, size_t n)
+{
+	memcpy(*o, w, n);
+	*o += n;
+}
+
+long
+pep440_normalize_fast(const char *text, size_t len, char *out)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t i = 0, e = len, save, n = 0;
+	char *o = out;
+
+	if (len > PEP440_MAX_LEN)
+		return -1;
+	if (i < e && (s[i] == 'v' || s[i] == 'V'))
+		i++;
+	if (i >= e || !is_digit(s[i]))
+		return -1;
+	if (fast_number(s, &i, e, &o))
+		return -1;
+	if (i < e && s[i] == '!') {
+		/* That was the epoch: shown unless zero. */
+		if (o - out == 1 && out[0] == '0')
+			o = out;
+		else
+			*o++ = '!';
+		i++;
+		if (i >= e || !is_digit(s[i]))
+			return -1;
+		if (fast_number(s, &i, e, &o))
+			return -1;
+	}
+	while (i + 1 < e && s[i] == '.' && is_digit(s[i + 1])) {
+		i++;
+		*o++ = '.';
+		if (fast_number(s, &i, e, &o))
+			return -1;
+	}
+	if (i == e)
+		return o - out;
+
+	save = i;
+	if (is_sep(s[i]))
+		i++;
+	switch (i < e ? lower(s[i]) : 0) {
+	case 'a':
+		n = word_at(s, i, e, "alpha") ? 5 : 1;
+		*o++ = 'a';
+		break;
+	case 'b':
+		n = word_at(s, i, e, "beta") ? 4 : 1;
+		*o++ = 'b';
+		break;
+	case 'c':
+		n = 1;
+		fast_put(&o, "rc", 2);
+		break;
+	case 'r':
+		if (word_at(s, i, e, "rc")) {
+			n = 2;
+			fast_put(&o, "rc", 2);
+		}
+		break;
+	case 'p':
+		if (word_at(s, i, e, "preview"))
+			n = 7;
+		else if (word_at(s, i, e, "pre"))
+			n = 3;
+		if (n)
+			fast_put(&o, "rc", 2);
+		break;
+	}
+	if (n) {
+		i += n;
+		if (fast_opt_number(s, &i, e, &o))
+			return -1;
+	} else {
+		i = save;
+	}
+
+	save = i;
+	if (i + 1 < e && s[i] == '-' && is_digit(s[i + 1])) {
+		i++;
+		fast_put(&o, ".post", 5);
+		if (fast_number(s, &i, e, &o))
+			return -1;
+	} else {
+		if (i < e && is_sep(s[i]))
+			i++;
+		n = word_at(s, i, e, "post")  ? 4
+		    : word_at(s, i, e, "rev") ? 3
+		    : word_at(s, i, e, "r")   ? 1
+		                              : 0;
+		if (n) {
+			i += n;
+			fast_put(&o, ".post", 5);
+			if (fast_opt_number(s, &i, e, &o))
+				return -1;
+		} else {
+			i = save;
+		}
+	}
+
+	save = i;
+	if (i < e && is_sep(s[i]))
+		i++;
+	if (word_at(s, i, e, "dev")) {
+		i += 3;
+		fast_put(&o, ".dev", 4);
+		if (fast_opt_number(s, &i, e, &o))
+			return -1;
+	} else {
+		i = save;
+	}
+
+	if (i < e && s[i] == '+') {
+		*o++ = '+';
+		i++;
+		for (;;) {
+			size_t b = i;
+			int numeric = 1;
+
+			while (i < e && is_alnum(s[i])) {
+				if (!is_digit(s[i]))
+					numeric = 0;
+				i++;
+			}
+			if (i == b)
+				return -1;
+			if (numeric) {
+				i = b;
+				if (fast_number(s, &i, e, &o))
+					return -1;
+			} else {
+				for (size_t k = b; k < i; k++)
+					*o++ = (char)lower(s[k]);
+			}
+			if (i >= e || !is_sep(s[i]))
+				break;
+			*o++ = '.';
+			i++;
+		}
+	}
+	return i == e ? o - out : -1;
+}
+
 int
 pep440_normalize_text(const char *text, size_t len, struct buf *out)
 {
@@ -774,6 +960,15 @@ pep440_normalize_text(const char *text, size_t len, struct buf *out)
 
 	if (parse_text(text, len, &p))
 		return PEP440_INVALID;
+
+	if (len + PEP440_FAST_SLACK <= sizeof(stack)) {
+		long n = pep440_normalize_fast(text, len, stack);
+
+		if (n >= 0)
+			return buf_add(out, stack, (size_t)n) == BUF_FULL
+			           ? BUF_FULL
+			           : 0;
+	}
 	emit(&k, (const unsigned char *)text, &p, 0);
 	if (!k.full)
 		return buf_add(out, stack, k.len) == BUF_FULL ? BUF_FULL : 0;

@@ -135,6 +135,21 @@ int pep440_normalize(const struct pep440_version *v, struct buf *out);
  */
 int pep440_normalize_text(const char *text, size_t len, struct buf *out);
 
+/* Most bytes a normal form from pep440_normalize_fast() is longer than its
+ * text ("1r" -> "1.post0"). */
+#define PEP440_FAST_SLACK 16
+
+/*
+ * The allocation-free fast path of pep440_normalize_text() for tools that
+ * normalize many lines: writes the normal form of text[0..len) to out,
+ * which must have room for len + PEP440_FAST_SLACK bytes (no NUL is
+ * written), and returns its length. Returns -1, with out[] clobbered, for
+ * any text it leaves to pep440_normalize_text(): whitespace, anything not
+ * ASCII, and every invalid version (-1 does not mean invalid). Covers
+ * nearly every version PyPI serves.
+ */
+long pep440_normalize_fast(const char *text, size_t len, char *out);
+
 /*
  * Word i of v's sort key (bytes 8i..8i+7, big-endian, zero-padded), and
  * the key's length in bytes: for sorting many versions with integer

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int
 usage(void)
@@ -292,65 +293,44 @@ cmd_sort(const struct buf *in)
 }
 
 /*
- * What normalize remembers of a recent short text: its normal form (or
- * "invalid"), inline, so a repeated line costs a hash and two copies and
- * a new one costs nothing beyond its parse (see struct distinct).
+ * Most lines take pep440_normalize_fast() straight into the output
+ * buffer; the rest (whitespace, invalid text) the full parser through a
+ * scratch buffer that stops growing after the longest line.
  */
-struct norm_entry {
-	uint64_t hash;
-	uint8_t len, norm_len; /* len 0: empty */
-	char text[CACHE_TEXT];
-	char norm[35];
-};
-
 static int
 cmd_normalize(const struct buf *in)
 {
-	struct norm_entry *cache = xcalloc(CACHE_SIZE, sizeof(*cache));
-	struct buf out = BUF_INIT(0);
+	struct pep_out out;
+	struct buf slow = BUF_INIT(0);
 	const char *line;
 	size_t pos = 0, len;
 	int status = 0;
 
+	pep_out_init(&out, STDOUT_FILENO);
 	while (pep_next_line(in, &pos, &line, &len)) {
-		struct norm_entry *e = NULL;
-		size_t start = out.len;
+		char *w = pep_out_room(&out, len + PEP440_FAST_SLACK + 1);
 
-		if (len > 0 && len <= CACHE_TEXT) {
-			uint64_t h = hash_text(line, len);
+		if (w) {
+			long n = pep440_normalize_fast(line, len, w);
 
-			e = &cache[h & (CACHE_SIZE - 1)];
-			if (e->hash == h && e->len == len &&
-			    !memcmp(e->text, line, len)) {
-				buf_add(&out, e->norm, e->norm_len);
-				if (e->norm_len == 7 &&
-				    !memcmp(e->norm, "invalid", 7))
-					status = 1;
-				goto next;
+			if (n >= 0) {
+				w[n] = '\n';
+				out.len += (size_t)n + 1;
+				continue;
 			}
-			e->hash = h;
-			e->len = 0; /* filled below if the result fits */
-			memcpy(e->text, line, len);
 		}
-		if (pep440_normalize_text(line, len, &out) != 0) {
-			buf_adds(&out, "invalid");
+		buf_reset(&slow);
+		if (pep440_normalize_text(line, len, &slow) != 0) {
+			buf_reset(&slow);
+			buf_adds(&slow, "invalid");
 			status = 1;
 		}
-		if (e && out.len - start <= sizeof(e->norm)) {
-			e->len = (uint8_t)len;
-			e->norm_len = (uint8_t)(out.len - start);
-			memcpy(e->norm, out.data + start, e->norm_len);
-		}
-	next:
-		buf_addc(&out, '\n');
-		if (out.len >= (1 << 16)) {
-			fwrite(out.data, 1, out.len, stdout);
-			buf_reset(&out);
-		}
+		buf_addc(&slow, '\n');
+		pep_out_add(&out, slow.data, slow.len);
 	}
-	fwrite(buf_cstr(&out), 1, out.len, stdout);
-	buf_release(&out);
-	free(cache);
+	buf_release(&slow);
+	if (pep_out_finish(&out))
+		status = 1;
 	return status;
 }
 
