@@ -28,6 +28,7 @@
 #include "buf.h"
 #include "xalloc.h"
 
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -367,14 +368,24 @@ kw_number(struct keyw *w, const unsigned char *s, struct span d)
 
 	trim_zeros(s, d, &off, &n);
 	if (n <= 200) {
-		kw_byte(w, (unsigned char)(1 + n));
+		unsigned char *q;
+
+		if (w->len + 1 + n > w->cap)
+			kw_grow(w, 1 + n);
+		/* Mostly a few digits: not worth a memcpy() call (and a local
+		 * pointer, as stores through w->p may alias w->len). */
+		q = w->p + w->len;
+		*q++ = (unsigned char)(1 + n);
+		for (size_t k = 0; k < n; k++)
+			q[k] = s[off + k];
+		w->len += 1 + n;
 	} else {
 		unsigned char h[3] = {0xff, (unsigned char)(n >> 8),
 		                      (unsigned char)n};
 
 		kw_put(w, h, 3);
+		kw_put(w, s + off, n);
 	}
-	kw_put(w, s + off, n);
 }
 
 /* Iterate the dot-separated numbers of a release span. */
@@ -409,18 +420,20 @@ build_key(struct pep440_version *v, const unsigned char *s,
 {
 	struct keyw w = {v, v->key_inline, 0, PEP440_KEY_INLINE};
 	struct span c;
-	size_t pos, last_nonzero_end = p->release.off;
+	size_t pos, last_nonzero;
 
 	kw_number(&w, s, p->epoch);
 
+	/* One pass: a zero component writes the single byte 0x01, and the
+	 * trailing ones are cut off afterwards. */
+	last_nonzero = w.len;
 	pos = p->release.off;
-	while (next_component(s, p->release, &pos, &c))
-		if (!is_zero(s, c))
-			last_nonzero_end = c.off + c.len;
-	pos = p->release.off;
-	while (pos < last_nonzero_end &&
-	       next_component(s, p->release, &pos, &c))
+	while (next_component(s, p->release, &pos, &c)) {
 		kw_number(&w, s, c);
+		if (w.p[w.len - 1] != 0x01)
+			last_nonzero = w.len;
+	}
+	w.len = last_nonzero;
 	kw_byte(&w, 0x00);
 	v->key_base = (uint32_t)w.len;
 
@@ -512,7 +525,9 @@ parse_text(const char *text, size_t len, struct parts *p)
 
 	if (len > PEP440_MAX_LEN)
 		return -1;
-	strip(s, &b, &e);
+	/* No whitespace starts or ends with an ASCII letter or digit. */
+	if (len == 0 || !is_alnum(s[0]) || !is_alnum(s[len - 1]))
+		strip(s, &b, &e);
 	if (parse_parts(s, b, e, p))
 		return -1;
 	if (p->local.len && !local_digits_ok(s, p->local))
@@ -778,18 +793,20 @@ emit(struct sink *k, const unsigned char *s, const struct parts *p,
 static inline int
 fast_number(const unsigned char *s, size_t *i, size_t e, char **o)
 {
-	size_t b = *i, nz;
+	/* Locals, not *i and *o: stores through w may alias them. */
+	size_t j = *i, b = j, nz;
 	char *w = *o;
 
-	while (*i < e && s[*i] == '0')
-		(*i)++;
-	nz = *i;
-	while (*i < e && is_digit(s[*i]))
-		*w++ = (char)s[(*i)++];
-	if (*i - b > PEP440_MAX_DIGITS)
+	while (j < e && s[j] == '0')
+		j++;
+	nz = j;
+	while (j < e && is_digit(s[j]))
+		*w++ = (char)s[j++];
+	if (j - b > PEP440_MAX_DIGITS)
 		return -1;
-	if (*i == nz)
+	if (j == nz)
 		*w++ = '0';
+	*i = j;
 	*o = w;
 	return 0;
 }
@@ -985,6 +1002,10 @@ pep440_key_word(const struct pep440_version *v, size_t i)
 
 	if (!pep440_valid(v))
 		return 0;
+	if (i * 8 + 8 <= v->key_len) {
+		memcpy(&x, k + i * 8, 8);
+		return be64toh(x);
+	}
 	for (size_t j = i * 8; j < i * 8 + 8; j++)
 		x = x << 8 | (j < v->key_len ? k[j] : 0);
 	return x;

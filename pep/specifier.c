@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int
 usage(void)
@@ -26,7 +27,8 @@ pep_cmd_specifier(int argc, char **argv)
 {
 	enum pep440_prerelease pre = PEP440_PRE_DEFAULT;
 	struct pep440_spec *spec = NULL;
-	struct buf in = BUF_INIT(0), out = BUF_INIT(0);
+	struct buf in = BUF_INIT(0);
+	struct pep_out out = {-1, 0, 0, NULL};
 	const char *line;
 	size_t pos = 0, len;
 	int status = 0;
@@ -49,6 +51,7 @@ pep_cmd_specifier(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	pep_out_init(&out, STDOUT_FILENO);
 	while (pep_next_line(&in, &pos, &line, &len)) {
 		struct pep440_version v;
 		int r;
@@ -57,23 +60,18 @@ pep_cmd_specifier(int argc, char **argv)
 		r = pep440_spec_contains(spec, &v, pre);
 		if (r == PEP440_INVALID)
 			status = 1;
-		buf_adds(&out, r == 1                ? "true\n"
-		               : r == PEP440_INVALID ? "invalid\n"
-		                                     : "false\n");
+		if (r == 1)
+			pep_out_add(&out, "true\n", 5);
+		else if (r == PEP440_INVALID)
+			pep_out_add(&out, "invalid\n", 8);
+		else
+			pep_out_add(&out, "false\n", 6);
 		pep440_release(&v);
-		if (out.len >= (1 << 16)) {
-			fwrite(out.data, 1, out.len, stdout);
-			buf_reset(&out);
-		}
 	}
-	fwrite(buf_cstr(&out), 1, out.len, stdout);
-	if (fflush(stdout)) {
-		log_error("cannot write output");
+	if (pep_out_finish(&out))
 		status = 1;
-	}
 out:
 	pep440_spec_free(spec);
 	buf_release(&in);
-	buf_release(&out);
 	return status;
 }

@@ -207,13 +207,14 @@ cmd_sort(const struct buf *in)
 	struct dtable t;
 	struct slot *order = NULL, *tmp = NULL;
 	uint32_t *line_ids, *out_ids, *start;
-	struct buf out = BUF_INIT(0);
+	struct pep_out out;
 	size_t lines = count_lines(in), nlines = 0, m = 0, groups = 0;
 	size_t pos = 0, len;
 	const char *line;
 	int status = 0;
 
 	/* Offsets are 32-bit; 1 GiB of input (PEP_SLURP_MAX) fits. */
+	pep_out_init(&out, STDOUT_FILENO);
 	dtable_init(&t, lines);
 	line_ids = xmalloc(lines * sizeof(*line_ids));
 	order = xmalloc(lines * sizeof(*order));
@@ -273,16 +274,19 @@ cmd_sort(const struct buf *in)
 		out_ids[start[t.d[line_ids[i]].group]++] = line_ids[i];
 	for (size_t i = 0; i < nlines; i++) {
 		const struct distinct *d = &t.d[out_ids[i]];
+		char *w = pep_out_room(&out, (size_t)d->len + 1);
 
-		buf_add(&out, in->data + d->off, d->len);
-		buf_addc(&out, '\n');
-		if (out.len >= (1 << 16)) {
-			fwrite(out.data, 1, out.len, stdout);
-			buf_reset(&out);
+		if (!w) {
+			pep_out_add(&out, in->data + d->off, d->len);
+			pep_out_add(&out, "\n", 1);
+			continue;
 		}
+		memcpy(w, in->data + d->off, d->len);
+		w[d->len] = '\n';
+		out.len += (size_t)d->len + 1;
 	}
-	fwrite(buf_cstr(&out), 1, out.len, stdout);
-	buf_release(&out);
+	if (pep_out_finish(&out))
+		status = 1;
 	free(start);
 	free(out_ids);
 	free(line_ids);
