@@ -66,24 +66,6 @@ pep_slurp(FILE *f, struct buf *all)
 	return 0;
 }
 
-int
-pep_next_line(const struct buf *all, size_t *pos, const char **line,
-              size_t *len)
-{
-	const char *p, *nl;
-	size_t rest;
-
-	if (*pos >= all->len)
-		return 0;
-	p = all->data + *pos;
-	rest = all->len - *pos;
-	nl = memchr(p, '\n', rest);
-	*line = p;
-	*len = nl ? (size_t)(nl - p) : rest;
-	*pos += *len + (nl ? 1 : 0);
-	return 1;
-}
-
 void
 pep_out_init(struct pep_out *o, int fd)
 {

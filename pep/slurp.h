@@ -12,6 +12,7 @@
 #include "buf.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* Most input the line subcommands accept in total. */
 #define PEP_SLURP_MAX ((size_t)1 << 30)
@@ -30,8 +31,23 @@ int pep_slurp(FILE *f, struct buf *all);
  * advances *pos. Returns 1, or 0 at the end. Lines
  * borrow all's memory.
  */
-int pep_next_line(const struct buf *all, size_t *pos, const char **line,
-                  size_t *len);
+static inline int
+pep_next_line(const struct buf *all, size_t *pos, const char **line,
+              size_t *len)
+{
+	const char *p, *nl;
+	size_t rest;
+
+	if (*pos >= all->len)
+		return 0;
+	p = all->data + *pos;
+	rest = all->len - *pos;
+	nl = memchr(p, '\n', rest);
+	*line = p;
+	*len = nl ? (size_t)(nl - p) : rest;
+	*pos += *len + (nl ? 1 : 0);
+	return 1;
+}
 
 /* Bytes of output gathered before a write(2). */
 #define PEP_OUT_CHUNK ((size_t)1 << 18)
