@@ -9,7 +9,10 @@
 #include <errno.h>
 #include <lmdb.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 
 /* Growth stops here: past this the disk is the problem, not the map. */
@@ -22,6 +25,13 @@ struct kv {
 	size_t ndb;
 	size_t map_size;
 	char *dir;
+	unsigned flags;
+	/* Where the map is in this process (KV_UNMAP), found in
+	 * /proc/self/maps: LMDB does not say (mdb_env_info's me_mapaddr is
+	 * only set with MDB_FIXEDMAP). Looked up again after the map moves
+	 * (growth); map_addr NULL: not known, kv_unmap() does nothing. */
+	void *map_addr;
+	size_t map_len;
 };
 
 enum { OP_PUT = 1, OP_DEL = 2 };
@@ -68,6 +78,47 @@ kv_close(struct kv *kv)
 	free(kv);
 }
 
+/* Find the mapping of data.mdb (by device and inode) in /proc/self/maps. */
+static void
+find_map(struct kv *kv)
+{
+	struct stat st;
+	char line[4096];
+	FILE *f;
+	int fd;
+
+	kv->map_addr = NULL;
+	kv->map_len = 0;
+	if (!(kv->flags & KV_UNMAP) || mdb_env_get_fd(kv->env, &fd) ||
+	    fstat(fd, &st))
+		return;
+	f = fopen("/proc/self/maps", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi, ino;
+		unsigned maj, min;
+
+		if (sscanf(line, "%lx-%lx %*s %*s %x:%x %lu", &lo, &hi, &maj,
+		           &min, &ino) != 5)
+			continue;
+		if (ino == (unsigned long)st.st_ino &&
+		    maj == major(st.st_dev) && min == minor(st.st_dev)) {
+			kv->map_addr = (void *)(uintptr_t)lo;
+			kv->map_len = hi - lo;
+			break;
+		}
+	}
+	fclose(f);
+}
+
+void
+kv_unmap(struct kv *kv)
+{
+	if (kv->map_addr)
+		madvise(kv->map_addr, kv->map_len, MADV_DONTNEED);
+}
+
 static int
 open_dbs(struct kv *kv, const char *const *names, size_t n, unsigned flags)
 {
@@ -111,6 +162,7 @@ kv_open(const char *dir, const char *const *names, size_t n, unsigned flags,
 	int rc;
 
 	kv->dir = xstrdup(dir);
+	kv->flags = flags;
 	if (n > KV_MAX_DBS) {
 		log_error("lmdb '%s': %zu databases, at most %d", dir, n,
 		          KV_MAX_DBS);
@@ -126,6 +178,8 @@ kv_open(const char *dir, const char *const *names, size_t n, unsigned flags,
 		eflags |= MDB_NOMETASYNC;
 	if (flags & KV_NOSYNC)
 		eflags |= MDB_NOSYNC;
+	if (flags & KV_NORDAHEAD)
+		eflags |= MDB_NORDAHEAD;
 	rc = mdb_env_create(&kv->env);
 	if (rc) {
 		mdb_fail(kv, "cannot create environment", rc);
@@ -145,6 +199,7 @@ kv_open(const char *dir, const char *const *names, size_t n, unsigned flags,
 	kv->map_size = info.me_mapsize;
 	if (open_dbs(kv, names, n, flags))
 		goto fail;
+	find_map(kv);
 	return kv;
 fail:
 	kv_close(kv);
@@ -183,6 +238,7 @@ txn_begin(struct kv *kv, unsigned flags, MDB_txn **txn)
 			return mdb_fail(kv, "cannot adopt new map size", rc);
 		mdb_env_info(kv->env, &info);
 		kv->map_size = info.me_mapsize;
+		find_map(kv);
 		rc = mdb_txn_begin(kv->env, NULL, flags, txn);
 	}
 	return rc ? mdb_fail(kv, "cannot begin transaction", rc) : 0;
@@ -233,6 +289,7 @@ kv_each(struct kv *kv, unsigned db, const void *start, size_t slen,
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
 	MDB_val k = {slen, unconst(start)}, v;
+	size_t seen = 0;
 	int rc, ret = -1;
 
 	if (check_db(kv, db) || txn_begin(kv, MDB_RDONLY, &txn))
@@ -247,6 +304,8 @@ kv_each(struct kv *kv, unsigned db, const void *start, size_t slen,
 		ret = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg);
 		if (ret)
 			goto out;
+		if (++seen % KV_UNMAP_EVERY == 0)
+			kv_unmap(kv);
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
 	if (rc == MDB_NOTFOUND)
@@ -257,6 +316,7 @@ out:
 	if (cur)
 		mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
+	kv_unmap(kv);
 	return ret;
 }
 
@@ -392,6 +452,7 @@ grow(struct kv *kv)
 		return mdb_fail(kv, "cannot grow the map", rc);
 	mdb_env_info(kv->env, &info);
 	kv->map_size = info.me_mapsize;
+	find_map(kv);
 	log_debug("lmdb '%s': map grown to %zu bytes", kv->dir, kv->map_size);
 	return 0;
 }
@@ -432,5 +493,6 @@ kv_batch_commit(struct kv *kv, struct kv_batch *b)
 			return -1;
 	}
 	kv_batch_clear(b);
+	kv_unmap(kv);
 	return 0;
 }

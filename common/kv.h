@@ -47,7 +47,17 @@ enum kv_flags {
 	KV_NOSYNC = 1 << 2, /* no fsync at commit; kv_sync() to flush.
 				   A process crash loses nothing, a system
 				   crash may lose or corrupt (MDB_NOSYNC) */
+	KV_NORDAHEAD = 1 << 3, /* no kernel readahead on the map: random
+				   access to a database larger than the
+				   working set (MDB_NORDAHEAD) */
+	KV_UNMAP = 1 << 4, /* keep the process's resident set small: drop
+			      its mappings of the map's pages after every
+			      batch commit and every KV_UNMAP_EVERY records
+			      of a kv_each() walk (see kv_unmap()) */
 };
+
+/* Records of a kv_each() walk between two kv_unmap() (KV_UNMAP). */
+#define KV_UNMAP_EVERY 4096
 
 /* Most named databases one environment may hold. */
 #define KV_MAX_DBS 16
@@ -71,6 +81,18 @@ void kv_close(struct kv *kv);
 
 /* Flush committed writes to disk (after KV_NOSYNC). Returns 0 or -1. */
 int kv_sync(struct kv *kv);
+
+/*
+ * Drop this process's page-table entries for the memory map (Linux
+ * madvise MADV_DONTNEED), so pages read through it stop counting in the
+ * resident set; the data stays in the kernel's page cache and the next
+ * access maps it again. Safe at any moment, even with pointers into the
+ * map in use: the map is a read-only shared file mapping (this wrapper
+ * never asks for MDB_WRITEMAP), so there is nothing to lose, only to
+ * fault in again. Called by kv itself when opened with KV_UNMAP; a no-op
+ * when the map cannot be found in /proc/self/maps.
+ */
+void kv_unmap(struct kv *kv);
 
 /* The current map size in bytes. */
 size_t kv_map_size(const struct kv *kv);

@@ -44,7 +44,11 @@ get_le64(const unsigned char *p)
 int
 mirror_open(struct mirror *m, const char *dir, int rdonly, const char *sync)
 {
-	unsigned flags = 0;
+	/* Random access over a map that outgrows any working set: no
+	 * readahead, and mapped pages dropped after each commit and during
+	 * long walks, so the resident set does not grow with the mirror
+	 * (docs/crawler.md, "Memory"). */
+	unsigned flags = KV_NORDAHEAD | KV_UNMAP;
 	char *fmt;
 
 	memset(m, 0, sizeof(*m));

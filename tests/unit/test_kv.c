@@ -210,6 +210,90 @@ test_kv_open_readonly_missing(void **state)
 	rmdir_all(d);
 }
 
+/* Resident kB of this process's mappings of path (/proc/self/smaps). */
+static long
+mapped_rss_kb(const char *path)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[4096];
+	unsigned long lo, hi;
+	long total = 0, kb;
+	size_t p = strlen(path);
+	int in = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strcspn(line, "\n");
+
+		line[n] = '\0';
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			in = n >= p && !strcmp(line + n - p, path);
+		else if (in && sscanf(line, "Rss: %ld kB", &kb) == 1)
+			total += kb;
+	}
+	fclose(f);
+	return total;
+}
+
+struct check {
+	long n;
+};
+
+static int
+check_value(const void *key, size_t klen, const void *val, size_t vlen,
+            void *arg)
+{
+	struct check *c = arg;
+	char want[64];
+
+	snprintf(want, sizeof(want), "value of %.*s", (int)klen,
+	         (const char *)key);
+	assert_int_equal(vlen, strlen(want));
+	assert_memory_equal(val, want, vlen);
+	c->n++;
+	return 0;
+}
+
+/* KV_NORDAHEAD | KV_UNMAP: a map that grows (and moves) many times,
+ * walks across several unmap points, reads after commits all see the
+ * right data; after a walk none of the map is resident. */
+static void
+test_kv_unmap(void **state)
+{
+	char *d = tmpdir();
+	char path[300], key[32], val[64];
+	struct kv *kv = kv_open(d, dbs, 2, KV_NORDAHEAD | KV_UNMAP, 64 * 1024);
+	struct kv_batch *b = kv_batch_new();
+	struct buf v = BUF_INIT(0);
+	struct check c = {0};
+	long i, n = 3 * KV_UNMAP_EVERY + 7;
+
+	(void)state;
+	assert_non_null(kv);
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "k%07ld", i);
+		snprintf(val, sizeof(val), "value of %s", key);
+		kv_batch_put(b, 0, key, strlen(key), val, strlen(val));
+		if (i % 1000 == 999)
+			assert_int_equal(kv_batch_commit(kv, b), 0);
+	}
+	assert_int_equal(kv_batch_commit(kv, b), 0);
+	assert_true(kv_map_size(kv) > 64 * 1024);
+	assert_int_equal(kv_each(kv, 0, NULL, 0, check_value, &c), 0);
+	assert_int_equal(c.n, n);
+	snprintf(path, sizeof(path), "%s/data.mdb", d);
+	assert_int_equal(mapped_rss_kb(path), 0);
+	assert_int_equal(kv_get(kv, 0, "k0000005", 8, &v), 0);
+	assert_memory_equal(v.data, "value of k0000005", v.len);
+	assert_true(mapped_rss_kb(path) > 0);
+	kv_unmap(kv);
+	assert_int_equal(mapped_rss_kb(path), 0);
+	buf_release(&v);
+	kv_batch_free(b);
+	kv_close(kv);
+	rmdir_all(d);
+}
+
 int
 main(void)
 {
@@ -219,6 +303,7 @@ main(void)
 	    cmocka_unit_test(test_kv_each_order_start_stop),
 	    cmocka_unit_test(test_kv_batch_commit_map_full_grows),
 	    cmocka_unit_test(test_kv_open_readonly_missing),
+	    cmocka_unit_test(test_kv_unmap),
 	};
 
 	log_set_prog("test_kv");
