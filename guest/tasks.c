@@ -390,7 +390,7 @@ static const char unpack_py[] =
     "  safe=[]\n"
     "  for m in t:\n"
     "   members+=1;total+=m.size\n"
-    "   if total>cap:\n"
+    "   if total>cap or (total>(64<<20) and total>100*comp):\n"
     "    say(finding='archive.bomb',bytes=total);bomb=True;break\n"
     "   if bad(m.name): "
     "say(finding='archive.path_traversal',member=m.name);continue\n"
@@ -571,7 +571,9 @@ static const char info_py[] =
     "meta['description_len']=len(m.get_payload() or m.get('Description') or "
     "'')\n"
     "say(name=d.metadata['Name'],version=d.version,site_packages=sp,top_level="
-    "sorted(tops)[:32],files=files[:5000],metadata=meta)\n";
+    "sorted(tops)[:32],files=files[:5000],metadata=meta,"
+    "in_venv=os.path.realpath(str(d.locate_file('')))==os.path.realpath(sp))"
+    "\n";
 
 static void
 wheel_name(const char *wheel, char *out, size_t n)
@@ -591,6 +593,11 @@ task_install(struct guest_task_run *tr, void *arg)
 	const char *argv[] = {
 	    python3,      "-m",           "pip",    "install",  "-v",
 	    "--no-index", "--find-links", GUEST_IN, job->wheel, NULL};
+	const char *rargv[] = {python3,      "-m",         "pip",
+	                       "install",    "-v",         "--no-index",
+	                       "--no-deps",  "--force-reinstall",
+	                       "--find-links", GUEST_IN,   job->wheel,
+	                       NULL};
 	const char *iargv[] = {python3, "-I", "-c", info_py, job->name, NULL};
 	json_t *facts, *info;
 	int r;
@@ -606,6 +613,27 @@ task_install(struct guest_task_run *tr, void *arg)
 	r = run_pkg(job, tr, iargv, "/tmp", 0);
 	facts = helper_facts(tr);
 	info = json_array_get(facts, json_array_size(facts) - 1);
+	if (r == 0 && info && json_is_false(json_object_get(info, "in_venv"))) {
+		/*
+		 * The image already holds this very version (Debian's pip,
+		 * setuptools, six...) and the venv sees system packages, so
+		 * pip kept the system copy. Install the delivered file over
+		 * it: the job is about that file, not the image's.
+		 */
+		json_decref(facts);
+		r = run_pkg(job, tr, rargv, GUEST_WORK, 1);
+		if (tr->timed_out)
+			return GUEST_TIMEOUT;
+		if (r != 0) {
+			guest_task_reason(tr, "pip install --force-reinstall: "
+			                      "exit status %d",
+			                  r);
+			return GUEST_FAILED;
+		}
+		r = run_pkg(job, tr, iargv, "/tmp", 0);
+		facts = helper_facts(tr);
+		info = json_array_get(facts, json_array_size(facts) - 1);
+	}
 	if (r != 0 || !info || !jx_str(info, "site_packages")) {
 		json_decref(facts);
 		guest_task_reason(tr, "installed, but its metadata cannot be "
