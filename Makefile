@@ -98,6 +98,12 @@ test: all $(UNIT_TESTS)
 	$(Q)CMOCKA_MESSAGE_OUTPUT=TAP PYTI_TOP=$(CURDIR) $(PROVE) \
 		$(PROVE_FLAGS) $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
+# The long suite: everything make test runs, plus the tests that call
+# long_test (tests/lib.sh), which make test skips to keep CI in budget.
+test-long: all $(UNIT_TESTS)
+	$(Q)CMOCKA_MESSAGE_OUTPUT=TAP PYTI_TOP=$(CURDIR) PYTI_LONG=1 $(PROVE) \
+		$(PROVE_FLAGS) $(UNIT_TESTS) $(INTEGRATION_TESTS)
+
 unit: $(UNIT_TESTS)
 	$(Q)CMOCKA_MESSAGE_OUTPUT=TAP $(PROVE) $(PROVE_FLAGS) $(UNIT_TESTS)
 
@@ -124,6 +130,6 @@ FMT_FILES = $(wildcard common/*.[ch] pep/*.[ch] crawler/*.[ch] scheduler/*.[ch] 
 clean:
 	rm -rf build bin $(CLEAN_FILES)
 
-.PHONY: all test unit integration deps fmt fmt-check clean FORCE
+.PHONY: all test test-long unit integration deps fmt fmt-check clean FORCE
 
 -include $(shell find build -name '*.d' 2>/dev/null)

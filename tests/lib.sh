@@ -49,6 +49,13 @@ skip_all() {
 	exit 0
 }
 
+# long_test WHAT: this test belongs to the long suite (`make test-long`,
+# which sets PYTI_LONG=1); under `make test` (what CI runs) it is a TAP skip
+# that says so. Use it for tests that need more than a few minutes.
+long_test() {
+	[ -n "${PYTI_LONG:-}" ] || skip_all "long test ($*): run by make test-long"
+}
+
 ok() {
 	test_count=$((test_count + 1))
 	echo "ok $test_count - $*"
