@@ -1,7 +1,8 @@
 /*
- * The mirror: the LMDB layout the crawler writes and the scheduler reads.
- * docs/crawler.md is the full description; in short, five databases in
- * one environment:
+ * The mirror: the LMDB layout the crawler writes and the scheduler reads
+ * (read-only: mirror_open(..., 1, NULL), then mirror_get_project(),
+ * mirror_each_serial(), mirror_state_get()). docs/crawler.md is the full
+ * description; in short, five databases in one environment:
  *
  *   projects  normalized name -> JSON record {"name", "serial", "status",
  *             "etag", "fetched_at", "files": [...]} (files in dump shape,
@@ -21,8 +22,8 @@
  * project's record, its serial and its removal from pending are one
  * atomic step.
  */
-#ifndef PYTI_CRAWLER_MIRROR_H
-#define PYTI_CRAWLER_MIRROR_H
+#ifndef PYTI_MIRROR_H
+#define PYTI_MIRROR_H
 
 #include <jansson.h>
 #include <stdint.h>
@@ -118,5 +119,24 @@ int mirror_stats(struct mirror *m, FILE *out);
  * *found = 0; error: logged, *found = -1).
  */
 json_t *mirror_get_project(struct mirror *m, const char *norm, int *found);
+
+/*
+ * Called by mirror_each_serial() for each project: its normalized name
+ * (borrowed for the call, not NUL-terminated, nlen bytes), serial and
+ * status (MIRROR_ACTIVE or MIRROR_DELETED). Return 0 to go on, anything
+ * else to stop.
+ */
+typedef int (*mirror_serial_fn)(const char *norm, size_t nlen, int64_t serial,
+                                int status, void *arg);
+
+/*
+ * Walk the serials database in name order from the first name >= from
+ * (NULL: the start), in one consistent snapshot: what the nightly diff
+ * reads, without parsing a record. Returns 0 when all were seen, fn's
+ * non-zero value when it stopped, or -1 (logged: a database error or a
+ * malformed value, named).
+ */
+int mirror_each_serial(struct mirror *m, const char *from, mirror_serial_fn fn,
+                       void *arg);
 
 #endif

@@ -297,17 +297,11 @@ struct stats {
 };
 
 static int
-count_status(const void *key, size_t klen, const void *val, size_t vlen,
+count_status(const char *norm, size_t nlen, int64_t serial, int status,
              void *arg)
 {
 	struct stats *st = arg;
-	int64_t serial;
-	int status;
 
-	if (mirror_serial_decode(val, vlen, &serial, &status))
-		return log_error("malformed serial record '%.*s'",
-		                 (int)(klen > 200 ? 200 : klen),
-		                 (const char *)key);
 	if (status == MIRROR_ACTIVE)
 		st->active++;
 	else
@@ -324,7 +318,7 @@ mirror_stats(struct mirror *m, FILE *out)
 
 	if (kv_count(m->kv, MIRROR_PROJECTS, &projects) ||
 	    kv_count(m->kv, MIRROR_PENDING, &pending) ||
-	    kv_each(m->kv, MIRROR_SERIALS, NULL, 0, count_status, &st)) {
+	    mirror_each_serial(m, NULL, count_status, &st)) {
 		free(serial);
 		return -1;
 	}
@@ -336,4 +330,34 @@ mirror_stats(struct mirror *m, FILE *out)
 	        serial ? serial : "none", kv_map_size(m->kv));
 	free(serial);
 	return 0;
+}
+
+struct each_serial {
+	mirror_serial_fn fn;
+	void *arg;
+};
+
+static int
+serial_one(const void *key, size_t klen, const void *val, size_t vlen,
+           void *arg)
+{
+	struct each_serial *e = arg;
+	int64_t serial;
+	int status;
+
+	if (mirror_serial_decode(val, vlen, &serial, &status))
+		return log_error("malformed serial record '%.*s'",
+		                 (int)(klen > 200 ? 200 : klen),
+		                 (const char *)key);
+	return e->fn(key, klen, serial, status, e->arg);
+}
+
+int
+mirror_each_serial(struct mirror *m, const char *from, mirror_serial_fn fn,
+                   void *arg)
+{
+	struct each_serial e = {fn, arg};
+
+	return kv_each(m->kv, MIRROR_SERIALS, from, from ? strlen(from) : 0,
+	               serial_one, &e);
 }
