@@ -6,6 +6,7 @@
  */
 #include "chan.h"
 #include "log.h"
+#include "os.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -86,15 +87,6 @@ chan_name_valid(const char *name)
 	return 1;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Wait for `events` on the fd for at most ms (-1 forever). Returns 1 when
  * ready (or hung up: the read/write then says what happened), 0 on
@@ -104,13 +96,13 @@ static int
 wait_fd(int fd, short events, int ms)
 {
 	struct pollfd p = {.fd = fd, .events = events};
-	int64_t end = ms < 0 ? 0 : now_ms() + ms;
+	int64_t end = ms < 0 ? 0 : os_mono_ms() + ms;
 
 	for (;;) {
 		int left = -1, r;
 
 		if (ms >= 0) {
-			int64_t d = end - now_ms();
+			int64_t d = end - os_mono_ms();
 
 			left = d < 0 ? 0 : (int)d;
 		}
@@ -286,7 +278,7 @@ write_full(struct chan *c, const char *p, size_t n, int64_t end)
 		ssize_t r;
 
 		if (end) {
-			int64_t d = end - now_ms();
+			int64_t d = end - os_mono_ms();
 
 			left = d < 0 ? 0 : (int)d;
 		}
@@ -330,7 +322,7 @@ write_frame(struct chan *c, enum chan_type t, const char *head, size_t headlen,
 {
 	unsigned char hdr[8];
 	size_t total = headlen + len;
-	int64_t end = timeout_ms < 0 ? 0 : now_ms() + timeout_ms;
+	int64_t end = timeout_ms < 0 ? 0 : os_mono_ms() + timeout_ms;
 
 	c->err = CHAN_E_NONE;
 	if ((unsigned)t >= CHAN_NTYPES)

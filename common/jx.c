@@ -5,6 +5,7 @@
 #include "jx.h"
 #include "buf.h"
 #include "log.h"
+#include "os.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -26,29 +27,13 @@ json_t *
 jx_load_file(const char *path, size_t max)
 {
 	struct buf b = BUF_INIT(max);
-	char chunk[65536], what[1100];
-	FILE *f = fopen(path, "rb");
+	char what[1100];
 	json_t *j = NULL;
-	size_t n;
 
-	if (!f) {
-		log_error("cannot open '%s': %s", path, strerror(errno));
-		return NULL;
+	if (os_read_file(path, &b) == 0) {
+		snprintf(what, sizeof(what), "'%s'", path);
+		j = jx_parse(buf_cstr(&b), b.len, what);
 	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (buf_add(&b, chunk, n)) {
-			log_error("'%s' is larger than %zu bytes", path, max);
-			goto out;
-		}
-	}
-	if (ferror(f)) {
-		log_error("cannot read '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	snprintf(what, sizeof(what), "'%s'", path);
-	j = jx_parse(buf_cstr(&b), b.len, what);
-out:
-	fclose(f);
 	buf_release(&b);
 	return j;
 }

@@ -15,6 +15,7 @@
 #include "crawl.h"
 #include "cfg.h"
 #include "log.h"
+#include "os.h"
 #include "mirror.h"
 #include "num.h"
 #include "pep503.h"
@@ -514,7 +515,7 @@ page_done(struct fetch_req *req)
 			          it->norm, (long long)serial,
 			          (long long)it->target);
 			start_page(c, it,
-			           fetch_now_ms() +
+			           os_mono_ms() +
 			               c->o->stale_delay_ms * it->stale_tries);
 			fetch_req_free(req);
 			return;
@@ -547,13 +548,13 @@ commit(struct crawl *c)
 	if (mirror_commit(&c->m))
 		c->commit_failed = 1;
 	c->uncommitted = 0;
-	c->last_commit_ms = fetch_now_ms();
+	c->last_commit_ms = os_mono_ms();
 }
 
 static void
 progress(struct crawl *c, int final)
 {
-	int64_t now = fetch_now_ms();
+	int64_t now = os_mono_ms();
 	double secs = (double)(now - c->start_ms) / 1000.0;
 	double rate = secs > 0 ? (double)c->done / secs : 0;
 	double eta = rate > 0 ? (double)(c->total - c->done) / rate : 0;
@@ -571,7 +572,7 @@ crawl_pages(struct crawl *c)
 {
 	if (kv_count(c->m.kv, MIRROR_PENDING, &c->total))
 		return -1;
-	c->last_commit_ms = fetch_now_ms();
+	c->last_commit_ms = os_mono_ms();
 	for (;;) {
 		while (fetch_slots(c->f) > 0) {
 			struct item *it;
@@ -594,7 +595,7 @@ crawl_pages(struct crawl *c)
 			return -1;
 		if (c->uncommitted >= c->o->batch ||
 		    (c->uncommitted &&
-		     fetch_now_ms() - c->last_commit_ms >= 1000))
+		     os_mono_ms() - c->last_commit_ms >= 1000))
 			commit(c);
 		if (c->commit_failed)
 			return -1;
@@ -879,7 +880,7 @@ crawl_run(const struct crawl_opts *o)
 
 	memset(&c, 0, sizeof(c));
 	c.o = o;
-	c.start_ms = fetch_now_ms();
+	c.start_ms = os_mono_ms();
 	the_crawl = &c;
 	if (mirror_open(&c.m, o->db, 0, o->sync))
 		return -1;
@@ -906,7 +907,7 @@ crawl_run(const struct crawl_opts *o)
 	       (unsigned long long)c.stale_left, (unsigned long long)c.failed,
 	       (unsigned long long)fetch_bytes(c.f),
 	       (unsigned long long)fetch_requests(c.f),
-	       (double)(fetch_now_ms() - c.start_ms) / 1000.0);
+	       (double)(os_mono_ms() - c.start_ms) / 1000.0);
 	if (o->download != CRAWL_DOWNLOAD_NONE)
 		printf(", downloaded %llu, present %llu, download-failed %llu, "
 		       "download-bytes %llu, unverifiable %llu",
@@ -1055,7 +1056,7 @@ fetch_round(struct crawl_store *s, struct fetch *f, const char *dir,
 			ret = 1;
 		} else if (it->result == CRAWL_STORE_FETCHED ||
 		           it->result == CRAWL_STORE_PRESENT) {
-			crawl_store_path(dir, it->sha256, &path);
+			cas_path(dir, it->sha256, &path);
 			fprintf(out, "ok %s %s\n",
 			        buf_cstr(&path) + strlen(dir) + 4, /* the hex */
 			        buf_cstr(&path));

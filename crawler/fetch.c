@@ -5,6 +5,7 @@
  */
 #include "fetch.h"
 #include "log.h"
+#include "os.h"
 #include "num.h"
 #include "xalloc.h"
 
@@ -29,15 +30,6 @@ struct fetch {
 	uint64_t bytes, requests;
 	unsigned rand_state;
 };
-
-int64_t
-fetch_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct fetch_req *
 fetch_req_new(const char *url)
@@ -99,7 +91,7 @@ fetch_new(const struct fetch_opts *o)
 	curl_multi_setopt(f->multi, CURLMOPT_MAX_CONCURRENT_STREAMS,
 	                  f->o.max_in_flight);
 	f->idle = xcalloc((size_t)f->o.max_in_flight, sizeof(*f->idle));
-	f->rand_state = (unsigned)fetch_now_ms() ^ 0x9e3779b9u;
+	f->rand_state = (unsigned)os_mono_ms() ^ 0x9e3779b9u;
 	return f;
 }
 
@@ -306,7 +298,7 @@ void
 fetch_add(struct fetch *f, struct fetch_req *r)
 {
 	r->owner = f;
-	if (r->not_before_ms > fetch_now_ms()) {
+	if (r->not_before_ms > os_mono_ms()) {
 		r->next = f->waiting;
 		f->waiting = r;
 		f->nwaiting++;
@@ -425,7 +417,7 @@ finish(struct fetch *f, CURL *e, CURLcode rc)
 
 		log_debug("'%s': %s; retry %d in %ld ms", r->url, r->error,
 		          r->tries, wait);
-		r->not_before_ms = fetch_now_ms() + wait;
+		r->not_before_ms = os_mono_ms() + wait;
 		r->failed = 0;
 		fetch_add(f, r);
 		return;
@@ -447,7 +439,7 @@ static long
 start_due(struct fetch *f, long cap)
 {
 	struct fetch_req **pp = &f->waiting, *r;
-	int64_t now = fetch_now_ms();
+	int64_t now = os_mono_ms();
 	long next = cap;
 
 	while ((r = *pp)) {

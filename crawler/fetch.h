@@ -119,7 +119,4 @@ int fetch_step(struct fetch *f, long timeout_ms);
 uint64_t fetch_bytes(const struct fetch *f);
 uint64_t fetch_requests(const struct fetch *f);
 
-/* Monotonic milliseconds. */
-int64_t fetch_now_ms(void);
-
 #endif

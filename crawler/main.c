@@ -188,7 +188,7 @@ main(int argc, char **argv)
 	} else if (!strcmp(cmd, "store-path")) {
 		struct buf p = BUF_INIT(0);
 
-		if (crawl_store_path(o.store, arg, &p)) {
+		if (cas_path(o.store, arg, &p)) {
 			log_error("'%s' is not a sha256 (64 hex digits)", arg);
 			ret = 2;
 		} else {

@@ -7,6 +7,7 @@
  */
 #include "store.h"
 #include "log.h"
+#include "os.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -59,34 +60,6 @@ struct crawl_store_writer {
 	char error[512];
 };
 
-/* Lowercase copy of a 64-hex-digit sha256 into out; -1 if not one. */
-static int
-lower_sha(const char *sha256, char out[SHA256_HEX_LEN + 1])
-{
-	int i;
-
-	if (!sha256 || !sha256_is_hex(sha256))
-		return -1;
-	for (i = 0; i < SHA256_HEX_LEN; i++)
-		out[i] = (sha256[i] >= 'A' && sha256[i] <= 'F')
-		             ? (char)(sha256[i] - 'A' + 'a')
-		             : sha256[i];
-	out[SHA256_HEX_LEN] = '\0';
-	return 0;
-}
-
-int
-crawl_store_path(const char *dir, const char *sha256, struct buf *out)
-{
-	char h[SHA256_HEX_LEN + 1];
-
-	if (lower_sha(sha256, h))
-		return -1;
-	buf_reset(out);
-	buf_addf(out, "%s/%.2s/%s", dir, h, h);
-	return 0;
-}
-
 /* fsync a directory, so a rename or mkdir in it survives a system crash. */
 static int
 sync_dir(const char *dir)
@@ -99,15 +72,6 @@ sync_dir(const char *dir)
 	rc = fsync(fd);
 	close(fd);
 	return rc;
-}
-
-static int
-make_dir(const char *path)
-{
-	if (mkdir(path, 0755) && errno != EEXIST)
-		return log_error("cannot create '%s': %s", path,
-		                 strerror(errno));
-	return 0;
 }
 
 /* A temporary file is stale when its process is gone (names start with
@@ -168,7 +132,7 @@ crawl_store_open(const struct crawl_store_opts *o)
 		return NULL;
 	}
 	buf_addf(&p, "%s/tmp", o->dir);
-	if (make_dir(o->dir) || make_dir(buf_cstr(&p))) {
+	if (os_mkdir_p(o->dir, 0755) || os_mkdir_p(buf_cstr(&p), 0755)) {
 		buf_release(&p);
 		return NULL;
 	}
@@ -199,7 +163,7 @@ crawl_store_has(const struct crawl_store *s, const char *sha256, int64_t size)
 	struct stat st;
 	int has = 0;
 
-	if (!crawl_store_path(s->dir, sha256, &p) && !stat(buf_cstr(&p), &st) &&
+	if (!cas_path(s->dir, sha256, &p) && !stat(buf_cstr(&p), &st) &&
 	    S_ISREG(st.st_mode) && (size < 0 || st.st_size == size))
 		has = 1;
 	buf_release(&p);
@@ -232,7 +196,7 @@ crawl_store_writer_new(struct crawl_store *s, const char *sha256, int64_t size,
 	char want[SHA256_HEX_LEN + 1];
 	int fd;
 
-	if (lower_sha(sha256, want)) {
+	if (cas_key(sha256, want)) {
 		snprintf(err, errlen, "invalid sha256 '%.80s'",
 		         sha256 ? sha256 : "(none)");
 		return NULL;
@@ -350,7 +314,7 @@ publish_one(struct crawl_store_writer *w, int sync_new_dir)
 		      strerror(errno));
 		goto out;
 	}
-	crawl_store_path(w->s->dir, w->want, &final);
+	cas_path(w->s->dir, w->want, &final);
 	if (rename(w->tmp_path, buf_cstr(&final))) {
 		wfail(w, "cannot rename '%s' to '%s': %s", w->tmp_path,
 		      buf_cstr(&final), strerror(errno));
@@ -474,7 +438,7 @@ job_done(struct fetch_req *req)
 		struct crawl_store *s = j->s;
 
 		if (!s->nready)
-			s->ready_since_ms = fetch_now_ms();
+			s->ready_since_ms = os_mono_ms();
 		XGROW(s->ready, s->nready + 1, s->aready);
 		s->ready[s->nready].w = j->w;
 		s->ready[s->nready++].it = it;
@@ -599,7 +563,7 @@ crawl_store_fetch(struct crawl_store *s, struct fetch *f,
 		it->result = CRAWL_STORE_PENDING;
 		it->bytes = 0;
 		it->error[0] = '\0';
-		if (lower_sha(it->sha256, ord[nord].sha)) {
+		if (cas_key(it->sha256, ord[nord].sha)) {
 			item_fail(it, "invalid sha256 '%.80s'",
 			          it->sha256 ? it->sha256 : "(none)");
 			continue;
@@ -625,7 +589,7 @@ crawl_store_fetch(struct crawl_store *s, struct fetch *f,
 		}
 		if (s->nready >= PUBLISH_BATCH || (!left && next == nord) ||
 		    (s->nready &&
-		     fetch_now_ms() - s->ready_since_ms >= PUBLISH_MS))
+		     os_mono_ms() - s->ready_since_ms >= PUBLISH_MS))
 			publish_ready(s);
 		if (!left && next == nord)
 			break;

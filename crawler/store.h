@@ -1,10 +1,10 @@
 /*
  * The content-addressed file store: core-metadata files (PEP 658) and
  * distribution files, each stored under its own sha256, verified while
- * the bytes arrive. The layout is the one the runner reads:
+ * the bytes arrive. The layout is common/cas.h's (cas_path()), which the
+ * scheduler and the runner read; downloads in progress are
  *
- *	STORE/<sha256[0:2]>/<sha256>	a verified file (64 lowercase hex)
- *	STORE/tmp/<pid>.<n>.<sha256[0:16]>	a download in progress
+ *	STORE/tmp/<pid>.<n>.<sha256[0:16]>
  *
  * A file reaches its final name only by rename(2) after its size and
  * sha256 matched, after fsync of the file (and of the directory after the
@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "cas.h"
 #include "fetch.h"
 #include "sha256.h"
 
@@ -77,14 +78,6 @@ struct crawl_store *crawl_store_open(const struct crawl_store_opts *o);
 
 /* Close the store; NULL is a no-op. Files are not touched. */
 void crawl_store_close(struct crawl_store *s);
-
-/*
- * The final path of sha256 (64 hex digits, either case; the path uses
- * lowercase) in the store directory dir: "dir/ab/abcd...". Replaces out's
- * contents. Returns 0, or -1 (not logged) when sha256 is not 64 hex
- * digits.
- */
-int crawl_store_path(const char *dir, const char *sha256, struct buf *out);
 
 /*
  * Whether the store holds sha256 (and, when size >= 0, with that size).

@@ -15,7 +15,7 @@ build/guest/%.o: PKG_CFLAGS := $(call pkg_cflags,$(GUEST_PKGS))
 GUEST_MODULES := $(filter-out agent,$(basename $(notdir $(wildcard guest/*.c))))
 GUEST_OBJS := $(patsubst %,build/guest/%.o,$(GUEST_MODULES))
 
-AGENT_COMMON := buf log xalloc num jx chan sha256
+AGENT_COMMON := buf log xalloc num jx chan sha256 os
 AGENT_SRCS := guest/agent.c $(patsubst %,guest/%.c,$(GUEST_MODULES)) \
 	$(patsubst %,common/%.c,$(AGENT_COMMON))
 AGENT_OBJS := $(patsubst %.c,build/agent/%.o,$(AGENT_SRCS))

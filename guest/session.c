@@ -18,6 +18,7 @@
 #include "job.h"
 #include "jx.h"
 #include "log.h"
+#include "os.h"
 #include "sha256.h"
 #include "xalloc.h"
 
@@ -88,12 +89,12 @@ static int
 open_port(struct session *s)
 {
 	char dev[300];
-	int64_t end = guest_mono_ms() + 60000;
+	int64_t end = os_mono_ms() + 60000;
 
 	while (!find_port(dev, sizeof(dev))) {
 		struct timespec ts = {0, 100 * 1000000};
 
-		if (guest_mono_ms() > end)
+		if (os_mono_ms() > end)
 			return log_error("no virtio port named '%s' after "
 			                 "60 s",
 			                 PORT_NAME);
@@ -131,7 +132,7 @@ send_json(struct session *s, enum chan_type t, json_t *j)
 	int r = chan_write(&s->c, t, text, strlen(text), IO_TIMEOUT_MS);
 
 	free(text);
-	s->last_sent = guest_mono_ms();
+	s->last_sent = os_mono_ms();
 	return r;
 }
 
@@ -357,9 +358,9 @@ hook_tick(void *arg)
 
 	if (s->job)
 		guest_job_sample(s->job);
-	if (guest_mono_ms() - s->last_sent >= 5000) {
+	if (os_mono_ms() - s->last_sent >= 5000) {
 		chan_write(&s->c, CHAN_BEAT, NULL, 0, IO_TIMEOUT_MS);
-		s->last_sent = guest_mono_ms();
+		s->last_sent = os_mono_ms();
 	}
 }
 
@@ -619,7 +620,7 @@ guest_session_serve(void)
 		if (st == WAIT_JOB && f.type == CHAN_JOB) {
 			json_t *spec = jx_parse(buf_cstr(&f.payload),
 			                        f.payload.len, "job spec");
-			int64_t t0 = guest_now_ms();
+			int64_t t0 = os_wall_ms();
 
 			if (!spec) {
 				send_error(&s, "job spec is not valid JSON");
@@ -674,7 +675,7 @@ guest_session_serve(void)
 				st = USED;
 				continue;
 			}
-			job.t_files = guest_now_ms();
+			job.t_files = os_wall_ms();
 			st = USED;
 			if (!guest_job_in_guest()) {
 				/* never run package code on a host */

@@ -9,6 +9,7 @@
  */
 #include "taskgraph.h"
 #include "log.h"
+#include "os.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -54,24 +55,6 @@ guest_outcome_name(enum guest_outcome o)
 	                                    "timeout", "error"};
 
 	return (unsigned)o < 5 ? names[o] : "error";
-}
-
-int64_t
-guest_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t
-guest_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int
@@ -460,9 +443,9 @@ guest_graph_run(struct guest_graph *g, const struct guest_hooks *hooks,
 			tr->outcome = GUEST_SKIPPED;
 			continue;
 		}
-		tr->started_ms = guest_now_ms();
+		tr->started_ms = os_wall_ms();
 		tr->deadline = tr->limits.timeout_ms
-		                   ? guest_mono_ms() + tr->limits.timeout_ms
+		                   ? os_mono_ms() + tr->limits.timeout_ms
 		                   : 0;
 		if (hooks && hooks->started)
 			hooks->started(tr, arg);
@@ -473,7 +456,7 @@ guest_graph_run(struct guest_graph *g, const struct guest_hooks *hooks,
 			guest_task_reason(tr, "time limit of %d s",
 			                  tr->limits.timeout_ms / 1000);
 		tr->outcome = o;
-		tr->ended_ms = guest_now_ms();
+		tr->ended_ms = os_wall_ms();
 		if (o != GUEST_OK && o != GUEST_SKIPPED)
 			bad++;
 		if (hooks && hooks->ended)
@@ -594,7 +577,7 @@ guest_task_exec(struct guest_task_run *tr, const struct guest_cmd *cmd)
 	const struct guest_hooks *hooks = tr->graph ? tr->graph->hooks : NULL;
 	void *arg = tr->graph ? tr->graph->arg : NULL;
 	int pfd[2], status = 0, exited = 0, eof = 0, killed = 0;
-	int64_t exited_at = 0, last_tick = guest_mono_ms();
+	int64_t exited_at = 0, last_tick = os_mono_ms();
 	pid_t pid;
 
 	if (pipe2(pfd, O_CLOEXEC) < 0)
@@ -618,7 +601,7 @@ guest_task_exec(struct guest_task_run *tr, const struct guest_cmd *cmd)
 
 	while (!exited || !eof) {
 		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-		int64_t now = guest_mono_ms();
+		int64_t now = os_mono_ms();
 		int wait_ms = 200;
 
 		if (tr->deadline && now >= tr->deadline && !killed) {
@@ -673,13 +656,13 @@ guest_task_exec(struct guest_task_run *tr, const struct guest_cmd *cmd)
 			while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
 				if (w == pid) {
 					exited = 1;
-					exited_at = guest_mono_ms();
+					exited_at = os_mono_ms();
 					break;
 				}
 			}
 			if (w < 0 && errno == ECHILD) {
 				exited = 1; /* someone else reaped it */
-				exited_at = guest_mono_ms();
+				exited_at = os_mono_ms();
 				status = 0;
 			}
 		}

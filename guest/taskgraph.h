@@ -170,8 +170,4 @@ struct guest_cmd {
  */
 int guest_task_exec(struct guest_task_run *tr, const struct guest_cmd *cmd);
 
-/* Wall-clock and monotonic milliseconds. */
-int64_t guest_now_ms(void);
-int64_t guest_mono_ms(void);
-
 #endif

@@ -18,6 +18,7 @@
 #include "jx.h"
 #include "junit.h"
 #include "log.h"
+#include "os.h"
 #include "sha256.h"
 #include "trace.h"
 #include "xalloc.h"
@@ -1498,7 +1499,7 @@ guest_job_prepare(struct guest_job *job)
 	cmd.uid = GUEST_UID;
 	cmd.gid = GUEST_GID;
 	cmd.drop = 1;
-	tr.deadline = guest_mono_ms() + tr.limits.timeout_ms;
+	tr.deadline = os_mono_ms() + tr.limits.timeout_ms;
 	if (guest_task_exec(&tr, &cmd) != 0) {
 		log_error("cannot create the venv: %s", buf_cstr(&tr.log));
 		buf_release(&tr.log);
@@ -1698,7 +1699,7 @@ guest_job_results(struct guest_job *job)
 	jx_set(r, "hostile", json_boolean(job->findings.critical > 0));
 	json_object_foreach(job->sections, key, v)
 	    jx_set(r, key, json_incref(v));
-	job->t_ready = guest_now_ms();
+	job->t_ready = os_wall_ms();
 	jx_set(timing, "job_received_ms", json_integer(job->t_job));
 	jx_set(timing, "files_received_ms", json_integer(job->t_files));
 	jx_set(timing, "first_task_started_ms", json_integer(job->t_first));

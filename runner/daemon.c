@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "jx.h"
 #include "log.h"
+#include "os.h"
 #include "pool.h"
 #include "queue.h"
 #include "sha256.h"
@@ -93,7 +94,7 @@ heartbeat_main(void *arg)
 
 		for (i = 0; i < d->nslots; i++) {
 			struct slot *sl = &d->slots[i];
-			int64_t now = run_now_ms(), id, fence;
+			int64_t now = os_mono_ms(), id, fence;
 			int due;
 
 			pthread_mutex_lock(&d->lock);
@@ -211,7 +212,7 @@ slot_main(void *arg)
 		pthread_mutex_lock(&d->lock);
 		sl->job_id = c.id;
 		sl->fence = c.fence;
-		sl->last_beat = run_now_ms();
+		sl->last_beat = os_mono_ms();
 		sl->renew_until =
 		    sl->last_beat + (d->lim.infra_retries + 1) *
 		                        (d->lim.timeout_ms + d->lim.hello_ms +
@@ -226,7 +227,7 @@ slot_main(void *arg)
 		finish(sl, &c, &o);
 		run_outcome_release(&o);
 		run_claim_release(&c);
-		__atomic_store_n(&sl->last_work, run_now_ms(),
+		__atomic_store_n(&sl->last_work, os_mono_ms(),
 		                 __ATOMIC_RELEASE);
 		__atomic_store_n(&sl->busy, 0, __ATOMIC_RELEASE);
 	}
@@ -269,27 +270,6 @@ open_pool(const struct run_settings *s, const struct run_platform *pl,
 		p = NULL;
 	}
 	return p;
-}
-
-static int
-mkdirs(const char *path)
-{
-	char tmp[PATH_MAX];
-	size_t i, n = strlen(path);
-
-	if (n >= sizeof(tmp))
-		return log_error("path '%s' is too long", path);
-	memcpy(tmp, path, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (tmp[i] != '/' && tmp[i] != '\0')
-			continue;
-		tmp[i] = '\0';
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return log_error("cannot create '%s': %s", tmp,
-			                 strerror(errno));
-		tmp[i] = path[i];
-	}
-	return 0;
 }
 
 /* No job of our platforms is queued or running, by anyone. */
@@ -336,7 +316,7 @@ run_daemon(const struct run_settings *s, const struct run_daemon_options *o)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (!o->exec_cmd) {
-		if (mkdirs(s->state_dir))
+		if (os_mkdir_p(s->state_dir, 0755))
 			return -1;
 		kvm = run_settings_kvm(s);
 	}
@@ -362,7 +342,7 @@ run_daemon(const struct run_settings *s, const struct run_daemon_options *o)
 			sl->x.vm =
 			    d.pools[i] ? run_pool_vm(d.pools[i], j) : NULL;
 			sl->q = run_queue_new(s->conninfo, s->name);
-			sl->last_work = run_now_ms();
+			sl->last_work = os_mono_ms();
 		}
 	}
 	mq = run_queue_new(s->conninfo, s->name);
@@ -385,7 +365,7 @@ run_daemon(const struct run_settings *s, const struct run_daemon_options *o)
 	         d.nslots, d.nslots == 1 ? "" : "s", (long long)s->lease_s);
 	for (;;) {
 		struct timespec ts = {1, 0};
-		int64_t now = run_now_ms();
+		int64_t now = os_mono_ms();
 		int sig = sigtimedwait(&set, NULL, &ts);
 
 		if (sig > 0) {
@@ -492,7 +472,7 @@ nmi_tick(void *arg)
 {
 	struct nmi_arg *a = arg;
 
-	if (!a->done && a->at && run_now_ms() >= a->at) {
+	if (!a->done && a->at && os_mono_ms() >= a->at) {
 		a->done = 1;
 		log_info("injecting an NMI into '%s'", run_vm_name(a->vm));
 		run_vm_inject_nmi(a->vm);
@@ -531,7 +511,7 @@ run_test(const struct run_settings *s, const char *platform, char *const *paths,
 	}
 	jx_set(spec, "deps", json_incref(deps));
 	text = jx_dumps(spec);
-	if (mkdirs(s->state_dir))
+	if (os_mkdir_p(s->state_dir, 0755))
 		goto out;
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(name, sizeof(name), "%.30s-test", s->name);
@@ -545,7 +525,7 @@ run_test(const struct run_settings *s, const char *platform, char *const *paths,
 	x.vm = run_pool_vm(pool, 0);
 	x.platform = platform;
 	na.vm = x.vm;
-	na.at = nmi_after_s > 0 ? run_now_ms() + nmi_after_s * 1000 : 0;
+	na.at = nmi_after_s > 0 ? os_mono_ms() + nmi_after_s * 1000 : 0;
 	run_job_run(&x, &lim, 0, 1, text, nmi_tick, &na, &o);
 	jx_write_line(stdout, o.raw);
 	fflush(stdout);

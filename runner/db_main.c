@@ -11,6 +11,7 @@
 #include "jx.h"
 #include "log.h"
 #include "num.h"
+#include "os.h"
 #include "queue.h"
 #include "xalloc.h"
 
@@ -132,28 +133,6 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int
-read_file(const char *path, struct buf *b)
-{
-	FILE *f = fopen(path, "rb");
-	char chunk[65536];
-	size_t n;
-	int ret = 0;
-
-	if (!f)
-		return log_error("cannot open '%s': %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_add(b, chunk, n)) {
-			ret = log_error("'%s' is larger than %zu bytes", path,
-			                b->max);
-			break;
-		}
-	if (!ret && ferror(f))
-		ret = log_error("cannot read '%s': %s", path, strerror(errno));
-	fclose(f);
-	return ret;
-}
-
 /* Apply one migration file in its own transaction, unless recorded. */
 static int
 apply(PGconn *c, const char *dir, const char *name, int version, int *done)
@@ -184,7 +163,7 @@ apply(PGconn *c, const char *dir, const char *name, int version, int *done)
 	if (have)
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (read_file(path, &text))
+	if (os_read_file(path, &text))
 		goto out;
 	if (run_sql(c, "begin a migration", "BEGIN", 0, NULL))
 		goto out;
@@ -360,10 +339,10 @@ cmd_enqueue(const char *conninfo, int argc, char **argv)
 	}
 	arg = argv[optind];
 	if (strcmp(arg, "-") == 0) {
-		if (read_file("/dev/stdin", &spec))
+		if (os_read_file("/dev/stdin", &spec))
 			goto out;
 	} else if (arg[0] == '@') {
-		if (read_file(arg + 1, &spec))
+		if (os_read_file(arg + 1, &spec))
 			goto out;
 	} else if (buf_adds(&spec, arg)) {
 		log_error("job spec is larger than %d bytes", SPEC_MAX);

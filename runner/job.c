@@ -8,9 +8,11 @@
  */
 #include "job.h"
 #include "buf.h"
+#include "cas.h"
 #include "chan.h"
 #include "jx.h"
 #include "log.h"
+#include "os.h"
 #include "pool.h"
 #include "sha256.h"
 #include "xalloc.h"
@@ -147,27 +149,6 @@ files_free(struct file *files, size_t n)
 	free(files);
 }
 
-static int
-read_all(const char *path, struct buf *b)
-{
-	char chunk[65536];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return log_error("cannot open '%s': %s", path, strerror(errno));
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_add(b, chunk, (size_t)n)) {
-			close(fd);
-			return log_error("'%s' is larger than %zu bytes", path,
-			                 b->max);
-		}
-	close(fd);
-	if (n < 0)
-		return log_error("cannot read '%s': %s", path, strerror(errno));
-	return 0;
-}
-
 /* Load and check one file entry; strip host-only keys from it. */
 static int
 load_file(json_t *entry, const struct run_limits *lim, struct file *out,
@@ -190,16 +171,10 @@ load_file(json_t *entry, const struct run_limits *lim, struct file *out,
 	if (path && lim->local_paths) {
 		p = xstrdup(path);
 	} else if (lim->store) {
-		char lower[SHA256_HEX_LEN + 1];
-		size_t i;
+		struct buf sp = BUF_INIT(0);
 
-		for (i = 0; i <= SHA256_HEX_LEN; i++)
-			lower[i] =
-			    (char)(sha[i] >= 'A' && sha[i] <= 'F' ? sha[i] + 32
-			                                          : sha[i]);
-		p = xmalloc(strlen(lim->store) + 80);
-		snprintf(p, strlen(lim->store) + 80, "%s/%.2s/%s", lim->store,
-		         lower, lower);
+		cas_path(lim->store, sha, &sp);
+		p = buf_detach(&sp, NULL);
 	} else {
 		snprintf(why, whylen, "no file store configured for '%s'",
 		         name);
@@ -207,7 +182,7 @@ load_file(json_t *entry, const struct run_limits *lim, struct file *out,
 	}
 	buf_init(&out->data, FILE_MAX);
 	out->name = xstrdup(name);
-	if (read_all(p, &out->data)) {
+	if (os_read_file(p, &out->data)) {
 		snprintf(why, whylen, "cannot read '%s' for '%s'", p, name);
 		free(p);
 		return -1;
@@ -296,7 +271,7 @@ fail:
 static int
 tick_due(int64_t *last, run_tick_fn tick, void *arg)
 {
-	int64_t now = run_now_ms();
+	int64_t now = os_mono_ms();
 
 	if (!tick || now - *last < 1000)
 		return 0;
@@ -356,7 +331,7 @@ attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
 	size_t i;
 	int fd, done = 0;
 
-	t0 = run_now_ms();
+	t0 = os_mono_ms();
 	fd = run_vm_reset(vm, &a->restore_ms);
 	if (fd < 0) {
 		set_infra(a, RUN_INFRA_LIBVIRT, "cannot reset '%s'",
@@ -370,10 +345,10 @@ attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
 		          "no HELO after the restore");
 		goto out;
 	}
-	a->reset_ms = run_now_ms() - t0;
+	a->reset_ms = os_mono_ms() - t0;
 	chan_init(&c, fd, CHAN_FROM_GUEST);
 	c.max_in = lim->max_in;
-	t0 = run_now_ms();
+	t0 = os_mono_ms();
 	if (chan_write(&c, CHAN_JOB, spec, strlen(spec), HANDIN_MS))
 		goto io;
 	for (i = 0; i < nfiles; i++)
@@ -384,10 +359,10 @@ attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
 			goto io;
 	if (chan_write(&c, CHAN_END, "", 0, HANDIN_MS))
 		goto io;
-	start = last_frame = last_tick = last_check = run_now_ms();
+	start = last_frame = last_tick = last_check = os_mono_ms();
 	a->handin_ms = start - t0;
 	while (!done) {
-		int64_t now = run_now_ms(), slice = 500;
+		int64_t now = os_mono_ms(), slice = 500;
 		int r;
 
 		if (now - start > lim->timeout_ms) {
@@ -430,7 +405,7 @@ attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
 				          "a bad frame from the agent");
 			break;
 		}
-		last_frame = run_now_ms();
+		last_frame = os_mono_ms();
 		switch (f.type) {
 		case CHAN_TASK:
 		case CHAN_BEAT:
@@ -474,7 +449,7 @@ attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
 			break;
 	}
 	if (done) {
-		int64_t end = run_now_ms();
+		int64_t end = os_mono_ms();
 
 		a->run_ms = (first_out ? first_out : end) - start;
 		a->handout_ms = first_out ? end - first_out : 0;
@@ -505,7 +480,7 @@ attempt_exec(const char *cmd, const char *spec, int64_t job_id, int attempt,
 {
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
 	struct buf ob = BUF_INIT(EXEC_OUT_MAX), eb = BUF_INIT(EXEC_ERR_MAX);
-	int64_t start = run_now_ms(), last_tick = start;
+	int64_t start = os_mono_ms(), last_tick = start;
 	int status = 0, open_fds = 2, killed = 0;
 	char sid[32], satt[16];
 	size_t off = 0, len = strlen(spec);
@@ -548,7 +523,7 @@ attempt_exec(const char *cmd, const char *spec, int64_t job_id, int attempt,
 		char chunk[65536];
 		int i;
 
-		if (run_now_ms() - start > lim->timeout_ms) {
+		if (os_mono_ms() - start > lim->timeout_ms) {
 			set_infra(a, RUN_INFRA_TIMEOUT,
 			          "no results after %lld s",
 			          (long long)(lim->timeout_ms / 1000));
@@ -600,7 +575,7 @@ attempt_exec(const char *cmd, const char *spec, int64_t job_id, int attempt,
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	kill(-pid, SIGKILL); /* stragglers of its process group */
-	a->run_ms = run_now_ms() - start;
+	a->run_ms = os_mono_ms() - start;
 	if (killed)
 		goto out;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -676,7 +651,7 @@ run_job_run(const struct run_executor *x, const struct run_limits *lim,
             int64_t job_id, int attempt, const char *spec, run_tick_fn tick,
             void *tick_arg, struct run_outcome *out)
 {
-	int64_t start = run_now_ms();
+	int64_t start = os_mono_ms();
 	struct attempt a;
 	json_t *agent_spec = NULL, *history = json_array(), *runner;
 	struct file *files = NULL;
@@ -738,7 +713,7 @@ finish:
 		out->cls = "infra";
 		out->outcome = xstrdup(run_infra_name(a.infra));
 	}
-	out->duration_ms = run_now_ms() - start;
+	out->duration_ms = os_mono_ms() - start;
 	runner = json_object();
 	jx_set(runner, "class", json_string(out->cls));
 	jx_set(runner, "outcome", json_string(out->outcome));

@@ -10,6 +10,7 @@
 #include "chan.h"
 #include "jx.h"
 #include "log.h"
+#include "os.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -46,24 +47,6 @@ struct run_pool {
 	char *kernel, *initrd, *rootfs, *cmdline, *python;
 	struct run_vm *vms;
 };
-
-int64_t
-run_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* libvirt reports errors to stderr by default; we report them ourselves. */
 static void
@@ -381,7 +364,7 @@ run_vm_name(const struct run_vm *vm)
 static int
 connect_sock(const char *path, int timeout_ms)
 {
-	int64_t deadline = run_now_ms() + timeout_ms;
+	int64_t deadline = os_mono_ms() + timeout_ms;
 	struct sockaddr_un sa;
 	int fd, err;
 
@@ -398,7 +381,7 @@ connect_sock(const char *path, int timeout_ms)
 		err = errno;
 		close(fd);
 		if ((err != ENOENT && err != ECONNREFUSED) ||
-		    run_now_ms() >= deadline)
+		    os_mono_ms() >= deadline)
 			return log_error("cannot connect to '%s': %s", path,
 			                 strerror(err));
 		usleep(20000);
@@ -410,7 +393,7 @@ run_vm_hello(int fd, struct run_vm *vm, const char *platform, int timeout_ms,
              enum run_infra *infra)
 {
 	static unsigned counter;
-	int64_t deadline = run_now_ms() + timeout_ms;
+	int64_t deadline = os_mono_ms() + timeout_ms;
 	struct chan c;
 	struct chan_frame f = CHAN_FRAME_INIT;
 	char nonce[64];
@@ -422,16 +405,16 @@ run_vm_hello(int fd, struct run_vm *vm, const char *platform, int timeout_ms,
 	chan_init(&c, fd, CHAN_FROM_GUEST);
 	snprintf(nonce, sizeof(nonce), "h%ld-%u-%lld", (long)getpid(),
 	         __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED),
-	         (long long)run_now_ms());
+	         (long long)os_mono_ms());
 	hello = json_pack("{s:i,s:s,s:I}", "version", CHAN_VERSION, "nonce",
-	                  nonce, "time_ms", (json_int_t)wall_ms());
+	                  nonce, "time_ms", (json_int_t)os_wall_ms());
 	text = jx_dumps(hello);
 	r = chan_write(&c, CHAN_HELO, text, strlen(text), timeout_ms);
 	free(text);
 	if (r)
 		goto out;
 	for (;;) {
-		int64_t left = deadline - run_now_ms();
+		int64_t left = deadline - os_mono_ms();
 		const char *n, *plat;
 		int64_t version = 0;
 
@@ -537,7 +520,7 @@ make_clean_state(struct run_vm *vm)
 	struct run_pool *p = vm->pool;
 	char *tmp = pathf("%s.tmp", vm->save);
 	char *xmlpath = pathf("%s.xml", vm->save);
-	int64_t t0 = run_now_ms(), t1;
+	int64_t t0 = os_mono_ms(), t1;
 	enum run_infra infra;
 	FILE *f;
 	int fd = -1, ret = -1;
@@ -561,7 +544,7 @@ make_clean_state(struct run_vm *vm)
 		          vm->name);
 		goto out;
 	}
-	t1 = run_now_ms();
+	t1 = os_mono_ms();
 	if (virDomainSaveFlags(vm->dom, tmp, NULL, VIR_DOMAIN_SAVE_RUNNING)) {
 		virt_error("save domain", vm->name);
 		goto out;
@@ -578,7 +561,7 @@ make_clean_state(struct run_vm *vm)
 		goto out;
 	}
 	log_info("'%s' booted in %lld ms, saved in %lld ms", vm->name,
-	         (long long)(t1 - t0), (long long)(run_now_ms() - t1));
+	         (long long)(t1 - t0), (long long)(os_mono_ms() - t1));
 	ret = 0;
 out:
 	if (fd >= 0)
@@ -630,7 +613,7 @@ restore(struct run_vm *vm)
 int
 run_vm_reset(struct run_vm *vm, int64_t *ms)
 {
-	int64_t t0 = run_now_ms();
+	int64_t t0 = os_mono_ms();
 	int fd;
 
 	run_vm_stop(vm);
@@ -650,7 +633,7 @@ run_vm_reset(struct run_vm *vm, int64_t *ms)
 		if (fd < 0)
 			run_vm_stop(vm);
 		else
-			*ms = run_now_ms() - t0;
+			*ms = os_mono_ms() - t0;
 		return fd;
 	}
 	if (restore(vm)) {
@@ -664,7 +647,7 @@ run_vm_reset(struct run_vm *vm, int64_t *ms)
 		run_vm_stop(vm);
 		return -1;
 	}
-	*ms = run_now_ms() - t0;
+	*ms = os_mono_ms() - t0;
 	return fd;
 }
 

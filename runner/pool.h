@@ -101,7 +101,4 @@ int run_vm_inject_nmi(struct run_vm *vm);
 int run_vm_hello(int fd, struct run_vm *vm, const char *platform,
                  int timeout_ms, enum run_infra *infra);
 
-/* Monotonic milliseconds. */
-int64_t run_now_ms(void);
-
 #endif

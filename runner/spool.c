@@ -12,6 +12,7 @@
 #include "jx.h"
 #include "log.h"
 #include "num.h"
+#include "os.h"
 #include "queue.h"
 #include "xalloc.h"
 
@@ -30,66 +31,29 @@
 
 static pthread_mutex_t deliver_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int
-mkdir_p(const char *path)
-{
-	char tmp[4096];
-	size_t i, n = strlen(path);
-
-	if (n >= sizeof(tmp))
-		return log_error("path '%s' is too long", path);
-	memcpy(tmp, path, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (tmp[i] != '/' && tmp[i] != '\0')
-			continue;
-		tmp[i] = '\0';
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return log_error("cannot create '%s': %s", tmp,
-			                 strerror(errno));
-		tmp[i] = path[i];
-	}
-	return 0;
-}
-
 int
 run_spool_init(const char *dir)
 {
 	char p[4096];
 
 	snprintf(p, sizeof(p), "%s/pending", dir);
-	if (mkdir_p(p))
+	if (os_mkdir_p(p, 0755))
 		return -1;
 	snprintf(p, sizeof(p), "%s/rejected", dir);
-	return mkdir_p(p);
-}
-
-static int
-fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0 || fsync(fd))
-		ret = log_error("cannot sync directory '%s': %s", dir,
-		                strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return ret;
+	return os_mkdir_p(p, 0755);
 }
 
 char *
 run_spool_write(const char *dir, int64_t id, int64_t fence,
                 const struct run_outcome *o)
 {
-	char pending[4096], path[4200], tmp[4300];
+	char path[4200];
 	json_t *doc = json_object();
 	char *text;
-	size_t len, off = 0;
-	int fd = -1, ok = 0;
+	int ok;
 
-	snprintf(pending, sizeof(pending), "%s/pending", dir);
-	snprintf(path, sizeof(path), "%s/%lld-%lld.json", pending,
+	snprintf(path, sizeof(path), "%s/pending/%lld-%lld.json", dir,
 	         (long long)id, (long long)fence);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	jx_set(doc, "job_id", json_integer(id));
 	jx_set(doc, "fence", json_integer(fence));
 	jx_set(doc, "class", json_string(o->cls));
@@ -99,44 +63,7 @@ run_spool_write(const char *dir, int64_t id, int64_t fence,
 	jx_set(doc, "raw", json_incref(o->raw));
 	text = jx_dumps(doc);
 	json_decref(doc);
-	len = strlen(text);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		log_error("cannot create '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			log_error("cannot write '%s': %s", tmp,
-			          strerror(errno));
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd)) {
-		log_error("cannot sync '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (close(fd)) {
-		fd = -1;
-		log_error("cannot close '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path)) {
-		log_error("cannot rename '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	ok = fsync_dir(pending) == 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (!ok)
-		unlink(tmp);
+	ok = os_write_atomic(path, text, strlen(text), 0644) == 0;
 	free(text);
 	return ok ? xstrdup(path) : NULL;
 }

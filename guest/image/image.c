@@ -23,6 +23,7 @@
 #include "cfg.h"
 #include "jx.h"
 #include "log.h"
+#include "os.h"
 #include "sha256.h"
 #include "xalloc.h"
 
@@ -157,36 +158,6 @@ read_small(const char *path, char *out, size_t size)
 	fclose(f);
 }
 
-/* Write text to path atomically (tmp + rename). Returns 0 or -1. */
-static int
-write_atomic(const char *path, const char *text)
-{
-	char *tmp = path_join(path, "..tmp");
-	FILE *f;
-	int ret = -1;
-
-	/* path_join put a '/' in: make it a sibling "<path>.tmp" instead. */
-	tmp[strlen(path)] = '.';
-	f = fopen(tmp, "we");
-	if (!f) {
-		log_error("cannot create '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (fputs(text, f) < 0 || fflush(f) || fsync(fileno(f))) {
-		log_error("cannot write '%s': %s", tmp, strerror(errno));
-		fclose(f);
-		goto out;
-	}
-	if (fclose(f) || rename(tmp, path)) {
-		log_error("cannot write '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	ret = 0;
-out:
-	free(tmp);
-	return ret;
-}
-
 static int
 file_exists(const char *dir, const char *name)
 {
@@ -196,28 +167,6 @@ file_exists(const char *dir, const char *name)
 
 	free(p);
 	return ok;
-}
-
-static int
-mkdir_p(const char *path)
-{
-	char *p = xstrdup(path);
-	int ret = 0;
-
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) && errno != EEXIST)
-			ret = -1;
-		*s = '/';
-	}
-	if (mkdir(p, 0755) && errno != EEXIST)
-		ret = -1;
-	if (ret)
-		log_error("cannot create '%s': %s", path, strerror(errno));
-	free(p);
-	return ret;
 }
 
 static int
@@ -416,15 +365,6 @@ run_script(const char *script, const char *step, const char *dir)
 	return log_error("'%s' failed (exit %d)", script, WEXITSTATUS(st));
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int
 write_image_json(const struct platform *pl, double seconds)
 {
@@ -467,7 +407,7 @@ write_image_json(const struct platform *pl, double seconds)
 		log_error("cannot encode image.json");
 		goto out;
 	}
-	ret = write_atomic(f, text);
+	ret = os_write_atomic(f, text, strlen(text), 0644);
 out:
 	free(text);
 	json_decref(j);
@@ -483,10 +423,10 @@ build_one(const struct paths *p, struct platform *pl, int force)
 {
 	char *lockf = NULL, *bh = NULL, *rh = NULL;
 	char have[HASH_HEX + 2];
-	double t0 = now_s(), tb;
+	int64_t t0 = os_mono_ms(), tb;
 	int lock = -1, ret = -1;
 
-	if (mkdir_p(pl->dir))
+	if (os_mkdir_p(pl->dir, 0755))
 		return -1;
 	lockf = path_join(pl->dir, ".lock");
 	bh = path_join(pl->dir, "base.sha256");
@@ -533,17 +473,20 @@ build_one(const struct paths *p, struct platform *pl, int force)
 		unlink(rh);
 		unlink(bh);
 		if (run_script(p->recipe, "base", pl->dir) ||
-		    write_atomic(bh, pl->base_hash) < 0)
+		    os_write_atomic(bh, pl->base_hash, strlen(pl->base_hash),
+		                    0644))
 			goto out;
 	}
-	tb = now_s();
+	tb = os_mono_ms();
 	if (run_script(p->inject, NULL, pl->dir))
 		goto out;
-	if (write_image_json(pl, now_s() - t0) ||
-	    write_atomic(rh, pl->recipe_hash))
+	if (write_image_json(pl, (double)(os_mono_ms() - t0) / 1e3) ||
+	    os_write_atomic(rh, pl->recipe_hash, strlen(pl->recipe_hash), 0644))
 		goto out;
 	log_info("%s: built in %.1f s (base %.1f s, agent %.2f s) in '%s'",
-	         pl->name, now_s() - t0, tb - t0, now_s() - tb, pl->dir);
+	         pl->name, (double)(os_mono_ms() - t0) / 1e3,
+	         (double)(tb - t0) / 1e3, (double)(os_mono_ms() - tb) / 1e3,
+	         pl->dir);
 	ret = 0;
 out:
 	if (lock >= 0)

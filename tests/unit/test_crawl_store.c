@@ -86,28 +86,6 @@ tmp_entries(const struct env *e)
 }
 
 static void
-test_store_path(void **state)
-{
-	struct buf p = BUF_INIT(0);
-	char upper[SHA256_HEX_LEN + 1];
-	int i;
-
-	(void)state;
-	assert_int_equal(crawl_store_path("/s", ABC, &p), 0);
-	assert_string_equal(buf_cstr(&p), "/s/ba/" ABC);
-	for (i = 0; i < SHA256_HEX_LEN; i++)
-		upper[i] =
-		    (ABC[i] >= 'a' && ABC[i] <= 'f') ? ABC[i] - 32 : ABC[i];
-	upper[SHA256_HEX_LEN] = '\0';
-	assert_int_equal(crawl_store_path("/s", upper, &p), 0);
-	assert_string_equal(buf_cstr(&p), "/s/ba/" ABC);
-	assert_int_equal(crawl_store_path("/s", "abc", &p), -1);
-	assert_int_equal(crawl_store_path("/s", ABC "0", &p), -1);
-	assert_int_equal(crawl_store_path("/s", "../../etc/passwd", &p), -1);
-	buf_release(&p);
-}
-
-static void
 test_store_writer_commit(void **state)
 {
 	struct env *e = *state;
@@ -130,7 +108,7 @@ test_store_writer_commit(void **state)
 	assert_int_equal(crawl_store_has(e->s, ABC, -1), 1);
 	assert_int_equal(crawl_store_has(e->s, ABC, 3), 1);
 	assert_int_equal(crawl_store_has(e->s, ABC, 4), 0);
-	crawl_store_path(e->dir, ABC, &p);
+	cas_path(e->dir, ABC, &p);
 	f = fopen(buf_cstr(&p), "rb");
 	assert_non_null(f);
 	assert_int_equal(fread(got, 1, sizeof(got) - 1, f), 3);
@@ -270,7 +248,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_store_path),
 	    cmocka_unit_test_setup_teardown(test_store_writer_commit, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_store_writer_mismatch, setup,
