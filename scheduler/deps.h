@@ -1,0 +1,58 @@
+/*
+ * Every file a cell's job needs besides the chosen one, each with its
+ * hash and a role: "runtime" (the resolved Requires-Dist, resolve.h),
+ * "build" (an sdist's build requirements), "test" (test extras and
+ * groups) and "tests_source" (the release's sdist, for a wheel). Nothing
+ * here runs package code: metadata comes from the PEP 658 files in the
+ * store, pyproject.toml from the sdist archive on the host.
+ */
+#ifndef PYTI_SCHED_DEPS_H
+#define PYTI_SCHED_DEPS_H
+
+#include <jansson.h>
+
+#include "choose.h"
+#include "platform.h"
+
+struct cfg;
+struct sched_mirror;
+struct sched_deps_ctx;
+
+/* What one cell needs. */
+struct sched_deps {
+	json_t *deps; /* array of {"name","sha256","size","role","version"} */
+	char resolution[1024]; /* "ok", "two_stage", "conflict: ...",
+	                          "unavailable: ..." */
+	json_t *test_unresolved; /* array of "requirement: reason" */
+	json_t *notes; /* array of strings for --explain */
+};
+
+void sched_deps_init(struct sched_deps *d);
+void sched_deps_release(struct sched_deps *d);
+
+/*
+ * A context for a run: the store, the mirror (for dependencies' records;
+ * borrowed, must outlive it), limits from [schedule]. Returns a new
+ * context (sched_deps_free()), or NULL (logged).
+ */
+struct sched_deps_ctx *sched_deps_new(const struct cfg *c, const char *store,
+                                      struct sched_mirror *m,
+                                      const struct sched_choose_opts *o);
+void sched_deps_free(struct sched_deps_ctx *x);
+
+/*
+ * Fill d for the cell of p on pl whose choice is ch (ch->file >= 0).
+ * Never fails: what cannot be resolved is the resolution text.
+ */
+void sched_deps_cell(struct sched_deps_ctx *x, const struct sched_project *p,
+                     const struct sched_platform *pl,
+                     const struct sched_choice *ch, struct sched_deps *d);
+
+/* The cell as the JSON object of pyti-schedule --dry-run --json (a new
+ * reference). */
+json_t *sched_cell_json(const struct sched_project *p,
+                        const struct sched_platform *pl,
+                        const struct sched_choice *ch,
+                        const struct sched_deps *d);
+
+#endif

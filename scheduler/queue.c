@@ -1,0 +1,569 @@
+/*
+ * The sweep's rows in PostgreSQL. One transaction per project holds its
+ * releases, files, cells, jobs and the sweep_projects mark, so whatever
+ * happens (a kill, a lost connection) a project is either wholly in the
+ * sweep or not at all, and running again continues where it stopped.
+ *
+ * Priority of a cell's job (docs/scheduler.md):
+ *	rank    max(0, 600 - 100 * log10(download rank))   unranked: 0
+ *	regress +500 when the cell passed before and failed last time
+ *	age     never tested: +300; else +10 per day since, at most +300
+ */
+#include "queue.h"
+
+#include "buf.h"
+#include "cfg.h"
+#include "jx.h"
+#include "log.h"
+#include "pep503.h"
+#include "xalloc.h"
+
+#include <libpq-fe.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A string -> int64 map (open addressing), for the projects a sweep has
+ * done, their last scheduled serials and download ranks. */
+struct strmap {
+	char **k;
+	int64_t *v;
+	size_t n, cap;
+};
+
+static uint64_t
+str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static void
+map_put(struct strmap *m, const char *k, int64_t v)
+{
+	if (2 * (m->n + 1) > m->cap) {
+		struct strmap o = *m;
+		m->cap = o.cap ? o.cap * 2 : 1024;
+		m->k = xcalloc(m->cap, sizeof(char *));
+		m->v = xcalloc(m->cap, sizeof(int64_t));
+		m->n = 0;
+		for (size_t i = 0; i < o.cap; i++)
+			if (o.k[i]) {
+				size_t j = str_hash(o.k[i]) & (m->cap - 1);
+				while (m->k[j])
+					j = (j + 1) & (m->cap - 1);
+				m->k[j] = o.k[i];
+				m->v[j] = o.v[i];
+				m->n++;
+			}
+		free(o.k);
+		free(o.v);
+	}
+	size_t j = str_hash(k) & (m->cap - 1);
+	while (m->k[j] && strcmp(m->k[j], k))
+		j = (j + 1) & (m->cap - 1);
+	if (!m->k[j]) {
+		m->k[j] = xstrdup(k);
+		m->n++;
+	}
+	m->v[j] = v;
+}
+
+static int
+map_get(const struct strmap *m, const char *k, int64_t *v)
+{
+	if (!m->cap)
+		return 0;
+	size_t j = str_hash(k) & (m->cap - 1);
+	while (m->k[j]) {
+		if (!strcmp(m->k[j], k)) {
+			*v = m->v[j];
+			return 1;
+		}
+		j = (j + 1) & (m->cap - 1);
+	}
+	return 0;
+}
+
+static void
+map_free(struct strmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->k[i]);
+	free(m->k);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+struct sched_queue {
+	PGconn *pg;
+	long long sweep;
+	enum sched_sweep_kind kind;
+	struct strmap done; /* projects this sweep has done */
+	struct strmap serials; /* last scheduled serial per project */
+	struct strmap ranks; /* download rank per project */
+	int max_attempts;
+};
+
+static int
+pg_ok(PGresult *r, ExecStatusType want, const char *what)
+{
+	if (PQresultStatus(r) == want)
+		return 0;
+	return log_error("%s: %s", what, PQresultErrorMessage(r));
+}
+
+/* Run one statement without a result set. Returns 0 or -1 (logged). */
+static int
+pg_cmd(PGconn *pg, const char *sql, int n, const char *const *params,
+       const char *what)
+{
+	PGresult *r = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
+	int rc = pg_ok(r, PGRES_COMMAND_OK, what);
+	PQclear(r);
+	return rc;
+}
+
+/* The ranks file: TSV with a header naming a "name" and a "rank" column
+ * (the pypi-projects.tsv layout); rows without a rank are skipped. */
+static int
+load_ranks(struct strmap *m, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return log_error("cannot open ranks file '%s': %m", path);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int name_col = -1, rank_col = -1, lineno = 0;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		if (len > 4096)
+			continue;
+		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = 0;
+		char *cols[16];
+		int nc = 0;
+		char *s = line;
+		for (;;) {
+			if (nc == 16)
+				break;
+			cols[nc++] = s;
+			char *t = strchr(s, '\t');
+			if (!t)
+				break;
+			*t = 0;
+			s = t + 1;
+		}
+		if (lineno == 1) {
+			for (int i = 0; i < nc; i++) {
+				if (!strcmp(cols[i], "name"))
+					name_col = i;
+				if (!strcmp(cols[i], "rank"))
+					rank_col = i;
+			}
+			if (name_col < 0 || rank_col < 0) {
+				free(line);
+				fclose(f);
+				return log_error("ranks file '%s': the header "
+				                 "has no 'name' and 'rank' "
+				                 "columns",
+				                 path);
+			}
+			continue;
+		}
+		if (name_col >= nc || rank_col >= nc || !*cols[rank_col])
+			continue;
+		char *e;
+		long r = strtol(cols[rank_col], &e, 10);
+		if (*e || r < 1)
+			continue;
+		pep503_normalize_to(cols[name_col], cols[name_col],
+		                    strlen(cols[name_col]));
+		map_put(m, cols[name_col], r);
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+static const char *const kind_names[] = {"incremental", "full", "packages"};
+
+struct sched_queue *
+sched_queue_open(const struct cfg *c, enum sched_sweep_kind kind,
+                 const struct sched_platforms *ps)
+{
+	const char *conninfo = cfg_get(c, "database", "conninfo", NULL);
+	const char *ranks = cfg_get(c, "schedule", "ranks", NULL);
+	struct sched_queue *q = xcalloc(1, sizeof(*q));
+	PGresult *r = NULL;
+	int64_t ma;
+	char id[32];
+	const char *p[1];
+
+	q->kind = kind;
+	if (cfg_get_int(c, "schedule", "max-attempts", 3, 1, 100, &ma) < 0)
+		goto fail;
+	q->max_attempts = (int)ma;
+	if (!conninfo) {
+		log_error("no [database] conninfo configured (or use --dry-run)");
+		goto fail;
+	}
+	if (ranks && load_ranks(&q->ranks, ranks) < 0)
+		goto fail;
+	q->pg = PQconnectdb(conninfo);
+	if (PQstatus(q->pg) != CONNECTION_OK) {
+		log_error("cannot connect to the database: %s",
+		          PQerrorMessage(q->pg));
+		goto fail;
+	}
+	r = PQexec(q->pg, "SELECT id FROM sweeps WHERE state = 'scheduling'"
+	                  " ORDER BY id DESC LIMIT 1");
+	if (pg_ok(r, PGRES_TUPLES_OK, "cannot read sweeps"))
+		goto fail;
+	if (PQntuples(r)) {
+		q->sweep = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		log_info("continuing sweep %lld", q->sweep);
+	} else {
+		PQclear(r);
+		p[0] = kind_names[kind];
+		r = PQexecParams(q->pg,
+		                 "INSERT INTO sweeps (kind) VALUES ($1) "
+		                 "RETURNING id",
+		                 1, NULL, p, NULL, NULL, 0);
+		if (pg_ok(r, PGRES_TUPLES_OK, "cannot open a sweep"))
+			goto fail;
+		q->sweep = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		log_info("opened sweep %lld (%s)", q->sweep, kind_names[kind]);
+	}
+	PQclear(r);
+	snprintf(id, sizeof(id), "%lld", q->sweep);
+	p[0] = id;
+	r = PQexecParams(q->pg,
+	                 "SELECT project FROM sweep_projects WHERE sweep_id = $1",
+	                 1, NULL, p, NULL, NULL, 0);
+	if (pg_ok(r, PGRES_TUPLES_OK, "cannot read the sweep's projects"))
+		goto fail;
+	for (int i = 0; i < PQntuples(r); i++)
+		map_put(&q->done, PQgetvalue(r, i, 0), 1);
+	PQclear(r);
+	r = NULL;
+	if (kind == SCHED_SWEEP_INCREMENTAL) {
+		r = PQexec(q->pg, "SELECT project, serial FROM project_serials");
+		if (pg_ok(r, PGRES_TUPLES_OK, "cannot read project serials"))
+			goto fail;
+		for (int i = 0; i < PQntuples(r); i++)
+			map_put(&q->serials, PQgetvalue(r, i, 0),
+			        strtoll(PQgetvalue(r, i, 1), NULL, 10));
+		PQclear(r);
+		r = NULL;
+	}
+	(void)ps;
+	return q;
+fail:
+	PQclear(r);
+	sched_queue_close(q);
+	return NULL;
+}
+
+void
+sched_queue_close(struct sched_queue *q)
+{
+	if (!q)
+		return;
+	if (q->pg)
+		PQfinish(q->pg);
+	map_free(&q->done);
+	map_free(&q->serials);
+	map_free(&q->ranks);
+	free(q);
+}
+
+long long
+sched_queue_sweep(const struct sched_queue *q)
+{
+	return q->sweep;
+}
+
+int
+sched_queue_wants(struct sched_queue *q, const char *norm, int64_t serial)
+{
+	int64_t v;
+	if (map_get(&q->done, norm, &v))
+		return 0;
+	if (q->kind != SCHED_SWEEP_INCREMENTAL)
+		return 1;
+	return !map_get(&q->serials, norm, &v) || v < serial;
+}
+
+/* History of a project's cells: per platform/python, the last outcome,
+ * whether it ever passed before that, and seconds since. */
+struct hist {
+	char platform[72], python[16];
+	int last_failed, passed_before;
+	int64_t age_s;
+};
+
+static size_t
+load_history(struct sched_queue *q, const char *norm, struct hist *h,
+             size_t max)
+{
+	const char *p[1] = {norm};
+	size_t n = 0;
+	PGresult *r = PQexecParams(
+	    q->pg,
+	    "SELECT c.platform, c.python, r.outcome,"
+	    " extract(epoch FROM now() - r.created_at)::bigint"
+	    " FROM cells c JOIN jobs j ON j.cell_id = c.id"
+	    " JOIN results r ON r.job_id = j.id"
+	    " WHERE c.project = $1 ORDER BY r.created_at DESC, r.job_id DESC"
+	    " LIMIT 1000",
+	    1, NULL, p, NULL, NULL, 0);
+	if (pg_ok(r, PGRES_TUPLES_OK, "cannot read the project's history")) {
+		PQclear(r);
+		return 0;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *pl = PQgetvalue(r, i, 0), *py = PQgetvalue(r, i, 1);
+		int passed = !strcmp(PQgetvalue(r, i, 2), "passed");
+		size_t k;
+		for (k = 0; k < n; k++)
+			if (!strcmp(h[k].platform, pl) && !strcmp(h[k].python, py))
+				break;
+		if (k == n) {
+			if (n == max)
+				continue;
+			memset(&h[n], 0, sizeof(h[n]));
+			snprintf(h[n].platform, sizeof(h[n].platform), "%s", pl);
+			snprintf(h[n].python, sizeof(h[n].python), "%s", py);
+			h[n].last_failed = !passed;
+			h[n].age_s = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+			n++;
+		} else if (passed) {
+			h[k].passed_before = 1;
+		}
+	}
+	PQclear(r);
+	return n;
+}
+
+int
+sched_priority(int64_t rank, int tested, int regressed, int64_t age_s)
+{
+	double p = 0;
+	if (rank > 0)
+		p += fmax(0, 600 - 100 * log10((double)rank));
+	if (regressed)
+		p += 500;
+	if (!tested)
+		p += 300;
+	else
+		p += fmin(300, 10 * ((double)age_s / 86400));
+	return (int)p;
+}
+
+static int
+insert_file(struct sched_queue *q, const json_t *f, const char *project,
+            const char *version, const char *requires_python)
+{
+	const char *name = jx_str(f, "name"), *sha = jx_str(f, "sha256");
+	int64_t size;
+	char sz[32];
+	if (!name || !sha || jx_int(f, "size", &size) != 0)
+		return 0; /* unverifiable files are not delivered anyway */
+	snprintf(sz, sizeof(sz), "%lld", (long long)size);
+	size_t nl = strlen(name);
+	const char *kind = nl > 4 && !strcmp(name + nl - 4, ".whl") ? "wheel"
+	                                                           : "sdist";
+	const char *p[7] = {sha, name, sz, project, version ? version : "",
+	                    kind, requires_python};
+	return pg_cmd(q->pg,
+	              "INSERT INTO files (sha256, name, size, project, version,"
+	              " kind, requires_python) VALUES (lower($1), $2, $3, $4,"
+	              " $5, $6, $7) ON CONFLICT (sha256) DO NOTHING",
+	              7, p, "cannot insert a file");
+}
+
+/* The job spec of a cell (jobs.spec; docs/raw-data.md section 3). */
+static json_t *
+job_spec(const json_t *cell, long long cell_id)
+{
+	json_t *s = json_object();
+	jx_set(s, "version", json_integer(1));
+	jx_set(s, "project", json_string(jx_str(cell, "project")));
+	jx_set(s, "dist_version", json_string(jx_str(cell, "version")));
+	jx_set(s, "dist", json_deep_copy(json_object_get(cell, "file")));
+	jx_set(s, "deps", json_deep_copy(json_object_get(cell, "deps")));
+	jx_set(s, "cell_id", json_integer(cell_id));
+	json_t *tu = json_object_get(cell, "test_unresolved");
+	if (tu)
+		jx_set(s, "test_unresolved", json_deep_copy(tu));
+	const char *res = jx_str(cell, "resolution");
+	if (res && !strcmp(res, "two_stage"))
+		jx_set(s, "stage", json_string("build"));
+	return s;
+}
+
+int
+sched_queue_project(struct sched_queue *q, const struct sched_project *p,
+                    int64_t serial, json_t *cells, size_t *jobs)
+{
+	char sweep[32], ser[32], prio[32], ma[16], cellid[32];
+	struct hist hist[SCHED_MAX_PLATFORMS];
+	int64_t rank = 0;
+	size_t nh, njobs = 0, ncells = 0;
+	PGresult *r = NULL;
+
+	snprintf(sweep, sizeof(sweep), "%lld", q->sweep);
+	snprintf(ser, sizeof(ser), "%lld", (long long)serial);
+	snprintf(ma, sizeof(ma), "%d", q->max_attempts);
+	map_get(&q->ranks, p->norm, &rank);
+	nh = load_history(q, p->norm, hist, SCHED_MAX_PLATFORMS);
+	if (pg_cmd(q->pg, "BEGIN", 0, NULL, "cannot begin"))
+		return -1;
+	size_t i;
+	json_t *cell;
+	json_array_foreach(cells, i, cell)
+	{
+		const char *platform = jx_str(cell, "platform");
+		const char *python = jx_str(cell, "python");
+		const char *version = jx_str(cell, "version");
+		json_t *file = json_object_get(cell, "file");
+		json_t *rel = json_object_get(cell, "_release");
+		int tested = 0, regressed = 0;
+		int64_t age = 0;
+		for (size_t k = 0; k < nh; k++)
+			if (!strcmp(hist[k].platform, platform) &&
+			    !strcmp(hist[k].python, python)) {
+				tested = 1;
+				regressed = hist[k].last_failed &&
+				            hist[k].passed_before;
+				age = hist[k].age_s;
+			}
+		snprintf(prio, sizeof(prio), "%d",
+		         sched_priority(rank, tested, regressed, age));
+		if (version) {
+			const char *rp[6] = {
+			    p->norm, version, p->display,
+			    rel ? jx_str(rel, "author_email") : NULL,
+			    rel ? jx_str(rel, "maintainer_email") : NULL,
+			    rel ? jx_str(rel, "metadata_sha256") : NULL};
+			if (pg_cmd(q->pg,
+			           "INSERT INTO releases (project, version,"
+			           " display_name, author_email,"
+			           " maintainer_email, metadata_sha256)"
+			           " VALUES ($1, $2, $3, $4, $5, $6)"
+			           " ON CONFLICT (project, version) DO UPDATE SET"
+			           " author_email = coalesce(excluded.author_email,"
+			           " releases.author_email), maintainer_email ="
+			           " coalesce(excluded.maintainer_email,"
+			           " releases.maintainer_email), metadata_sha256 ="
+			           " coalesce(excluded.metadata_sha256,"
+			           " releases.metadata_sha256)",
+			           6, rp, "cannot insert a release"))
+				goto fail;
+		}
+		if (json_is_object(file) &&
+		    insert_file(q, file, p->norm, version,
+		                rel ? jx_str(rel, "requires_python") : NULL))
+			goto fail;
+		size_t di;
+		json_t *dep;
+		json_array_foreach(json_object_get(cell, "deps"), di, dep)
+		{
+			if (insert_file(q, dep, "", jx_str(dep, "version"), NULL))
+				goto fail;
+		}
+		char *deps = jx_dumps(json_object_get(cell, "deps"));
+		json_t *tuj = json_object_get(cell, "test_unresolved");
+		char *tu = tuj ? jx_dumps(tuj) : xstrdup("[]");
+		const char *fsha = json_is_object(file) ? jx_str(file, "sha256")
+		                                        : NULL;
+		char fsize[32] = "";
+		int64_t fs;
+		if (json_is_object(file) && jx_int(file, "size", &fs) == 0)
+			snprintf(fsize, sizeof(fsize), "%lld", (long long)fs);
+		const char *reason = jx_str(cell, "reason");
+		if (json_is_object(file) && !fsha)
+			reason = "the index gives no sha256 for the file";
+		const char *cp[13] = {
+		    sweep, p->norm, version, platform, python,
+		    json_is_object(file) && fsha ? jx_str(file, "name") : NULL,
+		    fsha, fsha && *fsize ? fsize : NULL, reason,
+		    jx_str(cell, "resolution"), deps, tu, prio};
+		r = PQexecParams(
+		    q->pg,
+		    "INSERT INTO cells (sweep_id, project, version, platform,"
+		    " python, file_name, file_sha256, file_size, reason,"
+		    " resolution, deps, test_unresolved, priority) VALUES ($1,"
+		    " $2, $3, $4, $5, $6, lower($7), $8, $9, $10, $11, $12, $13)"
+		    " ON CONFLICT (sweep_id, project, platform, python)"
+		    " DO NOTHING RETURNING id",
+		    13, NULL, cp, NULL, NULL, 0);
+		free(deps);
+		free(tu);
+		if (pg_ok(r, PGRES_TUPLES_OK, "cannot insert a cell"))
+			goto fail;
+		ncells++;
+		if (!PQntuples(r) || !fsha) {
+			PQclear(r);
+			r = NULL;
+			continue;
+		}
+		long long id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+		r = NULL;
+		json_t *spec = job_spec(cell, id);
+		char *specs = jx_dumps(spec);
+		json_decref(spec);
+		snprintf(cellid, sizeof(cellid), "%lld", id);
+		const char *jp[6] = {prio, platform, python, specs, ma, cellid};
+		int rc = pg_cmd(q->pg,
+		                "INSERT INTO jobs (priority, platform, python,"
+		                " spec, max_attempts, cell_id) VALUES ($1, $2,"
+		                " $3, $4, $5, $6)",
+		                6, jp, "cannot enqueue a job");
+		free(specs);
+		if (rc)
+			goto fail;
+		njobs++;
+	}
+	char nc[32], nj[32];
+	snprintf(nc, sizeof(nc), "%zu", ncells);
+	snprintf(nj, sizeof(nj), "%zu", njobs);
+	const char *sp[5] = {sweep, p->norm, ser, nc, nj};
+	if (pg_cmd(q->pg,
+	           "INSERT INTO sweep_projects (sweep_id, project, serial, cells,"
+	           " jobs) VALUES ($1, $2, $3, $4, $5)",
+	           5, sp, "cannot mark the project scheduled") ||
+	    pg_cmd(q->pg,
+	           "INSERT INTO project_serials (project, serial, sweep_id)"
+	           " VALUES ($2, $3, $1) ON CONFLICT (project) DO UPDATE SET"
+	           " serial = excluded.serial, sweep_id = excluded.sweep_id",
+	           3, sp, "cannot record the project's serial") ||
+	    pg_cmd(q->pg, "COMMIT", 0, NULL, "cannot commit"))
+		goto fail;
+	map_put(&q->done, p->norm, 1);
+	*jobs = njobs;
+	return 0;
+fail:
+	PQclear(r);
+	pg_cmd(q->pg, "ROLLBACK", 0, NULL, "cannot roll back");
+	return log_error("project '%s' not scheduled (nothing of it written)",
+	                 p->norm);
+}
+
+int
+sched_queue_finish(struct sched_queue *q)
+{
+	char id[32];
+	snprintf(id, sizeof(id), "%lld", q->sweep);
+	const char *p[1] = {id};
+	return pg_cmd(q->pg,
+	              "UPDATE sweeps SET state = 'running', scheduled_at = now()"
+	              " WHERE id = $1 AND state = 'scheduling'",
+	              1, p, "cannot close the sweep's scheduling");
+}

@@ -1,0 +1,57 @@
+/*
+ * The sweep in PostgreSQL (sql/002-scheduler.sql): open or continue the
+ * sweep, decide which projects it still wants, and write a project's
+ * releases, files, cells and jobs in one transaction with the mark that
+ * the sweep has done it, so a crash resumes and a second run enqueues
+ * nothing new.
+ */
+#ifndef PYTI_SCHED_QUEUE_H
+#define PYTI_SCHED_QUEUE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "choose.h"
+#include "platform.h"
+
+struct cfg;
+struct sched_queue;
+
+enum sched_sweep_kind {
+	SCHED_SWEEP_INCREMENTAL,
+	SCHED_SWEEP_FULL,
+	SCHED_SWEEP_PACKAGES,
+};
+
+/* Connect ([database] conninfo), continue the newest sweep in state
+ * 'scheduling' or open one of this kind. Returns a queue or NULL. */
+struct sched_queue *sched_queue_open(const struct cfg *c,
+                                     enum sched_sweep_kind kind,
+                                     const struct sched_platforms *ps);
+void sched_queue_close(struct sched_queue *q);
+
+/* The sweep's id. */
+long long sched_queue_sweep(const struct sched_queue *q);
+
+/* Whether the sweep still wants project norm at this mirror serial (not
+ * done in this sweep; for an incremental sweep, changed since the last
+ * scheduled serial). */
+int sched_queue_wants(struct sched_queue *q, const char *norm, int64_t serial);
+
+/* Write the project's cells (array of cell JSON objects, one per
+ * platform), their jobs, releases and files, and the project's mark, in
+ * one transaction. *jobs is the number enqueued. Returns 0 or -1. */
+int sched_queue_project(struct sched_queue *q, const struct sched_project *p,
+                        int64_t serial, json_t *cells, size_t *jobs);
+
+/* Mark the sweep scheduled (state 'running'). Returns 0 or -1. */
+int sched_queue_finish(struct sched_queue *q);
+
+/* The priority formula (see queue.c, docs/scheduler.md): rank is the
+ * download rank (0: unranked), tested whether the cell has a result,
+ * regressed whether it passed before and failed last time, age_s seconds
+ * since its last result. */
+int sched_priority(int64_t rank, int tested, int regressed, int64_t age_s);
+
+#endif

@@ -1,0 +1,276 @@
+/*
+ * The run: projects in, cells out. Every mode shares one path per
+ * project: read the record, choose per platform, gather each cell's
+ * files (deps.h), then print, explain or hand the cells to the queue.
+ */
+#include "sched.h"
+
+#include "buf.h"
+#include "cfg.h"
+#include "deps.h"
+#include "jx.h"
+#include "log.h"
+#include "mirror.h"
+#include "pep503.h"
+#include "queue.h"
+#include "xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+sched_opts_from_cfg(struct sched_opts *o, const struct cfg *c)
+{
+	const char *v;
+	o->db = cfg_get(c, "mirror", "db", cfg_get(c, "crawler", "db",
+	                                            "/var/lib/pyti/mirror"));
+	o->store = cfg_get(c, "store", "dir", cfg_get(c, "crawler", "store",
+	                                               NULL));
+	v = cfg_get(c, "schedule", "prereleases", "fallback");
+	if (!strcmp(v, "fallback"))
+		o->choose.pre = SCHED_PRE_FALLBACK;
+	else if (!strcmp(v, "never"))
+		o->choose.pre = SCHED_PRE_NEVER;
+	else if (!strcmp(v, "always"))
+		o->choose.pre = SCHED_PRE_ALWAYS;
+	else
+		return log_error("[schedule] prereleases: '%s' is not fallback, "
+		                 "never or always",
+		                 v);
+	v = cfg_get(c, "schedule", "yanked", "fallback");
+	if (!strcmp(v, "fallback"))
+		o->choose.yanked = SCHED_YANKED_FALLBACK;
+	else if (!strcmp(v, "never"))
+		o->choose.yanked = SCHED_YANKED_NEVER;
+	else
+		return log_error("[schedule] yanked: '%s' is not fallback or "
+		                 "never",
+		                 v);
+	return 0;
+}
+
+static json_t *
+file_json(const struct sched_file *f)
+{
+	json_t *j = json_object();
+	jx_set(j, "name", json_string(f->name));
+	jx_set(j, "sha256", jx_string_or_null(f->sha256));
+	jx_set(j, "size", f->size >= 0 ? json_integer(f->size) : json_null());
+	return j;
+}
+
+json_t *
+sched_cell_json(const struct sched_project *p, const struct sched_platform *pl,
+                const struct sched_choice *ch, const struct sched_deps *d)
+{
+	json_t *j = json_object();
+	jx_set(j, "project", json_string(p->norm));
+	jx_set(j, "platform", json_string(pl->name));
+	jx_set(j, "python", json_string(pl->python));
+	if (ch->file < 0) {
+		jx_set(j, "version", json_null());
+		jx_set(j, "file", json_null());
+		jx_set(j, "reason", json_string(ch->reason));
+		jx_set(j, "deps", json_array());
+		jx_set(j, "resolution",
+		       json_string("unavailable: no installable file"));
+		return j;
+	}
+	jx_set(j, "version", json_string(ch->version));
+	jx_set(j, "file", file_json(&p->files[ch->file]));
+	jx_set(j, "reason", json_null());
+	jx_set(j, "deps", json_deep_copy(d->deps));
+	jx_set(j, "resolution", json_string(d->resolution));
+	if (json_array_size(d->test_unresolved))
+		jx_set(j, "test_unresolved",
+		       json_deep_copy(d->test_unresolved));
+	return j;
+}
+
+struct run {
+	const struct cfg *c;
+	const struct sched_opts *o;
+	struct sched_platforms ps;
+	struct sched_mirror m;
+	struct sched_deps_ctx *dctx;
+	struct sched_queue *q; /* SCHED_ENQUEUE only */
+	size_t projects, cells, jobs, failed;
+};
+
+static void
+explain(struct run *r, const struct sched_project *p,
+        const struct sched_platform *pl, const struct sched_choice *ch,
+        const struct sched_deps *d)
+{
+	printf("%s on %s (python %s, %s):\n", p->norm, pl->name,
+	       pl->python_full, pl->tag_platform);
+	if (ch->file < 0) {
+		printf("  no file: %s\n", ch->reason);
+		return;
+	}
+	const struct sched_file *f = &p->files[ch->file];
+	long n = 0;
+	for (size_t i = 0; i < p->nfiles; i++)
+		n += sched_file_ok(&p->files[i], pl);
+	printf("  file: %s (version %s%s) among %ld candidate file%s of %zu\n",
+	       f->name, ch->version, f->yanked ? ", yanked" : "", n,
+	       n == 1 ? "" : "s", p->nfiles);
+	if (f->kind == SCHED_FILE_WHEEL)
+		printf("  why: highest version, then the best-ranked wheel tag "
+		       "for this interpreter\n");
+	else
+		printf("  why: highest version; no wheel of it is compatible, "
+		       "so the sdist\n");
+	printf("  resolution: %s\n", d->resolution);
+	size_t i;
+	json_t *dep;
+	json_array_foreach(d->deps, i, dep)
+	{
+		printf("  %-12s %s\n", jx_str(dep, "role"), jx_str(dep, "name"));
+	}
+	json_array_foreach(d->test_unresolved, i, dep)
+	{
+		printf("  test unresolved: %s\n", json_string_value(dep));
+	}
+	json_array_foreach(d->notes, i, dep)
+	{
+		printf("  note: %s\n", json_string_value(dep));
+	}
+}
+
+/* One project: cells on every platform. Returns 0, or -1 on a failure
+ * that stops the run (the queue). */
+static int
+do_project(struct run *r, const char *norm, int64_t serial)
+{
+	int found;
+	json_t *rec = sched_mirror_get(&r->m, norm, &found);
+	struct sched_project p;
+	int rc = 0;
+
+	if (!rec) {
+		if (found == 0)
+			log_warn("project '%s' is not in the mirror", norm);
+		r->failed++;
+		return 0;
+	}
+	if (sched_project_load(&p, norm, rec) < 0) {
+		json_decref(rec);
+		r->failed++;
+		return 0;
+	}
+	json_decref(rec);
+	r->projects++;
+	json_t *cells = json_array();
+	for (size_t k = 0; k < r->ps.n; k++) {
+		const struct sched_platform *pl = &r->ps.v[k];
+		struct sched_choice ch;
+		struct sched_deps d;
+		sched_choose(&p, pl, &r->o->choose, &ch);
+		sched_deps_init(&d);
+		if (ch.file >= 0)
+			sched_deps_cell(r->dctx, &p, pl, &ch, &d);
+		if (r->o->mode == SCHED_EXPLAIN) {
+			explain(r, &p, pl, &ch, &d);
+		} else {
+			json_t *cell = sched_cell_json(&p, pl, &ch, &d);
+			if (r->o->mode == SCHED_DRY_JSON)
+				jx_write_line(stdout, cell);
+			jx_append(cells, cell);
+		}
+		sched_deps_release(&d);
+		r->cells++;
+	}
+	if (r->o->mode == SCHED_ENQUEUE) {
+		size_t jobs = 0;
+		rc = sched_queue_project(r->q, &p, serial, cells, &jobs);
+		r->jobs += jobs;
+	}
+	json_decref(cells);
+	sched_project_release(&p);
+	return rc;
+}
+
+struct walk {
+	struct run *r;
+	int rc;
+};
+
+static int
+walk_one(const char *norm, int64_t serial, int deleted, void *arg)
+{
+	struct walk *w = arg;
+	if (deleted)
+		return 0;
+	if (w->r->q && !sched_queue_wants(w->r->q, norm, serial))
+		return 0;
+	if (do_project(w->r, norm, serial) < 0) {
+		w->rc = -1;
+		return 1;
+	}
+	return 0;
+}
+
+int
+sched_run(const struct cfg *c, const struct sched_opts *o)
+{
+	struct run r = {.c = c, .o = o};
+	int rc = -1;
+
+	if (sched_platforms_load(&r.ps, c, o->platform) < 0)
+		return -1;
+	if (sched_mirror_open(&r.m, o->db) < 0)
+		goto out_ps;
+	r.dctx = sched_deps_new(c, o->store, &r.m, &o->choose);
+	if (!r.dctx)
+		goto out_m;
+	if (o->mode == SCHED_ENQUEUE) {
+		enum sched_sweep_kind kind = o->full ? SCHED_SWEEP_FULL
+		                             : o->npackages ? SCHED_SWEEP_PACKAGES
+		                                            : SCHED_SWEEP_INCREMENTAL;
+		r.q = sched_queue_open(c, kind, &r.ps);
+		if (!r.q)
+			goto out_d;
+	}
+	if (o->npackages) {
+		rc = 0;
+		for (size_t i = 0; i < o->npackages && rc == 0; i++) {
+			char *norm = xstrdup(o->packages[i]);
+			pep503_normalize_to(norm, norm, strlen(norm));
+			int64_t serial = 0;
+			if (sched_mirror_serial(&r.m, norm, &serial) < 0)
+				serial = 0;
+			if (!r.q || sched_queue_wants(r.q, norm, serial))
+				rc = do_project(&r, norm, serial);
+			free(norm);
+		}
+	} else {
+		struct walk w = {&r, 0};
+		if (sched_mirror_each(&r.m, walk_one, &w) < 0)
+			w.rc = -1;
+		rc = w.rc;
+	}
+	if (rc == 0 && r.q)
+		rc = sched_queue_finish(r.q);
+	if (r.q) {
+		printf("sweep=%lld projects=%zu cells=%zu jobs=%zu\n",
+		       (long long)sched_queue_sweep(r.q), r.projects, r.cells,
+		       r.jobs);
+		sched_queue_close(r.q);
+	} else if (o->mode == SCHED_DRY_JSON) {
+		fflush(stdout);
+	}
+	if (r.failed)
+		log_warn("%zu project%s could not be read", r.failed,
+		         r.failed == 1 ? "" : "s");
+	if (o->npackages && r.failed && !r.projects)
+		rc = -1;
+out_d:
+	sched_deps_free(r.dctx);
+out_m:
+	sched_mirror_close(&r.m);
+out_ps:
+	sched_platforms_release(&r.ps);
+	return rc;
+}
