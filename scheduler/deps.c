@@ -16,7 +16,7 @@
 
 struct sched_deps_ctx {
 	const char *store;
-	struct mirror *m;
+	struct sched_mirror *m;
 	const struct sched_choose_opts *o;
 };
 
@@ -38,7 +38,7 @@ sched_deps_release(struct sched_deps *d)
 }
 
 struct sched_deps_ctx *
-sched_deps_new(const struct cfg *c, const char *store, struct mirror *m,
+sched_deps_new(const struct cfg *c, const char *store, struct sched_mirror *m,
                const struct sched_choose_opts *o)
 {
 	struct sched_deps_ctx *x = xcalloc(1, sizeof(*x));

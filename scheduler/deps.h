@@ -15,7 +15,7 @@
 #include "platform.h"
 
 struct cfg;
-struct mirror;
+struct sched_mirror;
 struct sched_deps_ctx;
 
 /* What one cell needs. */
@@ -36,7 +36,7 @@ void sched_deps_release(struct sched_deps *d);
  * context (sched_deps_free()), or NULL (logged).
  */
 struct sched_deps_ctx *sched_deps_new(const struct cfg *c, const char *store,
-                                      struct mirror *m,
+                                      struct sched_mirror *m,
                                       const struct sched_choose_opts *o);
 void sched_deps_free(struct sched_deps_ctx *x);
 

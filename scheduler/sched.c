@@ -92,7 +92,7 @@ struct run {
 	const struct cfg *c;
 	const struct sched_opts *o;
 	struct sched_platforms ps;
-	struct mirror m;
+	struct sched_mirror m;
 	struct sched_deps_ctx *dctx;
 	struct sched_queue *q; /* SCHED_ENQUEUE only */
 	size_t projects, cells, jobs, failed;
@@ -145,7 +145,7 @@ static int
 do_project(struct run *r, const char *norm, int64_t serial)
 {
 	int found;
-	json_t *rec = mirror_get_project(&r->m, norm, &found);
+	json_t *rec = sched_mirror_get(&r->m, norm, &found);
 	struct sched_project p;
 	int rc = 0;
 
@@ -198,14 +198,11 @@ struct walk {
 };
 
 static int
-walk_one(const char *name, size_t nlen, int64_t serial, int status, void *arg)
+walk_one(const char *norm, int64_t serial, int deleted, void *arg)
 {
 	struct walk *w = arg;
-	char norm[PEP503_MAX_LEN + 1];
-	if (status == MIRROR_DELETED || nlen > PEP503_MAX_LEN)
+	if (deleted)
 		return 0;
-	memcpy(norm, name, nlen);
-	norm[nlen] = 0;
 	if (w->r->q && !sched_queue_wants(w->r->q, norm, serial))
 		return 0;
 	if (do_project(w->r, norm, serial) < 0) {
@@ -223,7 +220,7 @@ sched_run(const struct cfg *c, const struct sched_opts *o)
 
 	if (sched_platforms_load(&r.ps, c, o->platform) < 0)
 		return -1;
-	if (mirror_open(&r.m, o->db, 1, NULL) < 0)
+	if (sched_mirror_open(&r.m, o->db) < 0)
 		goto out_ps;
 	r.dctx = sched_deps_new(c, o->store, &r.m, &o->choose);
 	if (!r.dctx)
@@ -242,19 +239,15 @@ sched_run(const struct cfg *c, const struct sched_opts *o)
 			char *norm = xstrdup(o->packages[i]);
 			pep503_normalize_to(norm, norm, strlen(norm));
 			int64_t serial = 0;
-			int found;
-			json_t *rec = r.q ? mirror_get_project(&r.m, norm, &found)
-			                  : NULL;
-			if (rec && jx_int(rec, "serial", &serial) != 0)
+			if (sched_mirror_serial(&r.m, norm, &serial) < 0)
 				serial = 0;
-			json_decref(rec);
 			if (!r.q || sched_queue_wants(r.q, norm, serial))
 				rc = do_project(&r, norm, serial);
 			free(norm);
 		}
 	} else {
 		struct walk w = {&r, 0};
-		if (mirror_each_serial(&r.m, NULL, walk_one, &w) < 0)
+		if (sched_mirror_each(&r.m, walk_one, &w) < 0)
 			w.rc = -1;
 		rc = w.rc;
 	}
@@ -276,7 +269,7 @@ sched_run(const struct cfg *c, const struct sched_opts *o)
 out_d:
 	sched_deps_free(r.dctx);
 out_m:
-	mirror_close(&r.m);
+	sched_mirror_close(&r.m);
 out_ps:
 	sched_platforms_release(&r.ps);
 	return rc;

@@ -1,0 +1,1024 @@
+/*
+ * The loader (load.h). One batch: BEGIN, advisory lock, a cursor over the
+ * next results rows not yet loaded or quarantined, each document parsed
+ * and checked in C and written into per-table COPY buffers, then one COPY
+ * per table and COMMIT. A batch that fails because the server went away
+ * is retried after reconnecting (nothing was committed); a batch the
+ * server refuses is retried one row at a time, and a row refused on its
+ * own is quarantined with the server's message.
+ */
+#include "load.h"
+
+#include "buf.h"
+#include "jx.h"
+#include "log.h"
+#include "pep503.h"
+#include "signature.h"
+#include "xalloc.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* pg_advisory_xact_lock key of loads: "rlod". */
+#define LOAD_LOCK "1919709028"
+#define FETCH_ROWS "32"
+#define BATCH_BYTES (64 << 20)
+#define COPY_MAX ((size_t)1 << 31)
+
+enum {
+	T_RESULTS,
+	T_TASKS,
+	T_FINDINGS,
+	T_CASES,
+	T_CODES,
+	T_CHECKS,
+	T_LEFTOVERS,
+	T_QUARANTINE,
+	T_COUNT
+};
+
+static const char *const copy_sql[T_COUNT] = {
+    "COPY report_results (job_id, cell_id, sweep_id, rerun_of, project,"
+    " version, platform, python, file_name, file_sha256, deps, inputs_key,"
+    " class, outcome, passed, outcome_reason, failed_task, signature_id,"
+    " hostile, findings, findings_dropped, tests_total, tests_passed,"
+    " tests_failed, tests_errors, tests_skipped, tests_duration_ms,"
+    " cases_dropped, coverage_percent, coverage_lines, coverage_covered,"
+    " lint_lines, pycodestyle, pyflakes, pycodestyle_per_kloc,"
+    " pyflakes_per_kloc, metadata_score, metadata_max, uninstall_exit,"
+    " leftovers, infra_retries, infra_evidence, duration_ms, finished_at)"
+    " FROM STDIN",
+    "COPY report_tasks (job_id, seq, name, outcome, reason, duration_ms,"
+    " exit_status, signal) FROM STDIN",
+    "COPY report_findings (job_id, seq, kind, severity, task, detail,"
+    " evidence) FROM STDIN",
+    "COPY report_cases (job_id, seq, classname, name, outcome, duration_ms,"
+    " message) FROM STDIN",
+    "COPY report_lint_codes (job_id, code, count) FROM STDIN",
+    "COPY report_metadata_checks (job_id, name, ok, detail) FROM STDIN",
+    "COPY report_leftovers (job_id, seq, path) FROM STDIN",
+    "COPY report_quarantine (job_id, reason) FROM STDIN",
+};
+
+/* Columns of the batch query, in order. */
+enum {
+	C_JOB,
+	C_CLASS,
+	C_OUTCOME,
+	C_RETRIES,
+	C_DURATION,
+	C_CREATED,
+	C_RAW,
+	C_LOGTAIL,
+	C_PLATFORM,
+	C_PYTHON,
+	C_PROJECT,
+	C_VERSION,
+	C_CELL,
+	C_SWEEP,
+	C_FILE,
+	C_SHA,
+	C_DEPS,
+	C_INPUTS,
+	C_RERUN,
+};
+
+/*
+ * The batch query: identity from the job (and its cell when sql/002 is
+ * there), the document without its logs, and the tail of the logs of the
+ * tasks that failed (for the signature). %s: the cell join and fields.
+ */
+static const char batch_fmt[] =
+    "DECLARE load_cur NO SCROLL CURSOR FOR"
+    " SELECT r.job_id, r.class, r.outcome, r.infra_retries, r.duration_ms,"
+    "  r.created_at,"
+    "  CASE WHEN jsonb_typeof(r.raw) = 'object' THEN (r.raw - 'logs')::text"
+    "   ELSE r.raw::text END,"
+    "  CASE WHEN jsonb_typeof(r.raw->'logs') = 'object' THEN"
+    "   (SELECT string_agg(right(l.v->>'text', " "32768" "), E'\\n'"
+    "     ORDER BY l.k) FROM jsonb_each(r.raw->'logs') l(k, v)"
+    "    WHERE jsonb_typeof(l.v) = 'object'"
+    "     AND jsonb_typeof(l.v->'text') = 'string'"
+    "     AND (l.k = 'stderr.log' OR l.k IN (SELECT t->>'name' || '.log'"
+    "      FROM jsonb_array_elements(CASE WHEN"
+    "       jsonb_typeof(r.raw->'result'->'tasks') = 'array'"
+    "       THEN r.raw->'result'->'tasks' ELSE '[]' END) t"
+    "      WHERE jsonb_typeof(t) = 'object'"
+    "       AND t->>'outcome' IN ('failed', 'timeout'))))"
+    "  END,"
+    "  j.platform, j.python,"
+    "  coalesce(%s j.spec->>'project', j.spec->'dist'->>'name', '?'),"
+    "  coalesce(%s j.spec->>'dist_version', '?'),"
+    "  %s, %s,"
+    "  coalesce(%s j.spec->'dist'->>'name'),"
+    "  coalesce(%s j.spec->'dist'->>'sha256'),"
+    "  d.deps::text,"
+    "  md5(coalesce(%s j.spec->'dist'->>'sha256', '') || '|' ||"
+    "   coalesce((SELECT string_agg(coalesce(e->>'sha256', e->>'name', ''),"
+    "    ',' ORDER BY coalesce(e->>'sha256', e->>'name', ''))"
+    "    FROM jsonb_array_elements(d.deps) e"
+    "    WHERE jsonb_typeof(e) = 'object'), '')),"
+    "  CASE WHEN j.spec->>'rerun_of' ~ '^[0-9]{1,18}$'"
+    "   THEN j.spec->>'rerun_of' END"
+    " FROM results r JOIN jobs j ON j.id = r.job_id %s"
+    " CROSS JOIN LATERAL (SELECT CASE"
+    "   WHEN jsonb_typeof(coalesce(%s j.spec->'deps')) = 'array'"
+    "   THEN coalesce(%s j.spec->'deps') ELSE '[]'::jsonb END AS deps) d"
+    " WHERE r.job_id > $1"
+    "  AND NOT EXISTS (SELECT 1 FROM report_results x"
+    "   WHERE x.job_id = r.job_id)"
+    "  AND NOT EXISTS (SELECT 1 FROM report_quarantine q"
+    "   WHERE q.job_id = r.job_id)"
+    " ORDER BY r.job_id LIMIT $2";
+
+struct sigcache {
+	char **sig;
+	int64_t *id;
+	size_t n, cap;
+};
+
+struct loader {
+	struct report_db *db;
+	const struct report_load_opts *opts;
+	struct report_load_stats *stats;
+	char *batch_sql;
+	struct buf out[T_COUNT];
+	struct sigcache sigs;
+	int64_t rows; /* rows in this batch */
+	int64_t loaded, quarantined;
+};
+
+int
+report_copy_field(struct buf *b, const char *s, size_t len, size_t max)
+{
+	size_t i, start = 0;
+
+	if (!s)
+		return buf_add(b, "\\N", 2);
+	if (len > max) {
+		len = max;
+		while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+			len--;
+	}
+	for (i = 0; i < len; i++) {
+		const char *esc = NULL;
+
+		switch (s[i]) {
+		case '\\':
+			esc = "\\\\";
+			break;
+		case '\t':
+			esc = "\\t";
+			break;
+		case '\n':
+			esc = "\\n";
+			break;
+		case '\r':
+			esc = "\\r";
+			break;
+		case '\0':
+			esc = " "; /* PostgreSQL text has no NUL */
+			break;
+		default:
+			continue;
+		}
+		if (buf_add(b, s + start, i - start) || buf_adds(b, esc))
+			return -1;
+		start = i + 1;
+	}
+	return buf_add(b, s + start, len - start);
+}
+
+/* Field helpers: each appends one field and its separator. */
+static void
+f_str(struct buf *b, const char *s, size_t max)
+{
+	report_copy_field(b, s, s ? strlen(s) : 0, max);
+	buf_addc(b, '\t');
+}
+
+static void
+f_int(struct buf *b, int has, int64_t v)
+{
+	if (has)
+		buf_addf(b, "%" PRId64 "\t", v);
+	else
+		buf_adds(b, "\\N\t");
+}
+
+static void
+f_bool(struct buf *b, int v)
+{
+	buf_adds(b, v < 0 ? "\\N\t" : v ? "t\t" : "f\t");
+}
+
+static void
+f_end(struct buf *b)
+{
+	/* replace the last tab with the row's newline */
+	if (b->len > 0 && b->data[b->len - 1] == '\t')
+		b->len--;
+	buf_addc(b, '\n');
+}
+
+/* A non-negative integer that fits a PostgreSQL integer, else absent. */
+static int
+get_count(const json_t *o, const char *key, int64_t *v)
+{
+	return jx_int(o, key, v) == 0 && *v >= 0 && *v <= INT32_MAX;
+}
+
+static int
+get_i32(const json_t *o, const char *key, int64_t *v)
+{
+	return jx_int(o, key, v) == 0 && *v >= INT32_MIN && *v <= INT32_MAX;
+}
+
+static int
+get_ms(const json_t *o, const char *key, int64_t *v)
+{
+	return jx_int(o, key, v) == 0 && *v >= 0 &&
+	       *v <= (int64_t)1000 * 86400 * 365;
+}
+
+/* A real number in [lo, hi], else absent. */
+static int
+get_real(const json_t *o, const char *key, double lo, double hi, double *v)
+{
+	const json_t *j = json_object_get(o, key);
+
+	if (!json_is_number(j))
+		return 0;
+	*v = json_number_value(j);
+	return isfinite(*v) && *v >= lo && *v <= hi;
+}
+
+static void
+f_real(struct buf *b, int has, double v)
+{
+	if (has)
+		buf_addf(b, "%.2f\t", v);
+	else
+		buf_adds(b, "\\N\t");
+}
+
+/*
+ * A bounded deep copy of untrusted JSON: strings cut to maxstr bytes,
+ * arrays and objects to maxitems members, depth to 4. New reference.
+ */
+static json_t *
+bounded(json_t *v, int depth, size_t maxstr, size_t maxitems)
+{
+	json_t *out;
+	size_t i, n;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING: {
+		const char *s = json_string_value(v);
+
+		n = json_string_length(v);
+		if (n > maxstr) {
+			n = maxstr;
+			while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+				n--;
+		}
+		out = json_stringn(s, n);
+		return out ? out : json_null();
+	}
+	case JSON_ARRAY:
+		out = json_array();
+		if (depth <= 0)
+			return out;
+		n = json_array_size(v);
+		for (i = 0; i < n && i < maxitems; i++)
+			jx_append(out, bounded(json_array_get(v, i), depth - 1,
+			                       maxstr, maxitems));
+		return out;
+	case JSON_OBJECT: {
+		const char *k;
+		json_t *m;
+
+		out = json_object();
+		if (depth <= 0)
+			return out;
+		i = 0;
+		json_object_foreach(v, k, m) {
+			if (i++ >= maxitems || strlen(k) > REPORT_NAME_MAX)
+				break;
+			jx_set(out, k, bounded(m, depth - 1, maxstr, maxitems));
+		}
+		return out;
+	}
+	default:
+		return json_deep_copy(v);
+	}
+}
+
+static void
+f_json(struct buf *b, const json_t *v)
+{
+	char *s;
+
+	if (!v || json_is_null(v)) {
+		buf_adds(b, "\\N\t");
+		return;
+	}
+	s = jx_dumps(v);
+	report_copy_field(b, s, strlen(s), COPY_MAX);
+	buf_addc(b, '\t');
+	free(s);
+}
+
+/* Type checks that name the key for the quarantine reason. */
+static const char *
+want(const json_t *parent, const char *key, json_type type, const char *path,
+     char *why, size_t whysz)
+{
+	const json_t *v = json_object_get(parent, key);
+	static const char *const names[] = {"an object", "an array", "a string",
+	                                    "an integer", "a number", "true",
+	                                    "false", "null"};
+
+	if (!v || json_is_null(v) || json_typeof(v) == type)
+		return NULL;
+	snprintf(why, whysz, "%s.%s is not %s", path, key, names[type]);
+	return why;
+}
+
+static const char *
+want_objects(const json_t *arr, const char *path, char *why, size_t whysz)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v) {
+		if (!json_is_object(v)) {
+			snprintf(why, whysz, "%s[%zu] is not an object", path,
+			         i);
+			return why;
+		}
+	}
+	return NULL;
+}
+
+/* The shape check: NULL when the document can be loaded, else why not. */
+static const char *
+check_shape(const json_t *raw, const char *cls, char *why, size_t whysz)
+{
+	const json_t *res, *tests;
+	const char *w;
+
+	if (!json_is_object(raw))
+		return "raw is not a JSON object";
+	if ((w = want(raw, "result", JSON_OBJECT, "raw", why, whysz)) ||
+	    (w = want(raw, "runner", JSON_OBJECT, "raw", why, whysz)))
+		return w;
+	res = json_object_get(raw, "result");
+	if (!json_is_object(res))
+		return strcmp(cls, "package") == 0 ? "raw.result is missing" : NULL;
+	if ((w = want(res, "tasks", JSON_ARRAY, "result", why, whysz)) ||
+	    (w = want(res, "findings", JSON_ARRAY, "result", why, whysz)) ||
+	    (w = want(res, "tests", JSON_OBJECT, "result", why, whysz)) ||
+	    (w = want(res, "coverage", JSON_OBJECT, "result", why, whysz)) ||
+	    (w = want(res, "lint", JSON_OBJECT, "result", why, whysz)) ||
+	    (w = want(res, "uninstall", JSON_OBJECT, "result", why, whysz)) ||
+	    (w = want(res, "metadata", JSON_OBJECT, "result", why, whysz)))
+		return w;
+	if ((w = want_objects(json_object_get(res, "tasks"), "result.tasks", why,
+	                      whysz)) ||
+	    (w = want_objects(json_object_get(res, "findings"),
+	                      "result.findings", why, whysz)))
+		return w;
+	tests = json_object_get(res, "tests");
+	if ((w = want(tests, "cases", JSON_ARRAY, "result.tests", why, whysz)) ||
+	    (w = want(tests, "totals", JSON_OBJECT, "result.tests", why,
+	              whysz)) ||
+	    (w = want_objects(json_object_get(tests, "cases"),
+	                      "result.tests.cases", why, whysz)))
+		return w;
+	if ((w = want(json_object_get(res, "lint"), "codes", JSON_OBJECT,
+	              "result.lint", why, whysz)) ||
+	    (w = want(json_object_get(res, "uninstall"), "leftovers",
+	              JSON_ARRAY, "result.uninstall", why, whysz)) ||
+	    (w = want(json_object_get(res, "metadata"), "checks", JSON_ARRAY,
+	              "result.metadata", why, whysz)) ||
+	    (w = want_objects(
+	         json_object_get(json_object_get(res, "metadata"), "checks"),
+	         "result.metadata.checks", why, whysz)))
+		return w;
+	return NULL;
+}
+
+/* The id of a signature, inserting it when new. -1 (logged) on failure. */
+static int64_t
+signature_id(struct loader *L, const char *sig, const char *kind,
+             const char *job)
+{
+	struct sigcache *c = &L->sigs;
+	const char *p[3] = {sig, kind, job};
+	PGresult *r;
+	int64_t id;
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->sig[i], sig) == 0)
+			return c->id[i];
+	r = report_db_query(
+	    L->db, "store an error signature",
+	    "WITH i AS (INSERT INTO report_signatures (signature, kind,"
+	    " first_job_id) VALUES ($1, $2, $3) ON CONFLICT (signature)"
+	    " DO NOTHING RETURNING id)"
+	    " SELECT id FROM i UNION ALL"
+	    " SELECT id FROM report_signatures WHERE signature = $1",
+	    3, p);
+	if (!r)
+		return -1;
+	id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 64;
+		c->sig = xreallocarray(c->sig, c->cap, sizeof(*c->sig));
+		c->id = xreallocarray(c->id, c->cap, sizeof(*c->id));
+	}
+	c->sig[c->n] = xstrdup(sig);
+	c->id[c->n++] = id;
+	return id;
+}
+
+static void
+sigcache_clear(struct sigcache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		free(c->sig[i]);
+	c->n = 0;
+}
+
+static int
+is_pass(const char *outcome)
+{
+	return strcmp(outcome, "passed") == 0 || strcmp(outcome, "no_tests") == 0;
+}
+
+static void
+quarantine(struct loader *L, const char *job, const char *why)
+{
+	struct buf *b = &L->out[T_QUARANTINE];
+
+	f_str(b, job, 32);
+	f_str(b, why, REPORT_TEXT_MAX);
+	f_end(b);
+	L->quarantined++;
+}
+
+/* One row: the document into the COPY buffers, or into quarantine. */
+static int
+load_row(struct loader *L, PGresult *r, int i)
+{
+	const char *job = PQgetvalue(r, i, C_JOB);
+	const char *cls = PQgetvalue(r, i, C_CLASS);
+	const char *outcome = PQgetvalue(r, i, C_OUTCOME);
+	const char *rawtext = PQgetvalue(r, i, C_RAW);
+	char why[256], project[REPORT_NAME_MAX + 1], sig[REPORT_SIG_MAX];
+	const char *w, *failed_task = NULL, *reason = NULL;
+	json_t *raw, *deps = NULL, *res, *ev = NULL, *v;
+	const json_t *tasks, *findings, *tests, *totals, *cov, *lint, *un, *md,
+	    *runner;
+	struct buf *b;
+	size_t k, n, pn;
+	int hostile = 0, pkg = strcmp(cls, "package") == 0, has;
+	int64_t x, sigid = 0, nfind = 0, dropped = 0, ncases = 0;
+	double d;
+	enum report_sig_kind kind;
+
+	raw = jx_parse(rawtext, (size_t)PQgetlength(r, i, C_RAW), "raw results");
+	if (!raw) {
+		quarantine(L, job, "raw is not valid JSON");
+		return 0;
+	}
+	if ((w = check_shape(raw, cls, why, sizeof(why)))) {
+		quarantine(L, job, w);
+		json_decref(raw);
+		return 0;
+	}
+	res = json_object_get(raw, "result");
+	runner = json_object_get(raw, "runner");
+	tasks = json_object_get(res, "tasks");
+	findings = json_object_get(res, "findings");
+	tests = json_object_get(res, "tests");
+	totals = json_object_get(tests, "totals");
+	cov = json_object_get(res, "coverage");
+	lint = json_object_get(res, "lint");
+	un = json_object_get(res, "uninstall");
+	md = json_object_get(res, "metadata");
+
+	json_array_foreach(tasks, k, v) {
+		const char *o = jx_str(v, "outcome");
+
+		if (o && (!strcmp(o, "failed") || !strcmp(o, "timeout"))) {
+			failed_task = jx_str(v, "name");
+			reason = jx_str(v, "reason");
+			break;
+		}
+	}
+	json_array_foreach(findings, k, v) {
+		const char *sev = jx_str(v, "severity");
+
+		if (sev && strcmp(sev, "critical") == 0)
+			hostile = 1;
+	}
+	if (json_is_true(json_object_get(res, "hostile")))
+		hostile = 1;
+
+	/* the error signature of a failure or an infrastructure outcome */
+	if (!pkg || !is_pass(outcome)) {
+		const char *tail = PQgetvalue(r, i, C_LOGTAIL);
+
+		kind = REPORT_SIG_NONE;
+		if (pkg)
+			kind = report_signature(tail,
+			                        (size_t)PQgetlength(r, i, C_LOGTAIL),
+			                        sig, sizeof(sig));
+		if (kind == REPORT_SIG_NONE) {
+			char rs[160] = "";
+
+			if (reason)
+				report_sig_normalize(reason, strlen(reason), rs,
+				                     sizeof(rs));
+			snprintf(sig, sizeof(sig), "%s%s%s%s%s",
+			         pkg ? "" : "infra: ", outcome,
+			         failed_task ? " in " : "",
+			         failed_task ? failed_task : "",
+			         rs[0] ? ": " : "");
+			if (rs[0])
+				snprintf(sig + strlen(sig), sizeof(sig) - strlen(sig),
+				         "%s", rs);
+			/* the task name is the guest's: keep it printable */
+			for (k = 0; sig[k]; k++)
+				if ((unsigned char)sig[k] < 0x20)
+					sig[k] = ' ';
+		}
+		sigid = signature_id(L, sig, report_sig_kind_name(kind), job);
+		if (sigid < 0) {
+			json_decref(raw);
+			return -1;
+		}
+	}
+
+	b = &L->out[T_RESULTS];
+	f_str(b, job, 32);
+	f_str(b, PQgetisnull(r, i, C_CELL) ? NULL : PQgetvalue(r, i, C_CELL), 32);
+	f_str(b, PQgetisnull(r, i, C_SWEEP) ? NULL : PQgetvalue(r, i, C_SWEEP),
+	      32);
+	f_str(b, PQgetisnull(r, i, C_RERUN) ? NULL : PQgetvalue(r, i, C_RERUN),
+	      32);
+	pn = strlen(PQgetvalue(r, i, C_PROJECT));
+	if (pn > REPORT_NAME_MAX)
+		pn = REPORT_NAME_MAX;
+	pep503_normalize_to(project, PQgetvalue(r, i, C_PROJECT), pn);
+	f_str(b, project, REPORT_NAME_MAX);
+	f_str(b, PQgetvalue(r, i, C_VERSION), REPORT_NAME_MAX);
+	f_str(b, PQgetvalue(r, i, C_PLATFORM), REPORT_NAME_MAX);
+	f_str(b, PQgetvalue(r, i, C_PYTHON), REPORT_NAME_MAX);
+	f_str(b, PQgetisnull(r, i, C_FILE) ? NULL : PQgetvalue(r, i, C_FILE),
+	      REPORT_NAME_MAX);
+	f_str(b, PQgetisnull(r, i, C_SHA) ? NULL : PQgetvalue(r, i, C_SHA), 64);
+	{
+		json_t *all = jx_parse(PQgetvalue(r, i, C_DEPS),
+		                       (size_t)PQgetlength(r, i, C_DEPS), "deps");
+
+		deps = all ? bounded(all, 2, REPORT_NAME_MAX, 1024) : json_array();
+		json_decref(all);
+		f_json(b, deps);
+	}
+	f_str(b, PQgetvalue(r, i, C_INPUTS), 64);
+	f_str(b, cls, 16);
+	f_str(b, outcome, REPORT_NAME_MAX);
+	f_bool(b, pkg ? is_pass(outcome) : -1);
+	f_str(b, jx_str(res, "outcome_reason"), REPORT_TEXT_MAX);
+	f_str(b, failed_task, REPORT_NAME_MAX);
+	f_int(b, sigid > 0, sigid);
+	f_bool(b, hostile);
+	nfind = (int64_t)json_array_size(findings);
+	if (nfind > REPORT_FINDINGS_MAX) {
+		dropped = nfind - REPORT_FINDINGS_MAX;
+		nfind = REPORT_FINDINGS_MAX;
+	}
+	if (get_count(res, "findings_dropped", &x))
+		dropped += x > INT32_MAX - dropped ? 0 : x;
+	f_int(b, 1, nfind);
+	f_int(b, 1, dropped > INT32_MAX ? INT32_MAX : dropped);
+	has = get_count(totals, "tests", &x);
+	f_int(b, has, x);
+	has = get_count(totals, "passed", &x);
+	f_int(b, has, x);
+	has = get_count(totals, "failed", &x);
+	f_int(b, has, x);
+	has = get_count(totals, "errors", &x);
+	f_int(b, has, x);
+	has = get_count(totals, "skipped", &x);
+	f_int(b, has, x);
+	has = get_ms(totals, "duration_ms", &x);
+	f_int(b, has, x);
+	ncases = (int64_t)json_array_size(json_object_get(tests, "cases"));
+	dropped = ncases > REPORT_CASES_MAX ? ncases - REPORT_CASES_MAX : 0;
+	if (get_count(tests, "cases_dropped", &x))
+		dropped += x > INT32_MAX - dropped ? 0 : x;
+	f_int(b, 1, dropped);
+	has = get_real(cov, "percent", 0, 100, &d);
+	f_real(b, has, d);
+	has = get_count(cov, "lines", &x);
+	f_int(b, has, x);
+	has = get_count(cov, "covered", &x);
+	f_int(b, has, x);
+	has = get_count(lint, "lines", &x);
+	f_int(b, has, x);
+	has = get_count(lint, "pycodestyle", &x);
+	f_int(b, has, x);
+	has = get_count(lint, "pyflakes", &x);
+	f_int(b, has, x);
+	has = get_real(lint, "pycodestyle_per_kloc", 0, 1e9, &d);
+	f_real(b, has, d);
+	has = get_real(lint, "pyflakes_per_kloc", 0, 1e9, &d);
+	f_real(b, has, d);
+	has = get_count(md, "score", &x);
+	f_int(b, has, x);
+	has = get_count(md, "max_score", &x);
+	f_int(b, has, x);
+	has = get_i32(un, "exit_status", &x);
+	f_int(b, has, x);
+	n = json_array_size(json_object_get(un, "leftovers"));
+	f_int(b, 1, (int64_t)(n > REPORT_LEFTOVERS_MAX ? REPORT_LEFTOVERS_MAX : n));
+	f_int(b, 1, strtoll(PQgetvalue(r, i, C_RETRIES), NULL, 10));
+	if (!pkg) {
+		/* the runner's evidence for an infrastructure outcome */
+		ev = json_object();
+		if (runner) {
+			const char *keys[] = {"infra", "infra_detail", "attempts"};
+
+			for (k = 0; k < 3; k++)
+				if ((v = json_object_get(runner, keys[k])))
+					jx_set(ev, keys[k],
+					       bounded(v, 3, REPORT_TEXT_MAX, 16));
+		}
+		if ((v = json_object_get(raw, "agent_error")) && !json_is_null(v))
+			jx_set(ev, "agent_error",
+			       bounded(v, 2, REPORT_TEXT_MAX, 16));
+	}
+	f_json(b, ev);
+	f_str(b, PQgetisnull(r, i, C_DURATION) ? NULL
+	                                       : PQgetvalue(r, i, C_DURATION),
+	      32);
+	f_str(b, PQgetvalue(r, i, C_CREATED), 64);
+	f_end(b);
+
+	b = &L->out[T_TASKS];
+	json_array_foreach(tasks, k, v) {
+		if (k >= REPORT_TASKS_MAX)
+			break;
+		f_str(b, job, 32);
+		f_int(b, 1, (int64_t)k);
+		f_str(b, jx_str(v, "name") ? jx_str(v, "name") : "?",
+		      REPORT_NAME_MAX);
+		f_str(b, jx_str(v, "outcome") ? jx_str(v, "outcome") : "?",
+		      REPORT_NAME_MAX);
+		f_str(b, jx_str(v, "reason"), REPORT_TEXT_MAX);
+		has = get_ms(v, "duration_ms", &x);
+		f_int(b, has, x);
+		has = get_i32(v, "exit_status", &x);
+		f_int(b, has, x);
+		has = get_i32(v, "signal", &x);
+		f_int(b, has, x);
+		f_end(b);
+	}
+	b = &L->out[T_FINDINGS];
+	json_array_foreach(findings, k, v) {
+		json_t *e;
+
+		if (k >= REPORT_FINDINGS_MAX)
+			break;
+		f_str(b, job, 32);
+		f_int(b, 1, (int64_t)k);
+		f_str(b, jx_str(v, "kind") ? jx_str(v, "kind") : "?",
+		      REPORT_NAME_MAX);
+		f_str(b, jx_str(v, "severity") ? jx_str(v, "severity") : "?",
+		      REPORT_NAME_MAX);
+		f_str(b, jx_str(v, "task"), REPORT_NAME_MAX);
+		f_str(b, jx_str(v, "detail"), REPORT_TEXT_MAX);
+		e = json_object_get(v, "evidence");
+		e = json_is_object(e) ? bounded(e, 2, 1024, 32) : NULL;
+		f_json(b, e);
+		json_decref(e);
+		f_end(b);
+	}
+	b = &L->out[T_CASES];
+	json_array_foreach(json_object_get(tests, "cases"), k, v) {
+		if (k >= REPORT_CASES_MAX)
+			break;
+		f_str(b, job, 32);
+		f_int(b, 1, (int64_t)k);
+		f_str(b, jx_str(v, "classname") ? jx_str(v, "classname") : "",
+		      REPORT_NAME_MAX);
+		f_str(b, jx_str(v, "name") ? jx_str(v, "name") : "?",
+		      REPORT_NAME_MAX);
+		f_str(b, jx_str(v, "outcome") ? jx_str(v, "outcome") : "?", 16);
+		has = get_ms(v, "duration_ms", &x);
+		f_int(b, has, x);
+		f_str(b, jx_str(v, "message"), 512);
+		f_end(b);
+	}
+	b = &L->out[T_CODES];
+	{
+		const char *code;
+		json_t *cnt;
+
+		k = 0;
+		json_object_foreach(json_object_get(lint, "codes"), code, cnt) {
+			if (k++ >= REPORT_CODES_MAX)
+				break;
+			if (!json_is_integer(cnt) || json_integer_value(cnt) < 0 ||
+			    json_integer_value(cnt) > INT32_MAX ||
+			    strlen(code) > 16)
+				continue;
+			f_str(b, job, 32);
+			f_str(b, code, 16);
+			f_int(b, 1, json_integer_value(cnt));
+			f_end(b);
+		}
+	}
+	b = &L->out[T_CHECKS];
+	{
+		/* check names are keys: the first of each name wins */
+		const char *seen[REPORT_CHECKS_MAX];
+		size_t nseen = 0, s;
+
+		json_array_foreach(json_object_get(md, "checks"), k, v) {
+			const char *name = jx_str(v, "name");
+
+			if (k >= REPORT_CHECKS_MAX)
+				break;
+			if (!name || strlen(name) > 64)
+				continue;
+			for (s = 0; s < nseen; s++)
+				if (!strcmp(seen[s], name))
+					break;
+			if (s < nseen)
+				continue;
+			seen[nseen++] = name;
+			f_str(b, job, 32);
+			f_str(b, name, 64);
+			f_bool(b, json_is_true(json_object_get(v, "ok")));
+			f_str(b, jx_str(v, "detail"), REPORT_TEXT_MAX);
+			f_end(b);
+		}
+	}
+	b = &L->out[T_LEFTOVERS];
+	json_array_foreach(json_object_get(un, "leftovers"), k, v) {
+		if (k >= REPORT_LEFTOVERS_MAX)
+			break;
+		if (!json_is_string(v))
+			continue;
+		f_str(b, job, 32);
+		f_int(b, 1, (int64_t)k);
+		f_str(b, json_string_value(v), REPORT_TEXT_MAX);
+		f_end(b);
+	}
+	json_decref(deps);
+	json_decref(ev);
+	json_decref(raw);
+	L->loaded++;
+	return 0;
+}
+
+static void
+reset_batch(struct loader *L)
+{
+	int t;
+
+	for (t = 0; t < T_COUNT; t++)
+		buf_reset(&L->out[t]);
+	L->rows = L->loaded = L->quarantined = 0;
+}
+
+static size_t
+pending_bytes(const struct loader *L)
+{
+	size_t n = 0;
+	int t;
+
+	for (t = 0; t < T_COUNT; t++)
+		n += L->out[t].len;
+	return n;
+}
+
+/*
+ * One transaction over at most `limit` rows after *after. Returns 0
+ * (committed; *after advanced, *done set when no row was left), or -1
+ * (rolled back or connection lost).
+ */
+static int
+batch(struct loader *L, int64_t *after, int limit, int *done)
+{
+	char safter[32], slimit[16];
+	const char *p[2] = {safter, slimit};
+	int64_t last = *after;
+	PGresult *r = NULL;
+	int t, i, n;
+
+	reset_batch(L);
+	snprintf(safter, sizeof(safter), "%" PRId64, *after);
+	snprintf(slimit, sizeof(slimit), "%d", limit);
+	if (report_db_command(L->db, "begin a load", "BEGIN", 0, NULL) ||
+	    report_db_command(L->db, "take the load lock",
+	                      "SELECT pg_advisory_xact_lock(" LOAD_LOCK ")", 0,
+	                      NULL) ||
+	    report_db_command(L->db, "select results to load", L->batch_sql, 2,
+	                      p))
+		goto fail;
+	for (;;) {
+		r = report_db_query(L->db, "read results",
+		                    "FETCH " FETCH_ROWS " FROM load_cur", 0, NULL);
+		if (!r)
+			goto fail;
+		n = PQntuples(r);
+		for (i = 0; i < n; i++) {
+			if (load_row(L, r, i))
+				goto fail;
+			last = strtoll(PQgetvalue(r, i, C_JOB), NULL, 10);
+			L->rows++;
+		}
+		PQclear(r);
+		r = NULL;
+		if (n == 0 || pending_bytes(L) > BATCH_BYTES)
+			break;
+	}
+	if (report_db_command(L->db, "close the cursor", "CLOSE load_cur", 0,
+	                      NULL))
+		goto fail;
+	for (t = 0; t < T_COUNT; t++) {
+		if (L->out[t].len == 0)
+			continue;
+		if (report_db_copy(L->db, "copy loaded results", copy_sql[t],
+		                   L->out[t].data, L->out[t].len))
+			goto fail;
+	}
+	if (report_db_command(L->db, "commit a load", "COMMIT", 0, NULL))
+		goto fail;
+	*done = L->rows == 0;
+	*after = last;
+	L->stats->loaded += L->loaded;
+	L->stats->quarantined += L->quarantined;
+	if (L->rows)
+		L->stats->batches++;
+	return 0;
+fail:
+	PQclear(r);
+	if (report_db_ok(L->db))
+		PQclear(PQexec(report_db_conn(L->db), "ROLLBACK"));
+	sigcache_clear(&L->sigs);
+	return -1;
+}
+
+/* Quarantine one row on its own, with the server's reason. */
+static int
+quarantine_alone(struct loader *L, int64_t job, const char *msg)
+{
+	char sjob[32], why[REPORT_TEXT_MAX];
+	const char *p[2] = {sjob, why};
+
+	snprintf(sjob, sizeof(sjob), "%" PRId64, job);
+	snprintf(why, sizeof(why), "database refused the row: %s", msg);
+	if (report_db_command(L->db, "quarantine a result",
+	                      "INSERT INTO report_quarantine (job_id, reason)"
+	                      " VALUES ($1, $2) ON CONFLICT DO NOTHING",
+	                      2, p))
+		return -1;
+	L->stats->quarantined++;
+	return 0;
+}
+
+/* The next unloaded job after `after`, or 0. -1 on failure. */
+static int64_t
+next_job(struct loader *L, int64_t after)
+{
+	char s[32];
+	const char *p[1] = {s};
+	PGresult *r;
+	int64_t id = 0;
+
+	snprintf(s, sizeof(s), "%" PRId64, after);
+	r = report_db_query(
+	    L->db, "find the next result",
+	    "SELECT r.job_id FROM results r WHERE r.job_id > $1"
+	    " AND NOT EXISTS (SELECT 1 FROM report_results x"
+	    "  WHERE x.job_id = r.job_id)"
+	    " AND NOT EXISTS (SELECT 1 FROM report_quarantine q"
+	    "  WHERE q.job_id = r.job_id) ORDER BY 1 LIMIT 1",
+	    1, p);
+	if (!r)
+		return -1;
+	if (PQntuples(r))
+		id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return id;
+}
+
+static char *
+build_batch_sql(struct report_db *db)
+{
+	int cells = report_db_has_table(db, "cells");
+	int col = report_db_has_column(db, "jobs", "cell_id");
+	struct buf b = BUF_INIT(1 << 16);
+	const char *c = "c.project,";
+
+	if (cells < 0 || col < 0)
+		return NULL;
+	if (cells && col) {
+		buf_addf(&b, batch_fmt, c, "c.version,",
+		         "coalesce(c.id, CASE WHEN j.spec->>'cell_id' ~ "
+		         "'^[0-9]{1,18}$' THEN (j.spec->>'cell_id')::bigint END)",
+		         "c.sweep_id", "c.file_name,", "c.file_sha256,",
+		         "c.file_sha256,", "LEFT JOIN cells c ON c.id = j.cell_id",
+		         "c.deps,", "c.deps,");
+	} else {
+		log_info("no cells table (sql/002): identity from the job specs");
+		buf_addf(&b, batch_fmt, "", "",
+		         "CASE WHEN j.spec->>'cell_id' ~ '^[0-9]{1,18}$'"
+		         " THEN (j.spec->>'cell_id')::bigint END",
+		         "NULL::bigint", "", "", "", "", "", "");
+	}
+	return buf_detach(&b, NULL);
+}
+
+int
+report_load(struct report_db *db, const struct report_load_opts *opts,
+            struct report_load_stats *stats)
+{
+	struct loader L = {db, opts, stats, NULL, {{0}}, {0}, 0, 0, 0};
+	int64_t after = 0, total = 0;
+	int t, done = 0, ret = -1, failures = 0, single = 0;
+	int size = opts->batch > 0 ? opts->batch : 500;
+
+	memset(stats, 0, sizeof(*stats));
+	for (t = 0; t < T_COUNT; t++)
+		buf_init(&L.out[t], COPY_MAX);
+	if (opts->retry_quarantined &&
+	    report_db_command(db, "clear the quarantine",
+	                      "DELETE FROM report_quarantine", 0, NULL))
+		goto out;
+	L.batch_sql = build_batch_sql(db);
+	if (!L.batch_sql)
+		goto out;
+	while (!done) {
+		int limit = single > 0 ? 1 : size;
+
+		if (opts->limit > 0) {
+			if (total >= opts->limit)
+				break;
+			if (opts->limit - total < limit)
+				limit = (int)(opts->limit - total);
+		}
+		if (batch(&L, &after, limit, &done) == 0) {
+			total += L.rows;
+			failures = 0;
+			if (single > 0)
+				single--;
+			continue;
+		}
+		if (!report_db_ok(db)) {
+			log_warn("lost the database during a load; reconnecting");
+			if (report_db_reconnect(db, opts->reconnect_ms))
+				goto out;
+			stats->reconnects++;
+			continue;
+		}
+		/*
+		 * The server refused the batch: find the row it refuses by
+		 * loading one at a time, and quarantine that row alone.
+		 */
+		if (++failures > 3 && limit == 1) {
+			int64_t job = next_job(&L, after);
+
+			if (job <= 0 ||
+			    quarantine_alone(&L, job, report_db_last_error(db)))
+				goto out;
+			failures = 0;
+			continue;
+		}
+		if (single == 0)
+			single = size;
+	}
+	ret = 0;
+out:
+	for (t = 0; t < T_COUNT; t++)
+		buf_release(&L.out[t]);
+	sigcache_clear(&L.sigs);
+	free(L.sigs.sig);
+	free(L.sigs.id);
+	free(L.batch_sql);
+	return ret;
+}
