@@ -1,0 +1,38 @@
+/*
+ * pyti-matrix: the platform x Python matrix of one package's latest tested
+ * release (or a given version) from report_results: outcome, tests,
+ * coverage, findings, duration per cell, as a table (colored when asked),
+ * JSON (docs/reporter.md gives the shape) or CSV; optionally the last N
+ * results of every cell across releases.
+ */
+#ifndef PYTI_REPORT_MATRIX_H
+#define PYTI_REPORT_MATRIX_H
+
+#include "pg.h"
+
+#include <stdio.h>
+
+enum report_matrix_format {
+	REPORT_MATRIX_TABLE,
+	REPORT_MATRIX_JSON,
+	REPORT_MATRIX_CSV,
+};
+
+struct report_matrix_opts {
+	const char *project; /* PEP 503 normalized by the caller */
+	const char *version; /* NULL: the latest tested release */
+	enum report_matrix_format format;
+	int history;         /* results per cell in "history" (0: none) */
+	int color;           /* ANSI colors in the table */
+};
+
+/*
+ * Print the matrix on out. Returns 0 (printed), REPORT_MATRIX_UNKNOWN
+ * when the project (or that version of it) has no results, or -1
+ * (logged).
+ */
+#define REPORT_MATRIX_UNKNOWN 1
+int report_matrix(struct report_db *db, const struct report_matrix_opts *o,
+                  FILE *out);
+
+#endif
