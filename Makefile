@@ -83,6 +83,7 @@ include pep/build.mk
 include crawler/build.mk
 include scheduler/build.mk
 include runner/build.mk
+include db/build.mk
 include guest/build.mk
 include reporter/build.mk
 include tests/build.mk
@@ -124,7 +125,7 @@ fmt-check:
 	exit 1; fi
 
 FMT_FILES = $(wildcard common/*.[ch] pep/*.[ch] crawler/*.[ch] scheduler/*.[ch] \
-	runner/*.[ch] guest/*.[ch] guest/image/*.[ch] reporter/*.[ch] tests/unit/*.[ch] \
+	runner/*.[ch] db/*.[ch] guest/*.[ch] guest/image/*.[ch] reporter/*.[ch] tests/unit/*.[ch] \
 	tests/fuzz/*.[ch] bench/*.[ch])
 
 clean:

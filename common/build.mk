@@ -1,15 +1,34 @@
 # common/: libcommon.a, the one internal library. It may use jansson (JSON
-# helpers) and LMDB (the kv wrapper); everything else in it is plain libc.
+# helpers) and LMDB (the kv wrapper); everything else in it is plain libc,
+# but for libcommon-db.a below.
 # Its unit tests are tests/unit/test_<module>.c (no program prefix).
 
 COMMON_PKGS := jansson lmdb
 build/common/%.o: PKG_CFLAGS := $(call pkg_cflags,$(COMMON_PKGS))
 COMMON_LIBS := $(call pkg_libs,$(COMMON_PKGS))
 
-COMMON_OBJS := $(patsubst %.c,build/%.o,$(wildcard common/*.c))
+# PostgreSQL access (common/db*.c) is a second archive, libcommon-db.a:
+# only its objects get libpq's flags, so a program that does not link it
+# (the crawler, the guest agent, pyti-pep) cannot include db.h. A program
+# that uses it links $(LIBCOMMON_DB) before $(LIBCOMMON), with
+# $(COMMON_DB_LIBS), and gets libpq's flags in its own folder.
+COMMON_DB_PKGS := libpq
+COMMON_DB_SRCS := $(wildcard common/db*.c)
+COMMON_DB_OBJS := $(patsubst %.c,build/%.o,$(COMMON_DB_SRCS))
+$(COMMON_DB_OBJS): PKG_CFLAGS := $(call pkg_cflags,$(COMMON_PKGS) \
+	$(COMMON_DB_PKGS))
+COMMON_DB_LIBS := $(call pkg_libs,$(COMMON_DB_PKGS))
+LIBCOMMON_DB := build/libcommon-db.a
+
+COMMON_OBJS := $(patsubst %.c,build/%.o,$(filter-out $(COMMON_DB_SRCS), \
+	$(wildcard common/*.c)))
 LIBCOMMON := build/libcommon.a
 
 $(LIBCOMMON): $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(QUIET_AR)rm -f $@ && ar rcs $@ $^
+
+$(LIBCOMMON_DB): $(COMMON_DB_OBJS)
 	@mkdir -p $(dir $@)
 	$(QUIET_AR)rm -f $@ && ar rcs $@ $^
 

@@ -1,23 +1,19 @@
-# runner/: bin/pyti-run (the VM pool daemon and `pyti-run test`) and
-# bin/pyti-db (migrations, manual enqueue, status). The runner is one of
-# the two folders that may see libpq (the reporter is the other), and the
-# only one that sees libvirt.
+# runner/: bin/pyti-run (the VM pool daemon and `pyti-run test`). The
+# runner is one of the folders that may see libpq (through
+# common/db.h), and the only one that sees libvirt.
 
 RUNNER_PKGS := libpq libvirt jansson
 build/runner/%.o: PKG_CFLAGS := $(call pkg_cflags,$(RUNNER_PKGS))
 RUNNER_LIBS := $(call pkg_libs,$(RUNNER_PKGS)) $(COMMON_LIBS) -lpthread
 
-# Everything but the two mains, shared by both programs and the tests.
-RUNNER_LIB_SRCS := $(filter-out runner/main.c runner/db_main.c, \
-	$(wildcard runner/*.c))
+# Everything but main, shared by the program and the tests.
+RUNNER_LIB_SRCS := $(filter-out runner/main.c, $(wildcard runner/*.c))
 RUNNER_LIB_OBJS := $(patsubst %.c,build/%.o,$(RUNNER_LIB_SRCS))
 
-PROGRAMS += bin/pyti-run bin/pyti-db
+PROGRAMS += bin/pyti-run
 
-bin/pyti-run: build/runner/main.o $(RUNNER_LIB_OBJS) $(LIBCOMMON)
-	$(call link,$(RUNNER_LIBS))
-
-bin/pyti-db: build/runner/db_main.o $(RUNNER_LIB_OBJS) $(LIBCOMMON)
+bin/pyti-run: build/runner/main.o $(RUNNER_LIB_OBJS) $(LIBCOMMON_DB) \
+		$(LIBCOMMON)
 	$(call link,$(RUNNER_LIBS))
 
 # Unit tests: tests/unit/test_run_*.c, each linked with the runner's
@@ -30,7 +26,7 @@ UNIT_TESTS += $(RUNNER_UNIT)
 build/tests/unit/test_run_%.o: PKG_CFLAGS := \
 	$(call pkg_cflags,$(RUNNER_PKGS) cmocka) -Irunner
 $(RUNNER_UNIT): build/tests/unit/%: build/tests/unit/%.o $(RUNNER_LIB_OBJS) \
-		$(LIBCOMMON)
+		$(LIBCOMMON_DB) $(LIBCOMMON)
 	$(call link,$(RUNNER_LIBS) $(call pkg_libs,cmocka) \
 		$(shell sed -n 's,^/\* WRAP: \(.*\) \*/$$,\1,p' \
 		tests/unit/$*.c | tr ' ' '\n' | sed '/^$$/d;s/^/-Wl,--wrap=/'))

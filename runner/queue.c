@@ -5,6 +5,7 @@
  * noticed on the failing call, which returns -1; the next call reconnects.
  */
 #include "queue.h"
+#include "db_queue.h"
 #include "log.h"
 #include "num.h"
 #include "xalloc.h"
@@ -16,10 +17,8 @@
 #include <string.h>
 
 struct run_queue {
-	char *conninfo;
+	struct db *db;
 	char *name;
-	PGconn *conn;
-	int down_logged; /* an outage was already reported */
 };
 
 void
@@ -36,7 +35,7 @@ run_queue_new(const char *conninfo, const char *name)
 {
 	struct run_queue *q = xcalloc(1, sizeof(*q));
 
-	q->conninfo = xstrdup(conninfo);
+	q->db = db_new(conninfo);
 	q->name = xstrdup(name);
 	return q;
 }
@@ -46,103 +45,28 @@ run_queue_free(struct run_queue *q)
 {
 	if (!q)
 		return;
-	if (q->conn)
-		PQfinish(q->conn);
-	free(q->conninfo);
+	db_free(q->db);
 	free(q->name);
 	free(q);
-}
-
-static void
-drop(struct run_queue *q)
-{
-	if (q->conn)
-		PQfinish(q->conn);
-	q->conn = NULL;
 }
 
 int
 run_queue_connect(struct run_queue *q)
 {
-	PGresult *r;
-
-	if (q->conn && PQstatus(q->conn) == CONNECTION_OK)
-		return 0;
-	drop(q);
-	q->conn = PQconnectdb(q->conninfo);
-	if (PQstatus(q->conn) != CONNECTION_OK) {
-		char *msg = xstrdup(PQerrorMessage(q->conn));
-
-		msg[strcspn(msg, "\n")] = '\0';
-		if (!q->down_logged)
-			log_error("cannot connect to the database: %s", msg);
-		q->down_logged = 1;
-		free(msg);
-		drop(q);
-		return -1;
-	}
-	/* Our names resolve in our schema only (CVE-2018-1058 class). */
-	r = PQexec(q->conn, "SET search_path = public");
-	PQclear(r);
-	if (q->down_logged)
-		log_info("database connection is back");
-	q->down_logged = 0;
-	return 0;
+	return db_connect(q->db);
 }
 
-/*
- * Run one statement with text parameters. Returns the result (PQclear it)
- * when its status is `want`, else NULL with the error logged; a broken
- * connection is dropped so the next call reconnects.
- */
 static PGresult *
 exec(struct run_queue *q, const char *what, const char *sql, int n,
      const char *const *params, ExecStatusType want)
 {
-	PGresult *r;
-
-	if (run_queue_connect(q))
-		return NULL;
-	r = PQexecParams(q->conn, sql, n, NULL, params, NULL, NULL, 0);
-	if (r && PQresultStatus(r) == want)
-		return r;
-	{
-		char *msg = xstrdup(r ? PQresultErrorMessage(r)
-		                      : PQerrorMessage(q->conn));
-
-		msg[strcspn(msg, "\n")] = '\0';
-		log_error("cannot %s: %s", what, msg);
-		free(msg);
-	}
-	PQclear(r);
-	if (PQstatus(q->conn) != CONNECTION_OK) {
-		drop(q);
-		q->down_logged = 1;
-	} else if (PQtransactionStatus(q->conn) != PQTRANS_IDLE) {
-		PQclear(PQexec(q->conn, "ROLLBACK"));
-	}
-	return NULL;
+	return db_exec(q->db, what, sql, n, params, want);
 }
 
 static int
 command(struct run_queue *q, const char *what, const char *sql)
 {
-	PGresult *r = exec(q, what, sql, 0, NULL, PGRES_COMMAND_OK);
-
-	PQclear(r);
-	return r ? 0 : -1;
-}
-
-/* An integer column of our own schema (never NULL where used). */
-static int64_t
-col_i64(const PGresult *r, int row, int col)
-{
-	int64_t v = 0;
-
-	if (num_parse_i64(PQgetvalue(r, row, col), INT64_MIN, INT64_MAX, &v))
-		log_warn("unexpected integer '%s' from the database",
-		         PQgetvalue(r, row, col));
-	return v;
+	return db_command(q->db, what, sql, 0, NULL, 0);
 }
 
 static const char sql_claim[] =
@@ -225,10 +149,10 @@ run_queue_claim(struct run_queue *q, const char *const *platforms, int n,
 		ret = RUN_QUEUE_EMPTY;
 	} else {
 		memset(out, 0, sizeof(*out));
-		out->id = col_i64(r, 0, 0);
-		out->fence = col_i64(r, 0, 1);
-		out->attempt = (int)col_i64(r, 0, 2);
-		out->max_attempts = (int)col_i64(r, 0, 3);
+		out->id = db_col_i64(r, 0, 0);
+		out->fence = db_col_i64(r, 0, 1);
+		out->attempt = (int)db_col_i64(r, 0, 2);
+		out->max_attempts = (int)db_col_i64(r, 0, 3);
 		out->platform = xstrdup(PQgetvalue(r, 0, 4));
 		out->python = xstrdup(PQgetvalue(r, 0, 5));
 		out->spec = xstrdup(PQgetvalue(r, 0, 6));
@@ -388,59 +312,7 @@ run_queue_release(struct run_queue *q, int64_t id, int64_t fence,
 int
 run_queue_rescue(struct run_queue *q)
 {
-	PGresult *r;
-	int n;
-
-	r = exec(q, "rescue expired leases",
-	         "WITH e AS (SELECT id FROM jobs WHERE state = 'running'"
-	         " AND lease_expires_at < now() FOR UPDATE SKIP LOCKED),"
-	         " u AS (UPDATE jobs j SET"
-	         " state = CASE WHEN j.attempts >= j.max_attempts"
-	         " THEN 'dead' ELSE 'queued' END,"
-	         " last_error = 'lease expired (runner ' ||"
-	         " coalesce(j.claimed_by, '?') || ' went silent)',"
-	         " lease_expires_at = NULL,"
-	         " finished_at = CASE WHEN j.attempts >= j.max_attempts"
-	         " THEN now() END"
-	         " FROM e WHERE j.id = e.id RETURNING j.id, j.fence, j.state,"
-	         " j.last_error),"
-	         " a AS (UPDATE job_attempts t SET ended_at = now(),"
-	         " ending = CASE WHEN u.state = 'dead' THEN 'dead'"
-	         " ELSE 'rescued' END, error = u.last_error"
-	         " FROM u WHERE t.job_id = u.id AND t.fence = u.fence)"
-	         " SELECT count(*) FROM u",
-	         0, NULL, PGRES_TUPLES_OK);
-	if (!r)
-		return -1;
-	n = (int)col_i64(r, 0, 0);
-	PQclear(r);
-	if (n > 0)
-		log_info("rescued %d job%s with an expired lease", n,
-		         n == 1 ? "" : "s");
-	return n;
-}
-
-int64_t
-run_queue_enqueue(struct run_queue *q, const char *platform, const char *python,
-                  const char *spec, int priority, int max_attempts)
-{
-	char sprio[32], smax[32];
-	const char *params[5] = {platform, python, spec, sprio, smax};
-	PGresult *r;
-	int64_t id;
-
-	snprintf(sprio, sizeof(sprio), "%d", priority);
-	snprintf(smax, sizeof(smax), "%d", max_attempts);
-	r = exec(q, "enqueue a job",
-	         "INSERT INTO jobs (platform, python, spec, priority,"
-	         " max_attempts) VALUES ($1, $2, $3::jsonb, $4, $5)"
-	         " RETURNING id",
-	         5, params, PGRES_TUPLES_OK);
-	if (!r)
-		return -1;
-	id = col_i64(r, 0, 0);
-	PQclear(r);
-	return id;
+	return db_rescue(q->db);
 }
 
 int64_t
@@ -466,7 +338,7 @@ run_queue_pending(struct run_queue *q, const char *const *platforms, int n)
 	free(arr);
 	if (!r)
 		return -1;
-	count = col_i64(r, 0, 0);
+	count = db_col_i64(r, 0, 0);
 	PQclear(r);
 	return count;
 }

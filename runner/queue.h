@@ -5,9 +5,10 @@
  * later write for it (heartbeat, complete, release) names the token and is
  * refused when the job has since been rescued and handed to someone else.
  *
- * A struct run_queue owns one libpq connection. It is not thread-safe:
- * each runner thread opens its own. When the server goes away, calls fail
- * with -1 (logged) and the next call reconnects; callers back off.
+ * A struct run_queue owns one connection (common/db.h). It is not
+ * thread-safe: each runner thread opens its own. When the server goes
+ * away, calls fail with -1 (logged) and the next call reconnects; callers
+ * back off. Enqueueing is common/db_queue.h's.
  */
 #ifndef PYTI_RUN_QUEUE_H
 #define PYTI_RUN_QUEUE_H
@@ -90,11 +91,7 @@ int run_queue_complete(struct run_queue *q, int64_t id, int64_t fence,
 int run_queue_release(struct run_queue *q, int64_t id, int64_t fence,
                       const char *error, int refund, int *dead);
 
-/*
- * Return every running job whose lease expired (its runner died or lost
- * the database) to the queue, or to the dead letter when out of attempts.
- * Returns the number of jobs rescued (>= 0), or -1.
- */
+/* db_rescue() (common/db_queue.h) on this handle's connection. */
 int run_queue_rescue(struct run_queue *q);
 
 /*
@@ -103,13 +100,5 @@ int run_queue_rescue(struct run_queue *q);
  */
 int64_t run_queue_pending(struct run_queue *q, const char *const *platforms,
                           int n);
-
-/*
- * Add a job (pyti-db enqueue, tests). spec is JSON object text. Returns
- * the new job id (> 0), or -1.
- */
-int64_t run_queue_enqueue(struct run_queue *q, const char *platform,
-                          const char *python, const char *spec, int priority,
-                          int max_attempts);
 
 #endif

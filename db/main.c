@@ -8,18 +8,18 @@
  */
 #include "buf.h"
 #include "cfg.h"
+#include "db.h"
+#include "db_queue.h"
 #include "jx.h"
 #include "log.h"
 #include "num.h"
 #include "os.h"
-#include "queue.h"
 #include "xalloc.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
-#include <libpq-fe.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,58 +40,12 @@ usage(FILE *f)
 	        "  migrate [--dir DIR]     apply pending sql/NNN-*.sql "
 	        "migrations\n"
 	        "  enqueue --platform P --python V [--priority N]\n"
-	        "          [--max-attempts N] SPEC   add a job (SPEC: JSON, "
-	        "@FILE or -)\n"
+	        "          [--max-attempts N] [--cell ID] SPEC   add a job "
+	        "(SPEC: JSON, @FILE or -)\n"
 	        "  status                  jobs per state, one 'state count' "
 	        "line each\n"
 	        "  rescue                  return expired leases now\n"
 	        "The database is [database] conninfo (libpq syntax).\n");
-}
-
-static char *
-pq_error(PGconn *c, PGresult *r)
-{
-	char *m = xstrdup(r ? PQresultErrorMessage(r) : PQerrorMessage(c));
-
-	m[strcspn(m, "\n")] = '\0';
-	return m;
-}
-
-static PGconn *
-connect_db(const char *conninfo)
-{
-	PGconn *c = PQconnectdb(conninfo);
-
-	if (PQstatus(c) != CONNECTION_OK) {
-		char *m = pq_error(c, NULL);
-
-		log_error("cannot connect to the database: %s", m);
-		free(m);
-		PQfinish(c);
-		return NULL;
-	}
-	PQclear(PQexec(c, "SET search_path = public"));
-	PQclear(PQexec(c, "SET client_min_messages = warning"));
-	return c;
-}
-
-/* Run a command-only statement; -1 (logged) on failure. */
-static int
-run_sql(PGconn *c, const char *what, const char *sql, int n,
-        const char *const *params)
-{
-	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-	int ret = 0;
-
-	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-	    PQresultStatus(r) != PGRES_TUPLES_OK) {
-		char *m = pq_error(c, r);
-
-		ret = log_error("cannot %s: %s", what, m);
-		free(m);
-	}
-	PQclear(r);
-	return ret;
 }
 
 /* sql/ next to the binary: <exe>/../sql. Owned string. */
@@ -135,26 +89,20 @@ cmp_str(const void *a, const void *b)
 
 /* Apply one migration file in its own transaction, unless recorded. */
 static int
-apply(PGconn *c, const char *dir, const char *name, int version, int *done)
+apply(struct db *db, const char *dir, const char *name, int version, int *done)
 {
-	char path[PATH_MAX], sver[16];
+	char path[PATH_MAX], sver[16], *m;
 	const char *params[2] = {sver, name};
 	struct buf text = BUF_INIT(MIGRATION_MAX);
 	PGresult *r;
 	int ret = -1, have;
 
 	snprintf(sver, sizeof(sver), "%d", version);
-	r = PQexecParams(
-	    c, "SELECT name FROM schema_migrations WHERE version = $1", 1, NULL,
-	    params, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		char *m = pq_error(c, r);
-
-		log_error("cannot read schema_migrations: %s", m);
-		free(m);
-		PQclear(r);
+	r = db_exec(db, "read schema_migrations",
+	            "SELECT name FROM schema_migrations WHERE version = $1", 1,
+	            params, PGRES_TUPLES_OK);
+	if (!r)
 		return -1;
-	}
 	have = PQntuples(r) > 0;
 	if (have && strcmp(PQgetvalue(r, 0, 0), name) != 0)
 		log_warn("migration %03d is recorded as '%s', the file is '%s'",
@@ -163,35 +111,30 @@ apply(PGconn *c, const char *dir, const char *name, int version, int *done)
 	if (have)
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (os_read_file(path, &text))
-		goto out;
-	if (run_sql(c, "begin a migration", "BEGIN", 0, NULL))
+	if (os_read_file(path, &text) || db_begin(db))
 		goto out;
 	/*
 	 * A migration is trusted text from the repository holding several
 	 * statements, which only the simple-query protocol runs: the one
 	 * place pyti passes a non-literal to PQexec.
 	 */
-	r = PQexec(c, buf_cstr(&text));
+	r = PQexec(db_conn(db), buf_cstr(&text));
 	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
 	    PQresultStatus(r) != PGRES_TUPLES_OK) {
-		char *m = pq_error(c, r);
-
+		m = db_error(db, r);
 		log_error("migration '%s' failed: %s", name, m);
 		free(m);
 		PQclear(r);
-		PQclear(PQexec(c, "ROLLBACK"));
+		db_rollback(db);
 		goto out;
 	}
 	PQclear(r);
-	if (run_sql(c, "record a migration",
-	            "INSERT INTO schema_migrations (version, name)"
-	            " VALUES ($1, $2)",
-	            2, params) ||
-	    run_sql(c, "commit a migration", "COMMIT", 0, NULL)) {
-		PQclear(PQexec(c, "ROLLBACK"));
+	if (db_command(db, "record a migration",
+	               "INSERT INTO schema_migrations (version, name)"
+	               " VALUES ($1, $2)",
+	               2, params, 0) ||
+	    db_commit(db))
 		goto out;
-	}
 	log_info("applied %s", name);
 	(*done)++;
 	ret = 0;
@@ -201,14 +144,13 @@ out:
 }
 
 static int
-cmd_migrate(const char *conninfo, const char *dir)
+cmd_migrate(struct db *db, const char *dir)
 {
 	DIR *d = NULL;
 	struct dirent *e;
 	char **names = NULL;
 	size_t n = 0, alloc = 0, i;
-	PGconn *c = NULL;
-	int ret = -1, done = 0, last = -1;
+	int ret = -1, done = 0, last = -1, locked = 0;
 
 	d = opendir(dir);
 	if (!d)
@@ -235,29 +177,28 @@ cmd_migrate(const char *conninfo, const char *dir)
 		}
 		last = v;
 	}
-	c = connect_db(conninfo);
-	if (!c)
-		goto out;
 	/* Session lock: held across the per-file transactions. */
-	if (run_sql(c, "take the migration lock",
-	            "SELECT pg_advisory_lock(" MIGRATE_LOCK ")", 0, NULL) ||
-	    run_sql(c, "create schema_migrations",
-	            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-	            " version integer PRIMARY KEY, name text NOT NULL,"
-	            " applied_at timestamptz NOT NULL DEFAULT now())",
-	            0, NULL))
+	if (db_command(db, "take the migration lock",
+	               "SELECT pg_advisory_lock(" MIGRATE_LOCK ")", 0, NULL, 1))
+		goto out;
+	locked = 1;
+	if (db_command(db, "create schema_migrations",
+	               "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	               " version integer PRIMARY KEY, name text NOT NULL,"
+	               " applied_at timestamptz NOT NULL DEFAULT now())",
+	               0, NULL, 0))
 		goto out;
 	for (i = 0; i < n; i++)
-		if (apply(c, dir, names[i], migration_version(names[i]), &done))
+		if (apply(db, dir, names[i], migration_version(names[i]),
+		          &done))
 			goto out;
 	log_info("%d migration%s applied, %zu known", done,
 	         done == 1 ? "" : "s", n);
 	ret = 0;
 out:
-	if (c) {
-		PQclear(PQexec(c, "SELECT pg_advisory_unlock_all()"));
-		PQfinish(c);
-	}
+	if (locked)
+		db_command(db, "release the migration lock",
+		           "SELECT pg_advisory_unlock_all()", 0, NULL, 1);
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
@@ -266,47 +207,40 @@ out:
 }
 
 static int
-cmd_status(const char *conninfo)
+cmd_status(struct db *db)
 {
-	PGconn *c = connect_db(conninfo);
 	PGresult *r;
-	int i, ret = 0;
+	int i;
 
-	if (!c)
+	r = db_exec(db, "count jobs",
+	            "SELECT s, count(j.id) FROM unnest(ARRAY['queued',"
+	            "'running','done','dead']) s LEFT JOIN jobs j ON"
+	            " j.state = s GROUP BY s ORDER BY array_position("
+	            "ARRAY['queued','running','done','dead'], s)",
+	            0, NULL, PGRES_TUPLES_OK);
+	if (!r)
 		return -1;
-	r = PQexec(c, "SELECT s, count(j.id) FROM unnest(ARRAY['queued',"
-	              "'running','done','dead']) s LEFT JOIN jobs j ON"
-	              " j.state = s GROUP BY s ORDER BY array_position("
-	              "ARRAY['queued','running','done','dead'], s)");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		char *m = pq_error(c, r);
-
-		ret = log_error("cannot count jobs: %s", m);
-		free(m);
-	} else {
-		for (i = 0; i < PQntuples(r); i++)
-			printf("%s %s\n", PQgetvalue(r, i, 0),
-			       PQgetvalue(r, i, 1));
-	}
+	for (i = 0; i < PQntuples(r); i++)
+		printf("%s %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
 	PQclear(r);
-	PQfinish(c);
-	return ret;
+	return 0;
 }
 
 static int
-cmd_enqueue(const char *conninfo, int argc, char **argv)
+cmd_enqueue(struct db *db, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"platform", required_argument, NULL, 'p'},
 	    {"python", required_argument, NULL, 'y'},
 	    {"priority", required_argument, NULL, 'r'},
 	    {"max-attempts", required_argument, NULL, 'm'},
+	    {"cell", required_argument, NULL, 'l'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *platform = NULL, *python = NULL, *arg;
-	int64_t prio = 0, maxa = 3, id;
+	int64_t prio = 0, maxa = DB_JOB_MAX_ATTEMPTS, cell = 0, id;
+	struct db_job job;
 	struct buf spec = BUF_INIT(SPEC_MAX);
-	struct run_queue *q;
 	json_t *j;
 	int o, ret = -1;
 
@@ -327,6 +261,10 @@ cmd_enqueue(const char *conninfo, int argc, char **argv)
 			if (num_parse_i64(optarg, 1, 100, &maxa))
 				return log_error("bad --max-attempts '%s'",
 				                 optarg);
+			break;
+		case 'l':
+			if (num_parse_i64(optarg, 1, INT64_MAX, &cell))
+				return log_error("bad --cell '%s'", optarg);
 			break;
 		default:
 			usage(stderr);
@@ -357,10 +295,14 @@ cmd_enqueue(const char *conninfo, int argc, char **argv)
 		goto out;
 	}
 	json_decref(j);
-	q = run_queue_new(conninfo, "pyti-db");
-	id = run_queue_enqueue(q, platform, python, buf_cstr(&spec), (int)prio,
-	                       (int)maxa);
-	run_queue_free(q);
+	memset(&job, 0, sizeof(job));
+	job.platform = platform;
+	job.python = python;
+	job.spec = buf_cstr(&spec);
+	job.priority = (int)prio;
+	job.max_attempts = (int)maxa;
+	job.cell_id = cell;
+	id = db_enqueue(db, &job);
 	if (id > 0) {
 		printf("%lld\n", (long long)id);
 		ret = 0;
@@ -380,10 +322,11 @@ main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *config = NULL, *cmd, *conninfo;
+	const char *config = NULL, *cmd;
 	char **sets = NULL, *dir = NULL;
 	size_t nsets = 0, alloc = 0, i;
 	struct cfg *cfg;
+	struct db *db;
 	int o, ret;
 
 	log_set_prog("pyti-db");
@@ -419,7 +362,7 @@ main(int argc, char **argv)
 		if (cfg_set_override(cfg, sets[i]))
 			return 1;
 	free(sets);
-	conninfo = cfg_get(cfg, "database", "conninfo", "dbname=pyti");
+	db = db_new_cfg(cfg);
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
@@ -437,24 +380,23 @@ main(int argc, char **argv)
 			free(dir);
 			dir = default_sql_dir();
 		}
-		ret = cmd_migrate(conninfo, dir);
+		ret = cmd_migrate(db, dir);
 	} else if (strcmp(cmd, "status") == 0 && argc == 1) {
-		ret = cmd_status(conninfo);
+		ret = cmd_status(db);
 	} else if (strcmp(cmd, "rescue") == 0 && argc == 1) {
-		struct run_queue *q = run_queue_new(conninfo, "pyti-db");
-		int n = run_queue_rescue(q);
+		int n = db_rescue(db);
 
-		run_queue_free(q);
 		if (n >= 0)
 			printf("%d\n", n);
 		ret = n < 0 ? -1 : 0;
 	} else if (strcmp(cmd, "enqueue") == 0) {
-		ret = cmd_enqueue(conninfo, argc, argv);
+		ret = cmd_enqueue(db, argc, argv);
 	} else {
 		usage(stderr);
 		return 2;
 	}
 	free(dir);
+	db_free(db);
 	cfg_free(cfg);
 	return ret ? 1 : 0;
 }
