@@ -87,55 +87,114 @@ chan_name_valid(const char *name)
 	return 1;
 }
 
+int64_t
+chan_now_ms(void)
+{
+	return os_mono_ms();
+}
+
+const char *
+chan_err_text(enum chan_err e)
+{
+	switch (e) {
+	case CHAN_E_NONE:
+		return "no error";
+	case CHAN_E_IO:
+		return "I/O error";
+	case CHAN_E_MAGIC:
+		return "not a pyti frame";
+	case CHAN_E_TYPE:
+		return "frame type not allowed in this direction";
+	case CHAN_E_TOOBIG:
+		return "frame above its type's maximum";
+	case CHAN_E_TRUNCATED:
+		return "truncated";
+	case CHAN_E_STALL:
+		return "peer stalled";
+	case CHAN_E_NAME:
+		return "bad blob name";
+	case CHAN_E_LIMIT:
+		return "connection byte budget spent";
+	case CHAN_E_DEADLINE:
+		return "deadline passed";
+	case CHAN_E_SLOW:
+		return "frame took too long";
+	case CHAN_E_ABORT:
+		return "aborted";
+	}
+	return "?";
+}
+
 /*
- * Wait for `events` on the fd for at most ms (-1 forever). Returns 1 when
- * ready (or hung up: the read/write then says what happened), 0 on
- * timeout, -1 on poll failure.
+ * Wait for `events` on the channel's fd for at most ms (-1: forever),
+ * never past c->deadline nor frame_end (0: none), polling c->abort_fn at
+ * least every second. Returns 1 when ready (or hung up: the read/write
+ * then says what happened), 0 when ms passed, -1 with c->err set (I/O,
+ * deadline, slow frame, abort).
  */
 static int
-wait_fd(int fd, short events, int ms)
+chan_wait(struct chan *c, short events, int ms, int64_t frame_end)
 {
-	struct pollfd p = {.fd = fd, .events = events};
-	int64_t end = ms < 0 ? 0 : os_mono_ms() + ms;
+	struct pollfd p = {.fd = c->fd, .events = events};
+	int64_t end = ms < 0 ? 0 : chan_now_ms() + ms;
 
 	for (;;) {
-		int left = -1, r;
+		int64_t now = chan_now_ms(), left = -1;
+		int r;
 
-		if (ms >= 0) {
-			int64_t d = end - os_mono_ms();
-
-			left = d < 0 ? 0 : (int)d;
+		if (c->abort_fn && c->abort_fn(c->abort_arg)) {
+			c->err = CHAN_E_ABORT;
+			return -1;
 		}
-		r = poll(&p, 1, left);
+		if (c->deadline && now >= c->deadline) {
+			c->err = CHAN_E_DEADLINE;
+			return -1;
+		}
+		if (frame_end && now >= frame_end) {
+			c->err = CHAN_E_SLOW;
+			return -1;
+		}
+		if (end && now >= end)
+			return 0;
+		if (end)
+			left = end - now;
+		if (c->deadline && (left < 0 || c->deadline - now < left))
+			left = c->deadline - now;
+		if (frame_end && (left < 0 || frame_end - now < left))
+			left = frame_end - now;
+		if (c->abort_fn && (left < 0 || left > 1000))
+			left = 1000;
+		r = poll(&p, 1, (int)left);
 		if (r > 0)
 			return 1;
-		if (r == 0)
-			return 0;
-		if (errno != EINTR)
+		if (r < 0 && errno != EINTR) {
+			c->err = CHAN_E_IO;
 			return -1;
+		}
 	}
 }
 
 /*
  * Read exactly n bytes. `first` is the wait for the first byte of the
- * frame (-1: forever); once *saw_any is set, waits are stall_ms. Returns
- * 0 when all n are read, CHAN_EOF on EOF before any byte of the frame,
- * CHAN_TIMEOUT when nothing came within `first`, -1 on error with c->err
- * set (not logged: the caller names the frame).
+ * frame (-1: forever); once *saw_any is set, waits are stall_ms, and
+ * *frame_end (set at the first byte when frame_ms is) bounds them all.
+ * Returns 0 when all n are read, CHAN_EOF on EOF before any byte of the
+ * frame, CHAN_TIMEOUT when nothing came within `first`, -1 on error with
+ * c->err set (not logged: the caller names the frame).
  */
 static int
-read_full(struct chan *c, char *p, size_t n, int first, int *saw_any)
+read_full(struct chan *c, char *p, size_t n, int first, int *saw_any,
+          int64_t *frame_end)
 {
 	size_t got = 0;
 
 	while (got < n) {
-		int w = wait_fd(c->fd, POLLIN, *saw_any ? c->stall_ms : first);
+		int w = chan_wait(c, POLLIN, *saw_any ? c->stall_ms : first,
+		                  *frame_end);
 		ssize_t r;
 
-		if (w < 0) {
-			c->err = CHAN_E_IO;
+		if (w < 0)
 			return -1;
-		}
 		if (w == 0) {
 			if (*saw_any)
 				c->err = CHAN_E_STALL;
@@ -154,6 +213,8 @@ read_full(struct chan *c, char *p, size_t n, int first, int *saw_any)
 			c->err = CHAN_E_TRUNCATED;
 			return -1;
 		}
+		if (!*saw_any && c->frame_ms > 0)
+			*frame_end = chan_now_ms() + c->frame_ms;
 		*saw_any = 1;
 		got += (size_t)r;
 	}
@@ -190,13 +251,17 @@ chan_read(struct chan *c, struct chan_frame *f, int timeout_ms)
 	unsigned char hdr[8];
 	char text[17];
 	uint32_t len;
+	int64_t frame_end = 0;
 	int saw_any = 0, r, t;
 
 	c->err = CHAN_E_NONE;
 	buf_release(&f->payload);
-	r = read_full(c, (char *)hdr, sizeof(hdr), timeout_ms, &saw_any);
+	r = read_full(c, (char *)hdr, sizeof(hdr), timeout_ms, &saw_any,
+	              &frame_end);
 	if (r == CHAN_EOF || r == CHAN_TIMEOUT)
 		return r;
+	if (r < 0 && c->err == CHAN_E_ABORT)
+		return -1;
 	if (r < 0)
 		goto fail_io;
 	t = type_from_code((const char *)hdr);
@@ -238,11 +303,14 @@ chan_read(struct chan *c, struct chan_frame *f, int timeout_ms)
 		while (left) {
 			size_t n = left < sizeof(chunk) ? left : sizeof(chunk);
 
-			r = read_full(c, chunk, n, c->stall_ms, &saw_any);
+			r = read_full(c, chunk, n, c->stall_ms, &saw_any,
+			              &frame_end);
 			if (r != 0) {
 				if (r == CHAN_TIMEOUT)
 					c->err = CHAN_E_STALL;
 				buf_release(&f->payload);
+				if (c->err == CHAN_E_ABORT)
+					return -1;
 				goto fail_payload;
 			}
 			buf_add(&f->payload, chunk, n);
@@ -251,20 +319,17 @@ chan_read(struct chan *c, struct chan_frame *f, int timeout_ms)
 	}
 	f->type = (enum chan_type)t;
 	c->bytes_in += len;
+	c->frames_in++;
 	return 0;
 
 fail_payload:
-	return log_error("channel: frame '%s' of %u bytes: %s", types[t].code,
-	                 len,
-	                 c->err == CHAN_E_TRUNCATED ? "truncated"
-	                 : c->err == CHAN_E_STALL   ? "peer stalled"
-	                                            : strerror(errno));
+	return log_error(
+	    "channel: frame '%s' of %u bytes: %s", types[t].code, len,
+	    c->err == CHAN_E_IO ? strerror(errno) : chan_err_text(c->err));
 fail_io:
-	if (c->err == CHAN_E_TRUNCATED)
-		return log_error("channel: truncated frame header");
-	if (c->err == CHAN_E_STALL)
-		return log_error("channel: peer stalled inside a frame header");
-	return log_error("channel: cannot read: %s", strerror(errno));
+	if (c->err == CHAN_E_IO)
+		return log_error("channel: cannot read: %s", strerror(errno));
+	return log_error("channel: frame header: %s", chan_err_text(c->err));
 }
 
 static int
@@ -278,13 +343,17 @@ write_full(struct chan *c, const char *p, size_t n, int64_t end)
 		ssize_t r;
 
 		if (end) {
-			int64_t d = end - os_mono_ms();
+			int64_t d = end - chan_now_ms();
 
 			left = d < 0 ? 0 : (int)d;
 		}
-		w = wait_fd(c->fd, POLLOUT, left);
+		w = chan_wait(c, POLLOUT, left, 0);
 		if (w < 0) {
-			c->err = CHAN_E_IO;
+			if (c->err == CHAN_E_ABORT)
+				return -1;
+			if (c->err != CHAN_E_IO)
+				return log_error("channel: write: %s",
+				                 chan_err_text(c->err));
 			return log_error("channel: cannot poll: %s",
 			                 strerror(errno));
 		}
@@ -322,7 +391,7 @@ write_frame(struct chan *c, enum chan_type t, const char *head, size_t headlen,
 {
 	unsigned char hdr[8];
 	size_t total = headlen + len;
-	int64_t end = timeout_ms < 0 ? 0 : os_mono_ms() + timeout_ms;
+	int64_t end = timeout_ms < 0 ? 0 : chan_now_ms() + timeout_ms;
 
 	c->err = CHAN_E_NONE;
 	if ((unsigned)t >= CHAN_NTYPES)

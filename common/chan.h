@@ -6,7 +6,12 @@
  * accepts only the types the other side may send, so a hostile guest (or a
  * confused host) cannot make the reader allocate without bound or accept a
  * frame it should never see. Reads and writes poll with timeouts: a peer
- * that goes silent mid-frame is an error, not a hang.
+ * that goes silent mid-frame is an error, not a hang. Beyond the per-byte
+ * stall bound, a reader may set an absolute deadline (no wait of any read
+ * or write passes it), a bound on the time one frame may take from its
+ * first byte to its last (a peer that drip-feeds a byte every few seconds
+ * cannot hold the reader), and an abort check polled at least once a
+ * second during every wait (lease lost, shutting down).
  *
  *	struct chan c;
  *	struct chan_frame f = CHAN_FRAME_INIT;
@@ -64,6 +69,9 @@ enum chan_err {
 	CHAN_E_STALL, /* the peer stopped sending/reading mid-frame */
 	CHAN_E_NAME, /* a named blob with a bad name or layout */
 	CHAN_E_LIMIT, /* the connection's total byte budget is spent */
+	CHAN_E_DEADLINE, /* struct chan.deadline passed during a wait */
+	CHAN_E_SLOW, /* one frame took longer than struct chan.frame_ms */
+	CHAN_E_ABORT, /* struct chan.abort_fn asked to stop */
 };
 
 /* Longest valid blob name, see chan_name_valid(). */
@@ -79,6 +87,14 @@ struct chan {
 			     default 30000 */
 	uint64_t max_in; /* most payload bytes read in all; 0: no limit */
 	uint64_t bytes_in, bytes_out;
+	uint64_t frames_in; /* frames read, headers included */
+	int64_t deadline; /* chan_now_ms() after which every wait fails
+			     (CHAN_E_DEADLINE); 0: none */
+	int frame_ms; /* most time from a frame's first byte to its
+			     last (CHAN_E_SLOW); 0: none */
+	int (*abort_fn)(void *arg); /* non-zero: stop (CHAN_E_ABORT);
+				       polled at least every second */
+	void *abort_arg;
 	enum chan_err err; /* why the last failing call failed */
 };
 
@@ -110,16 +126,19 @@ void chan_init(struct chan *c, int fd, enum chan_dir accept);
 /*
  * Read one frame into f (its previous payload is released). Waits up to
  * timeout_ms (-1: forever) for the first byte, then at most stall_ms
- * between bytes. Returns 0 with f filled; CHAN_EOF if the stream ended
- * before a frame started; CHAN_TIMEOUT if nothing arrived (neither logged);
- * or -1 (logged, c->err says why) for every protocol or I/O error, after
- * which the stream must be dropped.
+ * between bytes and frame_ms for the whole frame, never past deadline.
+ * Returns 0 with f filled; CHAN_EOF if the stream ended before a frame
+ * started; CHAN_TIMEOUT if nothing arrived (neither logged); or -1 (c->err
+ * says why; logged except for CHAN_E_ABORT) for every protocol or I/O
+ * error, a passed deadline and an abort, after which the stream must be
+ * dropped.
  */
 int chan_read(struct chan *c, struct chan_frame *f, int timeout_ms);
 
 /*
  * Write one frame of type t with len bytes of payload. Waits at most
- * timeout_ms (-1: forever) for the peer to take it all. Returns 0, or -1
+ * timeout_ms (-1: forever) for the peer to take it all, never past
+ * deadline, polling abort_fn. Returns 0, or -1
  * (logged, c->err set) on error, timeout or a payload above the type's
  * maximum. Never raises SIGPIPE on sockets; on other fds callers ignore
  * SIGPIPE.
@@ -158,5 +177,11 @@ const char *chan_type_code(enum chan_type t);
 
 /* The largest payload a frame of type t may carry. */
 size_t chan_type_max(enum chan_type t);
+
+/* Monotonic milliseconds: the clock of struct chan.deadline. */
+int64_t chan_now_ms(void);
+
+/* A short static text for an enum chan_err ("peer stalled", ...). */
+const char *chan_err_text(enum chan_err e);
 
 #endif

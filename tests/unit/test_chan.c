@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "chan.h"
@@ -300,6 +301,106 @@ test_chan_write_timeout_when_peer_not_reading(void **state)
 	pair_close(&p);
 }
 
+/* A peer that drip-feeds a frame: each byte comes well inside stall_ms,
+ * so only the per-frame bound ends it (issue 13: a guest announcing an
+ * 8 MiB RSLT and sending a byte every 29 s held its slot for good). */
+static void
+test_chan_read_drip_fed_frame_is_bounded(void **state)
+{
+	struct pair p;
+	struct chan_frame f = CHAN_FRAME_INIT;
+	int64_t t0;
+	pid_t pid;
+
+	pair_open(&p);
+	p.h.stall_ms = 400;
+	p.h.frame_ms = 300;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		raw(p.guest, "RSLT\0\0\0\x40", 8);
+		for (int i = 0; i < 40; i++) {
+			if (write(p.guest, "x", 1) != 1)
+				_exit(0);
+			usleep(50000);
+		}
+		_exit(0);
+	}
+	t0 = chan_now_ms();
+	assert_int_equal(chan_read(&p.h, &f, 1000), -1);
+	assert_int_equal(p.h.err, CHAN_E_SLOW);
+	assert_true(chan_now_ms() - t0 < 1500);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	chan_frame_release(&f);
+	pair_close(&p);
+}
+
+/* The deadline bounds a wait inside a frame, where stall_ms alone would
+ * wait longer. */
+static void
+test_chan_read_deadline_mid_frame(void **state)
+{
+	struct pair p;
+	struct chan_frame f = CHAN_FRAME_INIT;
+
+	pair_open(&p);
+	p.h.stall_ms = 60000;
+	p.h.deadline = chan_now_ms() + 200;
+	raw(p.guest, "RSLT\0\0\0\x40{", 9);
+	assert_int_equal(chan_read(&p.h, &f, 1000), -1);
+	assert_int_equal(p.h.err, CHAN_E_DEADLINE);
+	/* and before a frame starts, too */
+	pair_close(&p);
+	pair_open(&p);
+	p.h.deadline = chan_now_ms() + 100;
+	assert_int_equal(chan_read(&p.h, &f, 60000), -1);
+	assert_int_equal(p.h.err, CHAN_E_DEADLINE);
+	chan_frame_release(&f);
+	pair_close(&p);
+}
+
+static int abort_calls;
+
+static int
+abort_after_three(void *arg)
+{
+	return ++abort_calls > 3;
+}
+
+/* The abort check runs during waits inside a frame (lease lost, SIGTERM),
+ * at least once a second. */
+static void
+test_chan_read_abort_mid_frame(void **state)
+{
+	struct pair p;
+	struct chan_frame f = CHAN_FRAME_INIT;
+	int64_t t0;
+
+	pair_open(&p);
+	p.h.stall_ms = 60000;
+	p.h.abort_fn = abort_after_three;
+	abort_calls = 0;
+	raw(p.guest, "LOG_\0\0\0\x40", 8);
+	t0 = chan_now_ms();
+	assert_int_equal(chan_read(&p.h, &f, 60000), -1);
+	assert_int_equal(p.h.err, CHAN_E_ABORT);
+	assert_true(chan_now_ms() - t0 < 5000);
+	/* a writer the peer does not read from stops too */
+	abort_calls = 0;
+	p.g.abort_fn = abort_after_three;
+	{
+		static char big[4 * 1024 * 1024];
+
+		assert_int_equal(chan_write_blob(&p.g, CHAN_LOG, "x.log", 0,
+		                                 big, sizeof(big), -1),
+		                 -1);
+		assert_int_equal(p.g.err, CHAN_E_ABORT);
+	}
+	chan_frame_release(&f);
+	pair_close(&p);
+}
+
 int
 main(void)
 {
@@ -315,6 +416,9 @@ main(void)
 	    cmocka_unit_test(test_chan_blob_bad_names),
 	    cmocka_unit_test(test_chan_name_valid_cases),
 	    cmocka_unit_test(test_chan_write_timeout_when_peer_not_reading),
+	    cmocka_unit_test(test_chan_read_drip_fed_frame_is_bounded),
+	    cmocka_unit_test(test_chan_read_deadline_mid_frame),
+	    cmocka_unit_test(test_chan_read_abort_mid_frame),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
