@@ -159,7 +159,8 @@ finish(struct slot *sl, const struct run_claim *c, struct run_outcome *o)
 			                  NULL);
 			return;
 		}
-		if (run_spool_deliver(s->spool_dir, path, sl->q))
+		if (run_spool_deliver_outcome(s->spool_dir, path, c->id,
+		                              c->fence, o, sl->q))
 			log_warn("job %lld: results spooled, completion "
 			         "deferred until the database is back",
 			         (long long)c->id);

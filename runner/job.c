@@ -10,7 +10,9 @@
 #include "buf.h"
 #include "cas.h"
 #include "chan.h"
+#include "gjson.h"
 #include "jx.h"
+#include "limits.h"
 #include "log.h"
 #include "os.h"
 #include "pool.h"
@@ -26,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,8 +36,6 @@
 #define FILE_MAX (64u << 20)
 #define FILES_TOTAL_MAX (512u << 20)
 #define DEPS_MAX 256
-#define LOGS_MAX 64
-#define LOGS_TOTAL_MAX (16u << 20) /* log bytes kept per job */
 #define EXEC_OUT_MAX (8u << 20)
 #define EXEC_ERR_MAX (64u << 10)
 #define DETAIL_MAX 2048
@@ -52,7 +53,7 @@ struct attempt {
 	json_t *result; /* RSLT, new reference, or NULL */
 	json_t *agent_error; /* ERR_, new reference, or NULL */
 	json_t *logs; /* object: name -> {truncated, bytes, text} */
-	size_t logs_bytes; /* log bytes kept so far */
+	size_t logs_bytes; /* log text kept so far, as encoded JSON */
 	int aborted;
 	int64_t reset_ms, restore_ms, handin_ms, run_ms, handout_ms;
 };
@@ -61,6 +62,7 @@ void
 run_outcome_release(struct run_outcome *o)
 {
 	free(o->outcome);
+	free(o->raw_text);
 	json_decref(o->raw);
 	memset(o, 0, sizeof(*o));
 }
@@ -83,21 +85,32 @@ set_infra(struct attempt *a, enum run_infra i, const char *fmt, ...)
 
 /*
  * Untrusted bytes as a JSON string: invalid UTF-8 and NUL (which
- * PostgreSQL's jsonb refuses) become U+FFFD. New reference.
+ * PostgreSQL's jsonb refuses) become U+FFFD. At most *budget bytes of
+ * encoded JSON text are produced (a control byte costs 6, an escaped
+ * quote 2, U+FFFD 3); *budget is lowered by what was used and *used (may
+ * be NULL) gets the number of input bytes taken. New reference.
  */
 static json_t *
-text_json(const char *s, size_t n)
+text_json_cut(const char *s, size_t n, size_t *budget, size_t *used)
 {
 	struct buf b = BUF_INIT(0);
-	size_t i = 0;
+	size_t i = 0, left = *budget;
 	json_t *j;
 
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
-		size_t len = 0, k;
+		size_t len = 0, k, cost;
 		unsigned cp = 0;
 
 		if (c >= 0x01 && c < 0x80) {
+			if (c == '"' || c == '\\' || c == '\n' || c == '\t' ||
+			    c == '\r' || c == '\b' || c == '\f')
+				cost = 2;
+			else
+				cost = c < 0x20 ? 6 : 1;
+			if (cost > left)
+				break;
+			left -= cost;
 			buf_addc(&b, (char)c);
 			i++;
 			continue;
@@ -120,6 +133,10 @@ text_json(const char *s, size_t n)
 		             (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
 		            (len == 4 && (cp < 0x10000 || cp > 0x10ffff))))
 			len = 0;
+		cost = len ? len : 3;
+		if (cost > left)
+			break;
+		left -= cost;
 		if (!len) {
 			buf_adds(&b, "\xef\xbf\xbd");
 			i++;
@@ -128,11 +145,23 @@ text_json(const char *s, size_t n)
 		buf_add(&b, s + i, len);
 		i += len;
 	}
+	*budget = left;
+	if (used)
+		*used = i;
 	j = json_stringn(buf_cstr(&b), b.len);
 	buf_release(&b);
 	if (!j)
 		j = json_string("");
 	return j;
+}
+
+/* text_json_cut without a bound (callers bound n). */
+static json_t *
+text_json(const char *s, size_t n)
+{
+	size_t budget = (size_t)-1;
+
+	return text_json_cut(s, n, &budget, NULL);
 }
 
 /* --- the job's files ------------------------------------------------- */
@@ -255,6 +284,7 @@ prepare(const char *spec, int64_t job_id, int attempt,
 	snprintf(id, sizeof(id), "%lld-%d", (long long)job_id, attempt);
 	jx_set(j, "version", json_integer(1));
 	jx_set(j, "job_id", json_string(id));
+	jx_set(j, "deadline_s", json_integer(run_deadline_s(lim)));
 	*agent_spec = j;
 	*files = f;
 	*nfiles = n;
@@ -264,6 +294,14 @@ fail:
 		files_free(f, ndeps + 1);
 	json_decref(j);
 	return -1;
+}
+
+int64_t
+run_deadline_s(const struct run_limits *lim)
+{
+	int64_t s = lim->timeout_ms / 1000 - RUN_HANDOUT_MARGIN_S;
+
+	return s < 60 ? 60 : s;
 }
 
 /* --- an attempt on a VM ----------------------------------------------- */
@@ -280,24 +318,25 @@ tick_due(int64_t *last, run_tick_fn tick, void *arg)
 }
 
 /*
- * Keep a LOG_ frame: at most LOGS_MAX logs and LOGS_TOTAL_MAX bytes of
- * them per job (a log past the budget is cut and marked truncated), so
- * the raw document -- where invalid UTF-8 may triple in size -- stays
- * well inside the spool's and jsonb's limits.
+ * Keep a LOG_ frame: at most RUN_LOGS_MAX logs and RUN_LOGS_TEXT_MAX bytes
+ * of encoded log text per job (a log past the budget is cut and marked
+ * truncated), so the raw document stays inside the spool's limits
+ * (limits.h) however the bytes escape.
  */
 static void
 take_log(struct attempt *a, struct chan *c, const struct chan_frame *f)
 {
 	struct chan_blob blob;
-	size_t keep;
-	json_t *l;
+	size_t keep, budget;
+	json_t *l, *text;
 
 	if (chan_blob_parse(c, f, &blob)) {
 		set_infra(a, RUN_INFRA_PROTOCOL, "a malformed LOG_ frame");
 		return;
 	}
-	if (json_object_size(a->logs) >= LOGS_MAX) {
-		set_infra(a, RUN_INFRA_PROTOCOL, "more than %d logs", LOGS_MAX);
+	if (json_object_size(a->logs) >= RUN_LOGS_MAX) {
+		set_infra(a, RUN_INFRA_PROTOCOL, "more than %d logs",
+		          RUN_LOGS_MAX);
 		return;
 	}
 	if (json_object_get(a->logs, blob.name)) {
@@ -305,41 +344,157 @@ take_log(struct attempt *a, struct chan *c, const struct chan_frame *f)
 		          blob.name);
 		return;
 	}
-	keep = LOGS_TOTAL_MAX - a->logs_bytes;
-	if (keep > blob.len)
-		keep = blob.len;
-	a->logs_bytes += keep;
+	budget = RUN_LOGS_TEXT_MAX - a->logs_bytes;
+	text = text_json_cut(blob.data, blob.len, &budget, &keep);
+	a->logs_bytes = RUN_LOGS_TEXT_MAX - budget;
 	l = json_object();
 	jx_set(l, "truncated",
 	       json_boolean((blob.flags & CHAN_BLOB_TRUNCATED) ||
 	                    keep < blob.len));
 	jx_set(l, "bytes", json_integer((json_int_t)blob.len));
-	jx_set(l, "text", text_json(blob.data, keep));
+	jx_set(l, "text", text);
 	jx_set(a->logs, blob.name, l);
 }
 
+/* The tick as a channel abort check: called on every wait, passed on
+ * to the tick about once a second. */
+struct tick_gate {
+	run_tick_fn tick;
+	void *arg;
+	int64_t last;
+	int fired;
+};
+
+static int
+gate_abort(void *arg)
+{
+	struct tick_gate *g = arg;
+
+	if (!g->fired && tick_due(&g->last, g->tick, g->arg))
+		g->fired = 1;
+	return g->fired;
+}
+
+/*
+ * Start the chan executor's command with one end of a socketpair as its
+ * stdin and stdout: it speaks the agent's side of the channel. Returns
+ * the host's end, or -1 (logged).
+ */
+static int
+spawn_chan(const char *cmd, int64_t job_id, int attempt, const char *platform,
+           pid_t *pid)
+{
+	int sv[2];
+	char sid[32], satt[16];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return log_error("socketpair: %s", strerror(errno));
+	snprintf(sid, sizeof(sid), "%lld", (long long)job_id);
+	snprintf(satt, sizeof(satt), "%d", attempt);
+	*pid = fork();
+	if (*pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return log_error("fork: %s", strerror(errno));
+	}
+	if (*pid == 0) {
+		setpgid(0, 0);
+		dup2(sv[1], 0);
+		dup2(sv[1], 1);
+		setenv("PYTI_JOB_ID", sid, 1);
+		setenv("PYTI_ATTEMPT", satt, 1);
+		setenv("PYTI_PLATFORM", platform, 1);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	setpgid(*pid, *pid);
+	close(sv[1]);
+	return sv[0];
+}
+
+/* The state of the attempt's "machine": the VM's, or the command's. */
+static enum run_infra
+machine_check(struct run_vm *vm, pid_t pid)
+{
+	if (vm)
+		return run_vm_check(vm);
+	if (pid > 0 && waitpid(pid, NULL, WNOHANG) == pid)
+		return RUN_INFRA_VM_DIED;
+	return RUN_INFRA_NONE;
+}
+
+/* Parse guest JSON under the node and depth bounds; NULL: infra set. */
+static json_t *
+guest_json(struct attempt *a, const struct chan_frame *f, const char *what)
+{
+	char why[256];
+	json_t *j = run_gjson_parse(f->payload.data, f->payload.len, what,
+	                            RUN_JSON_NODES_MAX, RUN_JSON_DEPTH_MAX, why,
+	                            sizeof(why));
+
+	if (!j)
+		set_infra(a, RUN_INFRA_PROTOCOL, "%s", why);
+	return j;
+}
+
+/* 1 if j re-encodes to more than max bytes (then infra is set). */
+static int
+too_big_encoded(struct attempt *a, const json_t *j, size_t max,
+                const char *what)
+{
+	size_t n = json_dumpb(j, NULL, 0, JSON_COMPACT | JSON_SORT_KEYS);
+
+	if (n <= max)
+		return 0;
+	set_infra(a, RUN_INFRA_PROTOCOL,
+	          "%s re-encode to %zu bytes, more than %zu", what, n, max);
+	return 1;
+}
+
+/*
+ * One attempt over the channel: a pool VM (vm != NULL) or the chan
+ * executor's command. Every wait -- hand-in, each frame and inside each
+ * frame -- is bounded by the job's deadline, the silence timeout and
+ * RUN_FRAME_MS, and polls the tick, so a guest cannot hold the slot past
+ * them whatever it sends, and lease loss or shutdown act within a second.
+ */
 static void
-attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
-           const struct file *files, size_t nfiles,
-           const struct run_limits *lim, run_tick_fn tick, void *arg,
-           struct attempt *a)
+attempt_chan(struct run_vm *vm, const char *cmd, const char *platform,
+             int64_t job_id, int attempt, const char *spec,
+             const struct file *files, size_t nfiles,
+             const struct run_limits *lim, run_tick_fn tick, void *arg,
+             struct attempt *a)
 {
 	struct chan c;
 	struct chan_frame f = CHAN_FRAME_INIT;
+	struct tick_gate gate = {tick, arg, os_mono_ms(), 0};
 	enum run_infra infra;
-	int64_t t0, start, last_frame, last_tick, last_check, first_out = 0;
+	int64_t t0, start, job_end, last_frame, last_check, first_out = 0;
+	int64_t beats = 0, tasks = 0, errs = 0, beats_max;
+	uint64_t handin_bytes = strlen(spec);
 	size_t i;
+	pid_t pid = -1;
 	int fd, done = 0;
+	char why[256];
 
 	t0 = os_mono_ms();
-	fd = run_vm_reset(vm, &a->restore_ms);
-	if (fd < 0) {
-		set_infra(a, RUN_INFRA_LIBVIRT, "cannot reset '%s'",
-		          run_vm_name(vm));
-		return;
+	if (vm) {
+		fd = run_vm_reset(vm, &a->restore_ms);
+		if (fd < 0) {
+			set_infra(a, RUN_INFRA_LIBVIRT, "cannot reset '%s'",
+			          run_vm_name(vm));
+			return;
+		}
+	} else {
+		fd = spawn_chan(cmd, job_id, attempt, platform, &pid);
+		if (fd < 0) {
+			set_infra(a, RUN_INFRA_HOST, "cannot start '%s'", cmd);
+			return;
+		}
+		a->restore_ms = os_mono_ms() - t0;
 	}
 	if (run_vm_hello(fd, vm, platform, (int)lim->hello_ms, &infra)) {
-		enum run_infra st = run_vm_check(vm);
+		enum run_infra st = machine_check(vm, pid);
 
 		set_infra(a, st != RUN_INFRA_NONE ? st : infra,
 		          "no HELO after the restore");
@@ -348,53 +503,81 @@ attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
 	a->reset_ms = os_mono_ms() - t0;
 	chan_init(&c, fd, CHAN_FROM_GUEST);
 	c.max_in = lim->max_in;
+	c.frame_ms = RUN_FRAME_MS;
+	c.abort_fn = gate_abort;
+	c.abort_arg = &gate;
 	t0 = os_mono_ms();
-	if (chan_write(&c, CHAN_JOB, spec, strlen(spec), HANDIN_MS))
+	/* One hand-in deadline for all frames: a minute plus 1 s per MiB. */
+	for (i = 0; i < nfiles; i++)
+		handin_bytes += files[i].data.len;
+	c.deadline = t0 + HANDIN_MS + (int64_t)(handin_bytes >> 20) * 1000;
+	if (chan_write(&c, CHAN_JOB, spec, strlen(spec), -1))
 		goto io;
 	for (i = 0; i < nfiles; i++)
 		if (chan_write_blob(&c, CHAN_FILE, files[i].name, 0,
 		                    files[i].data.data ? files[i].data.data
 		                                       : "",
-		                    files[i].data.len, HANDIN_MS))
+		                    files[i].data.len, -1))
 			goto io;
-	if (chan_write(&c, CHAN_END, "", 0, HANDIN_MS))
+	if (chan_write(&c, CHAN_END, "", 0, -1))
 		goto io;
-	start = last_frame = last_tick = last_check = os_mono_ms();
+	start = last_frame = last_check = os_mono_ms();
+	job_end = start + lim->timeout_ms;
+	beats_max = lim->timeout_ms / 1000 + RUN_BEATS_SLACK;
 	a->handin_ms = start - t0;
 	while (!done) {
-		int64_t now = os_mono_ms(), slice = 500;
+		int64_t now = os_mono_ms(),
+		        silent_end = last_frame + lim->silence_ms;
 		int r;
 
-		if (now - start > lim->timeout_ms) {
+		if (now >= job_end) {
 			set_infra(a, RUN_INFRA_TIMEOUT,
 			          "no results after %lld s",
 			          (long long)(lim->timeout_ms / 1000));
 			break;
 		}
-		if (now - last_frame > lim->silence_ms) {
+		if (now >= silent_end) {
 			set_infra(a, RUN_INFRA_AGENT_SILENT,
 			          "no frame from the agent for %lld s",
 			          (long long)(lim->silence_ms / 1000));
 			break;
 		}
-		if (tick_due(&last_tick, tick, arg)) {
-			a->aborted = 1;
-			break;
-		}
 		if (now - last_check >= 1000) {
 			last_check = now;
-			infra = run_vm_check(vm);
+			infra = machine_check(vm, pid);
 			if (infra != RUN_INFRA_NONE) {
 				set_infra(a, infra, "the VM stopped mid-job");
 				break;
 			}
 		}
-		r = chan_read(&c, &f, (int)slice);
+		/* The next frame, and every byte of it, by the earlier of
+		 * the job's end and the silence timeout. */
+		c.deadline = job_end < silent_end ? job_end : silent_end;
+		r = chan_read(&c, &f, 1000);
 		if (r == CHAN_TIMEOUT)
 			continue;
+		if (r < 0 && c.err == CHAN_E_ABORT) {
+			a->aborted = 1;
+			break;
+		}
+		if (r < 0 && c.err == CHAN_E_DEADLINE) {
+			if (os_mono_ms() >= job_end)
+				set_infra(a, RUN_INFRA_TIMEOUT,
+				          "no results after %lld s (inside a "
+				          "frame)",
+				          (long long)(lim->timeout_ms / 1000));
+			else
+				set_infra(a, RUN_INFRA_AGENT_SILENT,
+				          "no complete frame from the agent "
+				          "for %lld s",
+				          (long long)(lim->silence_ms / 1000));
+			break;
+		}
 		if (r == CHAN_EOF || r < 0) {
+			enum chan_err e = c.err;
+
 			usleep(200000); /* let libvirt see the crash first */
-			infra = run_vm_check(vm);
+			infra = machine_check(vm, pid);
 			if (infra != RUN_INFRA_NONE)
 				set_infra(a, infra, "the VM stopped mid-job");
 			else if (r == CHAN_EOF)
@@ -402,13 +585,23 @@ attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
 				          "the agent closed the channel");
 			else
 				set_infra(a, RUN_INFRA_PROTOCOL,
-				          "a bad frame from the agent");
+				          "a bad frame from the agent: %s",
+				          chan_err_text(e));
 			break;
 		}
 		last_frame = os_mono_ms();
 		switch (f.type) {
 		case CHAN_TASK:
+			if (++tasks > RUN_TASK_FRAMES_MAX)
+				set_infra(a, RUN_INFRA_PROTOCOL,
+				          "more than %d TASK frames",
+				          RUN_TASK_FRAMES_MAX);
+			break;
 		case CHAN_BEAT:
+			if (++beats > beats_max)
+				set_infra(a, RUN_INFRA_PROTOCOL,
+				          "more than %lld BEAT frames",
+				          (long long)beats_max);
 			break;
 		case CHAN_LOG:
 			if (!first_out)
@@ -423,16 +616,32 @@ attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
 				          "two RSLT frames");
 				break;
 			}
-			a->result = jx_parse(f.payload.data, f.payload.len,
-			                     "agent results");
-			if (!a->result)
-				set_infra(a, RUN_INFRA_PROTOCOL,
-				          "results are not valid JSON");
+			a->result = guest_json(a, &f, "agent results");
+			if (a->result &&
+			    too_big_encoded(a, a->result, RUN_RESULT_TEXT_MAX,
+			                    "agent results")) {
+				json_decref(a->result);
+				a->result = NULL;
+			}
 			break;
 		case CHAN_ERR:
+			if (++errs > RUN_ERR_FRAMES_MAX) {
+				set_infra(a, RUN_INFRA_PROTOCOL,
+				          "more than %d ERR_ frames",
+				          RUN_ERR_FRAMES_MAX);
+				break;
+			}
 			json_decref(a->agent_error);
-			a->agent_error = jx_parse(f.payload.data, f.payload.len,
-			                          "agent error");
+			a->agent_error = run_gjson_parse(
+			    f.payload.data, f.payload.len, "agent error",
+			    RUN_JSON_NODES_MAX, RUN_JSON_DEPTH_MAX, why,
+			    sizeof(why));
+			if (a->agent_error &&
+			    json_dumpb(a->agent_error, NULL, 0, JSON_COMPACT) >
+			        RUN_ERROR_TEXT_MAX) {
+				json_decref(a->agent_error);
+				a->agent_error = NULL;
+			}
 			if (!a->agent_error)
 				a->agent_error =
 				    text_json(f.payload.data, f.payload.len);
@@ -462,13 +671,23 @@ attempt_vm(struct run_vm *vm, const char *platform, const char *spec,
 	}
 	goto out;
 io:
-	infra = run_vm_check(vm);
+	if (c.err == CHAN_E_ABORT) {
+		a->aborted = 1;
+		goto out;
+	}
+	infra = machine_check(vm, pid);
 	set_infra(a, infra != RUN_INFRA_NONE ? infra : RUN_INFRA_PROTOCOL,
-	          "cannot hand the job in");
+	          "cannot hand the job in: %s", chan_err_text(c.err));
 out:
 	chan_frame_release(&f);
 	close(fd);
-	run_vm_stop(vm);
+	if (vm) {
+		run_vm_stop(vm);
+	} else if (pid > 0) {
+		kill(-pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 }
 
 /* --- an attempt through a command ------------------------------------- */
@@ -663,8 +882,9 @@ run_job_run(const struct run_executor *x, const struct run_limits *lim,
 	memset(out, 0, sizeof(*out));
 	memset(&a, 0, sizeof(a));
 	a.logs = json_object();
-	if (x->vm && prepare(spec, job_id, attempt, lim, &agent_spec, &files,
-	                     &nfiles, a.detail, sizeof(a.detail))) {
+	if ((x->vm || x->chan) &&
+	    prepare(spec, job_id, attempt, lim, &agent_spec, &files, &nfiles,
+	            a.detail, sizeof(a.detail))) {
 		a.infra = RUN_INFRA_HOST;
 		jx_append(history, attempt_json(&a));
 		goto finish;
@@ -676,9 +896,10 @@ run_job_run(const struct run_executor *x, const struct run_limits *lim,
 			attempt_release(&a);
 			a.logs = json_object();
 		}
-		if (x->vm)
-			attempt_vm(x->vm, x->platform, agent_text, files,
-			           nfiles, lim, tick, tick_arg, &a);
+		if (x->vm || x->chan)
+			attempt_chan(x->vm, x->exec_cmd, x->platform, job_id,
+			             attempt, agent_text, files, nfiles, lim,
+			             tick, tick_arg, &a);
 		else
 			attempt_exec(x->exec_cmd, spec, job_id, attempt,
 			             x->platform, lim, tick, tick_arg, &a);
@@ -733,6 +954,17 @@ finish:
 	jx_set(out->raw, "agent_error",
 	       a.agent_error ? json_incref(a.agent_error) : json_null());
 	jx_set(out->raw, "logs", json_incref(a.logs));
+	out->raw_text = jx_dumps(out->raw);
+	if (strlen(out->raw_text) > RUN_RAW_TEXT_MAX) {
+		/* The parts are bounded so that this cannot happen; if it
+		 * does, keep the verdict and say what was dropped. */
+		log_error("job %lld: raw document of %zu bytes: logs dropped",
+		          (long long)job_id, strlen(out->raw_text));
+		jx_set(out->raw, "logs", json_object());
+		jx_set(runner, "logs_dropped", json_true());
+		free(out->raw_text);
+		out->raw_text = jx_dumps(out->raw);
+	}
 	attempt_release(&a);
 	free(agent_text);
 	json_decref(agent_spec);

@@ -21,7 +21,7 @@
 struct run_vm;
 
 struct run_limits {
-	int64_t timeout_ms; /* overall, from hand-in to DONE */
+	int64_t timeout_ms; /* overall, from END_ to DONE */
 	int64_t silence_ms; /* most time without a frame from the agent */
 	int64_t hello_ms; /* restore to HELO */
 	uint64_t max_in; /* most bytes accepted from the guest */
@@ -41,7 +41,20 @@ struct run_executor {
 	struct run_vm *vm; /* a pool slot, or NULL for exec */
 	const char *platform;
 	const char *exec_cmd; /* with vm == NULL: /bin/sh -c CMD */
+	int chan; /* exec_cmd speaks the agent's side of the channel on
+		     its stdin/stdout (tests: a misbehaving agent without
+		     a VM, through the same code as a VM's channel) */
 };
+
+/* Seconds the agent keeps from the job timeout to hand results out. */
+#define RUN_HANDOUT_MARGIN_S 120
+
+/*
+ * The "deadline_s" of the agent's spec: seconds from JOB_ until the
+ * runner gives up, minus the hand-out margin (at least 60). The agent
+ * fits its task limits inside it.
+ */
+int64_t run_deadline_s(const struct run_limits *lim);
 
 /* The end of a job on this runner. */
 struct run_outcome {
@@ -52,6 +65,7 @@ struct run_outcome {
 	int aborted; /* the tick asked to stop: not an outcome */
 	int64_t duration_ms;
 	json_t *raw; /* the raw results document (new reference) */
+	char *raw_text; /* raw as JSON text, made once (owned) */
 };
 
 void run_outcome_release(struct run_outcome *o);

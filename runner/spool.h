@@ -8,7 +8,12 @@
  * and the completion is replayed (it is idempotent per fence). A
  * completion the queue refuses (the lease was rescued, the job now
  * belongs to another attempt) moves the file to <spool>/rejected/, kept
- * for inspection, never loaded.
+ * for inspection, never loaded. A file that cannot be delivered at all
+ * (unreadable, or refused by the database for good) goes to
+ * <spool>/quarantine/ with a .reason file, and its job is released with
+ * that reason (the attempt refunded): never reported as delivered.
+ * Files are read back under the limits of limits.h, the same ones the job
+ * loop accepted their contents under.
  */
 #ifndef PYTI_RUN_SPOOL_H
 #define PYTI_RUN_SPOOL_H
@@ -19,7 +24,7 @@
 
 struct run_queue;
 
-/* Create <dir>/pending and <dir>/rejected. Returns 0 or -1 (logged). */
+/* Create <dir>/pending, rejected and quarantine. Returns 0 or -1. */
 int run_spool_init(const char *dir);
 
 /*
@@ -37,6 +42,14 @@ char *run_spool_write(const char *dir, int64_t id, int64_t fence,
  * threads.
  */
 int run_spool_deliver(const char *dir, const char *path, struct run_queue *q);
+
+/*
+ * run_spool_deliver for the file just written from o: the completion is
+ * sent from o->raw_text in memory, the file is not parsed again.
+ */
+int run_spool_deliver_outcome(const char *dir, const char *path, int64_t id,
+                              int64_t fence, const struct run_outcome *o,
+                              struct run_queue *q);
 
 /*
  * Deliver every pending file (at start, and periodically). Returns the

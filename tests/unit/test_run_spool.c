@@ -1,8 +1,10 @@
 /* Unit tests for runner/spool.c: a result is on disk before completion,
  * leaves pending/ only when the queue accepted it (or refused it as
- * stale, into rejected/), and stays while the database is down. The
- * queue call is replaced at link time. */
-/* WRAP: run_queue_complete */
+ * stale, into rejected/), and stays while the database is down; what
+ * the job loop accepts always reloads; a file that cannot be delivered is
+ * quarantined with its reason and its job released, never reported as
+ * delivered. The queue calls are replaced at link time. */
+/* WRAP: run_queue_complete run_queue_release */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "jx.h"
+#include "limits.h"
 #include "queue.h"
 #include "spool.h"
 
@@ -35,6 +38,25 @@ __wrap_run_queue_complete(struct run_queue *q, int64_t id, int64_t fence,
 	snprintf(seen_outcome, sizeof(seen_outcome), "%s", c->outcome);
 	assert_non_null(strstr(c->raw, "\"raw_version\":1"));
 	return complete_ret;
+}
+
+static int release_calls, release_refund;
+static int64_t release_id;
+static char release_error[1300];
+
+int __wrap_run_queue_release(struct run_queue *q, int64_t id, int64_t fence,
+                             const char *error, int refund, int *dead);
+int
+__wrap_run_queue_release(struct run_queue *q, int64_t id, int64_t fence,
+                         const char *error, int refund, int *dead)
+{
+	release_calls++;
+	release_id = id;
+	release_refund = refund;
+	snprintf(release_error, sizeof(release_error), "%s", error);
+	if (dead)
+		*dead = 0;
+	return 0;
 }
 
 static char dir[] = "/tmp/test_run_spool.XXXXXX";
@@ -80,6 +102,7 @@ setup(void **state)
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(run_spool_init(dir), 0);
 	complete_calls = 0;
+	release_calls = 0;
 	return 0;
 }
 
@@ -151,7 +174,66 @@ test_run_spool_garbage_file_is_set_aside(void **state)
 	fclose(f);
 	assert_int_equal(run_spool_flush(dir, NULL), 0);
 	assert_int_equal(complete_calls, 0);
-	assert_int_equal(count("rejected"), 1);
+	assert_int_equal(count("pending"), 0);
+	/* the file and its reason, and the job is told */
+	assert_int_equal(count("quarantine"), 2);
+	assert_int_equal(release_calls, 1);
+	assert_int_equal(release_id, 1);
+	assert_int_equal(release_refund, 1);
+	assert_non_null(strstr(release_error, "quarantined"));
+}
+
+/* Issue 13: a result nested as deep as the job loop accepts, and logs of
+ * control bytes at the log budget (6x when escaped), written and read
+ * back: delivered, not set aside. (Before: a 2047-deep RSLT was accepted
+ * and failed to reload two levels deeper in the spool document.) */
+static void
+test_run_spool_accepted_results_reload(void **state)
+{
+	struct run_outcome o;
+	json_t *deep = json_object(), *cur = deep;
+	char *path, *ctl;
+	size_t n = RUN_LOGS_TEXT_MAX / 6;
+
+	for (int i = 1; i < RUN_JSON_DEPTH_MAX; i++) {
+		json_t *next = json_object();
+
+		json_object_set_new(cur, "d", next);
+		cur = next;
+	}
+	ctl = malloc(n);
+	memset(ctl, 0x01, n);
+	memset(&o, 0, sizeof(o));
+	o.cls = "package";
+	o.outcome = "passed";
+	o.raw = json_pack("{s:i,s:o,s:{s:{s:s%}}}", "raw_version", 1, "result",
+	                  deep, "logs", "x.log", "text", ctl, n);
+	free(ctl);
+	path = run_spool_write(dir, 5, 6, &o);
+	json_decref(o.raw);
+	assert_non_null(path);
+	complete_ret = 0;
+	assert_int_equal(run_spool_flush(dir, NULL), 0);
+	assert_int_equal(complete_calls, 1);
+	assert_int_equal(count("quarantine"), 0);
+	assert_int_equal(count("pending"), 0);
+	free(path);
+}
+
+/* A completion the database refuses for good (not an outage) is not
+ * replayed forever: quarantined, the job released. */
+static void
+test_run_spool_refused_is_quarantined(void **state)
+{
+	char *p = spool_one(11, 45);
+
+	complete_ret = RUN_QUEUE_REFUSED;
+	assert_int_equal(run_spool_deliver(dir, p, NULL), 0);
+	assert_int_equal(count("pending"), 0);
+	assert_int_equal(count("quarantine"), 2);
+	assert_int_equal(release_calls, 1);
+	assert_int_equal(release_id, 11);
+	free(p);
 }
 
 int
@@ -166,6 +248,10 @@ main(void)
 	        test_run_spool_stale_fence_is_rejected, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_run_spool_garbage_file_is_set_aside, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_run_spool_accepted_results_reload, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_run_spool_refused_is_quarantined, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
