@@ -24,6 +24,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,7 +46,12 @@ struct run_vm {
 struct run_pool {
 	struct run_pool_config cfg; /* strings point to the owned copies */
 	char *own_uri, *own_name, *own_platform, *own_image_dir, *own_state_dir;
-	virConnectPtr conn;
+	pthread_mutex_t conn_lock; /* conn, old, nold */
+	virConnectPtr conn; /* the live connection (see pool_conn) */
+	virConnectPtr *old; /* replaced connections, closed at the end:
+			       another slot may still hold one */
+	size_t nold;
+	int local; /* the URI names this host: QEMU can be killed */
 	char *kernel, *initrd, *rootfs, *cmdline, *python;
 	struct run_vm *vms;
 };
@@ -208,6 +216,152 @@ valid_name(const char *s)
 	                 "0123456789_.-") == n;
 }
 
+/* libvirt's keepalive needs an event loop: one thread for the process. */
+static void *
+event_loop(void *arg)
+{
+	for (;;)
+		if (virEventRunDefaultImpl() < 0)
+			usleep(100000);
+	return NULL;
+}
+
+static void
+libvirt_init(void)
+{
+	pthread_t t;
+
+	virInitialize();
+	if (virEventRegisterDefaultImpl() == 0 &&
+	    pthread_create(&t, NULL, event_loop, NULL) == 0)
+		pthread_detach(t);
+	else
+		log_warn("no libvirt event loop: no keepalive");
+}
+
+/* Open a connection with keepalive: a libvirtd that stops answering is
+ * noticed within ~15 s (5 s interval, 3 missed), not at the next call's
+ * TCP timeout. */
+static virConnectPtr
+open_conn(const char *uri)
+{
+	virConnectPtr c = virConnectOpen(uri);
+
+	if (!c)
+		return NULL;
+	if (virConnectSetKeepAlive(c, 5, 3) < 0)
+		log_warn("libvirt at '%s': no keepalive: %s", uri,
+		         virGetLastErrorMessage());
+	return c;
+}
+
+/* The pool's live connection, with a reference the caller drops with
+ * virConnectClose(). NULL when there is none (logged by the health check). */
+static virConnectPtr
+pool_conn(struct run_pool *p)
+{
+	virConnectPtr c;
+
+	pthread_mutex_lock(&p->conn_lock);
+	c = p->conn;
+	if (c)
+		virConnectRef(c);
+	pthread_mutex_unlock(&p->conn_lock);
+	return c;
+}
+
+int
+run_pool_health(struct run_pool *p)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&p->conn_lock);
+	if (p->conn && virConnectIsAlive(p->conn) == 1) {
+		unsigned long v;
+
+		/* a round trip: a daemon that hangs fails here */
+		if (virConnectGetLibVersion(p->conn, &v) == 0)
+			goto out;
+	}
+	if (p->conn) {
+		log_warn("libvirt connection to '%s' is broken (%s): "
+		         "reconnecting",
+		         p->cfg.uri, virGetLastErrorMessage());
+		p->old = xreallocarray(p->old, p->nold + 1, sizeof(*p->old));
+		p->old[p->nold++] = p->conn;
+		p->conn = NULL;
+	}
+	p->conn = open_conn(p->cfg.uri);
+	if (!p->conn) {
+		ret = -1;
+		goto out;
+	}
+	log_info("reconnected to libvirt at '%s'", p->cfg.uri);
+out:
+	pthread_mutex_unlock(&p->conn_lock);
+	return ret;
+}
+
+/* 1 if the URI is a QEMU driver on this host (its QEMU processes are
+ * ours to see in /proc). */
+static int
+uri_is_local(const char *uri)
+{
+	return strncmp(uri, "qemu:///", 8) == 0;
+}
+
+/*
+ * The last resort when libvirt cannot destroy a domain (libvirtd down or
+ * wedged): find its QEMU process by the "-name guest=NAME," libvirt gives
+ * it and SIGKILL it. Only for a local URI. Returns the number killed.
+ */
+static int
+kill_qemu(const char *name)
+{
+	char want[128], path[64], argv[65536];
+	struct dirent *e;
+	DIR *d = opendir("/proc");
+	int killed = 0;
+
+	if (!d)
+		return 0;
+	snprintf(want, sizeof(want), "guest=%s,", name);
+	while ((e = readdir(d))) {
+		ssize_t n;
+		size_t off;
+		int fd, is_qemu = 0;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/cmdline", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, argv, sizeof(argv) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		argv[n] = '\0';
+		is_qemu = strstr(argv, "qemu") != NULL;
+		for (off = 0; is_qemu && off < (size_t)n;
+		     off += strlen(argv + off) + 1) {
+			if (strncmp(argv + off, want, strlen(want)) == 0 ||
+			    strcmp(argv + off, want) == 0) {
+				pid_t pid = (pid_t)atol(e->d_name);
+
+				log_warn("killing QEMU process %ld of '%s': "
+				         "libvirt could not destroy it",
+				         (long)pid, name);
+				if (kill(pid, SIGKILL) == 0)
+					killed++;
+				break;
+			}
+		}
+	}
+	closedir(d);
+	return killed;
+}
+
 struct run_pool *
 run_pool_new(const struct run_pool_config *cfg)
 {
@@ -227,6 +381,7 @@ run_pool_new(const struct run_pool_config *cfg)
 		return NULL;
 	}
 	p = xcalloc(1, sizeof(*p));
+	pthread_mutex_init(&p->conn_lock, NULL);
 	p->cfg = *cfg;
 	p->cfg.uri = p->own_uri = xstrdup(cfg->uri);
 	p->cfg.name = p->own_name = xstrdup(cfg->name);
@@ -251,9 +406,10 @@ run_pool_new(const struct run_pool_config *cfg)
 		free(p->own_state_dir);
 		p->cfg.state_dir = p->own_state_dir = abs;
 	}
-	pthread_once(&once, (void (*)(void))virInitialize);
+	pthread_once(&once, libvirt_init);
 	virSetErrorFunc(NULL, quiet_errors);
-	p->conn = virConnectOpen(cfg->uri);
+	p->local = uri_is_local(cfg->uri);
+	p->conn = open_conn(cfg->uri);
 	if (!p->conn) {
 		virt_error("connect to libvirt at", cfg->uri);
 		goto fail;
@@ -289,14 +445,30 @@ void
 run_vm_stop(struct run_vm *vm)
 {
 	virDomainPtr d = vm->dom;
+	virConnectPtr c = NULL;
+	int failed = 0;
 
-	if (!d)
-		d = virDomainLookupByName(vm->pool->conn, vm->name);
+	if (!d) {
+		c = pool_conn(vm->pool);
+		d = c ? virDomainLookupByName(c, vm->name) : NULL;
+		if (!d && (!c || virGetLastErrorCode() != VIR_ERR_NO_DOMAIN))
+			failed = 1; /* libvirt cannot tell: assume it runs */
+	}
 	if (d) {
-		virDomainDestroy(d);
+		if (virDomainDestroy(d) < 0 &&
+		    virGetLastErrorCode() != VIR_ERR_NO_DOMAIN &&
+		    virGetLastErrorCode() != VIR_ERR_OPERATION_INVALID) {
+			log_warn("cannot destroy '%s': %s", vm->name,
+			         virGetLastErrorMessage());
+			failed = 1;
+		}
 		virDomainFree(d);
 	}
+	if (c)
+		virConnectClose(c);
 	vm->dom = NULL;
+	if (failed && vm->pool->local)
+		kill_qemu(vm->name);
 }
 
 void
@@ -317,6 +489,10 @@ run_pool_free(struct run_pool *p)
 	free(p->vms);
 	if (p->conn)
 		virConnectClose(p->conn);
+	for (i = 0; i < (int)p->nold; i++)
+		virConnectClose(p->old[i]);
+	free(p->old);
+	pthread_mutex_destroy(&p->conn_lock);
 	free(p->own_uri);
 	free(p->own_name);
 	free(p->own_platform);
@@ -513,26 +689,66 @@ out:
 	return ok;
 }
 
-/* Boot the slot, wait for HELO, save its clean state. */
+/* Create the slot's domain from its XML. 0 or -1 (logged). */
+static int
+create(struct run_vm *vm)
+{
+	virConnectPtr c = pool_conn(vm->pool);
+
+	vm->dom = c ? virDomainCreateXML(c, vm->xml, 0) : NULL;
+	if (c)
+		virConnectClose(c);
+	if (!vm->dom)
+		return virt_error("start domain", vm->name);
+	return 0;
+}
+
+/* Restore the slot's domain from the save image at path. 0 or -1. */
+static int
+restore_from(struct run_vm *vm, const char *path)
+{
+	virConnectPtr c = pool_conn(vm->pool);
+	int ret = -1;
+
+	if (!c)
+		return log_error("cannot restore '%s': no libvirt connection",
+		                 vm->name);
+	if (virDomainRestoreFlags(c, path, NULL, VIR_DOMAIN_SAVE_RUNNING)) {
+		virt_error("restore domain", vm->name);
+		goto out;
+	}
+	vm->dom = virDomainLookupByName(c, vm->name);
+	if (!vm->dom) {
+		virt_error("find restored domain", vm->name);
+		goto out;
+	}
+	ret = 0;
+out:
+	virConnectClose(c);
+	return ret;
+}
+
+/*
+ * Boot the slot, wait for HELO, save its clean state to a new image, and
+ * prove the new image works (restore it, HELO) before it replaces the
+ * old one: a failed boot or save -- libvirtd restarted, a disk full --
+ * leaves the slot's working image in place.
+ */
 static int
 make_clean_state(struct run_vm *vm)
 {
 	struct run_pool *p = vm->pool;
-	char *tmp = pathf("%s.tmp", vm->save);
+	char *tmp = pathf("%s.new", vm->save);
 	char *xmlpath = pathf("%s.xml", vm->save);
+	char *xmltmp = pathf("%s.xml.new", vm->save);
 	int64_t t0 = os_mono_ms(), t1;
 	enum run_infra infra;
 	FILE *f;
 	int fd = -1, ret = -1;
 
 	run_vm_stop(vm);
-	unlink(vm->save);
-	unlink(xmlpath);
-	vm->dom = virDomainCreateXML(p->conn, vm->xml, 0);
-	if (!vm->dom) {
-		virt_error("start domain", vm->name);
+	if (create(vm))
 		goto out;
-	}
 	fd = connect_sock(vm->sock, 10000);
 	if (fd < 0)
 		goto out;
@@ -544,33 +760,50 @@ make_clean_state(struct run_vm *vm)
 		          vm->name);
 		goto out;
 	}
+	close(fd);
+	fd = -1;
 	t1 = os_mono_ms();
+	unlink(tmp);
 	if (virDomainSaveFlags(vm->dom, tmp, NULL, VIR_DOMAIN_SAVE_RUNNING)) {
 		virt_error("save domain", vm->name);
 		goto out;
 	}
 	virDomainFree(vm->dom);
 	vm->dom = NULL; /* a saved transient domain is gone */
-	f = fopen(xmlpath, "w");
-	if (!f || fputs(vm->xml, f) == EOF || fclose(f)) {
-		log_error("cannot write '%s': %s", xmlpath, strerror(errno));
+	/* The successor must work before it replaces anything. */
+	if (restore_from(vm, tmp))
+		goto out;
+	fd = connect_sock(vm->sock, 10000);
+	if (fd < 0 || run_vm_hello(fd, vm, p->cfg.platform,
+	                           p->cfg.boot_timeout_ms, &infra)) {
+		log_error("'%s': the new save image does not come back to a "
+		          "working agent",
+		          vm->name);
 		goto out;
 	}
-	if (rename(tmp, vm->save)) {
+	run_vm_stop(vm);
+	f = fopen(xmltmp, "w");
+	if (!f || fputs(vm->xml, f) == EOF || fclose(f)) {
+		log_error("cannot write '%s': %s", xmltmp, strerror(errno));
+		goto out;
+	}
+	if (rename(tmp, vm->save) || rename(xmltmp, xmlpath)) {
 		log_error("cannot rename '%s': %s", tmp, strerror(errno));
 		goto out;
 	}
-	log_info("'%s' booted in %lld ms, saved in %lld ms", vm->name,
-	         (long long)(t1 - t0), (long long)(os_mono_ms() - t1));
+	log_info("'%s' booted in %lld ms, saved and checked in %lld ms",
+	         vm->name, (long long)(t1 - t0),
+	         (long long)(os_mono_ms() - t1));
 	ret = 0;
 out:
 	if (fd >= 0)
 		close(fd);
-	if (ret)
-		run_vm_stop(vm);
+	run_vm_stop(vm);
 	unlink(tmp);
+	unlink(xmltmp);
 	free(tmp);
 	free(xmlpath);
+	free(xmltmp);
 	return ret;
 }
 
@@ -596,20 +829,6 @@ run_pool_prepare(struct run_pool *p)
 	return 0;
 }
 
-static int
-restore(struct run_vm *vm)
-{
-	struct run_pool *p = vm->pool;
-
-	if (virDomainRestoreFlags(p->conn, vm->save, NULL,
-	                          VIR_DOMAIN_SAVE_RUNNING))
-		return virt_error("restore domain", vm->name);
-	vm->dom = virDomainLookupByName(p->conn, vm->name);
-	if (!vm->dom)
-		return virt_error("find restored domain", vm->name);
-	return 0;
-}
-
 int
 run_vm_reset(struct run_vm *vm, int64_t *ms)
 {
@@ -617,12 +836,13 @@ run_vm_reset(struct run_vm *vm, int64_t *ms)
 	int fd;
 
 	run_vm_stop(vm);
+	if (run_pool_health(vm->pool))
+		return log_error("'%s': libvirt is unreachable", vm->name);
 	if (vm->pool->cfg.boot_per_job) {
 		enum run_infra infra;
 
-		vm->dom = virDomainCreateXML(vm->pool->conn, vm->xml, 0);
-		if (!vm->dom)
-			return virt_error("start domain", vm->name);
+		if (create(vm))
+			return -1;
 		fd = connect_sock(vm->sock, 10000);
 		if (fd >= 0 &&
 		    run_vm_hello(fd, vm, vm->pool->cfg.platform,
@@ -636,10 +856,13 @@ run_vm_reset(struct run_vm *vm, int64_t *ms)
 			*ms = os_mono_ms() - t0;
 		return fd;
 	}
-	if (restore(vm)) {
-		/* A damaged or stale save image: make a new one, once. */
+	if (restore_from(vm, vm->save)) {
+		/* libvirt itself failing is not the image's fault: keep the
+		 * image. A damaged or stale image: make a new one, once. */
+		if (run_pool_health(vm->pool))
+			return -1;
 		log_warn("'%s': rebuilding its clean state", vm->name);
-		if (make_clean_state(vm) || restore(vm))
+		if (make_clean_state(vm) || restore_from(vm, vm->save))
 			return -1;
 	}
 	fd = connect_sock(vm->sock, 10000);

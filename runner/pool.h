@@ -13,7 +13,11 @@
  * restarts while the domain XML (and so the image files) are unchanged.
  *
  * Thread safety: a pool is set up by one thread; afterwards each slot is
- * driven by one thread at a time (the libvirt connection is thread-safe).
+ * driven by one thread at a time (the libvirt connection is thread-safe,
+ * and replaced under a lock when it breaks: keepalive, reconnect). A
+ * domain libvirt cannot destroy has its QEMU process killed (local URIs).
+ * A slot's save image is replaced only by a successor that was restored
+ * to a working agent.
  */
 #ifndef PYTI_RUN_POOL_H
 #define PYTI_RUN_POOL_H
@@ -57,6 +61,13 @@ void run_pool_free(struct run_pool *p);
  */
 int run_pool_prepare(struct run_pool *p);
 
+/*
+ * Check the libvirt connection (alive, answers a call) and reconnect when
+ * it broke (libvirtd restarted). Thread-safe. Returns 0, or -1 (logged)
+ * when libvirt cannot be reached.
+ */
+int run_pool_health(struct run_pool *p);
+
 /* Number of slots, and slot i (0 <= i < n). Borrowed from the pool. */
 int run_pool_size(const struct run_pool *p);
 struct run_vm *run_pool_vm(struct run_pool *p, int i);
@@ -78,7 +89,8 @@ const char *run_vm_name(const struct run_vm *vm);
  */
 int run_vm_reset(struct run_vm *vm, int64_t *ms);
 
-/* Destroy the slot's domain if it runs (never fails loudly). */
+/* Destroy the slot's domain if it runs; when libvirt cannot, kill its
+ * QEMU process (local URIs). Never fails loudly. */
 void run_vm_stop(struct run_vm *vm);
 
 /*
