@@ -38,6 +38,12 @@ run_infra_name(enum run_infra i)
 }
 
 int
+run_infra_is_host(enum run_infra i)
+{
+	return i == RUN_INFRA_HOST || i == RUN_INFRA_LIBVIRT;
+}
+
+int
 run_infra_retryable(enum run_infra i)
 {
 	return i != RUN_INFRA_NONE && i != RUN_INFRA_HOST;

@@ -41,6 +41,13 @@ const char *run_infra_name(enum run_infra i);
 int run_infra_retryable(enum run_infra i);
 
 /*
+ * Whether an infrastructure outcome is this host's fault, not the job's
+ * nor its guest's (libvirt failed, a store file missing, the spool
+ * full): such a release does not consume the job's attempt. 1 or 0.
+ */
+int run_infra_is_host(enum run_infra i);
+
+/*
  * The package outcome of an agent's raw results object (RSLT): returns
  * its "outcome" string (borrowed from rslt) when it is one of the known
  * package outcomes, else NULL and *why set to a static reason: a result

@@ -8,6 +8,7 @@
 #include "daemon.h"
 #include "buf.h"
 #include "jx.h"
+#include "limits.h"
 #include "log.h"
 #include "os.h"
 #include "pool.h"
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 struct daemon;
@@ -34,7 +36,10 @@ struct slot {
 	struct daemon *d;
 	pthread_t thread;
 	struct run_executor x;
+	struct run_pool *pool; /* NULL with exec */
+	const char *python; /* the Python its jobs must ask for, or NULL */
 	struct run_queue *q;
+	int host_failures; /* consecutive: this slot's backoff */
 	/* The running job, for the heartbeat thread (under d->lock). */
 	int64_t job_id, fence, last_beat, renew_until;
 	int active;
@@ -53,7 +58,18 @@ struct daemon {
 	int stop; /* atomic */
 	int stop_beats; /* atomic: the heartbeat thread ends */
 	pthread_mutex_t lock; /* the slots' job fields */
+	int host_failures; /* atomic: consecutive, any slot: the runner's */
+	int64_t broken_logged; /* atomic: when "broken" was last said */
 };
+
+/* Host failures in a row, on any slot, after which the runner checks its
+ * health before every claim and stops claiming while it fails. */
+#define BROKEN_AFTER 3
+/* Backoff after host failures: 5 s doubling to a minute. */
+#define BACKOFF_FIRST_MS 5000
+#define BACKOFF_MAX_MS 60000
+/* Free space the spool needs to take a job's results. */
+#define SPOOL_FREE_MIN ((uint64_t)RUN_SPOOL_FILE_MAX + (1u << 20))
 
 static int
 stopping(const struct daemon *d)
@@ -134,6 +150,72 @@ sleep_ms(int64_t ms, const struct daemon *d)
 	}
 }
 
+/* A host failure on this slot: count it for the slot and the runner. */
+static void
+host_failed(struct slot *sl, const char *why)
+{
+	int n = __atomic_add_fetch(&sl->d->host_failures, 1, __ATOMIC_ACQ_REL);
+
+	sl->host_failures++;
+	if (n >= BROKEN_AFTER)
+		log_error("runner: %d host failures in a row (last: %s); "
+		          "checking the host before every claim",
+		          n, why);
+}
+
+static void
+host_ok(struct slot *sl)
+{
+	sl->host_failures = 0;
+	__atomic_store_n(&sl->d->host_failures, 0, __ATOMIC_RELEASE);
+}
+
+static int64_t
+backoff_ms(int failures)
+{
+	int64_t ms = BACKOFF_FIRST_MS;
+
+	while (--failures > 0 && ms < BACKOFF_MAX_MS)
+		ms *= 2;
+	return ms < BACKOFF_MAX_MS ? ms : BACKOFF_MAX_MS;
+}
+
+/*
+ * Can this host take a job now? libvirt reachable (reconnecting if the
+ * connection broke), the spool writable with room for a result, the store
+ * readable. Returns 0, or -1 with why filled.
+ */
+static int
+healthy(struct slot *sl, char *why, size_t n)
+{
+	const struct run_settings *s = sl->d->s;
+	struct statvfs v;
+
+	if (sl->pool && run_pool_health(sl->pool)) {
+		snprintf(why, n, "libvirt at '%s' is unreachable", s->uri);
+		return -1;
+	}
+	if (statvfs(s->spool_dir, &v)) {
+		snprintf(why, n, "spool '%s': %s", s->spool_dir,
+		         strerror(errno));
+		return -1;
+	}
+	if ((uint64_t)v.f_bavail * v.f_frsize < SPOOL_FREE_MIN) {
+		snprintf(
+		    why, n, "spool '%s' has %llu MiB free, needs %llu",
+		    s->spool_dir,
+		    (unsigned long long)((uint64_t)v.f_bavail * v.f_frsize >>
+		                         20),
+		    (unsigned long long)(SPOOL_FREE_MIN >> 20));
+		return -1;
+	}
+	if (s->store && *s->store && access(s->store, R_OK | X_OK)) {
+		snprintf(why, n, "store '%s': %s", s->store, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static void
 finish(struct slot *sl, const struct run_claim *c, struct run_outcome *o)
 {
@@ -154,11 +236,15 @@ finish(struct slot *sl, const struct run_claim *c, struct run_outcome *o)
 		char *path = run_spool_write(s->spool_dir, c->id, c->fence, o);
 
 		if (!path) {
+			/* The host failed (disk full, I/O error): the job goes
+			 * back without losing an attempt. */
 			run_queue_release(sl->q, c->id, c->fence,
-			                  "host-error: cannot spool results", 0,
+			                  "host-error: cannot spool results", 1,
 			                  NULL);
+			host_failed(sl, "cannot spool results");
 			return;
 		}
+		host_ok(sl);
 		if (run_spool_deliver_outcome(s->spool_dir, path, c->id,
 		                              c->fence, o, sl->q))
 			log_warn("job %lld: results spooled, completion "
@@ -172,12 +258,23 @@ finish(struct slot *sl, const struct run_claim *c, struct run_outcome *o)
 		const char *detail = r ? jx_str(r, "infra_detail") : NULL;
 		char err[1200];
 
+		int host = run_infra_is_host(o->infra);
+
 		snprintf(err, sizeof(err), "%s: %s", o->outcome,
 		         detail ? detail : "");
-		if (run_queue_release(sl->q, c->id, c->fence, err, 0, &dead) ==
-		    0)
+		/* A host failure does not consume the job's attempt. */
+		if (run_queue_release(sl->q, c->id, c->fence, err, host,
+		                      &dead) == 0)
 			log_info("job %lld %s: %s", (long long)c->id,
-			         dead ? "dead-lettered" : "returned", err);
+			         dead   ? "dead-lettered"
+			         : host ? "returned (attempt refunded)"
+			                : "returned",
+			         err);
+		if (host)
+			host_failed(sl, err);
+		else
+			host_ok(sl);
+		return;
 	}
 }
 
@@ -192,8 +289,48 @@ slot_main(void *arg)
 	while (!stopping(d)) {
 		struct run_claim c;
 		struct run_outcome o;
+		char why[512];
 		int r;
 
+		{
+			/* Per slot and per runner: whichever waits longer. */
+			int rf = __atomic_load_n(&d->host_failures,
+			                         __ATOMIC_ACQUIRE);
+			int64_t wait = sl->host_failures
+			                   ? backoff_ms(sl->host_failures)
+			                   : 0;
+
+			if (rf >= BROKEN_AFTER &&
+			    backoff_ms(rf - BROKEN_AFTER + 1) > wait)
+				wait = backoff_ms(rf - BROKEN_AFTER + 1);
+			sleep_ms(wait, d);
+		}
+		if (stopping(d))
+			break;
+		if (healthy(sl, why, sizeof(why))) {
+			int64_t now = os_mono_ms();
+
+			/* Broken: claim nothing, say so loudly, once a
+			 * minute, and look again with backoff. */
+			if (now - __atomic_load_n(&d->broken_logged,
+			                          __ATOMIC_ACQUIRE) >=
+			    60000) {
+				__atomic_store_n(&d->broken_logged, now,
+				                 __ATOMIC_RELEASE);
+				log_error("runner '%s' is BROKEN and claims no "
+				          "jobs: %s",
+				          s->name, why);
+			}
+			sl->host_failures++;
+			continue;
+		}
+		if (__atomic_load_n(&d->broken_logged, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&d->broken_logged, 0,
+			                 __ATOMIC_RELEASE);
+			log_info("runner '%s': the host is healthy again",
+			         s->name);
+			sl->host_failures = 0;
+		}
 		r = run_queue_claim(sl->q, &sl->x.platform, 1, s->lease_s, &c);
 		if (r < 0) {
 			sleep_ms(backoff, d);
@@ -203,6 +340,19 @@ slot_main(void *arg)
 		backoff = 500;
 		if (r == RUN_QUEUE_EMPTY) {
 			sleep_ms(s->poll_ms, d);
+			continue;
+		}
+		if (sl->python && strcmp(c.python, sl->python) != 0) {
+			/* Not this pool's interpreter: give it back untouched
+			 * (attempt refunded) for a pool that has it. */
+			snprintf(why, sizeof(why),
+			         "host-error: the job asks for Python %.20s; "
+			         "runner '%s' platform '%s' runs Python %s",
+			         c.python, s->name, sl->x.platform, sl->python);
+			log_error("job %lld: %s", (long long)c.id, why);
+			run_queue_release(sl->q, c.id, c.fence, why, 1, NULL);
+			run_claim_release(&c);
+			sl->host_failures++;
 			continue;
 		}
 		__atomic_store_n(&sl->busy, 1, __ATOMIC_RELEASE);
@@ -242,6 +392,7 @@ limits_from(const struct run_settings *s, struct run_limits *lim)
 	lim->timeout_ms = s->job_timeout_ms;
 	lim->silence_ms = s->silence_ms;
 	lim->hello_ms = s->hello_ms;
+	lim->frame_ms = s->frame_ms;
 	lim->max_in = (uint64_t)s->max_in;
 	lim->infra_retries = s->infra_retries;
 	lim->store = s->store;
@@ -340,8 +491,14 @@ run_daemon(const struct run_settings *s, const struct run_daemon_options *o)
 			sl->d = &d;
 			sl->x.platform = pl->name;
 			sl->x.exec_cmd = o->exec_cmd;
+			sl->x.chan = o->exec_chan;
 			sl->x.vm =
 			    d.pools[i] ? run_pool_vm(d.pools[i], j) : NULL;
+			sl->pool = d.pools[i];
+			sl->python = d.pools[i] ? run_pool_python(d.pools[i])
+			                        : pl->python;
+			if (sl->python && !*sl->python)
+				sl->python = pl->python;
 			sl->q = run_queue_new(s->conninfo, s->name);
 			sl->last_work = os_mono_ms();
 		}
@@ -485,7 +642,7 @@ int
 run_test(const struct run_settings *s, const char *platform, char *const *paths,
          int n, int nmi_after_s)
 {
-	struct run_platform pl = {NULL, 1, 1, 1024};
+	struct run_platform pl = {NULL, NULL, 1, 1, 1024};
 	char pname[65];
 	struct run_executor x;
 	struct run_limits lim;

@@ -12,6 +12,7 @@
 
 struct run_daemon_options {
 	const char *exec_cmd; /* --executor=exec:CMD, or NULL for VMs */
+	int exec_chan; /* chan:CMD: the command speaks the channel */
 	int exec_slots; /* slots per platform with exec */
 	int exit_idle_s; /* exit after this long with nothing to do
 				   (0: run until signalled) */

@@ -475,8 +475,10 @@ attempt_chan(struct run_vm *vm, const char *cmd, const char *platform,
 	size_t i;
 	pid_t pid = -1;
 	int fd, done = 0;
-	char why[256];
+	char why[256], want_id[64];
 
+	snprintf(want_id, sizeof(want_id), "%lld-%d", (long long)job_id,
+	         attempt);
 	t0 = os_mono_ms();
 	if (vm) {
 		fd = run_vm_reset(vm, &a->restore_ms);
@@ -503,7 +505,7 @@ attempt_chan(struct run_vm *vm, const char *cmd, const char *platform,
 	a->reset_ms = os_mono_ms() - t0;
 	chan_init(&c, fd, CHAN_FROM_GUEST);
 	c.max_in = lim->max_in;
-	c.frame_ms = RUN_FRAME_MS;
+	c.frame_ms = lim->frame_ms > 0 ? (int)lim->frame_ms : RUN_FRAME_MS;
 	c.abort_fn = gate_abort;
 	c.abort_arg = &gate;
 	t0 = os_mono_ms();
@@ -622,6 +624,19 @@ attempt_chan(struct run_vm *vm, const char *cmd, const char *platform,
 			                    "agent results")) {
 				json_decref(a->result);
 				a->result = NULL;
+			}
+			if (a->result) {
+				const char *rid = jx_str(a->result, "job_id");
+
+				if (!rid || strcmp(rid, want_id) != 0) {
+					set_infra(
+					    a, RUN_INFRA_PROTOCOL,
+					    "results for job '%.80s', not "
+					    "'%s'",
+					    rid ? rid : "(none)", want_id);
+					json_decref(a->result);
+					a->result = NULL;
+				}
 			}
 			break;
 		case CHAN_ERR:

@@ -24,6 +24,7 @@ struct run_limits {
 	int64_t timeout_ms; /* overall, from END_ to DONE */
 	int64_t silence_ms; /* most time without a frame from the agent */
 	int64_t hello_ms; /* restore to HELO */
+	int64_t frame_ms; /* most time for one frame (0: RUN_FRAME_MS) */
 	uint64_t max_in; /* most bytes accepted from the guest */
 	int infra_retries; /* extra attempts after infra failures */
 	const char *store; /* content-addressed file store, or NULL */

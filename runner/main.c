@@ -32,6 +32,10 @@ usage(FILE *f)
 	       "stdout; exit 75\n"
 	       "                         (or any non-zero) is an "
 	       "infrastructure failure\n"
+	       "  --executor=chan:CMD    the same, but CMD speaks the agent's "
+	       "channel on its\n"
+	       "                         stdin/stdout (tests: a misbehaving "
+	       "agent, no VM)\n"
 	       "  --slots N              slots per platform with exec "
 	       "(default 1)\n"
 	       "  --exit-when-idle SECS  stop once idle for SECS and no job of "
@@ -62,7 +66,7 @@ main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct run_daemon_options o = {NULL, 1, 0};
+	struct run_daemon_options o = {NULL, 0, 1, 0};
 	struct run_settings s;
 	const char *config = NULL;
 	char **sets = NULL, **plats = NULL;
@@ -90,11 +94,15 @@ main(int argc, char **argv)
 			plats[nplats++] = optarg;
 			break;
 		case 'x':
-			if (strncmp(optarg, "exec:", 5) != 0 || !optarg[5]) {
-				log_error("--executor must be exec:CMD");
+			if ((strncmp(optarg, "exec:", 5) != 0 &&
+			     strncmp(optarg, "chan:", 5) != 0) ||
+			    !optarg[5]) {
+				log_error("--executor must be exec:CMD or "
+				          "chan:CMD");
 				return 2;
 			}
 			o.exec_cmd = optarg + 5;
+			o.exec_chan = optarg[0] == 'c';
 			break;
 		case 'n':
 			if (num_parse_i64(optarg, 1, 64, &v)) {

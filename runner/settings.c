@@ -55,6 +55,9 @@ add_platform(struct run_settings *s, const struct cfg *c, const char *name)
 	                             sizeof(*s->platforms));
 	p = &s->platforms[s->nplatforms++];
 	p->name = xstrdup(name);
+	p->python = cfg_get(c, sec, "python", NULL)
+	                ? xstrdup(cfg_get(c, sec, "python", NULL))
+	                : NULL;
 	p->vms = (int)vms;
 	p->vcpus = (int)vcpus;
 	p->memory_mib = mem >> 20;
@@ -99,7 +102,8 @@ run_settings_load(const struct cfg *c, const char *const *only, int nonly,
 	    dur_s(c, "heartbeat", 0, &s->heartbeat_s) ||
 	    dur_s(c, "rescue-interval", 0, &s->rescue_s) ||
 	    dur_s(c, "poll", 1000, &s->poll_ms) ||
-	    dur_s(c, "job-timeout", 30 * 60000, &s->job_timeout_ms) ||
+	    dur_s(c, "job-timeout", 120 * 60000, &s->job_timeout_ms) ||
+	    dur_s(c, "frame-timeout", 60000, &s->frame_ms) ||
 	    dur_s(c, "silence-timeout", 60000, &s->silence_ms) ||
 	    dur_s(c, "hello-timeout", 30000, &s->hello_ms) ||
 	    dur_s(c, "boot-timeout", 300000, &s->boot_ms) ||
@@ -156,8 +160,10 @@ run_settings_release(struct run_settings *s)
 {
 	int i;
 
-	for (i = 0; i < s->nplatforms; i++)
+	for (i = 0; i < s->nplatforms; i++) {
 		free(s->platforms[i].name);
+		free(s->platforms[i].python);
+	}
 	free(s->platforms);
 	free(s->name);
 	free(s->conninfo);

@@ -12,6 +12,7 @@ struct cfg;
 
 struct run_platform {
 	char *name;
+	char *python; /* [platform NAME] python ("3.11"), or NULL */
 	int vms;
 	int vcpus;
 	uint64_t memory_mib;
@@ -28,7 +29,7 @@ struct run_settings {
 	char *accel; /* auto, kvm or tcg */
 	char *kvm_probe; /* command: exit 0 when KVM really works */
 	int64_t lease_s, heartbeat_s, rescue_s, poll_ms;
-	int64_t job_timeout_ms, silence_ms, hello_ms, boot_ms;
+	int64_t job_timeout_ms, silence_ms, hello_ms, boot_ms, frame_ms;
 	int64_t max_in;
 	int infra_retries;
 	int finish_on_stop; /* on-stop = finish (else return) */
