@@ -209,7 +209,7 @@ healthy(struct slot *sl, char *why, size_t n)
 		    (unsigned long long)(SPOOL_FREE_MIN >> 20));
 		return -1;
 	}
-	if (s->store && *s->store && access(s->store, R_OK | X_OK)) {
+	if ((sl->x.vm || sl->x.chan) && access(s->store, R_OK | X_OK)) {
 		snprintf(why, n, "store '%s': %s", s->store, strerror(errno));
 		return -1;
 	}
@@ -238,9 +238,13 @@ finish(struct slot *sl, const struct run_claim *c, struct run_outcome *o)
 		if (!path) {
 			/* The host failed (disk full, I/O error): the job goes
 			 * back without losing an attempt. */
-			run_queue_release(sl->q, c->id, c->fence,
-			                  "host-error: cannot spool results", 1,
-			                  NULL);
+			if (run_queue_release(
+			        sl->q, c->id, c->fence,
+			        "host-error: cannot spool results", 1,
+			        NULL) == 0)
+				log_warn("job %lld: cannot spool results: "
+				         "returned (attempt refunded)",
+				         (long long)c->id);
 			host_failed(sl, "cannot spool results");
 			return;
 		}
@@ -352,7 +356,7 @@ slot_main(void *arg)
 			log_error("job %lld: %s", (long long)c.id, why);
 			run_queue_release(sl->q, c.id, c.fence, why, 1, NULL);
 			run_claim_release(&c);
-			sl->host_failures++;
+			sleep_ms(1000, d);
 			continue;
 		}
 		__atomic_store_n(&sl->busy, 1, __ATOMIC_RELEASE);
@@ -447,7 +451,8 @@ run_daemon(const struct run_settings *s, const struct run_daemon_options *o)
 	sigset_t set;
 	int i, j, n = 0, ret = -1, kvm = 0, hb_started = 0;
 	pthread_t hb;
-	int64_t last_rescue = 0, last_flush = 0;
+	int64_t last_rescue = 0, last_flush = 0, rescue_hold = 0;
+	int db_down = 0;
 
 	memset(&d, 0, sizeof(d));
 	pthread_mutex_init(&d.lock, NULL);
@@ -531,13 +536,31 @@ run_daemon(const struct run_settings *s, const struct run_daemon_options *o)
 			         s->finish_on_stop ? "finishing" : "returning");
 			break;
 		}
-		if (now - last_rescue >= s->rescue_s * 1000) {
-			last_rescue = now;
-			run_queue_rescue(mq);
-		}
+		/* Deliver what finished before rescuing anything: a result
+		 * spooled during an outage is completed, not rescued. */
 		if (now - last_flush >= 5000) {
 			last_flush = now;
 			run_spool_flush(s->spool_dir, mq);
+		}
+		if (db_down) {
+			/* The database is back after an outage during which
+			 * no lease could be renewed, ours and other runners'
+			 * alike: give every runner one lease to renew them
+			 * before an expired lease counts. */
+			if (run_queue_connect(mq) == 0) {
+				db_down = 0;
+				rescue_hold = now + s->lease_s * 1000;
+				last_flush = 0;
+				log_info(
+				    "database back: rescuing expired leases "
+				    "again in %llds",
+				    (long long)s->lease_s);
+			}
+		} else if (now - last_rescue >= s->rescue_s * 1000 &&
+		           now >= rescue_hold) {
+			last_rescue = now;
+			if (run_queue_rescue(mq) < 0)
+				db_down = 1;
 		}
 		if (o->exit_idle_s > 0) {
 			int idle = 1;
