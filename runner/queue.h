@@ -20,9 +20,8 @@ struct run_queue;
 /* Non-error outcomes of the queue calls. */
 #define RUN_QUEUE_EMPTY 1 /* claim: nothing to do right now */
 #define RUN_QUEUE_LOST 2 /* the fence is stale: the job is not ours */
-#define RUN_QUEUE_REFUSED                                                      \
-	3 /* the database refused it for good (a data or
-                               schema error, not an outage) */
+/* the database refused it for good: a data or schema error, no outage */
+#define RUN_QUEUE_REFUSED 3
 
 /* One claimed job. Strings are owned; release with run_claim_release(). */
 struct run_claim {
