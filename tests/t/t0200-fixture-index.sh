@@ -5,23 +5,17 @@
 # PyPI does, each fault mode misbehaves as documented, and mutations plus
 # reload give the stale/deleted behaviour the truth describes.
 . "$(dirname "$0")/../lib.sh"
-need nginx curl
-FIX=$TOP/tests/helper/fixture-index
-NGX=$TOP/tests/helper/nginx
+. "$TOP/tests/helper/fixture.sh"
+FIXD=$TOP/tests/helper/fixture-index
 PIP='application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01'
 JT=application/vnd.pypi.simple.v1+json
 plan 53
 
-port=$(free_port)
-fport=$(free_port)
+fixture_start --count 120 --faults all --giant 300
 B=http://127.0.0.1:$port
-T=$TMP/tree
-R=$TMP/run
-check "generate 120 projects with every fault" \
-	"$FIX/fixture-index" generate --out "$T" --base-url "$B" --count 120 --faults all --giant 300
-$NGX/start --tree "$T" --run "$R" --port "$port" --fault-port "$fport" ||
-	skip_all "nginx does not start here"
-at_exit "$NGX/stop --run '$R'"
+T=$TREE
+R=$NGXRUN
+fport=$fault_port
 
 # hdr URL NAME [curl args]: the value of response header NAME.
 hdr() {
@@ -38,14 +32,14 @@ code() {
 jget() { $PYTHON -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # --- the tree agrees with its truth, served both ways
-check "reference crawl as JSON" sh -c "$PYTHON '$FIX/refcrawl.py' --index '$B/simple/' --accept json --skip-faults >'$TMP/ref.json'"
+check "reference crawl as JSON" sh -c "$PYTHON '$FIXD/refcrawl.py' --index '$B/simple/' --accept json --skip-faults >'$TMP/ref.json'"
 grep -v '"name":"fault-' "$T/truth.jsonl" >"$TMP/truth-nf.jsonl"
 grep -v '"name":"fault-' "$T/truth-html.jsonl" >"$TMP/truth-html-nf.jsonl"
-check "JSON pages agree with truth.jsonl" "$FIX/fixture-index" check-dump "$TMP/truth-nf.jsonl" "$TMP/ref.json"
-check "reference crawl as HTML" sh -c "$PYTHON '$FIX/refcrawl.py' --index '$B/simple/' --accept html --skip-faults >'$TMP/ref.html'"
-check "HTML pages agree with truth-html.jsonl" "$FIX/fixture-index" check-dump "$TMP/truth-html-nf.jsonl" "$TMP/ref.html"
+check "JSON pages agree with truth.jsonl" "$FIX" check-dump "$TMP/truth-nf.jsonl" "$TMP/ref.json"
+check "reference crawl as HTML" sh -c "$PYTHON '$FIXD/refcrawl.py' --index '$B/simple/' --accept html --skip-faults >'$TMP/ref.html'"
+check "HTML pages agree with truth-html.jsonl" "$FIX" check-dump "$TMP/truth-html-nf.jsonl" "$TMP/ref.html"
 sed 's/"yanked":false/"yanked":"false"/' "$T/truth.jsonl" >"$TMP/bad.jsonl"
-check_fails "check-dump sees a string where a boolean belongs" "$FIX/fixture-index" check-dump "$T/truth.jsonl" "$TMP/bad.jsonl"
+check_fails "check-dump sees a string where a boolean belongs" "$FIX" check-dump "$T/truth.jsonl" "$TMP/bad.jsonl"
 nfail=$(wc -l <"$T/expected-failures.txt")
 nroot=$(curl -s -H "Accept: $PIP" "$B/simple/" | jget 'len(d["projects"])')
 ntruth=$(wc -l <"$T/truth.jsonl")
@@ -158,9 +152,22 @@ check "hostile HTML: NUL, invalid UTF-8, 16 MB attribute" sh -c "
 	[ \$(curl -s '$B/simple/fault-html-hugeattr/' | wc -c) -gt 16000000 ]"
 
 # --- mutation, reload, stale pages, deletion
-check "mutate" "$FIX/fixture-index" mutate "$T" --changed 3 --yanks 2 --unyanks 1 --deletes 2 \
+check "mutate" "$FIX" mutate "$T" --changed 3 --yanks 2 --unyanks 1 --deletes 2 \
 	--serial-bumps 2 --new 2 --stale-catchup 1 --stale-never 1
-check "reload" "$NGX/reload" --run "$R"
+# A reload ends only when the old workers are gone: one that lingers (here
+# stopped) would still accept connections with the old serial map and
+# routes, serving a catch-up page statically under its old serial.
+old_workers=$(pgrep -P "$(cat "$R/nginx.pid")")
+kill -STOP $old_workers
+"$NGX/reload" --run "$R" >"$TMP/reload.out" 2>&1 &
+reload_pid=$!
+gen=$(cat "$T/www/_fixture/generation")
+wait_for 30 sh -c "[ \"\$(curl -s '$B/_fixture/generation')\" = '$gen' ]"
+sleep 1 # an unfixed reload would have returned by now
+check "reload waits while an old worker is alive" kill -0 "$reload_pid"
+kill -CONT $old_workers
+wait "$reload_pid"
+check_eq "reload" "$?" 0
 m=$T/last-mutation.json
 del=$(jget 'd["deletes"][0]' <"$m")
 cu=$(jget 'd["stale_catchup"][0]' <"$m")
@@ -177,7 +184,7 @@ pn=$(promised "$nv")
 sn=$(hdr "$B/simple/$nv/" X-PyPI-Last-Serial -H "Accept: $PIP")
 check "never-stale page: older than the root promises" test "$sn" -lt "$pn"
 check_grep "never-stale: truth keeps the old serial" "\"name\":\"$nv\",\"serial\":$sn," "$T/truth.jsonl"
-$PYTHON "$FIX/refcrawl.py" --index "$B/simple/" --skip-faults >"$TMP/ref2.json" 2>"$TMP/ref2.err"
+$PYTHON "$FIXD/refcrawl.py" --index "$B/simple/" --skip-faults >"$TMP/ref2.json" 2>"$TMP/ref2.err"
 grep -v -e "\"name\":\"$nv\"" -e '"status":"deleted"' -e '"name":"fault-' "$T/truth.jsonl" >"$TMP/truth2.jsonl"
 check "after mutation the pages agree with the truth (but stale-never, deleted)" \
-	"$FIX/fixture-index" check-dump "$TMP/truth2.jsonl" "$TMP/ref2.json"
+	"$FIX" check-dump "$TMP/truth2.jsonl" "$TMP/ref2.json"

@@ -3,18 +3,11 @@
 # an index that negotiates JSON and for one that only speaks HTML; a
 # second run with nothing changed makes one conditional request.
 . "$(dirname "$0")/../lib.sh"
-need nginx
-FIX=$TOP/tests/helper/fixture-index/fixture-index
-NGX=$TOP/tests/helper/nginx
-[ -x "$BIN/pyti-crawl" ] || skip_all "bin/pyti-crawl not built"
+. "$TOP/tests/helper/fixture.sh"
+fixture_need_crawl
 plan 9
 
-port=$(free_port)
-$FIX generate --out "$TMP/tree" --base-url "http://127.0.0.1:$port" \
-	--count 300 >"$TMP/gen.log" 2>&1 || { cat "$TMP/gen.log" >&2; exit 1; }
-$NGX/start --tree "$TMP/tree" --run "$TMP/ngx" --port "$port" || exit 1
-at_exit "$NGX/stop --run '$TMP/ngx'"
-INDEX=http://127.0.0.1:$port/simple/
+fixture_start --count 300
 
 check "first crawl succeeds" pyti-crawl --index "$INDEX" --db "$TMP/db"
 pyti-crawl dump --db "$TMP/db" >"$TMP/dump"
@@ -35,9 +28,7 @@ check_grep "stats counts projects" "^active $(wc -l <"$TMP/tree/truth.jsonl")\$"
 
 # The same tree as an HTML-only index.
 port2=$(free_port)
-$NGX/start --tree "$TMP/tree" --run "$TMP/ngx2" --port "$port2" \
-	--format html || exit 1
-at_exit "$NGX/stop --run '$TMP/ngx2'"
+fixture_serve "$TMP/ngx2" "$port2" --format html
 # The truth bakes in the first port: serve the same pages, compare the
 # files after swapping the port back.
 check "html crawl succeeds" pyti-crawl --index \

@@ -4,24 +4,14 @@
 # one that never does), the dump equals the ground truth and the crawl
 # makes about (changed + 1) requests.
 . "$(dirname "$0")/../lib.sh"
-need nginx
-FIX=$TOP/tests/helper/fixture-index/fixture-index
-NGX=$TOP/tests/helper/nginx
-[ -x "$BIN/pyti-crawl" ] || skip_all "bin/pyti-crawl not built"
+. "$TOP/tests/helper/fixture.sh"
+fixture_need_crawl
 plan 14
 
-port=$(free_port)
-$FIX generate --out "$TMP/tree" --base-url "http://127.0.0.1:$port" \
-	--count 1000 --no-dist-files >"$TMP/gen.log" 2>&1 ||
-	{ cat "$TMP/gen.log" >&2; exit 1; }
-$NGX/start --tree "$TMP/tree" --run "$TMP/ngx" --port "$port" || exit 1
-at_exit "$NGX/stop --run '$TMP/ngx'"
+fixture_start --count 1000 --no-dist-files
 crawl() {
 	pyti-crawl --index "http://127.0.0.1:$port/simple/" --db "$TMP/db" \
 		--set crawler.stale-delay=100ms "$@"
-}
-requests() {
-	grep -c ' "/simple/' "$TMP/ngx/access.log"
 }
 
 check "first crawl" crawl
@@ -30,31 +20,25 @@ check_files_eq "dump = truth after the first crawl" "$TMP/dump" \
 	"$TMP/tree/truth.jsonl"
 
 # Generation 2: every kind of change at once, ~0.3% changed and more.
-$FIX mutate "$TMP/tree" --changed 3 --yanks 2 --unyanks 1 --deletes 2 \
-	--serial-bumps 2 --new 2 >/dev/null || exit 1
-$NGX/reload --run "$TMP/ngx" || exit 1
-: >"$TMP/ngx/access.log"
+fixture_mutate --changed 3 --yanks 2 --unyanks 1 --deletes 2 \
+	--serial-bumps 2 --new 2
 check "crawl after changes" crawl
 pyti-crawl dump --db "$TMP/db" >"$TMP/dump"
 check_files_eq "dump = truth after changes, yanks, deletions, bumps" \
 	"$TMP/dump" "$TMP/tree/truth.jsonl"
 # 3 changed + 2 yanks + 1 unyank + 2 bumps + 2 new = 10 pages, + the root.
-check_eq "changed + 1 requests" "$(requests)" 11
+check_eq "changed + 1 requests" "$(fixture_requests)" 11
 check_grep "deleted projects are kept, marked deleted" '"status":"deleted"' \
 	"$TMP/dump"
 
 # Generation 3: stale pages.
-$FIX mutate "$TMP/tree" --stale-catchup 1 --stale-never 1 --changed 1 \
-	>/dev/null || exit 1
-$NGX/reload --run "$TMP/ngx" || exit 1
-: >"$TMP/ngx/access.log"
+fixture_mutate --stale-catchup 1 --stale-never 1 --changed 1
 crawl >"$TMP/out3" 2>"$TMP/err3"
 check_eq "a stale page does not fail the crawl" "$?" 0
 pyti-crawl dump --db "$TMP/db" >"$TMP/dump"
 check_files_eq "dump = truth with stale pages" "$TMP/dump" \
 	"$TMP/tree/truth.jsonl"
-never=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["stale_never"][0])' \
-	"$TMP/tree/last-mutation.json" 2>/dev/null)
+never=$(fixture_mutated stale_never)
 check_grep "the never-fresh page is named and left queued" \
 	"page '$never'.*left queued" "$TMP/err3"
 check_grep "summary counts it" "stale-left 1" "$TMP/out3"
@@ -65,6 +49,6 @@ check_grep "it stays pending" "^pending 1\$" "$TMP/stats"
 : >"$TMP/ngx/access.log"
 crawl >"$TMP/out4" 2>&1
 check_eq "the next run succeeds" "$?" 0
-check_eq "root + the queued page, tried stale-tries times" "$(requests)" 4
+check_eq "root + the queued page, tried stale-tries times" "$(fixture_requests)" 4
 pyti-crawl dump --db "$TMP/db" >"$TMP/dump"
 check_files_eq "dump still = truth" "$TMP/dump" "$TMP/tree/truth.jsonl"

@@ -4,17 +4,10 @@
 # fail with a clear message naming the page, nothing partial is committed,
 # and the crawl exits non-zero naming them.
 . "$(dirname "$0")/../lib.sh"
-need nginx
-FIX=$TOP/tests/helper/fixture-index/fixture-index
-NGX=$TOP/tests/helper/nginx
-[ -x "$BIN/pyti-crawl" ] || skip_all "bin/pyti-crawl not built"
+. "$TOP/tests/helper/fixture.sh"
+fixture_need_crawl
 
-port=$(free_port)
-$FIX generate --out "$TMP/tree" --base-url "http://127.0.0.1:$port" \
-	--count 40 --no-dist-files --faults all >"$TMP/gen.log" 2>&1 ||
-	{ cat "$TMP/gen.log" >&2; exit 1; }
-$NGX/start --tree "$TMP/tree" --run "$TMP/ngx" --port "$port" || exit 1
-at_exit "$NGX/stop --run '$TMP/ngx'"
+fixture_start --count 40 --no-dist-files --faults all
 nfail=$(wc -l <"$TMP/tree/expected-failures.txt")
 plan $((nfail + 5))
 

@@ -4,18 +4,11 @@
 # kill completes the mirror to exactly the ground truth without refetching
 # what was committed.
 . "$(dirname "$0")/../lib.sh"
-need nginx
-FIX=$TOP/tests/helper/fixture-index/fixture-index
-NGX=$TOP/tests/helper/nginx
-[ -x "$BIN/pyti-crawl" ] || skip_all "bin/pyti-crawl not built"
+. "$TOP/tests/helper/fixture.sh"
+fixture_need_crawl
 plan 8
 
-port=$(free_port)
-$FIX generate --out "$TMP/tree" --base-url "http://127.0.0.1:$port" \
-	--count 3000 --no-dist-files >"$TMP/gen.log" 2>&1 ||
-	{ cat "$TMP/gen.log" >&2; exit 1; }
-$NGX/start --tree "$TMP/tree" --run "$TMP/ngx" --port "$port" || exit 1
-at_exit "$NGX/stop --run '$TMP/ngx'"
+fixture_start --count 3000 --no-dist-files
 total=$(wc -l <"$TMP/tree/truth.jsonl")
 
 # The pages' subset of the truth: every line of the dump must be a line

@@ -6,20 +6,11 @@
 # stored and are named; kill -9 during downloads leaves no partial file
 # under a final name; `pyti-crawl fetch` answers line by line on stdin.
 . "$(dirname "$0")/../lib.sh"
-need nginx
-FIX=$TOP/tests/helper/fixture-index/fixture-index
-NGX=$TOP/tests/helper/nginx
-[ -x "$BIN/pyti-crawl" ] || skip_all "bin/pyti-crawl not built"
+. "$TOP/tests/helper/fixture.sh"
+fixture_need_crawl
 plan 46
 
-port=$(free_port)
-$FIX generate --out "$TMP/tree" --base-url "http://127.0.0.1:$port" \
-	--count 60 --no-extras >"$TMP/gen.log" 2>&1 ||
-	{ cat "$TMP/gen.log" >&2; exit 1; }
-$NGX/start --tree "$TMP/tree" --run "$TMP/ngx" --port "$port" || exit 1
-at_exit "$NGX/stop --run '$TMP/ngx'"
-INDEX=http://127.0.0.1:$port/simple/
-. "$TMP/ngx/env"
+fixture_start --count 60 --no-extras
 FAST="--set crawler.retries=1 --set crawler.retry-base=10ms --no-progress"
 
 # check-store TRUTH STORE [SKIP_FILE]: every sha256 and core-metadata
@@ -157,9 +148,7 @@ check_eq "incremental run: one request" \
 check_grep "nothing downloaded" "downloaded 0, present 0," "$TMP/out4"
 
 # 5. A change: only the new release's files are downloaded.
-$FIX mutate "$TMP/tree" --changed 2 >/dev/null 2>&1
-$NGX/reload --run "$TMP/ngx" >/dev/null 2>&1
-: >"$TMP/ngx/access.log"
+fixture_mutate --changed 2
 pyti-crawl --index "$INDEX" --db "$TMP/db" --store "$TMP/store" \
 	--download=all $FAST >"$TMP/out5" 2>&1
 check_eq "run after changes exits 0" "$?" 0
