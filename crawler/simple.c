@@ -660,6 +660,7 @@ struct html_sax {
 	json_t *files;
 	char *base;
 	char *status;
+	char *status_reason;
 	char *api;
 	int64_t serial;
 	int in_a;
@@ -739,6 +740,9 @@ sax_start(void *ctx, const xmlChar *xname, const xmlChar **attrs)
 
 		if (n && c && !strcmp(n, "pypi:project-status") && !h->status)
 			h->status = xstrdup(c);
+		if (n && c && !strcmp(n, "pypi:project-status-reason") &&
+		    !h->status_reason)
+			h->status_reason = xstrdup(c);
 		if (n && c && !strcmp(n, "pypi:repository-version") && !h->api)
 			h->api = xstrdup(c);
 	}
@@ -873,6 +877,7 @@ html_sax_release(struct html_sax *h)
 	free(h->error);
 	free(h->base);
 	free(h->status);
+	free(h->status_reason);
 	free(h->api);
 }
 
@@ -1215,9 +1220,16 @@ parse_page_json(const char *body, size_t len, const char *url,
 	}
 	if (jx_str(doc, "name"))
 		page->name = xstrdup(jx_str(doc, "name"));
+	/* PEP 792 as PyPI serves it (top level); the spec's first example
+	 * put it in meta, which is read too. */
 	st = json_object_get(doc, "project-status");
+	if (!json_is_object(st))
+		st = json_object_get(json_object_get(doc, "meta"),
+		                     "project-status");
 	if (json_is_object(st) && jx_str(st, "status"))
 		page->status = xstrdup(jx_str(st, "status"));
+	if (json_is_object(st) && jx_str(st, "reason"))
+		page->status_reason = xstrdup(jx_str(st, "reason"));
 	page->files = out;
 	out = NULL;
 	ret = 0;
@@ -1271,12 +1283,18 @@ cmp_file(const void *a, const void *b)
 	return strcmp(jx_str(fa, "filename"), jx_str(fb, "filename"));
 }
 
-/* Sort by filename and refuse duplicates: the dump's order must be a
- * function of the page, and a file is identified by its name. */
+/*
+ * Sort by filename: the dump's order must be a function of the page, and
+ * a file is identified by its name. A name listed twice (never on PyPI,
+ * possible elsewhere) costs only that name: identical entries are taken
+ * once; entries that disagree are all left out, with a warning, and the
+ * rest of the page is kept. qsort is not stable, so equal names are
+ * compared as whole entries.
+ */
 static int
 sort_files(struct simple_page *page, const char *url)
 {
-	size_t i, n = json_array_size(page->files);
+	size_t i, j, n = json_array_size(page->files);
 	json_t **v, *sorted;
 
 	if (n < 2)
@@ -1285,20 +1303,51 @@ sort_files(struct simple_page *page, const char *url)
 	for (i = 0; i < n; i++)
 		v[i] = json_array_get(page->files, i);
 	qsort(v, n, sizeof(*v), cmp_file);
-	for (i = 1; i < n; i++) {
-		if (!cmp_file(&v[i - 1], &v[i])) {
-			log_error("page '%s': file '%.200s' is listed twice",
-			          url, jx_str(v[i], "filename"));
-			free(v);
-			return -1;
-		}
-	}
 	sorted = json_array();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i = j) {
+		int conflict = 0;
+
+		for (j = i + 1; j < n && !cmp_file(&v[i], &v[j]); j++)
+			if (!json_equal(v[i], v[j]))
+				conflict = 1;
+		if (conflict) {
+			log_warn("page '%s': file '%.200s' is listed %zu times "
+			         "with different details; left out",
+			         url, jx_str(v[i], "filename"), j - i);
+			continue;
+		}
+		if (j - i > 1)
+			log_debug("page '%s': file '%.200s' listed %zu times, "
+			          "identically; taken once",
+			          url, jx_str(v[i], "filename"), j - i);
 		jx_append(sorted, json_incref(v[i]));
+	}
 	free(v);
 	json_decref(page->files);
 	page->files = sorted;
+	return 0;
+}
+
+/* PEP 792: one of four markers; an unknown one is kept as "active" with a
+ * warning (a newer index, not a broken one); a reason is bounded. */
+static int
+check_status(struct simple_page *page, const char *url)
+{
+	static const char *const known[] = {"active", "archived",
+	                                    "quarantined", "deprecated"};
+	size_t i;
+
+	if (page->status_reason && strlen(page->status_reason) > 4096)
+		page->status_reason[4096] = '\0';
+	if (!page->status)
+		return 0;
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(page->status, known[i]))
+			return 0;
+	log_warn("page '%s': unknown project status '%.64s', taken as active",
+	         url, page->status);
+	free(page->status);
+	page->status = xstrdup("active");
 	return 0;
 }
 
@@ -1334,12 +1383,13 @@ simple_parse_page(const char *body, size_t len, const char *ct, const char *url,
 		                   ? h.serial
 		                   : html_serial_comment(body, len);
 		page->status = h.status;
-		h.status = NULL;
+		page->status_reason = h.status_reason;
+		h.status = h.status_reason = NULL;
 		html_sax_release(&h);
 		if (ret)
 			goto fail;
 	}
-	if (sort_files(page, url))
+	if (sort_files(page, url) || check_status(page, url))
 		goto fail;
 	return 0;
 fail:
@@ -1353,6 +1403,7 @@ simple_page_release(struct simple_page *page)
 	json_decref(page->files);
 	free(page->name);
 	free(page->status);
+	free(page->status_reason);
 	memset(page, 0, sizeof(*page));
 	page->serial = SIMPLE_NO_SERIAL;
 }

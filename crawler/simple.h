@@ -73,7 +73,9 @@ struct simple_page {
 			   SIMPLE_NO_SERIAL */
 	char *name; /* the page's own name if it gives one, or NULL;
 			   owned */
-	char *status; /* PEP 792 project status, or NULL; owned */
+	char *status; /* PEP 792 project status (active, archived,
+			   quarantined, deprecated), or NULL; owned */
+	char *status_reason; /* its reason, or NULL; owned */
 };
 
 /*

@@ -3,9 +3,10 @@
  * tests/fixtures/simple/ is parsed (root-* as a root listing, others as a
  * project page; .json as PEP 691, .html as PEP 503) with the page URL
  * https://example.org/simple/case/, and the result compared with the file
- * beside it named <file>.expected: either "serial N" and one line per
- * project/file, or "error <text>" where <text> must appear in the logged
- * message. Adding a case needs no C.
+ * beside it named <file>.expected: either "serial N", for a page a line
+ * "status S REASON" when its PEP 792 status is not plain active, and one
+ * line per project/file, or "error <text>" where <text> must appear in the
+ * logged message. Adding a case needs no C.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -84,6 +85,13 @@ run_case(const char *dir, const char *name)
 		rc = simple_parse_page(body.data, body.len, ct, URL, &p);
 		if (rc == 0) {
 			buf_addf(&got, "serial %lld\n", (long long)p.serial);
+			/* PEP 792, when it is more than the default */
+			if ((p.status && strcmp(p.status, "active")) ||
+			    p.status_reason)
+				buf_addf(&got, "status %s %s\n",
+				         p.status ? p.status : "-",
+				         p.status_reason ? p.status_reason
+				                         : "-");
 			for (i = 0; i < json_array_size(p.files); i++) {
 				char *s = jx_dumps(json_array_get(p.files, i));
 
