@@ -27,9 +27,20 @@ struct fetch {
 	long nwaiting;
 	CURL **idle; /* easy handles to reuse */
 	long nidle;
-	uint64_t bytes, requests;
+	uint64_t bytes, requests, pauses;
 	unsigned rand_state;
+	int64_t next_start_us; /* the rate cap: no start before this */
+	int64_t pause_until_ms; /* the global pause: no start before this */
 };
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 struct fetch_req *
 fetch_req_new(const char *url)
@@ -148,6 +159,47 @@ fetch_requests(const struct fetch *f)
 	return f->requests;
 }
 
+uint64_t
+fetch_pauses(const struct fetch *f)
+{
+	return f->pauses;
+}
+
+/*
+ * Whether a request may start now (the global pause is over and the rate
+ * cap allows one more); if not, *wait_ms is how long until one may.
+ * Starting is then accounted by took_slot().
+ */
+static int
+may_start(const struct fetch *f, long *wait_ms)
+{
+	int64_t now = os_mono_ms(), us;
+
+	if (now < f->pause_until_ms) {
+		*wait_ms = (long)(f->pause_until_ms - now);
+		return 0;
+	}
+	if (f->o.max_rate > 0 && (us = now_us()) < f->next_start_us) {
+		*wait_ms = (long)((f->next_start_us - us + 999) / 1000);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+took_slot(struct fetch *f)
+{
+	int64_t us;
+
+	if (f->o.max_rate <= 0)
+		return;
+	us = now_us();
+	/* No burst: a request every 1/rate seconds at most. */
+	if (f->next_start_us < us)
+		f->next_start_us = us;
+	f->next_start_us += (int64_t)(1e6 / f->o.max_rate);
+}
+
 /* Bodies are capped here, on the decoded bytes curl hands us: its own
  * CURLOPT_MAXFILESIZE trusts Content-Length, which a chunked or
  * compressed body does not have. */
@@ -248,6 +300,7 @@ start(struct fetch *f, struct fetch_req *r)
 	r->tries++;
 	r->owner = f;
 	r->easy = e;
+	took_slot(f);
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)r);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
@@ -297,8 +350,10 @@ start(struct fetch *f, struct fetch_req *r)
 void
 fetch_add(struct fetch *f, struct fetch_req *r)
 {
+	long wait;
+
 	r->owner = f;
-	if (r->not_before_ms > os_mono_ms()) {
+	if (r->not_before_ms > os_mono_ms() || !may_start(f, &wait)) {
 		r->next = f->waiting;
 		f->waiting = r;
 		f->nwaiting++;
@@ -347,6 +402,8 @@ static int
 retryable_curl(CURLcode rc)
 {
 	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST: /* DNS is down for a moment, too */
+	case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_OPERATION_TIMEDOUT:
 	case CURLE_RECV_ERROR:
@@ -412,6 +469,26 @@ finish(struct fetch *f, CURL *e, CURLcode rc)
 	else
 		curl_easy_cleanup(e);
 	r->easy = NULL;
+	if (retry && r->status &&
+	    (r->status == 429 || (r->retry_after && r->status == 503))) {
+		/* The index asks us to slow down: every request waits, not
+		 * only this one (it is retried after the pause). */
+		long wait = backoff_ms(f, r);
+		int64_t until = os_mono_ms() + wait;
+
+		if (until > f->pause_until_ms) {
+			if (f->pause_until_ms <= os_mono_ms())
+				log_warn("'%s': HTTP %ld%s%s: pausing every "
+				         "request for %ld ms",
+				         r->url, r->status,
+				         r->retry_after ? ", Retry-After: "
+				                        : "",
+				         r->retry_after ? r->retry_after : "",
+				         wait);
+			f->pause_until_ms = until;
+			f->pauses++;
+		}
+	}
 	if (retry && r->tries <= f->o.retries) {
 		long wait = backoff_ms(f, r);
 
@@ -440,9 +517,15 @@ start_due(struct fetch *f, long cap)
 {
 	struct fetch_req **pp = &f->waiting, *r;
 	int64_t now = os_mono_ms();
-	long next = cap;
+	long next = cap, wait;
 
 	while ((r = *pp)) {
+		if (r->not_before_ms <= now && !may_start(f, &wait)) {
+			/* Due, held back by the pause or the rate cap. */
+			if (wait < next)
+				next = wait;
+			break;
+		}
 		if (r->not_before_ms <= now) {
 			*pp = r->next;
 			r->next = NULL;

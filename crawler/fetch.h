@@ -3,7 +3,10 @@
  * requests in flight, connection reuse, HTTP/2 multiplexing where the
  * server offers it, gzip, timeouts, a redirect limit, a body cap counted
  * on decoded bytes, and retries with exponential backoff and jitter on
- * connection errors, 5xx and 429 (Retry-After honored, capped).
+ * connection errors (DNS included), 5xx and 429 (Retry-After honored,
+ * capped), a cap on requests started per second, and a global pause: a
+ * 429, or a 503 with Retry-After, holds back every request of the
+ * fetcher (not only the one that got it) until the wait is over.
  *
  * The caller makes a struct fetch_req, gives it to fetch_add() and gets
  * it back, finished, in its done callback: either a final HTTP status
@@ -31,6 +34,7 @@ struct fetch_opts {
 	long retry_base_ms; /* first backoff; doubles per try */
 	long retry_max_ms; /* cap on any wait, Retry-After included */
 	const char *user_agent; /* borrowed for the fetch's life */
+	double max_rate; /* requests started per second; 0: no cap */
 };
 
 struct fetch_req;
@@ -115,8 +119,10 @@ void fetch_add(struct fetch *f, struct fetch_req *req);
  */
 int fetch_step(struct fetch *f, long timeout_ms);
 
-/* Total bytes received (decoded) and requests started, for the summary. */
+/* Total bytes received (decoded), requests started, and global pauses
+ * (429 / Retry-After), for the summary. */
 uint64_t fetch_bytes(const struct fetch *f);
 uint64_t fetch_requests(const struct fetch *f);
+uint64_t fetch_pauses(const struct fetch *f);
 
 #endif
