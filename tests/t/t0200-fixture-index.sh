@@ -174,7 +174,7 @@ cu=$(jget 'd["stale_catchup"][0]' <"$m")
 nv=$(jget 'd["stale_never"][0]' <"$m")
 promised() { curl -s -H "Accept: $PIP" "$B/simple/" | jget "[p['_last-serial'] for p in d['projects'] if p['name'].lower().replace('_','-').replace('.','-')=='$1'][0]"; }
 check_eq "deleted: 404" "$(code "$B/simple/$del/")" 404
-check_grep "deleted: truth keeps the record, status deleted" "\"name\":\"$del\",\"serial\":[0-9]*,\"status\":\"deleted\"" "$T/truth.jsonl"
+check_grep "deleted: truth keeps the record, status deleted" "\"name\":\"$del\",\"project_status\":\"active\",\"serial\":[0-9]*,\"status\":\"deleted\"" "$T/truth.jsonl"
 pc=$(promised "$cu")
 s1=$(hdr "$B/simple/$cu/" X-PyPI-Last-Serial -H "Accept: $PIP")
 s2=$(hdr "$B/simple/$cu/" X-PyPI-Last-Serial -H "Accept: $PIP")
@@ -183,7 +183,7 @@ check "catch-up stale page: old serial twice, then the promised one" test "$s1" 
 pn=$(promised "$nv")
 sn=$(hdr "$B/simple/$nv/" X-PyPI-Last-Serial -H "Accept: $PIP")
 check "never-stale page: older than the root promises" test "$sn" -lt "$pn"
-check_grep "never-stale: truth keeps the old serial" "\"name\":\"$nv\",\"serial\":$sn," "$T/truth.jsonl"
+check_grep "never-stale: truth keeps the old serial" "\"name\":\"$nv\",\"project_status\":\"active\",\"serial\":$sn," "$T/truth.jsonl"
 $PYTHON "$FIXD/refcrawl.py" --index "$B/simple/" --skip-faults >"$TMP/ref2.json" 2>"$TMP/ref2.err"
 grep -v -e "\"name\":\"$nv\"" -e '"status":"deleted"' -e '"name":"fault-' "$T/truth.jsonl" >"$TMP/truth2.jsonl"
 check "after mutation the pages agree with the truth (but stale-never, deleted)" \

@@ -11,6 +11,7 @@ formats; it is not a product and not a benchmark peer.
 """
 
 import argparse
+import html
 import http.client
 import json
 import re
@@ -102,6 +103,17 @@ def parse_html_page(page_url, body):
     return p.serial, files
 
 
+def page_status(ctype, body):
+    """PEP 792 status and reason of a page ("active", None by default)."""
+    if ctype.startswith("application/vnd.pypi.simple.v1+json"):
+        st = json.loads(body).get("project-status") or {}
+        return st.get("status", "active"), st.get("reason")
+    text = body.decode("utf-8")
+    m = re.search(r'<meta name="pypi:project-status" content="([^"]*)"', text)
+    r = re.search(r'<meta name="pypi:project-status-reason" content="([^"]*)"', text)
+    return (html.unescape(m.group(1)) if m else "active"), (html.unescape(r.group(1)) if r else None)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--index", required=True)
@@ -146,8 +158,12 @@ def main():
             failed += 1
             continue
         files.sort(key=lambda f: f["filename"].encode())
-        out.append({"name": name, "display_name": p["name"], "serial": serial,
-                    "status": "active", "files": files})
+        pst, why = page_status(ctype, body)
+        rec = {"name": name, "display_name": p["name"], "serial": serial,
+               "status": "active", "project_status": pst, "files": files}
+        if why:
+            rec["project_status_reason"] = why
+        out.append(rec)
     out.sort(key=lambda r: r["name"].encode())
     for r in out:
         print(json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
