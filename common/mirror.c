@@ -110,24 +110,76 @@ put_serial(struct mirror *m, const char *norm, int64_t serial, int status)
 
 void
 mirror_put_project(struct mirror *m, const char *norm, const char *display,
-                   int64_t serial, const char *etag, json_t *files)
+                   int64_t serial, const char *etag, json_t *files,
+                   const char *pstatus, const char *preason)
 {
 	json_t *rec = json_object();
 	char *text;
+	int quarantined = pstatus && !strcmp(pstatus, "quarantined");
 
 	jx_set(rec, "name", json_string(display));
 	jx_set(rec, "serial", json_integer(serial));
 	jx_set(rec, "status", json_string("active"));
+	jx_set(rec, "project_status",
+	       json_string(pstatus ? pstatus : "active"));
+	if (preason)
+		jx_set(rec, "project_status_reason", json_string(preason));
 	jx_set(rec, "etag", jx_string_or_null(etag));
 	jx_set(rec, "fetched_at", json_integer((json_int_t)time(NULL)));
 	jx_set(rec, "files", json_incref(files));
 	text = jx_dumps(rec);
 	kv_batch_put(m->batch, MIRROR_PROJECTS, norm, strlen(norm), text,
 	             strlen(text));
-	put_serial(m, norm, serial, MIRROR_ACTIVE);
+	put_serial(m, norm, serial,
+	           quarantined ? MIRROR_QUARANTINED : MIRROR_ACTIVE);
 	mirror_unpend(m, norm);
 	free(text);
 	json_decref(rec);
+}
+
+int
+mirror_mark_gone(struct mirror *m, const char *norm, const char *display,
+                 int64_t serial, const char *reason)
+{
+	int found;
+	json_t *rec = mirror_get_project(m, norm, &found);
+	char *text;
+
+	if (found < 0)
+		return -1;
+	if (!found) {
+		rec = json_object();
+		jx_set(rec, "name", json_string(display));
+		jx_set(rec, "etag", json_null());
+		jx_set(rec, "fetched_at",
+		       json_integer((json_int_t)time(NULL)));
+		jx_set(rec, "files", json_array());
+	}
+	if (json_is_integer(json_object_get(rec, "serial")) &&
+	    json_integer_value(json_object_get(rec, "serial")) > serial)
+		serial = json_integer_value(json_object_get(rec, "serial"));
+	jx_set(rec, "serial", json_integer(serial));
+	jx_set(rec, "status", json_string("deleted"));
+	jx_set(rec, "status_reason", json_string(reason));
+	text = jx_dumps(rec);
+	kv_batch_put(m->batch, MIRROR_PROJECTS, norm, strlen(norm), text,
+	             strlen(text));
+	put_serial(m, norm, serial, MIRROR_DELETED);
+	mirror_unpend(m, norm);
+	free(text);
+	json_decref(rec);
+	return 0;
+}
+
+int
+mirror_project_schedulable(const json_t *rec)
+{
+	const char *st = json_string_value(json_object_get(rec, "status"));
+	const char *ps =
+	    json_string_value(json_object_get(rec, "project_status"));
+
+	return st && !strcmp(st, "active") &&
+	       !(ps && !strcmp(ps, "quarantined"));
 }
 
 json_t *
@@ -228,7 +280,8 @@ mirror_serial_decode(const void *val, size_t vlen, int64_t *serial, int *status)
 {
 	const unsigned char *p = val;
 
-	if (vlen != 9 || (p[8] != MIRROR_ACTIVE && p[8] != MIRROR_DELETED))
+	if (vlen != 9 || (p[8] != MIRROR_ACTIVE && p[8] != MIRROR_DELETED &&
+	                  p[8] != MIRROR_QUARANTINED))
 		return -1;
 	*serial = get_le64(p);
 	*status = p[8];
@@ -275,6 +328,18 @@ dump_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 	jx_set(line, "display_name", json_incref(json_object_get(rec, "name")));
 	jx_set(line, "serial", json_incref(json_object_get(rec, "serial")));
 	jx_set(line, "status", json_incref(json_object_get(rec, "status")));
+	if (json_object_get(rec, "status_reason"))
+		jx_set(line, "status_reason",
+		       json_incref(json_object_get(rec, "status_reason")));
+	/* Records written before PEP 792 was kept say nothing: active. */
+	jx_set(line, "project_status",
+	       json_object_get(rec, "project_status")
+	           ? json_incref(json_object_get(rec, "project_status"))
+	           : json_string("active"));
+	if (json_object_get(rec, "project_status_reason"))
+		jx_set(line, "project_status_reason",
+		       json_incref(
+		           json_object_get(rec, "project_status_reason")));
 	jx_set(line, "files", json_incref(json_object_get(rec, "files")));
 	ret = jx_write_line(out, line);
 	json_decref(line);
@@ -293,7 +358,7 @@ mirror_dump(struct mirror *m, FILE *out)
 }
 
 struct stats {
-	uint64_t active, deleted;
+	uint64_t active, deleted, quarantined;
 };
 
 static int
@@ -304,6 +369,8 @@ count_status(const char *norm, size_t nlen, int64_t serial, int status,
 
 	if (status == MIRROR_ACTIVE)
 		st->active++;
+	else if (status == MIRROR_QUARANTINED)
+		st->quarantined++;
 	else
 		st->deleted++;
 	return 0;
@@ -312,7 +379,7 @@ count_status(const char *norm, size_t nlen, int64_t serial, int status,
 int
 mirror_stats(struct mirror *m, FILE *out)
 {
-	struct stats st = {0, 0};
+	struct stats st = {0, 0, 0};
 	uint64_t projects, pending;
 	char *serial = mirror_state_get(m, "root-serial");
 
@@ -323,10 +390,11 @@ mirror_stats(struct mirror *m, FILE *out)
 		return -1;
 	}
 	fprintf(out,
-	        "projects %llu\nactive %llu\ndeleted %llu\npending %llu\n"
-	        "root-serial %s\nmap-size %zu\n",
+	        "projects %llu\nactive %llu\ndeleted %llu\nquarantined "
+	        "%llu\npending %llu\nroot-serial %s\nmap-size %zu\n",
 	        (unsigned long long)projects, (unsigned long long)st.active,
-	        (unsigned long long)st.deleted, (unsigned long long)pending,
+	        (unsigned long long)st.deleted,
+	        (unsigned long long)st.quarantined, (unsigned long long)pending,
 	        serial ? serial : "none", kv_map_size(m->kv));
 	free(serial);
 	return 0;

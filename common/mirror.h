@@ -4,12 +4,16 @@
  * mirror_each_serial(), mirror_state_get()). docs/crawler.md is the full
  * description; in short, five databases in one environment:
  *
- *   projects  normalized name -> JSON record {"name", "serial", "status",
- *             "etag", "fetched_at", "files": [...]} (files in dump shape,
- *             sorted by filename)
+ *   projects  normalized name -> JSON record {"name", "serial", "status"
+ *             ("active" / "deleted"), "status_reason" (only "not found":
+ *             listed but answering 404), "project_status" (PEP 792:
+ *             active, archived, quarantined, deprecated; absent in old
+ *             records: active), "project_status_reason" (when the index
+ *             gives one), "etag", "fetched_at", "files": [...]} (files in
+ *             dump shape, sorted by filename)
  *   serials   normalized name -> 8-byte little-endian serial + status byte
- *             ('a' active, 'd' deleted): what the nightly diff reads, so
- *             it never parses a project record
+ *             ('a' active, 'd' deleted, 'q' quarantined): what the nightly
+ *             diff reads, so it never parses a project record
  *   pending   normalized name -> 8-byte little-endian target serial +
  *             display name: projects the last root listing says are new
  *             or changed and that are not committed yet
@@ -43,6 +47,7 @@ enum mirror_db {
 
 #define MIRROR_ACTIVE 'a'
 #define MIRROR_DELETED 'd'
+#define MIRROR_QUARANTINED 'q' /* PEP 792; the record is "active" */
 #define MIRROR_FORMAT "1"
 
 struct mirror {
@@ -66,11 +71,31 @@ void mirror_close(struct mirror *m);
 int mirror_commit(struct mirror *m);
 
 /*
- * Queue a project's record from a fetched page: record, serial (active)
- * and removal from pending. files is borrowed. etag may be NULL.
+ * Queue a project's record from a fetched page: record, serial (active,
+ * or quarantined when pstatus says so) and removal from pending. files is
+ * borrowed. etag, pstatus (PEP 792 status; NULL: active) and preason may
+ * be NULL.
  */
 void mirror_put_project(struct mirror *m, const char *norm, const char *display,
-                        int64_t serial, const char *etag, json_t *files);
+                        int64_t serial, const char *etag, json_t *files,
+                        const char *pstatus, const char *preason);
+
+/*
+ * Queue recording a project the index lists but does not serve: status
+ * "deleted" with status_reason (e.g. "not found"), serial the larger of
+ * serial and the record's (a newer serial in a later root brings it
+ * back), files kept (none if it was never fetched), removal from pending.
+ * Returns 0 or -1 (logged).
+ */
+int mirror_mark_gone(struct mirror *m, const char *norm, const char *display,
+                     int64_t serial, const char *reason);
+
+/*
+ * Whether a project record's files may be scheduled: the project is
+ * active (not deleted) and its PEP 792 status is not quarantined
+ * (archived and deprecated projects are still installable).
+ */
+int mirror_project_schedulable(const json_t *rec);
 
 /*
  * Queue marking a project deleted (its record and files are kept, status
@@ -123,8 +148,8 @@ json_t *mirror_get_project(struct mirror *m, const char *norm, int *found);
 /*
  * Called by mirror_each_serial() for each project: its normalized name
  * (borrowed for the call, not NUL-terminated, nlen bytes), serial and
- * status (MIRROR_ACTIVE or MIRROR_DELETED). Return 0 to go on, anything
- * else to stop.
+ * status (MIRROR_ACTIVE, MIRROR_DELETED or MIRROR_QUARANTINED). Return 0
+ * to go on, anything else to stop.
  */
 typedef int (*mirror_serial_fn)(const char *norm, size_t nlen, int64_t serial,
                                 int status, void *arg);

@@ -27,14 +27,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define SECTION "crawler"
 #define DEFAULT_INDEX "https://pypi.org/simple/"
+#ifndef PYTI_VERSION
+#define PYTI_VERSION "0.1"
+#endif
+/* Politeness towards an index that is not on this machine: PyPI asks
+ * mirrors to stay near bandersnatch's 10 workers. */
+#define POLITE_IN_FLIGHT 10
+#define POLITE_RATE 20.0
+#define POLITE_MAX_RATE 50.0
 /* Pending entries read from LMDB at a time: bounds the queue's memory. */
 #define CHUNK 4096
 /* Failed pages named in the final message (all are logged). */
 #define NAMED_FAILURES 10
+/* The pending target of a project the root stopped listing: its page is
+ * fetched to tell a deletion (404) from a quarantine (PEP 792). */
+#define TARGET_VANISHED (-2)
 /* Projects of the downloads queue handled per round (their records and
  * file lists are held in memory together). */
 #define DL_PROJECTS 64
@@ -90,11 +102,48 @@ get_ms(const struct cfg *c, const char *key, uint64_t def, long *out)
 	return 0;
 }
 
+/* A decimal number of the [crawler] section (def when unset). */
+static int
+cfg_get_double(const struct cfg *c, const char *key, double def, double *out)
+{
+	const char *v = cfg_get(c, SECTION, key, NULL);
+	char *end;
+
+	*out = def;
+	if (!v)
+		return 0;
+	errno = 0;
+	*out = strtod(v, &end);
+	if (errno || end == v || *end || *out != *out)
+		return log_error("[crawler] %s = '%s': not a number", key, v);
+	return 0;
+}
+
+int
+crawl_is_loopback(const char *url)
+{
+	const char *h = strstr(url, "://");
+	size_t n;
+
+	if (!h)
+		return 0;
+	h += 3;
+	h += strcspn(h, "@/") < strcspn(h, "/") ? strcspn(h, "@") + 1 : 0;
+	if (!strncmp(h, "[::1]", 5))
+		return 1;
+	n = strcspn(h, ":/");
+	return (n == 9 && !strncasecmp(h, "localhost", 9)) ||
+	       (n >= 9 && !strncmp(h, "127.", 4) &&
+	        strspn(h, "0123456789.") >= n);
+}
+
 int
 crawl_opts_from_cfg(struct crawl_opts *o, const struct cfg *c)
 {
 	const char *index = cfg_get(c, SECTION, "index", DEFAULT_INDEX);
+	const char *contact;
 	int64_t n;
+	int loopback;
 	uint64_t sz;
 	size_t len = strlen(index);
 
@@ -105,11 +154,53 @@ crawl_opts_from_cfg(struct crawl_opts *o, const struct cfg *c)
 		memcpy(o->index + len, "/", 2);
 	o->db = cfg_get(c, SECTION, "db", "/var/lib/pyti/mirror");
 	o->sync = cfg_get(c, SECTION, "sync", "meta");
-	o->fetch.user_agent = cfg_get(c, SECTION, "user-agent",
-	                              "pyti-crawl/1 (+https://pyti.invalid)");
-	if (cfg_get_int(c, SECTION, "max-in-flight", 32, 1, 4096, &n))
+	loopback = crawl_is_loopback(o->index);
+	if (cfg_get_int(c, SECTION, "max-in-flight",
+	                loopback ? 32 : POLITE_IN_FLIGHT, 1, 4096, &n))
 		return -1;
 	o->fetch.max_in_flight = (long)n;
+	if (cfg_get_double(c, "max-rate", loopback ? 0 : POLITE_RATE,
+	                   &o->fetch.max_rate))
+		return -1;
+	if (!loopback && o->fetch.max_in_flight > POLITE_IN_FLIGHT)
+		return log_error("[crawler] max-in-flight = %ld: at most %d for "
+		                 "an index that is not on this machine ('%s')",
+		                 o->fetch.max_in_flight, POLITE_IN_FLIGHT,
+		                 o->index);
+	if (!loopback && (o->fetch.max_rate <= 0 ||
+	                  o->fetch.max_rate > POLITE_MAX_RATE))
+		return log_error("[crawler] max-rate = %g: more than 0 and at "
+		                 "most %g requests per second for an index that "
+		                 "is not on this machine ('%s')",
+		                 o->fetch.max_rate, POLITE_MAX_RATE, o->index);
+	contact = cfg_get(c, SECTION, "contact", NULL);
+	if (cfg_get(c, SECTION, "user-agent", NULL)) {
+		o->user_agent = xstrdup(cfg_get(c, SECTION, "user-agent", NULL));
+	} else {
+		struct buf ua = BUF_INIT(0);
+
+		buf_addf(&ua, "pyti-crawl/%s (pyti; %s%s)", PYTI_VERSION,
+		         contact ? "+" : "no contact configured",
+		         contact ? contact : "");
+		o->user_agent = xstrdup(buf_cstr(&ua));
+		buf_release(&ua);
+		o->no_contact = !contact && !loopback;
+	}
+	o->fetch.user_agent = o->user_agent;
+	if (cfg_get_int(c, SECTION, "fail-rounds", 1, 0, 10, &n))
+		return -1;
+	o->fail_rounds = (long)n;
+	if (get_ms(c, "fail-delay", 30000, &o->fail_delay_ms))
+		return -1;
+	if (cfg_get_double(c, "revalidate", 0.02, &o->revalidate))
+		return -1;
+	if (o->revalidate < 0 || o->revalidate > 1)
+		return log_error("[crawler] revalidate = %g: a share between 0 "
+		                 "and 1 (0.02: 2%% of the pages each run)",
+		                 o->revalidate);
+	if (cfg_get_bool(c, SECTION, "verify", 0, &o->verify) ||
+	    cfg_get_bool(c, SECTION, "reset", 0, &o->reset))
+		return -1;
 	if (get_ms(c, "connect-timeout", 10000, &o->fetch.connect_timeout_ms) ||
 	    get_ms(c, "timeout", 300000, &o->fetch.total_timeout_ms) ||
 	    get_ms(c, "retry-base", 1000, &o->fetch.retry_base_ms) ||
@@ -162,14 +253,20 @@ crawl_opts_release(struct crawl_opts *o)
 {
 	free(o->index);
 	free(o->store);
+	free(o->user_agent);
 	o->index = NULL;
 	o->store = NULL;
+	o->user_agent = NULL;
 }
 
 struct item {
 	char *norm, *display;
 	int64_t target;
 	long stale_tries;
+	long rounds; /* failed tries so far (see fail_rounds) */
+	int64_t not_before; /* a deferred page: not before (monotonic ms) */
+	int revalidate; /* the mirror holds this serial: If-None-Match */
+	char *etag; /* owned until start_page() hands it to the request */
 };
 
 struct crawl {
@@ -187,6 +284,11 @@ struct crawl {
 	uint64_t total, done, fetched, not_modified, changed, deleted,
 	    stale_retried, stale_left, failed;
 	char *failed_names[NAMED_FAILURES];
+	uint64_t gone, quarantined, retried, revalidated_same,
+	    revalidated_changed;
+	/* pages that failed, waiting for their next round (fail-delay) */
+	struct item **later;
+	size_t nlater, later_alloc;
 	int commit_failed;
 	/* the download phase */
 	struct crawl_store *store;
@@ -202,6 +304,7 @@ item_free(struct item *it)
 		return;
 	free(it->norm);
 	free(it->display);
+	free(it->etag);
 	free(it);
 }
 
@@ -245,29 +348,40 @@ diff_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 	if (d->i < r->n && cmp == 0) {
 		const struct simple_project *p = &r->projects[d->i++];
 
-		if (status == MIRROR_DELETED || p->serial == SIMPLE_NO_SERIAL ||
-		    p->serial > serial) {
+		/* A deleted project comes back with a newer serial only: a
+		 * stale root still listing it does not queue it again. A
+		 * quarantined one listed again has left quarantine (roots
+		 * never list quarantined projects). */
+		if (status == MIRROR_QUARANTINED ||
+		    p->serial == SIMPLE_NO_SERIAL || p->serial > serial) {
 			pend(d, p);
 			d->changed++;
 		}
 		return 0;
 	}
 	if (status == MIRROR_ACTIVE && d->deletions) {
-		if (mirror_mark_deleted(&d->c->m, norm))
-			return -1;
+		/* Deleted, or quarantined (PEP 792: roots leave those out):
+		 * only its page tells. */
+		mirror_pend(&d->c->m, norm, TARGET_VANISHED, "");
 		d->deleted++;
 	}
 	return 0;
 }
 
-/* Pending entries for projects the root no longer lists are dropped. */
+/* Pending entries for projects the root no longer lists are dropped
+ * (but the checks of vanished projects). */
 static int
 prune_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
 	struct diff *d = arg;
 	char norm[PEP503_MAX_LEN + 1];
+	const char *display;
+	size_t dlen;
+	int64_t target;
 
-	if (klen > PEP503_MAX_LEN)
+	if (klen > PEP503_MAX_LEN ||
+	    (!mirror_pending_decode(val, vlen, &target, &display, &dlen) &&
+	     target == TARGET_VANISHED))
 		return 0;
 	memcpy(norm, key, klen);
 	norm[klen] = '\0';
@@ -324,10 +438,9 @@ apply_root(struct crawl *c, struct fetch_req *req)
 		mirror_state_put(&c->m, "root-serial", serial);
 	}
 	log_info("root listing: %zu projects, serial %lld: %llu new, %llu "
-	         "changed, %llu deleted",
+	         "changed, %llu no longer listed",
 	         root.n, (long long)root.serial, (unsigned long long)d.new,
 	         (unsigned long long)d.changed, (unsigned long long)d.deleted);
-	c->deleted = d.deleted;
 	simple_root_release(&root);
 	return mirror_commit(&c->m);
 }
@@ -410,7 +523,60 @@ load_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 	it->display = xmemdup0(display, dlen);
 	it->target = target;
 	it->stale_tries = 0;
+	it->rounds = 0;
+	it->not_before = 0;
+	it->revalidate = 0;
+	it->etag = NULL;
 	return ++l->n >= CHUNK ? 1 : 0;
+}
+
+/*
+ * After a chunk is read (no read transaction open): an entry whose target
+ * the mirror already holds is a revalidation (its page is asked with the
+ * stored ETag), and an entry without a display name (revalidations,
+ * vanished projects) takes it from the record.
+ */
+static int
+enrich(struct crawl *c, struct item *it)
+{
+	struct buf v = BUF_INIT(64);
+	int64_t serial = -1;
+	int status = 0, rc, found;
+	json_t *rec;
+
+	rc = kv_get(c->m.kv, MIRROR_SERIALS, it->norm, strlen(it->norm), &v);
+	if (rc == 0 && mirror_serial_decode(v.data, v.len, &serial, &status))
+		rc = -1;
+	buf_release(&v);
+	if (rc != 0 && rc != KV_NOTFOUND)
+		return log_error("mirror: cannot read the serial of '%s'",
+		                 it->norm);
+	if (rc == KV_NOTFOUND)
+		return 0;
+	if (it->target >= 0 && status == MIRROR_ACTIVE && serial >= it->target)
+		it->revalidate = 1;
+	if (!it->revalidate && it->display[0])
+		return 0;
+	rec = mirror_get_project(&c->m, it->norm, &found);
+	if (found < 0)
+		return -1;
+	if (found) {
+		const char *etag = json_string_value(json_object_get(rec, "etag"));
+		const char *name = json_string_value(json_object_get(rec, "name"));
+
+		if (it->revalidate && etag)
+			it->etag = xstrdup(etag);
+		if (!it->display[0] && name) {
+			free(it->display);
+			it->display = xstrdup(name);
+		}
+	}
+	json_decref(rec);
+	if (!it->display[0]) {
+		free(it->display);
+		it->display = xstrdup(it->norm);
+	}
+	return 0;
 }
 
 /* Refill the queue from pending, after the cursor. Returns 0 or -1. */
@@ -431,17 +597,42 @@ load_chunk(struct crawl *c)
 		free(c->cursor);
 		c->cursor = xstrdup(c->queue[c->qlen - 1].norm);
 	}
+	for (size_t i = 0; i < c->qlen; i++)
+		if (enrich(c, &c->queue[i]))
+			return -1;
 	return 0;
 }
 
 static void
 fail(struct crawl *c, const struct item *it, const char *why)
 {
-	log_error("page '%s' failed: %s", it->norm, why);
+	log_error("page '%s' failed: %s%s", it->norm, why,
+	          it->rounds ? " (again)" : "");
 	if (c->failed < NAMED_FAILURES)
 		c->failed_names[c->failed] = xstrdup(it->norm);
 	c->failed++;
 	c->done++;
+}
+
+/*
+ * A page that failed (or answered 404 while listed) gets fail-rounds more
+ * tries in this run, fail-delay after its failure, once the other pages
+ * are done or in flight. Returns 1 when it was kept for that (the caller
+ * must not free it), 0 when its rounds are used up.
+ */
+static int
+defer(struct crawl *c, struct item *it, const char *why)
+{
+	if (it->rounds >= c->o->fail_rounds)
+		return 0;
+	it->rounds++;
+	c->retried++;
+	log_info("page '%s': %s; trying again in %ld ms", it->norm, why,
+	         c->o->fail_delay_ms);
+	XGROW(c->later, c->nlater + 1, c->later_alloc);
+	it->not_before = os_mono_ms() + c->o->fail_delay_ms;
+	c->later[c->nlater++] = it;
+	return 1;
 }
 
 static void page_done(struct fetch_req *req);
@@ -460,6 +651,10 @@ start_page(struct crawl *c, struct item *it, int64_t not_before)
 	req->done = page_done;
 	req->arg = it;
 	req->not_before_ms = not_before;
+	if (it->etag) {
+		req->if_none_match = it->etag;
+		it->etag = NULL;
+	}
 	fetch_add(c->f, req);
 }
 
@@ -477,23 +672,60 @@ page_done(struct fetch_req *req)
 	int64_t serial;
 
 	if (req->failed) {
+		if (defer(c, it, req->error))
+			goto keep;
 		fail(c, it, req->error);
 		goto out;
 	}
+	if (req->status == 404 && it->target == TARGET_VANISHED) {
+		/* Gone from the root and from the index: deleted. */
+		if (mirror_mark_deleted(&c->m, it->norm))
+			c->commit_failed = 1;
+		c->deleted++;
+		c->done++;
+		c->uncommitted++;
+		goto out;
+	}
 	if (req->status == 404) {
-		fail(c, it, "not found (404) though the root lists it");
+		/* The root is older than the pages (PyPI's can be half an
+		 * hour older): a project deleted since. Asked again later;
+		 * still not found, it is recorded as gone, and the next root
+		 * that lists it with a newer serial brings it back. */
+		if (defer(c, it, "not found (404) though the root lists it"))
+			goto keep;
+		log_warn("page '%s': not found (404) though the root lists "
+		         "it; recorded as deleted (not found)",
+		         it->norm);
+		if (mirror_mark_gone(&c->m, it->norm, it->display, it->target,
+		                     "not found"))
+			c->commit_failed = 1;
+		c->gone++;
+		c->done++;
+		c->uncommitted++;
+		goto out;
+	}
+	if (req->status == 304 && it->revalidate) {
+		/* Revalidated: the page is what the mirror holds. */
+		mirror_unpend(&c->m, it->norm);
+		c->revalidated_same++;
+		c->done++;
+		c->uncommitted++;
 		goto out;
 	}
 	if (req->status != 200) {
 		char why[64];
 
 		snprintf(why, sizeof(why), "HTTP %ld", req->status);
+		if (defer(c, it, why))
+			goto keep;
 		fail(c, it, why);
 		goto out;
 	}
 	c->fetched++;
 	if (simple_parse_page(req->body.data, req->body.len, req->content_type,
 	                      url, &page)) {
+		if (defer(c, it, "invalid page"))
+			goto keep;
 		fail(c, it, "invalid page (see above)");
 		goto out;
 	}
@@ -529,8 +761,16 @@ page_done(struct fetch_req *req)
 	}
 	if (serial < 0)
 		serial = it->target;
+	if (page.status && !strcmp(page.status, "quarantined")) {
+		log_info("page '%s': quarantined (PEP 792)%s%s", it->norm,
+		         page.status_reason ? ": " : "",
+		         page.status_reason ? page.status_reason : "");
+		c->quarantined++;
+	}
+	if (it->revalidate)
+		c->revalidated_changed++;
 	mirror_put_project(&c->m, it->norm, it->display, serial, req->etag,
-	                   page.files);
+	                   page.files, page.status, page.status_reason);
 	if (c->o->download != CRAWL_DOWNLOAD_NONE)
 		mirror_queue_download(&c->m, it->norm);
 	simple_page_release(&page);
@@ -539,6 +779,7 @@ page_done(struct fetch_req *req)
 	c->uncommitted++;
 out:
 	item_free(it);
+keep:
 	fetch_req_free(req);
 }
 
@@ -589,7 +830,18 @@ crawl_pages(struct crawl *c)
 			*it = c->queue[c->qhead++];
 			start_page(c, it, 0);
 		}
-		if (!fetch_busy(c->f) && c->qhead == c->qlen && c->exhausted)
+		/* The queue is out: failed pages get their next round. */
+		while (c->qhead == c->qlen && c->exhausted && c->nlater &&
+		       fetch_slots(c->f) > 0) {
+			struct item *it = c->later[0];
+
+			memmove(c->later, c->later + 1,
+			        (c->nlater - 1) * sizeof(*c->later));
+			c->nlater--;
+			start_page(c, it, it->not_before);
+		}
+		if (!fetch_busy(c->f) && c->qhead == c->qlen && c->exhausted &&
+		    !c->nlater)
 			break;
 		if (fetch_step(c->f, 200))
 			return -1;
@@ -871,6 +1123,170 @@ download_phase(struct crawl *c)
 	return rc < 0 ? -1 : 0;
 }
 
+/* ---- one mirror, one index ---- */
+
+/* Remove the mirror's files (--reset), so it opens empty. */
+static int
+wipe(struct crawl *c)
+{
+	static const char *const files[] = {"data.mdb", "lock.mdb"};
+	struct buf p = BUF_INIT(0);
+	size_t i;
+	int ret = 0;
+
+	mirror_close(&c->m);
+	for (i = 0; i < 2; i++) {
+		buf_reset(&p);
+		buf_addf(&p, "%s/%s", c->o->db, files[i]);
+		if (unlink(buf_cstr(&p)) && errno != ENOENT)
+			ret = log_error("cannot remove '%s': %s", buf_cstr(&p),
+			                strerror(errno));
+	}
+	buf_release(&p);
+	if (ret || mirror_open(&c->m, c->o->db, 0, c->o->sync))
+		return -1;
+	return 0;
+}
+
+/*
+ * The index a mirror belongs to is stored by its first crawl; another one
+ * would mix two indexes' serials. Returns 0 (go on), 1 (refused, logged)
+ * or -1.
+ */
+static int
+check_index(struct crawl *c)
+{
+	char *url = mirror_state_get(&c->m, "root-url");
+	int ret = 0;
+
+	if (url && strcmp(url, c->o->index)) {
+		if (c->o->reset) {
+			log_warn("mirror '%s' belonged to '%s': emptied for "
+			         "'%s' (--reset)",
+			         c->o->db, url, c->o->index);
+			ret = wipe(c);
+			free(url);
+			url = NULL;
+		} else {
+			log_error("mirror '%s' belongs to the index '%s', not "
+			          "'%s'; crawl that one, or start over with "
+			          "--reset (which empties the mirror)",
+			          c->o->db, url, c->o->index);
+			ret = 1;
+		}
+	}
+	if (!ret && !url) {
+		/* Bound before anything is fetched, so even a first crawl
+		 * that fails half-way belongs to its index. */
+		mirror_state_put(&c->m, "root-url", c->o->index);
+		ret = mirror_commit(&c->m);
+	}
+	free(url);
+	return ret;
+}
+
+/* ---- revalidation ---- */
+
+struct reval {
+	char **names;
+	int64_t *serials;
+	size_t n, want, alloc;
+	const char *skip; /* the cursor: revalidated last run */
+	const char *stop; /* the cursor: the wrapped walk ends there */
+};
+
+static int
+reval_one(const void *key, size_t klen, const void *val, size_t vlen,
+          void *arg)
+{
+	struct reval *r = arg;
+	int64_t serial;
+	int status;
+
+	if (r->n >= r->want)
+		return 1;
+	if (r->stop && strlen(r->stop) == klen && !memcmp(r->stop, key, klen))
+		return 1;
+	if (r->skip && strlen(r->skip) == klen && !memcmp(r->skip, key, klen))
+		return 0;
+	if (mirror_serial_decode(val, vlen, &serial, &status) ||
+	    status != MIRROR_ACTIVE || klen > PEP503_MAX_LEN)
+		return 0;
+	if (r->n == r->alloc) {
+		r->alloc = r->alloc ? 2 * r->alloc : 256;
+		r->names = xreallocarray(r->names, r->alloc, sizeof(*r->names));
+		r->serials =
+		    xreallocarray(r->serials, r->alloc, sizeof(*r->serials));
+	}
+	r->names[r->n] = xmemdup0(key, klen);
+	r->serials[r->n++] = serial;
+	return 0;
+}
+
+/*
+ * Queue this run's share of revalidations: the next `revalidate` share of
+ * active projects after the cursor kept in state "revalidate-cursor"
+ * (wrapping at the end), so every page is revalidated once per 1/share
+ * runs, the longest unrevalidated first; --verify queues them all. Their
+ * pending target is the serial the mirror holds, so the page is asked
+ * with If-None-Match and its stored ETag (enrich()). Projects already
+ * pending keep their entry.
+ */
+static int
+pend_revalidations(struct crawl *c)
+{
+	struct reval r;
+	uint64_t total;
+	char *cursor = mirror_state_get(&c->m, "revalidate-cursor");
+	struct buf v = BUF_INIT(1 << 16);
+	size_t i;
+	int ret = -1, rc = 0;
+
+	memset(&r, 0, sizeof(r));
+	if (kv_count(c->m.kv, MIRROR_SERIALS, &total))
+		goto out;
+	r.want = c->o->verify ? (size_t)total
+	                      : (size_t)((double)total * c->o->revalidate + 0.5);
+	if (!r.want) {
+		ret = 0;
+		goto out;
+	}
+	if (cursor) {
+		r.skip = cursor;
+		rc = kv_each(c->m.kv, MIRROR_SERIALS, cursor, strlen(cursor),
+		             reval_one, &r);
+	}
+	if (rc >= 0 && r.n < r.want) {
+		r.skip = NULL;
+		r.stop = cursor;
+		rc = kv_each(c->m.kv, MIRROR_SERIALS, NULL, 0, reval_one, &r);
+	}
+	if (rc < 0)
+		goto out;
+	for (i = 0; i < r.n; i++) {
+		rc = kv_get(c->m.kv, MIRROR_PENDING, r.names[i],
+		            strlen(r.names[i]), &v);
+		if (rc < 0)
+			goto out;
+		if (rc == KV_NOTFOUND)
+			mirror_pend(&c->m, r.names[i], r.serials[i], "");
+	}
+	if (r.n)
+		mirror_state_put(&c->m, "revalidate-cursor", r.names[r.n - 1]);
+	if (r.n)
+		log_info("revalidating %zu pages%s", r.n,
+		         c->o->verify ? " (--verify: all)" : "");
+	ret = mirror_commit(&c->m);
+out:
+	for (i = 0; i < r.n; i++)
+		free(r.names[i]);
+	free(r.names);
+	free(r.serials);
+	free(cursor);
+	buf_release(&v);
+	return ret;
+}
+
 int
 crawl_run(const struct crawl_opts *o)
 {
@@ -882,18 +1298,30 @@ crawl_run(const struct crawl_opts *o)
 	c.o = o;
 	c.start_ms = os_mono_ms();
 	the_crawl = &c;
+	if (o->no_contact)
+		log_warn("no [crawler] contact configured: the index cannot "
+		         "tell who to ask about this crawler");
 	if (mirror_open(&c.m, o->db, 0, o->sync))
 		return -1;
+	switch (check_index(&c)) {
+	case 0:
+		break;
+	case 1:
+		ret = CRAWL_NOTHING;
+		goto out;
+	default:
+		goto out;
+	}
 	c.f = fetch_new(&o->fetch);
 	if (!c.f)
 		goto out;
 	if (mirror_commit(&c.m) || download_sync(&c))
 		goto out;
 	if (fetch_root(&c)) {
-		ret = 1;
+		ret = CRAWL_NOTHING;
 		goto out;
 	}
-	if (crawl_pages(&c))
+	if (pend_revalidations(&c) || crawl_pages(&c))
 		goto out;
 	if (o->download != CRAWL_DOWNLOAD_NONE && download_phase(&c))
 		goto out;
@@ -908,6 +1336,14 @@ crawl_run(const struct crawl_opts *o)
 	       (unsigned long long)fetch_bytes(c.f),
 	       (unsigned long long)fetch_requests(c.f),
 	       (double)(os_mono_ms() - c.start_ms) / 1000.0);
+	printf(", gone %llu, quarantined %llu, retried %llu, revalidated %llu, "
+	       "revalidated-changed %llu, pauses %llu",
+	       (unsigned long long)c.gone, (unsigned long long)c.quarantined,
+	       (unsigned long long)c.retried,
+	       (unsigned long long)(c.revalidated_same +
+	                            c.revalidated_changed),
+	       (unsigned long long)c.revalidated_changed,
+	       (unsigned long long)fetch_pauses(c.f));
 	if (o->download != CRAWL_DOWNLOAD_NONE)
 		printf(", downloaded %llu, present %llu, download-failed %llu, "
 		       "download-bytes %llu, unverifiable %llu",
@@ -918,18 +1354,19 @@ crawl_run(const struct crawl_opts *o)
 		       (unsigned long long)c.dl_skipped);
 	printf("\n");
 	fflush(stdout);
-	ret = 0;
+	ret = CRAWL_COMPLETE;
 	if (c.failed) {
 		struct buf names = BUF_INIT(0);
 
 		for (i = 0; i < NAMED_FAILURES && (uint64_t)i < c.failed; i++)
 			buf_addf(&names, "%s'%s'", i ? ", " : "",
 			         c.failed_names[i]);
-		log_error("%llu pages failed: %s%s",
+		log_error("%llu pages failed (left queued for the next run): "
+		          "%s%s",
 		          (unsigned long long)c.failed, buf_cstr(&names),
 		          c.failed > NAMED_FAILURES ? ", ..." : "");
 		buf_release(&names);
-		ret = 1;
+		ret = CRAWL_PARTIAL;
 	}
 	if (c.dl_failed) {
 		struct buf urls = BUF_INIT(0);
@@ -943,14 +1380,18 @@ crawl_run(const struct crawl_opts *o)
 		          (unsigned long long)c.dl_failed, buf_cstr(&urls),
 		          c.dl_failed > NAMED_FAILURES ? ", ..." : "");
 		buf_release(&urls);
-		ret = 1;
+		ret = CRAWL_PARTIAL;
 	}
 out:
 	for (j = c.qhead; j < c.qlen; j++) {
 		free(c.queue[j].norm);
 		free(c.queue[j].display);
+		free(c.queue[j].etag);
 	}
 	free(c.queue);
+	for (j = 0; j < c.nlater; j++)
+		item_free(c.later[j]);
+	free(c.later);
 	free(c.cursor);
 	for (i = 0; i < NAMED_FAILURES; i++) {
 		free(c.failed_names[i]);

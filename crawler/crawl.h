@@ -29,6 +29,13 @@ struct crawl_opts {
 	size_t max_root; /* body cap of the root listing */
 	long stale_tries; /* fetches of a stale page in one run */
 	long stale_delay_ms; /* wait before refetching a stale page */
+	long fail_rounds; /* more tries of a failed or 404 page in a run */
+	long fail_delay_ms; /* wait before such a try */
+	double revalidate; /* share of the mirror revalidated per run */
+	int verify; /* revalidate every page this run */
+	int reset; /* empty a mirror of another index first */
+	char *user_agent; /* owned; o->fetch.user_agent points here */
+	int no_contact; /* a remote index and no [crawler] contact */
 	long batch; /* pages per LMDB commit */
 	int progress; /* progress line on stderr */
 	enum crawl_download download; /* after the pages (store.h) */
@@ -47,13 +54,23 @@ int crawl_download_parse(const char *s, enum crawl_download *out);
  */
 int crawl_opts_from_cfg(struct crawl_opts *o, const struct cfg *c);
 
+/* Whether a URL's host is this machine (127.0.0.0/8, [::1], localhost):
+ * such an index may be crawled without the politeness limits. */
+int crawl_is_loopback(const char *url);
+
 /* Free what crawl_opts_from_cfg() allocated. */
 void crawl_opts_release(struct crawl_opts *o);
 
+/* Exit statuses of a crawl (docs/crawler.md). */
+#define CRAWL_COMPLETE 0 /* every page committed (or left queued stale) */
+#define CRAWL_NOTHING 1 /* nothing usable: no root, a broken mirror */
+#define CRAWL_PARTIAL 3 /* complete but the named failed pages/downloads */
+
 /*
- * Run one crawl. Returns 0 when every page was committed or left queued
- * as stale, 1 when pages failed (each named on stderr) or the root
- * listing could not be fetched, -1 on a local error (logged).
+ * Run one crawl: CRAWL_COMPLETE, CRAWL_PARTIAL (pages or downloads failed
+ * even after their rounds; each named on stderr and left queued for the
+ * next run), CRAWL_NOTHING (the root listing could not be fetched, or the
+ * mirror belongs to another index), or -1 on a local error (logged).
  */
 int crawl_run(const struct crawl_opts *o);
 

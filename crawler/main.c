@@ -41,15 +41,19 @@ static const char usage[] =
     "                         ([crawler] download = none|metadata|all)\n"
     "  --store DIR            the content-addressed store ([crawler] "
     "store)\n"
+    "  --verify               revalidate every page this run (If-None-Match)\n"
+    "  --reset                empty a mirror that belongs to another index\n"
     "  --no-progress          no progress line even on a terminal\n"
     "  -v, --verbose          debug logging\n"
     "  -h, --help             this text\n"
     "\n"
-    "Exit status: 0 all pages committed (stale ones left queued), 1 pages "
-    "failed\n"
-    "or downloads failed (named on stderr) or the root listing could not "
-    "be\n"
-    "fetched, 2 usage. fetch: 0 all ok, 1 some failed (named on stdout).\n";
+    "Exit status: 0 complete (stale pages left queued), 3 complete but "
+    "for the\n"
+    "pages or downloads named on stderr (left queued for the next run), 1 "
+    "nothing\n"
+    "usable (no root listing, a broken mirror or store, another index's "
+    "mirror),\n"
+    "2 usage. fetch: 0 all ok, 1 some failed (named on stdout).\n";
 
 enum {
 	OPT_CONFIG = 256,
@@ -59,7 +63,9 @@ enum {
 	OPT_MAX,
 	OPT_NOPROG,
 	OPT_DOWNLOAD,
-	OPT_STORE
+	OPT_STORE,
+	OPT_VERIFY,
+	OPT_RESET
 };
 
 int
@@ -74,6 +80,8 @@ main(int argc, char **argv)
 	    {"no-progress", no_argument, NULL, OPT_NOPROG},
 	    {"download", optional_argument, NULL, OPT_DOWNLOAD},
 	    {"store", required_argument, NULL, OPT_STORE},
+	    {"verify", no_argument, NULL, OPT_VERIFY},
+	    {"reset", no_argument, NULL, OPT_RESET},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -83,6 +91,7 @@ main(int argc, char **argv)
 	const char *download = NULL, *store = NULL, *arg = NULL;
 	char **sets = calloc((size_t)argc + 4, sizeof(*sets));
 	int nsets = 0, opt, verbose = 0, noprog = 0, ret = 1, i;
+	int verify = 0, reset = 0;
 	struct cfg *c = NULL;
 	struct crawl_opts o;
 	enum log_level level;
@@ -116,6 +125,12 @@ main(int argc, char **argv)
 			break;
 		case OPT_STORE:
 			store = optarg;
+			break;
+		case OPT_VERIFY:
+			verify = 1;
+			break;
+		case OPT_RESET:
+			reset = 1;
 			break;
 		case 'v':
 			verbose = 1;
@@ -160,6 +175,10 @@ main(int argc, char **argv)
 		cfg_set(c, "crawler", "download", download);
 	if (store)
 		cfg_set(c, "crawler", "store", store);
+	if (verify)
+		cfg_set(c, "crawler", "verify", "yes");
+	if (reset)
+		cfg_set(c, "crawler", "reset", "yes");
 	if (cfg_get(c, "log", "level", NULL)) {
 		if (log_parse_level(cfg_get(c, "log", "level", NULL), &level))
 			goto out;

@@ -11,7 +11,7 @@ plan 14
 fixture_start --count 1000 --no-dist-files
 crawl() {
 	pyti-crawl --index "http://127.0.0.1:$port/simple/" --db "$TMP/db" \
-		--set crawler.stale-delay=100ms "$@"
+		--set crawler.stale-delay=100ms --set crawler.revalidate=0 "$@"
 }
 
 check "first crawl" crawl
@@ -26,8 +26,9 @@ check "crawl after changes" crawl
 pyti-crawl dump --db "$TMP/db" >"$TMP/dump"
 check_files_eq "dump = truth after changes, yanks, deletions, bumps" \
 	"$TMP/dump" "$TMP/tree/truth.jsonl"
-# 3 changed + 2 yanks + 1 unyank + 2 bumps + 2 new = 10 pages, + the root.
-check_eq "changed + 1 requests" "$(fixture_requests)" 11
+# 3 changed + 2 yanks + 1 unyank + 2 bumps + 2 new = 10 pages, the 2
+# deleted ones (404: deleted, not quarantined), + the root.
+check_eq "changed + deleted + 1 requests" "$(fixture_requests)" 13
 check_grep "deleted projects are kept, marked deleted" '"status":"deleted"' \
 	"$TMP/dump"
 
