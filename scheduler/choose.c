@@ -796,3 +796,14 @@ sched_choose(const struct sched_project *p, const struct sched_platform *pl,
 	if (bf->kind == SCHED_FILE_WHEEL)
 		out->sdist = sd;
 }
+
+int
+sched_file_better(const struct sched_file *a, const struct sched_file *b,
+                  const struct sched_platform *pl)
+{
+	long ra = a->kind == SCHED_FILE_WHEEL ? wheel_rank(a, pl)
+	                                      : (long)pl->tags.n;
+	long rb = b->kind == SCHED_FILE_WHEEL ? wheel_rank(b, pl)
+	                                      : (long)pl->tags.n;
+	return better(a, ra, b, rb);
+}

@@ -124,6 +124,12 @@ void sched_choose(const struct sched_project *p, const struct sched_platform *pl
  */
 int sched_file_ok(const struct sched_file *f, const struct sched_platform *pl);
 
+/* pip's order of two candidate files on pl: > 0 when a is preferred
+ * (not yanked, higher version, better tag rank, higher build tag), < 0
+ * when b is, 0 when they tie. */
+int sched_file_better(const struct sched_file *a, const struct sched_file *b,
+                      const struct sched_platform *pl);
+
 /* Whether a Requires-Python text admits python_full, as pip decides (an
  * invalid value admits everything). */
 int sched_requires_python_ok(const char *rp, const char *python_full);

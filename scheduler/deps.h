@@ -15,7 +15,7 @@
 #include "platform.h"
 
 struct cfg;
-struct sched_mirror;
+struct mirror;
 struct sched_deps_ctx;
 
 /* What one cell needs. */
@@ -25,6 +25,9 @@ struct sched_deps {
 	                          "unavailable: ..." */
 	json_t *test_unresolved; /* array of "requirement: reason" */
 	json_t *notes; /* array of strings for --explain */
+	/* From the chosen file's core metadata (NULL when absent). */
+	char *author_email, *maintainer_email, *requires_python;
+	char *metadata_sha256;
 };
 
 void sched_deps_init(struct sched_deps *d);
@@ -36,7 +39,7 @@ void sched_deps_release(struct sched_deps *d);
  * context (sched_deps_free()), or NULL (logged).
  */
 struct sched_deps_ctx *sched_deps_new(const struct cfg *c, const char *store,
-                                      struct sched_mirror *m,
+                                      struct mirror *m,
                                       const struct sched_choose_opts *o);
 void sched_deps_free(struct sched_deps_ctx *x);
 

@@ -15,6 +15,7 @@
 #include "cfg.h"
 #include "jx.h"
 #include "log.h"
+#include "map.h"
 #include "pep503.h"
 #include "xalloc.h"
 
@@ -24,87 +25,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A string -> int64 map (open addressing), for the projects a sweep has
- * done, their last scheduled serials and download ranks. */
-struct strmap {
-	char **k;
-	int64_t *v;
-	size_t n, cap;
-};
-
-static uint64_t
-str_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static void
-map_put(struct strmap *m, const char *k, int64_t v)
-{
-	if (2 * (m->n + 1) > m->cap) {
-		struct strmap o = *m;
-		m->cap = o.cap ? o.cap * 2 : 1024;
-		m->k = xcalloc(m->cap, sizeof(char *));
-		m->v = xcalloc(m->cap, sizeof(int64_t));
-		m->n = 0;
-		for (size_t i = 0; i < o.cap; i++)
-			if (o.k[i]) {
-				size_t j = str_hash(o.k[i]) & (m->cap - 1);
-				while (m->k[j])
-					j = (j + 1) & (m->cap - 1);
-				m->k[j] = o.k[i];
-				m->v[j] = o.v[i];
-				m->n++;
-			}
-		free(o.k);
-		free(o.v);
-	}
-	size_t j = str_hash(k) & (m->cap - 1);
-	while (m->k[j] && strcmp(m->k[j], k))
-		j = (j + 1) & (m->cap - 1);
-	if (!m->k[j]) {
-		m->k[j] = xstrdup(k);
-		m->n++;
-	}
-	m->v[j] = v;
-}
-
-static int
-map_get(const struct strmap *m, const char *k, int64_t *v)
-{
-	if (!m->cap)
-		return 0;
-	size_t j = str_hash(k) & (m->cap - 1);
-	while (m->k[j]) {
-		if (!strcmp(m->k[j], k)) {
-			*v = m->v[j];
-			return 1;
-		}
-		j = (j + 1) & (m->cap - 1);
-	}
-	return 0;
-}
-
-static void
-map_free(struct strmap *m)
-{
-	for (size_t i = 0; i < m->cap; i++)
-		free(m->k[i]);
-	free(m->k);
-	free(m->v);
-	memset(m, 0, sizeof(*m));
-}
-
 struct sched_queue {
 	PGconn *pg;
 	long long sweep;
 	enum sched_sweep_kind kind;
-	struct strmap done; /* projects this sweep has done */
-	struct strmap serials; /* last scheduled serial per project */
-	struct strmap ranks; /* download rank per project */
+	struct sched_map done; /* projects this sweep has done */
+	struct sched_map serials; /* last scheduled serial per project */
+	struct sched_map ranks; /* download rank per project */
 	int max_attempts;
 };
 
@@ -130,7 +57,7 @@ pg_cmd(PGconn *pg, const char *sql, int n, const char *const *params,
 /* The ranks file: TSV with a header naming a "name" and a "rank" column
  * (the pypi-projects.tsv layout); rows without a rank are skipped. */
 static int
-load_ranks(struct strmap *m, const char *path)
+load_ranks(struct sched_map *m, const char *path)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
@@ -183,7 +110,7 @@ load_ranks(struct strmap *m, const char *path)
 			continue;
 		pep503_normalize_to(cols[name_col], cols[name_col],
 		                    strlen(cols[name_col]));
-		map_put(m, cols[name_col], r);
+		sched_map_put(m, cols[name_col], r);
 	}
 	free(line);
 	fclose(f);
@@ -248,7 +175,7 @@ sched_queue_open(const struct cfg *c, enum sched_sweep_kind kind,
 	if (pg_ok(r, PGRES_TUPLES_OK, "cannot read the sweep's projects"))
 		goto fail;
 	for (int i = 0; i < PQntuples(r); i++)
-		map_put(&q->done, PQgetvalue(r, i, 0), 1);
+		sched_map_put(&q->done, PQgetvalue(r, i, 0), 1);
 	PQclear(r);
 	r = NULL;
 	if (kind == SCHED_SWEEP_INCREMENTAL) {
@@ -256,7 +183,7 @@ sched_queue_open(const struct cfg *c, enum sched_sweep_kind kind,
 		if (pg_ok(r, PGRES_TUPLES_OK, "cannot read project serials"))
 			goto fail;
 		for (int i = 0; i < PQntuples(r); i++)
-			map_put(&q->serials, PQgetvalue(r, i, 0),
+			sched_map_put(&q->serials, PQgetvalue(r, i, 0),
 			        strtoll(PQgetvalue(r, i, 1), NULL, 10));
 		PQclear(r);
 		r = NULL;
@@ -276,9 +203,9 @@ sched_queue_close(struct sched_queue *q)
 		return;
 	if (q->pg)
 		PQfinish(q->pg);
-	map_free(&q->done);
-	map_free(&q->serials);
-	map_free(&q->ranks);
+	sched_map_release(&q->done);
+	sched_map_release(&q->serials);
+	sched_map_release(&q->ranks);
 	free(q);
 }
 
@@ -292,11 +219,11 @@ int
 sched_queue_wants(struct sched_queue *q, const char *norm, int64_t serial)
 {
 	int64_t v;
-	if (map_get(&q->done, norm, &v))
+	if (sched_map_get(&q->done, norm, &v))
 		return 0;
 	if (q->kind != SCHED_SWEEP_INCREMENTAL)
 		return 1;
-	return !map_get(&q->serials, norm, &v) || v < serial;
+	return !sched_map_get(&q->serials, norm, &v) || v < serial;
 }
 
 /* History of a project's cells: per platform/python, the last outcome,
@@ -420,7 +347,7 @@ sched_queue_project(struct sched_queue *q, const struct sched_project *p,
 	snprintf(sweep, sizeof(sweep), "%lld", q->sweep);
 	snprintf(ser, sizeof(ser), "%lld", (long long)serial);
 	snprintf(ma, sizeof(ma), "%d", q->max_attempts);
-	map_get(&q->ranks, p->norm, &rank);
+	sched_map_get(&q->ranks, p->norm, &rank);
 	nh = load_history(q, p->norm, hist, SCHED_MAX_PLATFORMS);
 	if (pg_cmd(q->pg, "BEGIN", 0, NULL, "cannot begin"))
 		return -1;
@@ -546,7 +473,7 @@ sched_queue_project(struct sched_queue *q, const struct sched_project *p,
 	           3, sp, "cannot record the project's serial") ||
 	    pg_cmd(q->pg, "COMMIT", 0, NULL, "cannot commit"))
 		goto fail;
-	map_put(&q->done, p->norm, 1);
+	sched_map_put(&q->done, p->norm, 1);
 	*jobs = njobs;
 	return 0;
 fail:

@@ -92,7 +92,7 @@ struct run {
 	const struct cfg *c;
 	const struct sched_opts *o;
 	struct sched_platforms ps;
-	struct sched_mirror m;
+	struct mirror m;
 	struct sched_deps_ctx *dctx;
 	struct sched_queue *q; /* SCHED_ENQUEUE only */
 	size_t projects, cells, jobs, failed;
@@ -145,7 +145,7 @@ static int
 do_project(struct run *r, const char *norm, int64_t serial)
 {
 	int found;
-	json_t *rec = sched_mirror_get(&r->m, norm, &found);
+	json_t *rec = mirror_get_project(&r->m, norm, &found);
 	struct sched_project p;
 	int rc = 0;
 
@@ -177,6 +177,16 @@ do_project(struct run *r, const char *norm, int64_t serial)
 			json_t *cell = sched_cell_json(&p, pl, &ch, &d);
 			if (r->o->mode == SCHED_DRY_JSON)
 				jx_write_line(stdout, cell);
+			json_t *rel = json_object();
+			jx_set(rel, "author_email",
+			       jx_string_or_null(d.author_email));
+			jx_set(rel, "maintainer_email",
+			       jx_string_or_null(d.maintainer_email));
+			jx_set(rel, "requires_python",
+			       jx_string_or_null(d.requires_python));
+			jx_set(rel, "metadata_sha256",
+			       jx_string_or_null(d.metadata_sha256));
+			jx_set(cell, "_release", rel);
 			jx_append(cells, cell);
 		}
 		sched_deps_release(&d);
@@ -198,11 +208,14 @@ struct walk {
 };
 
 static int
-walk_one(const char *norm, int64_t serial, int deleted, void *arg)
+walk_one(const char *name, size_t nlen, int64_t serial, int status, void *arg)
 {
 	struct walk *w = arg;
-	if (deleted)
+	char norm[PEP503_MAX_LEN + 1];
+	if (status == MIRROR_DELETED || nlen > PEP503_MAX_LEN)
 		return 0;
+	memcpy(norm, name, nlen);
+	norm[nlen] = 0;
 	if (w->r->q && !sched_queue_wants(w->r->q, norm, serial))
 		return 0;
 	if (do_project(w->r, norm, serial) < 0) {
@@ -220,7 +233,7 @@ sched_run(const struct cfg *c, const struct sched_opts *o)
 
 	if (sched_platforms_load(&r.ps, c, o->platform) < 0)
 		return -1;
-	if (sched_mirror_open(&r.m, o->db) < 0)
+	if (mirror_open(&r.m, o->db, 1, NULL) < 0)
 		goto out_ps;
 	r.dctx = sched_deps_new(c, o->store, &r.m, &o->choose);
 	if (!r.dctx)
@@ -239,15 +252,19 @@ sched_run(const struct cfg *c, const struct sched_opts *o)
 			char *norm = xstrdup(o->packages[i]);
 			pep503_normalize_to(norm, norm, strlen(norm));
 			int64_t serial = 0;
-			if (sched_mirror_serial(&r.m, norm, &serial) < 0)
+			int found;
+			json_t *rec = r.q ? mirror_get_project(&r.m, norm, &found)
+			                  : NULL;
+			if (rec && jx_int(rec, "serial", &serial) != 0)
 				serial = 0;
+			json_decref(rec);
 			if (!r.q || sched_queue_wants(r.q, norm, serial))
 				rc = do_project(&r, norm, serial);
 			free(norm);
 		}
 	} else {
 		struct walk w = {&r, 0};
-		if (sched_mirror_each(&r.m, walk_one, &w) < 0)
+		if (mirror_each_serial(&r.m, NULL, walk_one, &w) < 0)
 			w.rc = -1;
 		rc = w.rc;
 	}
@@ -269,7 +286,7 @@ sched_run(const struct cfg *c, const struct sched_opts *o)
 out_d:
 	sched_deps_free(r.dctx);
 out_m:
-	sched_mirror_close(&r.m);
+	mirror_close(&r.m);
 out_ps:
 	sched_platforms_release(&r.ps);
 	return rc;

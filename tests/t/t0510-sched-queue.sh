@@ -1,0 +1,96 @@
+#!/bin/sh
+# t0510: the sweep in a real PostgreSQL. The choice corpus is mirrored,
+# then pyti-schedule writes the sweep: one cell per project x platform,
+# one job per cell with a file (its spec names the cell, the project and
+# the version), releases and files, priorities from a ranks file. Then:
+# scheduling again enqueues nothing; a failure in the middle (a trigger
+# that refuses one project's cells) leaves the sweep 'scheduling' with
+# what was committed, and the next run continues the same sweep to the
+# same totals, nothing doubled; a changed project is all the next
+# incremental sweep takes.
+. "$(dirname "$0")/../lib.sh"
+need nginx psql
+[ -x /usr/lib/postgresql/15/bin/initdb ] || skip_all "needs PostgreSQL 15"
+plan 16
+
+FIX=$TOP/tests/helper/fixture-index/fixture-index
+NGX=$TOP/tests/helper/nginx
+PG=$TOP/tests/helper/postgres
+H=$TOP/tests/helper/sched
+port=$(free_port)
+url=http://127.0.0.1:$port
+$FIX generate --out "$TMP/tree" --base-url "$url" --count 1 --no-extras \
+	--formats json >/dev/null 2>&1 || { echo "Bail out! fixture-index"; exit 1; }
+$H/corpus "$TMP/tree" --random 20 >/dev/null || { echo "Bail out! corpus"; exit 1; }
+$NGX/start --tree "$TMP/tree" --run "$TMP/ngx" --port "$port" --format json \
+	>/dev/null || { echo "Bail out! nginx"; exit 1; }
+at_exit "$NGX/stop --run '$TMP/ngx'"
+ci=$($PG/start "$TMP/pg") || { echo "Bail out! postgres"; exit 1; }
+at_exit "$PG/stop '$TMP/pg'"
+q() { psql -X -q -t -A "$ci" -c "$1"; }
+
+pyti-crawl --index "$url/simple/" --db "$TMP/db" --no-progress >/dev/null 2>&1
+printf 'name\tversion\tmonth\trank\ntags-pure\t1.2\t2024-01\t3\n' >"$TMP/ranks.tsv"
+cat >"$TMP/pyti.conf" <<EOF2
+[database]
+conninfo = $ci
+[mirror]
+db = $TMP/db
+[schedule]
+ranks = $TMP/ranks.tsv
+EOF2
+export PYTI_CONFIG=$TMP/pyti.conf
+check "migrate" pyti-db migrate --dir "$TOP/sql"
+
+pyti-schedule --dry-run --json >"$TMP/dry.jsonl"
+want_cells=$(wc -l <"$TMP/dry.jsonl")
+want_jobs=$(grep -c '"file":{' "$TMP/dry.jsonl")
+want_projects=$($PYTHON -c 'import sys,json; print(len({json.loads(l)["project"] for l in sys.stdin}))' <"$TMP/dry.jsonl")
+
+# a failure in the middle: refuse the cells of one project
+q "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN IF NEW.project = 'rp-legacy' THEN RAISE EXCEPTION 'refused'; END IF;
+RETURN NEW; END \$\$;
+CREATE TRIGGER refuse BEFORE INSERT ON cells FOR EACH ROW EXECUTE FUNCTION refuse();"
+pyti-schedule >"$TMP/run1" 2>"$TMP/err1"
+check_eq "a failing project fails the run" "$?" 1
+check_eq "the sweep stays scheduling" "$(q "SELECT id, state FROM sweeps")" "1|scheduling"
+check_eq "nothing of the failing project written" \
+	"$(q "SELECT count(*) FROM cells WHERE project = 'rp-legacy'")" 0
+done1=$(q "SELECT count(*) FROM sweep_projects")
+q "DROP TRIGGER refuse ON cells"
+pyti-schedule >"$TMP/run2" 2>"$TMP/err2"
+check_eq "the next run completes" "$?" 0
+check_grep "it continues sweep 1" "^sweep=1 projects=" "$TMP/run2"
+check_eq "the sweep is scheduled" "$(q "SELECT state FROM sweeps WHERE id = 1")" running
+check_eq "every cell once" "$(q "SELECT count(*), count(DISTINCT (project, platform)) FROM cells")" \
+	"$want_cells|$want_cells"
+check_eq "one job per cell with a file" \
+	"$(q "SELECT count(*), count(DISTINCT cell_id) FROM jobs")" "$want_jobs|$want_jobs"
+check_eq "the two runs together did every project once" \
+	"$(q "SELECT count(*) FROM sweep_projects WHERE sweep_id = 1")" "$want_projects"
+check "the first run had committed some projects" test "$done1" -gt 0
+check_eq "job specs name their cell, project and version" \
+	"$(q "SELECT count(*) FROM jobs j JOIN cells c ON c.id = j.cell_id
+	      WHERE (j.spec->>'cell_id')::bigint = c.id AND j.spec->>'project' = c.project
+	      AND j.spec->>'dist_version' = c.version AND j.spec->'dist'->>'sha256' = c.file_sha256
+	      AND j.platform = c.platform AND j.python = c.python")" "$want_jobs"
+check_eq "a ranked project comes first" \
+	"$(q "SELECT c.project FROM jobs j JOIN cells c ON c.id = j.cell_id ORDER BY j.priority DESC, j.id LIMIT 1")" \
+	tags-pure
+
+pyti-schedule >"$TMP/run3" 2>&1
+check_eq "scheduling again enqueues nothing" "$(tail -n 1 "$TMP/run3")" \
+	"sweep=2 projects=0 cells=0 jobs=0"
+
+# a new release of one project: the next incremental sweep takes it alone
+$H/corpus "$TMP/tree" --only-metadata --metadata /dev/stdin >/dev/null <<'EOF2'
+{"tags-pure": {"9.0": {"requires_dist": []}}}
+EOF2
+$NGX/reload --run "$TMP/ngx" >/dev/null 2>&1
+pyti-crawl --index "$url/simple/" --db "$TMP/db" --no-progress >/dev/null 2>&1
+pyti-schedule >"$TMP/run4" 2>&1
+check_eq "a changed project is all the next sweep takes" "$(tail -n 1 "$TMP/run4")" \
+	"sweep=3 projects=1 cells=3 jobs=3"
+check_eq "with its new release" \
+	"$(q "SELECT DISTINCT version FROM cells WHERE sweep_id = 3")" 9.0
