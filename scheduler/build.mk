@@ -5,12 +5,12 @@
 
 SCHED_PKGS := jansson lmdb libpq
 build/scheduler/%.o: PKG_CFLAGS := $(call pkg_cflags,$(SCHED_PKGS))
-SCHED_LIBS := $(call pkg_libs,$(SCHED_PKGS)) -lm
+SCHED_LIBS := $(call pkg_libs,$(SCHED_PKGS)) $(COMMON_DB_LIBS) -lm
 SCHED_OBJS := $(patsubst %.c,build/%.o,$(wildcard scheduler/*.c))
 SCHED_LIB_OBJS := $(filter-out build/scheduler/main.o,$(SCHED_OBJS))
 
 PROGRAMS += bin/pyti-schedule
-bin/pyti-schedule: $(SCHED_OBJS) $(LIBCOMMON)
+bin/pyti-schedule: $(SCHED_OBJS) $(LIBCOMMON_DB) $(LIBCOMMON)
 	$(call link,$(SCHED_LIBS))
 
 SCHED_UNIT := $(patsubst tests/unit/%.c,build/tests/unit/%,\
@@ -19,5 +19,5 @@ UNIT_TESTS += $(SCHED_UNIT)
 build/tests/unit/test_sched_%.o: PKG_CFLAGS := \
 	$(call pkg_cflags,$(SCHED_PKGS) cmocka) -Ischeduler
 $(SCHED_UNIT): build/tests/unit/test_sched_%: build/tests/unit/test_sched_%.o \
-		$(SCHED_LIB_OBJS) $(LIBCOMMON)
+		$(SCHED_LIB_OBJS) $(LIBCOMMON_DB) $(LIBCOMMON)
 	$(call link,$(SCHED_LIBS) $(call pkg_libs,cmocka))

@@ -13,20 +13,21 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "db.h"
+#include "db_queue.h"
 #include "jx.h"
 #include "log.h"
 #include "map.h"
 #include "pep503.h"
 #include "xalloc.h"
 
-#include <libpq-fe.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct sched_queue {
-	PGconn *pg;
+	struct db *db;
 	long long sweep;
 	enum sched_sweep_kind kind;
 	struct sched_map done; /* projects this sweep has done */
@@ -34,25 +35,6 @@ struct sched_queue {
 	struct sched_map ranks; /* download rank per project */
 	int max_attempts;
 };
-
-static int
-pg_ok(PGresult *r, ExecStatusType want, const char *what)
-{
-	if (PQresultStatus(r) == want)
-		return 0;
-	return log_error("%s: %s", what, PQresultErrorMessage(r));
-}
-
-/* Run one statement without a result set. Returns 0 or -1 (logged). */
-static int
-pg_cmd(PGconn *pg, const char *sql, int n, const char *const *params,
-       const char *what)
-{
-	PGresult *r = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
-	int rc = pg_ok(r, PGRES_COMMAND_OK, what);
-	PQclear(r);
-	return rc;
-}
 
 /* The ranks file: TSV with a header naming a "name" and a "rank" column
  * (the pypi-projects.tsv layout); rows without a rank are skipped. */
@@ -123,7 +105,6 @@ struct sched_queue *
 sched_queue_open(const struct cfg *c, enum sched_sweep_kind kind,
                  const struct sched_platforms *ps)
 {
-	const char *conninfo = cfg_get(c, "database", "conninfo", NULL);
 	const char *ranks = cfg_get(c, "schedule", "ranks", NULL);
 	struct sched_queue *q = xcalloc(1, sizeof(*q));
 	PGresult *r = NULL;
@@ -135,21 +116,16 @@ sched_queue_open(const struct cfg *c, enum sched_sweep_kind kind,
 	if (cfg_get_int(c, "schedule", "max-attempts", 3, 1, 100, &ma) < 0)
 		goto fail;
 	q->max_attempts = (int)ma;
-	if (!conninfo) {
-		log_error("no [database] conninfo configured (or use --dry-run)");
-		goto fail;
-	}
 	if (ranks && load_ranks(&q->ranks, ranks) < 0)
 		goto fail;
-	q->pg = PQconnectdb(conninfo);
-	if (PQstatus(q->pg) != CONNECTION_OK) {
-		log_error("cannot connect to the database: %s",
-		          PQerrorMessage(q->pg));
+	q->db = db_new_cfg(c);
+	if (db_connect(q->db) < 0)
 		goto fail;
-	}
-	r = PQexec(q->pg, "SELECT id FROM sweeps WHERE state = 'scheduling'"
-	                  " ORDER BY id DESC LIMIT 1");
-	if (pg_ok(r, PGRES_TUPLES_OK, "cannot read sweeps"))
+	r = db_exec(q->db, "read sweeps",
+	            "SELECT id FROM sweeps WHERE state = 'scheduling'"
+	            " ORDER BY id DESC LIMIT 1",
+	            0, NULL, PGRES_TUPLES_OK);
+	if (!r)
 		goto fail;
 	if (PQntuples(r)) {
 		q->sweep = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -157,11 +133,10 @@ sched_queue_open(const struct cfg *c, enum sched_sweep_kind kind,
 	} else {
 		PQclear(r);
 		p[0] = kind_names[kind];
-		r = PQexecParams(q->pg,
-		                 "INSERT INTO sweeps (kind) VALUES ($1) "
-		                 "RETURNING id",
-		                 1, NULL, p, NULL, NULL, 0);
-		if (pg_ok(r, PGRES_TUPLES_OK, "cannot open a sweep"))
+		r = db_exec(q->db, "open a sweep",
+		            "INSERT INTO sweeps (kind) VALUES ($1) RETURNING id",
+		            1, p, PGRES_TUPLES_OK);
+		if (!r)
 			goto fail;
 		q->sweep = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 		log_info("opened sweep %lld (%s)", q->sweep, kind_names[kind]);
@@ -169,18 +144,20 @@ sched_queue_open(const struct cfg *c, enum sched_sweep_kind kind,
 	PQclear(r);
 	snprintf(id, sizeof(id), "%lld", q->sweep);
 	p[0] = id;
-	r = PQexecParams(q->pg,
-	                 "SELECT project FROM sweep_projects WHERE sweep_id = $1",
-	                 1, NULL, p, NULL, NULL, 0);
-	if (pg_ok(r, PGRES_TUPLES_OK, "cannot read the sweep's projects"))
+	r = db_exec(q->db, "read the sweep's projects",
+	            "SELECT project FROM sweep_projects WHERE sweep_id = $1", 1,
+	            p, PGRES_TUPLES_OK);
+	if (!r)
 		goto fail;
 	for (int i = 0; i < PQntuples(r); i++)
 		sched_map_put(&q->done, PQgetvalue(r, i, 0), 1);
 	PQclear(r);
 	r = NULL;
 	if (kind == SCHED_SWEEP_INCREMENTAL) {
-		r = PQexec(q->pg, "SELECT project, serial FROM project_serials");
-		if (pg_ok(r, PGRES_TUPLES_OK, "cannot read project serials"))
+		r = db_exec(q->db, "read project serials",
+		            "SELECT project, serial FROM project_serials", 0,
+		            NULL, PGRES_TUPLES_OK);
+		if (!r)
 			goto fail;
 		for (int i = 0; i < PQntuples(r); i++)
 			sched_map_put(&q->serials, PQgetvalue(r, i, 0),
@@ -201,8 +178,7 @@ sched_queue_close(struct sched_queue *q)
 {
 	if (!q)
 		return;
-	if (q->pg)
-		PQfinish(q->pg);
+	db_free(q->db);
 	sched_map_release(&q->done);
 	sched_map_release(&q->serials);
 	sched_map_release(&q->ranks);
@@ -240,19 +216,17 @@ load_history(struct sched_queue *q, const char *norm, struct hist *h,
 {
 	const char *p[1] = {norm};
 	size_t n = 0;
-	PGresult *r = PQexecParams(
-	    q->pg,
+	PGresult *r = db_exec(
+	    q->db, "read the project's history",
 	    "SELECT c.platform, c.python, r.outcome,"
 	    " extract(epoch FROM now() - r.created_at)::bigint"
 	    " FROM cells c JOIN jobs j ON j.cell_id = c.id"
 	    " JOIN results r ON r.job_id = j.id"
 	    " WHERE c.project = $1 ORDER BY r.created_at DESC, r.job_id DESC"
 	    " LIMIT 1000",
-	    1, NULL, p, NULL, NULL, 0);
-	if (pg_ok(r, PGRES_TUPLES_OK, "cannot read the project's history")) {
-		PQclear(r);
+	    1, p, PGRES_TUPLES_OK);
+	if (!r)
 		return 0;
-	}
 	for (int i = 0; i < PQntuples(r); i++) {
 		const char *pl = PQgetvalue(r, i, 0), *py = PQgetvalue(r, i, 1);
 		int passed = !strcmp(PQgetvalue(r, i, 2), "passed");
@@ -307,11 +281,11 @@ insert_file(struct sched_queue *q, const json_t *f, const char *project,
 	                                                           : "sdist";
 	const char *p[7] = {sha, name, sz, project, version ? version : "",
 	                    kind, requires_python};
-	return pg_cmd(q->pg,
+	return db_command(q->db, "insert a file",
 	              "INSERT INTO files (sha256, name, size, project, version,"
 	              " kind, requires_python) VALUES (lower($1), $2, $3, $4,"
 	              " $5, $6, $7) ON CONFLICT (sha256) DO NOTHING",
-	              7, p, "cannot insert a file");
+	              7, p, 0);
 }
 
 /* The job spec of a cell (jobs.spec; docs/raw-data.md section 3). */
@@ -338,7 +312,7 @@ int
 sched_queue_project(struct sched_queue *q, const struct sched_project *p,
                     int64_t serial, json_t *cells, size_t *jobs)
 {
-	char sweep[32], ser[32], prio[32], ma[16], cellid[32];
+	char sweep[32], ser[32], prio[32];
 	struct hist hist[SCHED_MAX_PLATFORMS];
 	int64_t rank = 0;
 	size_t nh, njobs = 0, ncells = 0;
@@ -346,10 +320,9 @@ sched_queue_project(struct sched_queue *q, const struct sched_project *p,
 
 	snprintf(sweep, sizeof(sweep), "%lld", q->sweep);
 	snprintf(ser, sizeof(ser), "%lld", (long long)serial);
-	snprintf(ma, sizeof(ma), "%d", q->max_attempts);
 	sched_map_get(&q->ranks, p->norm, &rank);
 	nh = load_history(q, p->norm, hist, SCHED_MAX_PLATFORMS);
-	if (pg_cmd(q->pg, "BEGIN", 0, NULL, "cannot begin"))
+	if (db_begin(q->db) < 0)
 		return -1;
 	size_t i;
 	json_t *cell;
@@ -370,15 +343,15 @@ sched_queue_project(struct sched_queue *q, const struct sched_project *p,
 				            hist[k].passed_before;
 				age = hist[k].age_s;
 			}
-		snprintf(prio, sizeof(prio), "%d",
-		         sched_priority(rank, tested, regressed, age));
+		int priority = sched_priority(rank, tested, regressed, age);
+		snprintf(prio, sizeof(prio), "%d", priority);
 		if (version) {
 			const char *rp[6] = {
 			    p->norm, version, p->display,
 			    rel ? jx_str(rel, "author_email") : NULL,
 			    rel ? jx_str(rel, "maintainer_email") : NULL,
 			    rel ? jx_str(rel, "metadata_sha256") : NULL};
-			if (pg_cmd(q->pg,
+			if (db_command(q->db, "insert a release",
 			           "INSERT INTO releases (project, version,"
 			           " display_name, author_email,"
 			           " maintainer_email, metadata_sha256)"
@@ -390,7 +363,7 @@ sched_queue_project(struct sched_queue *q, const struct sched_project *p,
 			           " releases.maintainer_email), metadata_sha256 ="
 			           " coalesce(excluded.metadata_sha256,"
 			           " releases.metadata_sha256)",
-			           6, rp, "cannot insert a release"))
+			           6, rp, 0))
 				goto fail;
 		}
 		if (json_is_object(file) &&
@@ -421,18 +394,18 @@ sched_queue_project(struct sched_queue *q, const struct sched_project *p,
 		    json_is_object(file) && fsha ? jx_str(file, "name") : NULL,
 		    fsha, fsha && *fsize ? fsize : NULL, reason,
 		    jx_str(cell, "resolution"), deps, tu, prio};
-		r = PQexecParams(
-		    q->pg,
+		r = db_exec(
+		    q->db, "insert a cell",
 		    "INSERT INTO cells (sweep_id, project, version, platform,"
 		    " python, file_name, file_sha256, file_size, reason,"
 		    " resolution, deps, test_unresolved, priority) VALUES ($1,"
 		    " $2, $3, $4, $5, $6, lower($7), $8, $9, $10, $11, $12, $13)"
 		    " ON CONFLICT (sweep_id, project, platform, python)"
 		    " DO NOTHING RETURNING id",
-		    13, NULL, cp, NULL, NULL, 0);
+		    13, cp, PGRES_TUPLES_OK);
 		free(deps);
 		free(tu);
-		if (pg_ok(r, PGRES_TUPLES_OK, "cannot insert a cell"))
+		if (!r)
 			goto fail;
 		ncells++;
 		if (!PQntuples(r) || !fsha) {
@@ -446,15 +419,15 @@ sched_queue_project(struct sched_queue *q, const struct sched_project *p,
 		json_t *spec = job_spec(cell, id);
 		char *specs = jx_dumps(spec);
 		json_decref(spec);
-		snprintf(cellid, sizeof(cellid), "%lld", id);
-		const char *jp[6] = {prio, platform, python, specs, ma, cellid};
-		int rc = pg_cmd(q->pg,
-		                "INSERT INTO jobs (priority, platform, python,"
-		                " spec, max_attempts, cell_id) VALUES ($1, $2,"
-		                " $3, $4, $5, $6)",
-		                6, jp, "cannot enqueue a job");
+		struct db_job job = {.platform = platform,
+		                     .python = python,
+		                     .spec = specs,
+		                     .priority = priority,
+		                     .max_attempts = q->max_attempts,
+		                     .cell_id = id};
+		int64_t jid = db_enqueue(q->db, &job);
 		free(specs);
-		if (rc)
+		if (jid < 0)
 			goto fail;
 		njobs++;
 	}
@@ -462,23 +435,23 @@ sched_queue_project(struct sched_queue *q, const struct sched_project *p,
 	snprintf(nc, sizeof(nc), "%zu", ncells);
 	snprintf(nj, sizeof(nj), "%zu", njobs);
 	const char *sp[5] = {sweep, p->norm, ser, nc, nj};
-	if (pg_cmd(q->pg,
+	if (db_command(q->db, "mark the project scheduled",
 	           "INSERT INTO sweep_projects (sweep_id, project, serial, cells,"
 	           " jobs) VALUES ($1, $2, $3, $4, $5)",
-	           5, sp, "cannot mark the project scheduled") ||
-	    pg_cmd(q->pg,
+	           5, sp, 0) ||
+	    db_command(q->db, "record the project's serial",
 	           "INSERT INTO project_serials (project, serial, sweep_id)"
 	           " VALUES ($2, $3, $1) ON CONFLICT (project) DO UPDATE SET"
 	           " serial = excluded.serial, sweep_id = excluded.sweep_id",
-	           3, sp, "cannot record the project's serial") ||
-	    pg_cmd(q->pg, "COMMIT", 0, NULL, "cannot commit"))
+	           3, sp, 0) ||
+	    db_commit(q->db) < 0)
 		goto fail;
 	sched_map_put(&q->done, p->norm, 1);
 	*jobs = njobs;
 	return 0;
 fail:
+	/* db_exec() rolled the transaction back where it failed */
 	PQclear(r);
-	pg_cmd(q->pg, "ROLLBACK", 0, NULL, "cannot roll back");
 	return log_error("project '%s' not scheduled (nothing of it written)",
 	                 p->norm);
 }
@@ -489,8 +462,8 @@ sched_queue_finish(struct sched_queue *q)
 	char id[32];
 	snprintf(id, sizeof(id), "%lld", q->sweep);
 	const char *p[1] = {id};
-	return pg_cmd(q->pg,
+	return db_command(q->db, "close the sweep's scheduling",
 	              "UPDATE sweeps SET state = 'running', scheduled_at = now()"
 	              " WHERE id = $1 AND state = 'scheduling'",
-	              1, p, "cannot close the sweep's scheduling");
+	              1, p, 0);
 }

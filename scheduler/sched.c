@@ -155,6 +155,12 @@ do_project(struct run *r, const char *norm, int64_t serial)
 		r->failed++;
 		return 0;
 	}
+	if (!mirror_project_schedulable(rec)) {
+		log_info("project '%s' is deleted or quarantined: no cells",
+		         norm);
+		json_decref(rec);
+		return 0;
+	}
 	if (sched_project_load(&p, norm, rec) < 0) {
 		json_decref(rec);
 		r->failed++;
@@ -212,7 +218,7 @@ walk_one(const char *name, size_t nlen, int64_t serial, int status, void *arg)
 {
 	struct walk *w = arg;
 	char norm[PEP503_MAX_LEN + 1];
-	if (status == MIRROR_DELETED || nlen > PEP503_MAX_LEN)
+	if (status != MIRROR_ACTIVE || nlen > PEP503_MAX_LEN)
 		return 0;
 	memcpy(norm, name, nlen);
 	norm[nlen] = 0;
