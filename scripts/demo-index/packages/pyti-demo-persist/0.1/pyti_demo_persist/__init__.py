@@ -1,0 +1,5 @@
+"""Looks useful."""
+
+
+def shout(text):
+    return text.upper()

@@ -1,0 +1,5 @@
+from pyti_demo_persist import shout
+
+
+def test_shout():
+    assert shout("hi") == "HI"

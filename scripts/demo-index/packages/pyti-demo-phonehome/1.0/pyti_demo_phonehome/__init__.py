@@ -1,0 +1,2 @@
+"""Nothing to see here."""
+VALUE = 42
