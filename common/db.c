@@ -9,6 +9,7 @@
 #include "num.h"
 #include "xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,8 @@ struct db {
 	char *conninfo;
 	PGconn *conn;
 	int down_logged; /* an outage was already reported */
+	char state[6]; /* SQLSTATE of the last failed statement, "" when
+			  the connection failed */
 };
 
 struct db *
@@ -101,9 +104,15 @@ db_exec(struct db *db, const char *what, const char *sql, int n,
 
 	if (db_connect(db))
 		return NULL;
+	db->state[0] = '\0';
 	r = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
 	if (r && PQresultStatus(r) == want)
 		return r;
+	if (r && PQstatus(db->conn) == CONNECTION_OK) {
+		const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+		snprintf(db->state, sizeof(db->state), "%s", st ? st : "");
+	}
 	msg = db_error(db, r);
 	log_error("cannot %s: %s", what, msg);
 	free(msg);
@@ -115,6 +124,28 @@ db_exec(struct db *db, const char *what, const char *sql, int n,
 		PQclear(PQexec(db->conn, "ROLLBACK"));
 	}
 	return NULL;
+}
+
+int
+db_failed_permanently(const struct db *db)
+{
+	static const char *const transient[] = {
+	    "08", /* connection exception */
+	    "25", /* invalid transaction state (a broken session) */
+	    "40", /* serialization failure, deadlock */
+	    "53", /* insufficient resources: disk full, out of memory */
+	    "55", /* lock not available, object in use */
+	    "57", /* operator intervention: shutdown, cancel */
+	    "58", /* system error: I/O */
+	    "XX", /* internal error */
+	    NULL};
+
+	if (strlen(db->state) != 5)
+		return 0;
+	for (int i = 0; transient[i]; i++)
+		if (strncmp(db->state, transient[i], 2) == 0)
+			return 0;
+	return 1;
 }
 
 int

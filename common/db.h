@@ -69,6 +69,15 @@ int db_connect(struct db *db);
 PGresult *db_exec(struct db *db, const char *what, const char *sql, int n,
                   const char *const *params, ExecStatusType want);
 
+/*
+ * After a failed db_exec(): 1 when the server refused the statement for
+ * good -- a data exception, a constraint, a program limit, a schema error
+ * (its SQLSTATE class says so) -- so running it again would fail again; 0
+ * for an outage or a transient refusal (connection lost, disk full,
+ * deadlock, shutdown), which a later try may get through.
+ */
+int db_failed_permanently(const struct db *db);
+
 /* db_exec() for a statement whose result is not needed (want
  * PGRES_COMMAND_OK, or PGRES_TUPLES_OK when tuples is set). Returns 0 or
  * -1 (logged). */
