@@ -226,8 +226,10 @@ finish(struct slot *sl, const struct run_claim *c, struct run_outcome *o)
 		if (__atomic_load_n(&sl->lost, __ATOMIC_ACQUIRE))
 			return;
 		/* Shutting down: give it back without counting the try. */
-		if (run_queue_release(sl->q, c->id, c->fence, "runner stopped",
-		                      1, NULL) == 0)
+		struct run_release rel = {.error = "runner stopped",
+		                          .refund = 1};
+
+		if (run_queue_release(sl->q, c->id, c->fence, &rel, NULL) == 0)
 			log_info("job %lld returned to the queue",
 			         (long long)c->id);
 		return;
@@ -237,11 +239,19 @@ finish(struct slot *sl, const struct run_claim *c, struct run_outcome *o)
 
 		if (!path) {
 			/* The host failed (disk full, I/O error): the job goes
-			 * back without losing an attempt. */
-			if (run_queue_release(
-			        sl->q, c->id, c->fence,
-			        "host-error: cannot spool results", 1,
-			        NULL) == 0)
+			 * back without losing an attempt; what it produced is
+			 * kept as the attempt's evidence. */
+			struct run_release rel = {
+			    .error = "host-error: cannot spool results",
+			    .refund = 1,
+			    .host = 1,
+			    .delay_s = s->release_delay_s,
+			    .outcome = "host-error",
+			    .detail = "cannot spool results",
+			    .evidence = o->raw_text};
+
+			if (run_queue_release(sl->q, c->id, c->fence, &rel,
+			                      NULL) == 0)
 				log_warn("job %lld: cannot spool results: "
 				         "returned (attempt refunded)",
 				         (long long)c->id);
@@ -263,12 +273,18 @@ finish(struct slot *sl, const struct run_claim *c, struct run_outcome *o)
 		char err[1200];
 
 		int host = run_infra_is_host(o->infra);
+		struct run_release rel = {.error = err,
+		                          .refund = host,
+		                          .host = host,
+		                          .delay_s = s->release_delay_s,
+		                          .outcome = o->outcome,
+		                          .detail = detail,
+		                          .evidence = o->raw_text};
 
 		snprintf(err, sizeof(err), "%s: %s", o->outcome,
 		         detail ? detail : "");
 		/* A host failure does not consume the job's attempt. */
-		if (run_queue_release(sl->q, c->id, c->fence, err, host,
-		                      &dead) == 0)
+		if (run_queue_release(sl->q, c->id, c->fence, &rel, &dead) == 0)
 			log_info("job %lld %s: %s", (long long)c->id,
 			         dead   ? "dead-lettered"
 			         : host ? "returned (attempt refunded)"
@@ -335,7 +351,8 @@ slot_main(void *arg)
 			         s->name);
 			sl->host_failures = 0;
 		}
-		r = run_queue_claim(sl->q, &sl->x.platform, 1, s->lease_s, &c);
+		r = run_queue_claim(sl->q, &sl->x.platform, 1, sl->python,
+		                    s->lease_s, &c);
 		if (r < 0) {
 			sleep_ms(backoff, d);
 			backoff = backoff * 2 > 10000 ? 10000 : backoff * 2;
@@ -354,7 +371,15 @@ slot_main(void *arg)
 			         "runner '%s' platform '%s' runs Python %s",
 			         c.python, s->name, sl->x.platform, sl->python);
 			log_error("job %lld: %s", (long long)c.id, why);
-			run_queue_release(sl->q, c.id, c.fence, why, 1, NULL);
+			{
+				struct run_release rel = {
+				    .error = why,
+				    .refund = 1,
+				    .delay_s = s->release_delay_s};
+
+				run_queue_release(sl->q, c.id, c.fence, &rel,
+				                  NULL);
+			}
 			run_claim_release(&c);
 			sleep_ms(1000, d);
 			continue;
@@ -426,6 +451,29 @@ open_pool(const struct run_settings *s, const struct run_platform *pl,
 		p = NULL;
 	}
 	return p;
+}
+
+/*
+ * Rescue expired leases of any runner, never the jobs this runner's slots
+ * are running (a lease of ours that lapsed while the database was away is
+ * renewed by the heartbeat, not rescued), and only a heartbeat period
+ * after expiry, so a runner that is merely slow to renew keeps its job.
+ */
+static int
+own_rescue(struct daemon *d, struct run_queue *q)
+{
+	int64_t *keep = xcalloc((size_t)d->nslots + 1, sizeof(*keep));
+	int i, n = 0, r;
+
+	pthread_mutex_lock(&d->lock);
+	for (i = 0; i < d->nslots; i++)
+		if (d->slots[i].active)
+			keep[n++] = d->slots[i].job_id;
+	pthread_mutex_unlock(&d->lock);
+	r = run_queue_rescue(q, d->s->heartbeat_s, d->s->release_delay_s, keep,
+	                     n);
+	free(keep);
+	return r;
 }
 
 /* No job of our platforms is queued or running, by anyone. */
@@ -559,7 +607,7 @@ run_daemon(const struct run_settings *s, const struct run_daemon_options *o)
 		} else if (now - last_rescue >= s->rescue_s * 1000 &&
 		           now >= rescue_hold) {
 			last_rescue = now;
-			if (run_queue_rescue(mq) < 0)
+			if (own_rescue(&d, mq) < 0)
 				db_down = 1;
 		}
 		if (o->exit_idle_s > 0) {

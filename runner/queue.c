@@ -5,6 +5,7 @@
  * noticed on the failing call, which returns -1; the next call reconnects.
  */
 #include "queue.h"
+#include "buf.h"
 #include "db_queue.h"
 #include "log.h"
 #include "num.h"
@@ -72,7 +73,7 @@ command(struct run_queue *q, const char *what, const char *sql)
 static const char sql_claim[] =
     "WITH c AS (SELECT id FROM jobs"
     " WHERE state = 'queued' AND platform = ANY($1::text[])"
-    " AND run_after <= now()"
+    " AND ($4::text IS NULL OR python = $4) AND run_after <= now()"
     " ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED),"
     " u AS (UPDATE jobs j SET state = 'running',"
     " attempts = j.attempts + 1, fence = nextval('job_fence'),"
@@ -125,10 +126,10 @@ valid_platform(const char *s)
 
 int
 run_queue_claim(struct run_queue *q, const char *const *platforms, int n,
-                int64_t lease_s, struct run_claim *out)
+                const char *python, int64_t lease_s, struct run_claim *out)
 {
 	char lease[32], *arr;
-	const char *params[3];
+	const char *params[4];
 	PGresult *r;
 	int i, ret = -1;
 
@@ -141,7 +142,8 @@ run_queue_claim(struct run_queue *q, const char *const *platforms, int n,
 	params[0] = arr;
 	params[1] = q->name;
 	params[2] = lease;
-	r = exec(q, "claim a job", sql_claim, 3, params, PGRES_TUPLES_OK);
+	params[3] = python;
+	r = exec(q, "claim a job", sql_claim, 4, params, PGRES_TUPLES_OK);
 	free(arr);
 	if (!r)
 		return -1;
@@ -260,7 +262,7 @@ run_queue_complete(struct run_queue *q, int64_t id, int64_t fence,
 	         " FROM jobs WHERE id = $1",
 	         8, params, PGRES_COMMAND_OK);
 	if (!r)
-		return -1;
+		return db_failed_permanently(q->db) ? RUN_QUEUE_REFUSED : -1;
 	PQclear(r);
 	if (command(q, "commit a completion", "COMMIT")) {
 		/* The commit may have gone through before the line dropped. */
@@ -269,35 +271,56 @@ run_queue_complete(struct run_queue *q, int64_t id, int64_t fence,
 	return 0;
 }
 
-int
-run_queue_release(struct run_queue *q, int64_t id, int64_t fence,
-                  const char *error, int refund, int *dead)
+static int
+release_once(struct run_queue *q, int64_t id, int64_t fence,
+             const struct run_release *rel, const char *evidence, int *dead)
 {
-	char sid[32], sfence[32];
-	const char *params[4] = {sid, sfence, error, refund ? "1" : "0"};
+	char sid[32], sfence[32], sdelay[32];
+	const char *params[9] = {sid,
+	                         sfence,
+	                         rel->error,
+	                         rel->refund ? "1" : "0",
+	                         rel->host ? "1" : "0",
+	                         sdelay,
+	                         rel->outcome,
+	                         rel->detail,
+	                         evidence};
 	PGresult *r;
 	int ret;
 
 	snprintf(sid, sizeof(sid), "%" PRId64, id);
 	snprintf(sfence, sizeof(sfence), "%" PRId64, fence);
+	snprintf(sdelay, sizeof(sdelay), "%" PRId64,
+	         rel->delay_s > 0 ? rel->delay_s : 0);
+	/* run_after: delay_s doubled per earlier try (attempts for the job's
+	 * own failures, host_failures for the host's), at most an hour. */
 	r = exec(q, "release a job",
 	         "WITH u AS (UPDATE jobs SET"
 	         " attempts = attempts - $4::int,"
+	         " host_failures = CASE WHEN $5::int = 1"
+	         " THEN host_failures + 1 ELSE 0 END,"
 	         " state = CASE WHEN $4::int = 0 AND attempts >= max_attempts"
 	         " THEN 'dead' ELSE 'queued' END,"
 	         " last_error = $3, lease_expires_at = NULL,"
+	         " run_after = now() + make_interval(secs => least(3600,"
+	         " $6::bigint * power(2, least(12, greatest(0,"
+	         " CASE WHEN $5::int = 1 THEN host_failures"
+	         " ELSE attempts - 1 END)))::bigint)),"
 	         " finished_at = CASE WHEN $4::int = 0 AND"
 	         " attempts >= max_attempts THEN now() END"
 	         " WHERE id = $1 AND fence = $2 AND state = 'running'"
 	         " RETURNING id, fence, state),"
 	         " a AS (UPDATE job_attempts t SET ended_at = now(),"
 	         " ending = CASE WHEN u.state = 'dead' THEN 'dead'"
-	         " ELSE 'released' END, error = $3"
+	         " ELSE 'released' END, error = $3,"
+	         " class = CASE WHEN $7::text IS NULL THEN NULL"
+	         " ELSE 'infra' END, outcome = $7, detail = $8,"
+	         " refunded = $4::int = 1, evidence = $9::jsonb"
 	         " FROM u WHERE t.job_id = u.id AND t.fence = u.fence)"
 	         " SELECT state FROM u",
-	         4, params, PGRES_TUPLES_OK);
+	         9, params, PGRES_TUPLES_OK);
 	if (!r)
-		return -1;
+		return db_failed_permanently(q->db) ? RUN_QUEUE_REFUSED : -1;
 	if (PQntuples(r) == 0) {
 		ret = RUN_QUEUE_LOST;
 	} else {
@@ -310,9 +333,72 @@ run_queue_release(struct run_queue *q, int64_t id, int64_t fence,
 }
 
 int
-run_queue_rescue(struct run_queue *q)
+run_queue_release(struct run_queue *q, int64_t id, int64_t fence,
+                  const struct run_release *rel, int *dead)
 {
-	return db_rescue(q->db);
+	int r = release_once(q, id, fence, rel, rel->evidence, dead);
+
+	/* Evidence the database will not take must not keep the job from
+	 * going back: release it without. */
+	if (r == RUN_QUEUE_REFUSED && rel->evidence) {
+		log_warn("job %lld: released without its evidence (refused by "
+		         "the database)",
+		         (long long)id);
+		r = release_once(q, id, fence, rel, NULL, dead);
+	}
+	return r == RUN_QUEUE_REFUSED ? -1 : r;
+}
+
+int
+run_queue_rescue(struct run_queue *q, int64_t grace_s, int64_t delay_s,
+                 const int64_t *keep, int nkeep)
+{
+	struct buf ids = BUF_INIT(0);
+	char sgrace[32], sdelay[32];
+	const char *params[3];
+	PGresult *r;
+	int i, n;
+
+	buf_addc(&ids, '{');
+	for (i = 0; i < nkeep; i++)
+		buf_addf(&ids, "%s%" PRId64, i ? "," : "", keep[i]);
+	buf_addc(&ids, '}');
+	snprintf(sgrace, sizeof(sgrace), "%" PRId64, grace_s);
+	snprintf(sdelay, sizeof(sdelay), "%" PRId64, delay_s);
+	params[0] = sgrace;
+	params[1] = buf_cstr(&ids);
+	params[2] = sdelay;
+	r = exec(q, "rescue expired leases",
+	         "WITH e AS (SELECT id FROM jobs WHERE state = 'running'"
+	         " AND lease_expires_at < now() -"
+	         " make_interval(secs => $1::bigint)"
+	         " AND NOT id = ANY($2::bigint[]) FOR UPDATE SKIP LOCKED),"
+	         " u AS (UPDATE jobs j SET"
+	         " state = CASE WHEN j.attempts >= j.max_attempts"
+	         " THEN 'dead' ELSE 'queued' END,"
+	         " last_error = 'lease expired (runner ' ||"
+	         " coalesce(j.claimed_by, '?') || ' went silent)',"
+	         " lease_expires_at = NULL,"
+	         " run_after = now() + make_interval(secs => $3::bigint),"
+	         " finished_at = CASE WHEN j.attempts >= j.max_attempts"
+	         " THEN now() END"
+	         " FROM e WHERE j.id = e.id RETURNING j.id, j.fence, j.state,"
+	         " j.last_error),"
+	         " a AS (UPDATE job_attempts t SET ended_at = now(),"
+	         " ending = CASE WHEN u.state = 'dead' THEN 'dead'"
+	         " ELSE 'rescued' END, error = u.last_error"
+	         " FROM u WHERE t.job_id = u.id AND t.fence = u.fence)"
+	         " SELECT count(*) FROM u",
+	         3, params, PGRES_TUPLES_OK);
+	buf_release(&ids);
+	if (!r)
+		return -1;
+	n = (int)db_col_i64(r, 0, 0);
+	PQclear(r);
+	if (n > 0)
+		log_info("rescued %d job%s with an expired lease", n,
+		         n == 1 ? "" : "s");
+	return n;
 }
 
 int64_t

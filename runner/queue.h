@@ -52,11 +52,13 @@ int run_queue_connect(struct run_queue *q);
 
 /*
  * Claim the best queued job of one of the n platforms (priority, then
- * age), setting its lease to lease_s seconds from now and taking a new
+ * age) whose run_after has come and, unless python is NULL, whose python
+ * is that one (a job for another interpreter is left for a pool that has
+ * it), setting its lease to lease_s seconds from now and taking a new
  * fence. Returns 0 with *out filled, RUN_QUEUE_EMPTY, or -1.
  */
 int run_queue_claim(struct run_queue *q, const char *const *platforms, int n,
-                    int64_t lease_s, struct run_claim *out);
+                    const char *python, int64_t lease_s, struct run_claim *out);
 
 /*
  * Extend the lease of job id held under fence to lease_s from now.
@@ -78,23 +80,44 @@ struct run_completion {
  * Mark job id done under fence and store its results, in one transaction.
  * Idempotent: completing again with the same fence after an uncertain
  * commit returns 0. Returns 0, RUN_QUEUE_LOST (stale fence, nothing
- * written), or -1 (nothing known to be written; retry later).
+ * written), RUN_QUEUE_REFUSED (the database refuses these results for
+ * good: replaying them cannot help), or -1 (nothing known to be written;
+ * an outage: retry later).
  */
 int run_queue_complete(struct run_queue *q, int64_t id, int64_t fence,
                        const struct run_completion *c);
 
+/* How a job is given back (strings borrowed for the call). */
+struct run_release {
+	const char *error; /* last_error, "<outcome>: <detail>" */
+	int refund; /* the attempt does not count (host failure, stop) */
+	int host; /* a host failure: counted in jobs.host_failures */
+	int64_t delay_s; /* run_after = now + delay_s, doubled per earlier
+			    try (host failures for the host's), <= 1 h */
+	const char *outcome; /* infra class for job_attempts, or NULL */
+	const char *detail; /* its one-line reason, or NULL */
+	const char *evidence; /* the raw results document (JSON), or NULL */
+};
+
 /*
- * Give job id back: it is queued again, or dead-lettered when it has used
- * all its attempts, with `error` as last_error. With `refund` the attempt
- * is not counted (the runner is shutting down, the job did nothing
- * wrong). Sets *dead to 1 when it was dead-lettered (may be NULL).
- * Returns 0, RUN_QUEUE_LOST, or -1.
+ * Give job id back: it is queued again (from run_after), or dead-lettered
+ * when it has used all its attempts; the attempt's row keeps outcome,
+ * detail and evidence (sql/004-runner.sql). Evidence the database refuses
+ * is dropped rather than the release. Sets *dead to 1 when it was
+ * dead-lettered (may be NULL). Returns 0, RUN_QUEUE_LOST, or -1.
  */
 int run_queue_release(struct run_queue *q, int64_t id, int64_t fence,
-                      const char *error, int refund, int *dead);
+                      const struct run_release *rel, int *dead);
 
-/* db_rescue() (common/db_queue.h) on this handle's connection. */
-int run_queue_rescue(struct run_queue *q);
+/*
+ * Return every running job whose lease expired more than grace_s ago
+ * (its runner died or lost the database) to the queue from delay_s on,
+ * or to the dead letter when out of attempts -- except the n jobs of
+ * `keep` (this runner's own, which it is still running). The runner's
+ * rescuer; pyti-db's is db_rescue(). Returns the number rescued, or -1.
+ */
+int run_queue_rescue(struct run_queue *q, int64_t grace_s, int64_t delay_s,
+                     const int64_t *keep, int nkeep);
 
 /*
  * How many jobs of the n platforms are queued or running (any runner's).

@@ -104,6 +104,7 @@ run_settings_load(const struct cfg *c, const char *const *only, int nonly,
 	    dur_s(c, "poll", 1000, &s->poll_ms) ||
 	    dur_s(c, "job-timeout", 120 * 60000, &s->job_timeout_ms) ||
 	    dur_s(c, "frame-timeout", 60000, &s->frame_ms) ||
+	    dur_s(c, "release-delay", 30000, &s->release_delay_s) ||
 	    dur_s(c, "silence-timeout", 60000, &s->silence_ms) ||
 	    dur_s(c, "hello-timeout", 30000, &s->hello_ms) ||
 	    dur_s(c, "boot-timeout", 300000, &s->boot_ms) ||
@@ -111,6 +112,7 @@ run_settings_load(const struct cfg *c, const char *const *only, int nonly,
 	    cfg_get_size(c, "runner", "max-guest-bytes", 64u << 20, &u))
 		return -1;
 	s->lease_s /= 1000;
+	s->release_delay_s /= 1000;
 	if (s->lease_s < 2)
 		return log_error("[runner] lease must be at least 2s");
 	s->heartbeat_s =

@@ -31,6 +31,7 @@ struct run_settings {
 	int64_t lease_s, heartbeat_s, rescue_s, poll_ms;
 	int64_t job_timeout_ms, silence_ms, hello_ms, boot_ms, frame_ms;
 	int64_t max_in;
+	int64_t release_delay_s; /* run_after after a failure, doubling */
 	int infra_retries;
 	int finish_on_stop; /* on-stop = finish (else return) */
 	int boot_per_job; /* reset = boot (else restore) */

@@ -132,7 +132,13 @@ quarantine(const char *dir, const char *path, const char *reason,
 		snprintf(err, sizeof(err),
 		         "host-error: results quarantined on runner: %.1000s",
 		         reason);
-		if (run_queue_release(q, id, fence, err, 1, NULL) == 0)
+		struct run_release rel = {.error = err,
+		                          .refund = 1,
+		                          .host = 1,
+		                          .outcome = "host-error",
+		                          .detail = err};
+
+		if (run_queue_release(q, id, fence, &rel, NULL) == 0)
 			log_warn("job %lld returned to the queue (its results "
 			         "were quarantined)",
 			         id);

@@ -27,6 +27,7 @@ rescue-interval = 1s
 poll = 200ms
 infra-retries = 1
 job-timeout = 60s
+release-delay = 1s
 [platform debian-12]
 vms = 1
 CONF

@@ -14,7 +14,7 @@
 need psql pyti-db pyti-run
 [ -x /usr/lib/postgresql/15/bin/initdb ] || skip_all "needs PostgreSQL 15"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root to run PostgreSQL as postgres"
-plan 42
+plan 43
 
 PG=$TOP/tests/helper/postgres
 chmod 755 "$TMP"
@@ -35,6 +35,7 @@ infra-retries = 0
 job-timeout = 200s
 silence-timeout = 3s
 frame-timeout = 2s
+release-delay = 1s
 hello-timeout = 10s
 [platform debian-12]
 python = 3.11
@@ -88,6 +89,10 @@ check_eq "a 4 MiB log of control bytes: done, kept cut to the encoded budget" \
 check "the runner's peak memory stayed under 256 MiB (${HWM} kB)" test "${HWM:-999999999}" -lt 262144
 check_eq "the agent's spec carried deadline_s (job-timeout - 120 s)" \
 	"$(sql "select r.raw->'result'->>'deadline_s' from results r where job_id = $LOGCTL")" 80
+GIANT=$(awk '$1 == "giant-shallow" { print $2 }' "$TMP/cases")
+check_eq "its evidence is stored beside package outcomes (job_outcomes)" \
+	"$(sql "select class || ' ' || outcome || ' ' || (evidence->'runner'->'attempts'->0->>'infra') || ' ' || (evidence->'runner'->>'infra_detail' like '%JSON values%') from job_outcomes where job_id = $GIANT")" \
+	"infra protocol-error protocol-error true"
 check_grep "the drip-fed frame was cut by the frame bound" "frame took too long" "$TMP/h.log"
 check_grep "the BEAT flood was cut by the frame count" "BEAT frames" "$TMP/h.log"
 check_grep "the giant RSLT was refused by the node count" "JSON values" "$TMP/h.log"

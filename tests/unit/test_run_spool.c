@@ -45,15 +45,15 @@ static int64_t release_id;
 static char release_error[1300];
 
 int __wrap_run_queue_release(struct run_queue *q, int64_t id, int64_t fence,
-                             const char *error, int refund, int *dead);
+                             const struct run_release *rel, int *dead);
 int
 __wrap_run_queue_release(struct run_queue *q, int64_t id, int64_t fence,
-                         const char *error, int refund, int *dead)
+                         const struct run_release *rel, int *dead)
 {
 	release_calls++;
 	release_id = id;
-	release_refund = refund;
-	snprintf(release_error, sizeof(release_error), "%s", error);
+	release_refund = rel->refund;
+	snprintf(release_error, sizeof(release_error), "%s", rel->error);
 	if (dead)
 		*dead = 0;
 	return 0;
