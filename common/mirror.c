@@ -171,6 +171,16 @@ mirror_mark_gone(struct mirror *m, const char *norm, const char *display,
 	return 0;
 }
 
+void
+mirror_put_record(struct mirror *m, const char *norm, json_t *rec)
+{
+	char *text = jx_dumps(rec);
+
+	kv_batch_put(m->batch, MIRROR_PROJECTS, norm, strlen(norm), text,
+	             strlen(text));
+	free(text);
+}
+
 int
 mirror_project_schedulable(const json_t *rec)
 {

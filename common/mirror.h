@@ -91,6 +91,13 @@ int mirror_mark_gone(struct mirror *m, const char *norm, const char *display,
                      int64_t serial, const char *reason);
 
 /*
+ * Queue writing a project's record as it is (rec borrowed), nothing else:
+ * its serial and pending entry are left alone (the downloads phase adds
+ * what it learnt, e.g. "core_metadata_sha256").
+ */
+void mirror_put_record(struct mirror *m, const char *norm, json_t *rec);
+
+/*
  * Whether a project record's files may be scheduled: the project is
  * active (not deleted) and its PEP 792 status is not quarantined
  * (archived and deprecated projects are still installable).

@@ -19,6 +19,8 @@
 #include "mirror.h"
 #include "num.h"
 #include "pep503.h"
+#include "jx.h"
+#include "sha256.h"
 #include "simple.h"
 #include "store.h"
 #include "xalloc.h"
@@ -948,7 +950,19 @@ metadata_url(const char *url)
 	return s;
 }
 
+/* A core-metadata file the page says exists without giving its hash
+ * (`core-metadata: true`): fetched whole (bounded), stored under the
+ * digest of its bytes, and that digest noted in the record as
+ * "core_metadata_sha256" so readers can find it. */
+struct dl_unhashed {
+	size_t project; /* index into the round's names */
+	json_t *file; /* the record's file object (borrowed) */
+	char *url; /* owned */
+};
+
 struct dl_items {
+	struct dl_unhashed *u;
+	size_t nu, ualloc;
 	struct crawl_store_item *v;
 	size_t *project; /* index into the round's names, per item */
 	char **owned; /* metadata URLs, per item (NULL for files) */
@@ -996,6 +1010,20 @@ dl_collect(struct crawl *c, struct dl_items *d, size_t project, json_t *rec)
 
 		if (!url)
 			continue;
+		if (json_is_true(cm)) {
+			const char *had = json_string_value(
+			    json_object_get(f, "core_metadata_sha256"));
+
+			if (!had || !crawl_store_has(c->store, had, -1)) {
+				XGROW(d->u, d->nu + 1, d->ualloc);
+				d->u[d->nu].project = project;
+				d->u[d->nu].file = f;
+				d->u[d->nu].url = metadata_url(url);
+				d->nu++;
+			} else {
+				c->dl_present++;
+			}
+		}
 		if (msha) {
 			char *mu = metadata_url(url);
 
@@ -1027,6 +1055,106 @@ dl_failed(struct crawl *c, const struct crawl_store_item *it,
 	c->dl_failed++;
 }
 
+/* The most bytes of a core-metadata file fetched without a hash (held in
+ * memory whole before it is stored; real METADATA files are kilobytes). */
+#define UNHASHED_MAX ((size_t)8 << 20)
+
+struct uh_job {
+	struct crawl *c;
+	struct dl_unhashed *u;
+	char **names;
+	int *bad, *dirty;
+	size_t *left;
+};
+
+static void
+uh_done(struct fetch_req *req)
+{
+	struct uh_job *j = req->arg;
+	struct crawl *c = j->c;
+	struct crawl_store_item it;
+	char hex[SHA256_HEX_LEN + 1], err[512];
+	struct crawl_store_writer *w = NULL;
+
+	memset(&it, 0, sizeof(it));
+	it.url = j->u->url;
+	if (req->failed || req->status != 200) {
+		if (req->failed)
+			snprintf(it.error, sizeof(it.error), "%s", req->error);
+		else
+			snprintf(it.error, sizeof(it.error), "HTTP %ld",
+			         req->status);
+		goto fail;
+	}
+	sha256_hex(req->body.data ? req->body.data : "", req->body.len, hex);
+	if (crawl_store_has(c->store, hex, (int64_t)req->body.len)) {
+		c->dl_present++;
+	} else {
+		w = crawl_store_writer_new(c->store, hex, (int64_t)req->body.len,
+		                           UNHASHED_MAX, err, sizeof(err));
+		if (!w) {
+			snprintf(it.error, sizeof(it.error), "%s", err);
+			goto fail;
+		}
+		if (crawl_store_writer_write(w, req->body.data, req->body.len) ||
+		    crawl_store_writer_commit(w)) {
+			snprintf(it.error, sizeof(it.error), "%s",
+			         crawl_store_writer_error(w));
+			crawl_store_writer_free(w);
+			goto fail;
+		}
+		crawl_store_writer_free(w);
+		c->dl_fetched++;
+		c->dl_bytes += req->body.len;
+	}
+	jx_set(j->u->file, "core_metadata_sha256", json_string(hex));
+	j->dirty[j->u->project] = 1;
+	goto out;
+fail:
+	j->bad[j->u->project] = 1;
+	dl_failed(c, &it, j->names[j->u->project]);
+out:
+	(*j->left)--;
+	fetch_req_free(req);
+}
+
+/* Fetch the round's unhashed core-metadata files (through the same
+ * fetcher, so its limits hold). Returns 0 or -1. */
+static int
+fetch_unhashed(struct crawl *c, struct dl_items *d, char **names, int *bad,
+               int *dirty)
+{
+	struct uh_job *jobs = xcalloc(d->nu, sizeof(*jobs));
+	size_t next = 0, left = 0;
+	int ret = 0;
+
+	while (next < d->nu || left) {
+		while (next < d->nu && fetch_slots(c->f) > 0) {
+			struct uh_job *j = &jobs[next];
+			struct fetch_req *req = fetch_req_new(d->u[next].url);
+
+			j->c = c;
+			j->u = &d->u[next];
+			j->names = names;
+			j->bad = bad;
+			j->dirty = dirty;
+			j->left = &left;
+			req->max_body = UNHASHED_MAX;
+			req->done = uh_done;
+			req->arg = j;
+			left++;
+			next++;
+			fetch_add(c->f, req);
+		}
+		if (fetch_step(c->f, 200)) {
+			ret = -1;
+			break;
+		}
+	}
+	free(jobs);
+	return ret;
+}
+
 /* One round: up to DL_PROJECTS projects of the queue after the cursor.
  * Returns 1 when the queue is exhausted, 0 to go on, -1 on error. */
 static int
@@ -1035,7 +1163,7 @@ download_round(struct crawl *c)
 	struct dl_round r;
 	struct dl_items d;
 	json_t *recs[DL_PROJECTS];
-	int bad[DL_PROJECTS];
+	int bad[DL_PROJECTS], dirty[DL_PROJECTS];
 	int rc, ret = -1;
 	size_t i;
 
@@ -1043,6 +1171,7 @@ download_round(struct crawl *c)
 	memset(&d, 0, sizeof(d));
 	memset(recs, 0, sizeof(recs));
 	memset(bad, 0, sizeof(bad));
+	memset(dirty, 0, sizeof(dirty));
 	r.c = c;
 	rc = kv_each(c->m.kv, MIRROR_DOWNLOADS, c->dl_cursor,
 	             c->dl_cursor ? strlen(c->dl_cursor) : 0, dl_load_one, &r);
@@ -1061,6 +1190,8 @@ download_round(struct crawl *c)
 	}
 	if (d.n && crawl_store_fetch(c->store, c->f, d.v, d.n) < 0)
 		goto out;
+	if (d.nu && fetch_unhashed(c, &d, r.names, bad, dirty) < 0)
+		goto out;
 	for (i = 0; i < d.n; i++) {
 		const struct crawl_store_item *it = &d.v[i];
 
@@ -1074,6 +1205,10 @@ download_round(struct crawl *c)
 			dl_failed(c, it, r.names[d.project[i]]);
 		}
 	}
+	/* Records that learnt a metadata digest are written back. */
+	for (i = 0; i < r.n; i++)
+		if (dirty[i])
+			mirror_put_record(&c->m, r.names[i], recs[i]);
 	/* A project leaves the queue when all its files are in the store
 	 * (or it is gone); failed ones stay for the next run. */
 	for (i = 0; i < r.n; i++)
@@ -1089,6 +1224,9 @@ download_round(struct crawl *c)
 out:
 	for (i = 0; i < d.n; i++)
 		free(d.owned[i]);
+	for (i = 0; i < d.nu; i++)
+		free(d.u[i].url);
+	free(d.u);
 	free(d.v);
 	free(d.project);
 	free(d.owned);

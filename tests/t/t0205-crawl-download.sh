@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helper/fixture.sh"
 fixture_need_crawl
-plan 46
+plan 49
 
 fixture_start --count 60 --no-extras
 FAST="--set crawler.retries=1 --set crawler.retry-base=10ms --set crawler.revalidate=0 --no-progress"
@@ -278,3 +278,35 @@ check "fetch: only verified files in its stores" sh -c \
 	"for s in store4 store5 store6; do $PYTHON '$TMP/check-store' - '$TMP/'\$s || exit 1; done"
 check_eq "fetch: nothing stored for what failed" \
 	"$(find "$TMP/store5" "$TMP/store6" -type f | wc -l)" 0
+
+# core-metadata: true (a metadata file, no hash given): downloaded, stored
+# under the digest of its bytes, and the digest noted in the record.
+cm=$($PYTHON - "$TREE" <<'PYEOF'
+import json, os, sys
+www = os.path.join(sys.argv[1], "www", "simple")
+for n in sorted(os.listdir(www)):
+    p = os.path.join(www, n, "index.json")
+    if not os.path.isfile(p):
+        continue
+    doc = json.load(open(p))
+    for f in doc["files"]:
+        h = f.get("core-metadata") or f.get("dist-info-metadata")
+        if h:
+            for k in ("core-metadata", "data-dist-info-metadata", "dist-info-metadata"):
+                if k in f:
+                    f[k] = True
+            json.dump(doc, open(p, "w"))
+            print(n, h["sha256"])
+            sys.exit(0)
+sys.exit(1)
+PYEOF
+)
+cm_sha=${cm#* }
+pyti-crawl --index "$INDEX" --db "$TMP/db7" --store "$TMP/store7" \
+	--download=metadata $FAST >"$TMP/out8" 2>&1
+check_eq "core-metadata true: the run exits 0" "$?" 0
+check "core-metadata true: the file is stored under its digest" \
+	test -s "$TMP/store7/$(echo "$cm_sha" | cut -c1-2)/$cm_sha"
+check_grep "core-metadata true: the record notes the digest" \
+	"\"core_metadata\":true,\"core_metadata_sha256\":\"$cm_sha\"" \
+	"$(pyti-crawl dump --db "$TMP/db7" >"$TMP/dump7"; echo "$TMP/dump7")"
