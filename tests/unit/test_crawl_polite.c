@@ -3,7 +3,8 @@
  * index URLs count as this machine, the polite defaults for any other
  * index, and the refusal of limits above them; and of the fetcher's rate
  * cap (crawler/fetch.c) without a network: requests to a port nobody
- * listens on fail at once, so the time they take to start is the cap's.
+ * listens on fail at once, so the time they take to start is the cap's;
+ * and that a name that does not resolve is retried.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -145,6 +146,52 @@ test_rate_cap(void **state)
 	curl_global_cleanup();
 }
 
+static struct fetch_req *last;
+
+static void
+keep(struct fetch_req *req)
+{
+	last = req;
+}
+
+/* A name that does not resolve (.invalid never does, RFC 6761) is retried
+ * like a refused connection: DNS may be down for a moment. The connect
+ * timeout bounds each try, name resolution included. */
+static void
+test_dns_retried(void **state)
+{
+	struct fetch_opts fo;
+	struct fetch *f;
+	struct fetch_req *r;
+	int64_t t0;
+
+	(void)state;
+	memset(&fo, 0, sizeof(fo));
+	fo.max_in_flight = 1;
+	fo.connect_timeout_ms = 2000;
+	fo.total_timeout_ms = 3000;
+	fo.retries = 1;
+	fo.retry_base_ms = 10;
+	fo.retry_max_ms = 10;
+	assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
+	f = fetch_new(&fo);
+	assert_non_null(f);
+	r = fetch_req_new("http://pyti-no-such-host.invalid/simple/");
+	r->max_body = 1024;
+	r->done = keep;
+	last = NULL;
+	fetch_add(f, r);
+	t0 = os_mono_ms();
+	while (!last && os_mono_ms() - t0 < 30000)
+		assert_int_equal(fetch_step(f, 100), 0);
+	assert_non_null(last);
+	assert_true(last->failed);
+	assert_int_equal(last->tries, 2);
+	fetch_req_free(last);
+	fetch_free(f);
+	curl_global_cleanup();
+}
+
 int
 main(void)
 {
@@ -153,6 +200,7 @@ main(void)
 	    cmocka_unit_test(test_polite_defaults),
 	    cmocka_unit_test(test_polite_refusals),
 	    cmocka_unit_test(test_rate_cap),
+	    cmocka_unit_test(test_dns_retried),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
