@@ -1,4 +1,3 @@
 #include "report.h"
 #include "log.h"
-int report_mail(struct report_db *db, const struct cfg *cfg, int64_t sweep, FILE *out) { return log_error("not built yet"); }
 int report_html(struct report_db *db, const struct cfg *cfg, const char *dir, int64_t sweep) { return log_error("not built yet"); }
