@@ -21,3 +21,9 @@ build/tests/unit/test_sched_%.o: PKG_CFLAGS := \
 $(SCHED_UNIT): build/tests/unit/test_sched_%: build/tests/unit/test_sched_%.o \
 		$(SCHED_LIB_OBJS) $(LIBCOMMON_DB) $(LIBCOMMON)
 	$(call link,$(SCHED_LIBS) $(call pkg_libs,cmocka))
+
+# tests/helper/sched/toml-json: common/toml for the differential test.
+PROGRAMS += build/tests/helper/toml-json
+build/tests/helper/sched/toml-json.o: PKG_CFLAGS := $(call pkg_cflags,jansson)
+build/tests/helper/toml-json: build/tests/helper/sched/toml-json.o $(LIBCOMMON)
+	$(call link,$(COMMON_LIBS))
