@@ -3,7 +3,7 @@
 # LMDB, and libpq for the queue. Its unit tests are
 # tests/unit/test_sched_*.c, linked with every scheduler object but main.o.
 
-SCHED_PKGS := jansson lmdb libpq
+SCHED_PKGS := jansson lmdb libpq zlib
 build/scheduler/%.o: PKG_CFLAGS := $(call pkg_cflags,$(SCHED_PKGS))
 SCHED_LIBS := $(call pkg_libs,$(SCHED_PKGS)) $(COMMON_DB_LIBS) -lm
 SCHED_OBJS := $(patsubst %.c,build/%.o,$(wildcard scheduler/*.c))

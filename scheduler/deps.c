@@ -9,8 +9,12 @@
  */
 #include "deps.h"
 
+#include "cas.h"
 #include "cfg.h"
 #include "jx.h"
+#include "pep508.h"
+#include "sdist.h"
+#include "toml.h"
 #include "log.h"
 #include "mirror.h"
 #include "pep503.h"
@@ -21,8 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct sched_deps_ctx {
+	const char *store;
 	struct sched_resolver *rs;
 	const struct sched_choose_opts *o;
 };
@@ -32,6 +38,22 @@ static const char *const default_build[] = {"setuptools>=40.8.0", "wheel"};
 
 /* The extras that hold test dependencies by convention. */
 static const char *const test_extras[] = {"test", "tests", "testing"};
+
+json_t *
+sched_text(const char *s, size_t n)
+{
+	json_t *j = json_stringn(s, n);
+	if (j)
+		return j;
+	/* not UTF-8 (or cut inside a character by a bound): keep ASCII */
+	char *c = xmemdup0(s, n);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)c[i] >= 0x80 || !c[i])
+			c[i] = '?';
+	j = json_stringn(c, n);
+	free(c);
+	return j;
+}
 
 void
 sched_deps_init(struct sched_deps *d)
@@ -73,6 +95,7 @@ sched_deps_new(const struct cfg *c, const char *store, struct mirror *m,
 	l.max_ms = ms;
 	struct sched_deps_ctx *x = xcalloc(1, sizeof(*x));
 	x->rs = sched_resolver_new(m, store, &l);
+	x->store = store;
 	x->o = o;
 	return x;
 }
@@ -98,7 +121,7 @@ note(struct sched_deps *d, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	jx_append(d->notes, json_string(text));
+	jx_append(d->notes, sched_text(text, strlen(text)));
 }
 
 static void
@@ -161,6 +184,290 @@ is_static(const struct sched_md *md)
 	return major > 2 || (major == 2 && minor >= 2);
 }
 
+/* A list of owned strings. */
+struct lines {
+	char **v;
+	size_t n, a;
+};
+
+static void
+lines_add(struct lines *l, const char *s, size_t n)
+{
+	XGROW(l->v, l->n + 1, l->a);
+	l->v[l->n++] = xmemdup0(s, n);
+}
+
+static void
+lines_free(struct lines *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* The release's sdist, read from the store: 1 read, 0 not there (why in
+ * d's notes), -1 unreadable (noted). */
+static int
+read_sdist(struct sched_deps_ctx *x, const struct sched_file *f,
+           struct sched_sdist *sd, struct sched_deps *d)
+{
+	struct buf path = BUF_INIT(0);
+	int rc = 0;
+	memset(sd, 0, sizeof(*sd));
+	if (!x->store || !f->sha256 ||
+	    cas_path(x->store, f->sha256, &path) < 0 ||
+	    access(buf_cstr(&path), R_OK) < 0) {
+		note(d, "%s is not in the store: its pyproject.toml and test "
+		        "requirements files were not read",
+		     f->name);
+		goto out;
+	}
+	if (sched_sdist_read(buf_cstr(&path), f->name, sd) < 0) {
+		note(d, "%s: %s", f->name, sd->why);
+		rc = -1;
+		goto out;
+	}
+	rc = 1;
+out:
+	buf_release(&path);
+	return rc;
+}
+
+/* PEP 735 group name (normalized) into out, following include-group
+ * (bounded against cycles). Returns 0, or -1 with why. */
+static int
+group_reqs(json_t *groups, const char *name, struct lines *out, int depth,
+           char *why, size_t wl)
+{
+	if (depth > 16) {
+		snprintf(why, wl, "dependency group includes nest too deep");
+		return -1;
+	}
+	const char *k;
+	json_t *v, *found = NULL;
+	json_object_foreach(groups, k, v)
+	{
+		if (pep503_equal(k, strlen(k), name, strlen(name)))
+			found = v;
+	}
+	if (!found) {
+		snprintf(why, wl, "dependency group '%.64s' not found", name);
+		return -1;
+	}
+	if (!json_is_array(found)) {
+		snprintf(why, wl, "dependency group '%.64s' is not a list", name);
+		return -1;
+	}
+	size_t i;
+	json_array_foreach(found, i, v)
+	{
+		if (json_is_string(v)) {
+			lines_add(out, json_string_value(v),
+			          json_string_length(v));
+		} else if (json_is_object(v) &&
+		           jx_str(v, "include-group")) {
+			if (group_reqs(groups, jx_str(v, "include-group"), out,
+			               depth + 1, why, wl) < 0)
+				return -1;
+		} else {
+			snprintf(why, wl, "dependency group '%.64s' has an "
+			                  "entry that is neither",
+			         name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Requirement lines of a requirements file or tox deps: comments and
+ * blank lines dropped, options and includes recorded as unresolved. */
+static void
+req_lines(const char *text, const char *what, struct lines *out,
+          struct sched_deps *d, int tox)
+{
+	const char *p = text;
+	while (*p) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		const char *s = p;
+		p = e ? e + 1 : p + n;
+		while (n && (*s == ' ' || *s == '\t')) {
+			s++;
+			n--;
+		}
+		const char *hash = memchr(s, '#', n);
+		if (hash && (hash == s || hash[-1] == ' ' || hash[-1] == '\t'))
+			n = (size_t)(hash - s);
+		while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
+		             s[n - 1] == '\r'))
+			n--;
+		if (!n)
+			continue;
+		if (*s == '-' || (tox && (*s == '{' || memchr(s, ':', n) ||
+		                          memchr(s, '{', n)))) {
+			char line[600];
+			snprintf(line, sizeof(line), "%.*s (%s): not followed",
+			         (int)(n > 400 ? 400 : n), s, what);
+			jx_append(d->test_unresolved,
+			          sched_text(line, strlen(line)));
+			continue;
+		}
+		lines_add(out, s, n);
+	}
+}
+
+/* tox.ini [testenv] deps = ... (with continuation lines). */
+static void
+tox_deps(const char *ini, struct lines *out, struct sched_deps *d)
+{
+	const char *sec = strstr(ini, "[testenv]");
+	if (!sec)
+		return;
+	const char *p = strchr(sec, '\n');
+	struct buf b = BUF_INIT(1 << 20);
+	int in = 0;
+	while (p && *++p) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (*p == '[')
+			break;
+		if (in && n && (*p == ' ' || *p == '\t')) {
+			buf_add(&b, p, n);
+			buf_addc(&b, '\n');
+		} else if (!strncmp(p, "deps", 4)) {
+			const char *eq = memchr(p, '=', n);
+			in = eq != NULL;
+			if (eq) {
+				buf_add(&b, eq + 1, n - (size_t)(eq + 1 - p));
+				buf_addc(&b, '\n');
+			}
+		} else if (n) {
+			in = 0;
+		}
+		p = e;
+	}
+	req_lines(buf_cstr(&b), "tox.ini deps", out, d, 1);
+	buf_release(&b);
+}
+
+/* The test requirement lines of an sdist: PEP 735 groups test/tests,
+ * requirements*test*.txt, tox.ini deps. */
+static void
+sdist_test_reqs(const struct sched_sdist *sd, json_t *pyproject,
+                struct lines *out, struct sched_deps *d)
+{
+	json_t *groups = pyproject ? json_object_get(pyproject,
+	                                             "dependency-groups")
+	                           : NULL;
+	if (json_is_object(groups)) {
+		static const char *const names[] = {"test", "tests"};
+		for (size_t i = 0; i < 2; i++) {
+			char why[200];
+			struct lines g = {0};
+			const char *k;
+			json_t *v;
+			int present = 0;
+			json_object_foreach(groups, k, v)
+			{
+				if (pep503_equal(k, strlen(k), names[i],
+				                 strlen(names[i])))
+					present = 1;
+			}
+			if (!present)
+				continue;
+			if (group_reqs(groups, names[i], &g, 0, why,
+			               sizeof(why)) < 0) {
+				jx_append(d->test_unresolved,
+				          sched_text(why, strlen(why)));
+			} else {
+				for (size_t j = 0; j < g.n; j++)
+					lines_add(out, g.v[j], strlen(g.v[j]));
+				note(d, "test requirements from [dependency-groups] "
+				        "%s",
+				     names[i]);
+			}
+			lines_free(&g);
+		}
+	}
+	for (size_t i = 0; i < sd->nreqs; i++) {
+		if (!sd->reqs[i].name)
+			continue;
+		req_lines(sd->reqs[i].data, sd->reqs[i].name, out, d, 0);
+		note(d, "test requirements from %s", sd->reqs[i].name);
+	}
+	if (sd->tox.name) {
+		tox_deps(sd->tox.data, out, d);
+		note(d, "test requirements from tox.ini [testenv] deps");
+	}
+}
+
+/* The build requirements from pyproject.toml, as pip reads them.
+ * Returns 0 with lines in out, or -1 with the resolution set. */
+static int
+build_reqs(const struct sched_sdist *sd, int have, json_t **pyproject,
+           struct lines *out, struct sched_deps *d)
+{
+	*pyproject = NULL;
+	if (have == 1 && sd->pyproject.name) {
+		struct toml_error err;
+		json_t *t = toml_parse(sd->pyproject.data, sd->pyproject.len,
+		                       &err);
+		if (!t) {
+			snprintf(d->resolution, sizeof(d->resolution),
+			         "unavailable: pyproject.toml line %d column %d: "
+			         "%s",
+			         err.line, err.col, err.msg);
+			return -1;
+		}
+		*pyproject = t;
+		json_t *bs = json_object_get(t, "build-system");
+		if (bs) {
+			json_t *rq = json_object_get(bs, "requires");
+			size_t i;
+			json_t *v;
+			if (!json_is_array(rq)) {
+				snprintf(d->resolution, sizeof(d->resolution),
+				         "unavailable: pyproject.toml: "
+				         "[build-system] 'requires' %s (PEP 518)",
+				         rq ? "is not a list" : "is missing");
+				return -1;
+			}
+			json_array_foreach(rq, i, v)
+			{
+				if (!json_is_string(v)) {
+					snprintf(d->resolution,
+					         sizeof(d->resolution),
+					         "unavailable: pyproject.toml: "
+					         "[build-system] requires holds "
+					         "something not a string");
+					return -1;
+				}
+				lines_add(out, json_string_value(v),
+				          json_string_length(v));
+			}
+			const char *be = jx_str(bs, "build-backend");
+			if (be && !strncmp(be, "setuptools.build_meta", 21)) {
+				/* get_requires_for_build_wheel(), statically */
+				lines_add(out, "wheel", 5);
+				note(d, "build backend %s also asks for wheel",
+				     be);
+			}
+			note(d, "build requirements from pyproject.toml "
+			        "[build-system] (backend %s)",
+			     be ? be : "none: setuptools.build_meta:__legacy__");
+			return 0;
+		}
+		note(d, "pyproject.toml has no [build-system]: pip's default "
+		        "build requirements");
+	} else if (have == 1) {
+		note(d, "no pyproject.toml: pip's default build requirements");
+	}
+	for (size_t i = 0; i < 2; i++)
+		lines_add(out, default_build[i], strlen(default_build[i]));
+	return 0;
+}
+
 void
 sched_deps_cell(struct sched_deps_ctx *x, const struct sched_project *p,
                 const struct sched_platform *pl, const struct sched_choice *ch,
@@ -169,9 +476,14 @@ sched_deps_cell(struct sched_deps_ctx *x, const struct sched_project *p,
 	const struct sched_file *f = &p->files[ch->file];
 	const struct sched_md *md = sched_resolver_md(x->rs, f->metadata_sha256);
 	struct sched_resolution run = {0}, test = {0}, build = {0};
+	struct sched_sdist sd;
+	struct lines breqs = {0}, treqs = {0};
+	json_t *pyproject = NULL;
 	const char *tex[3];
 	size_t ntex = 0;
+	int have = 0;
 
+	memset(&sd, 0, sizeof(sd));
 	if (md->ok) {
 		d->author_email = md->author_email ? xstrdup(md->author_email)
 		                                   : NULL;
@@ -181,17 +493,23 @@ sched_deps_cell(struct sched_deps_ctx *x, const struct sched_project *p,
 		    md->requires_python ? xstrdup(md->requires_python) : NULL;
 		d->metadata_sha256 = xstrdup(f->metadata_sha256);
 	}
+	long src = f->kind == SCHED_FILE_SDIST ? ch->file : ch->sdist;
 	if (ch->sdist >= 0) {
 		const struct sched_file *s = &p->files[ch->sdist];
 		add_file(d, s->name, s->sha256, s->size, "tests_source",
 		         ch->version);
 	}
+	if (src >= 0)
+		have = read_sdist(x, &p->files[src], &sd, d);
 	if (f->kind == SCHED_FILE_SDIST) {
-		/* pyproject.toml is not read yet: pip's default applies */
-		note(d, "build requirements: pip's default for an sdist without "
-		        "[build-system] (pyproject.toml not read from the "
-		        "archive)");
-		sched_resolve_reqs(x->rs, pl, default_build, 2, &build);
+		if (build_reqs(&sd, have, &pyproject, &breqs, d) < 0)
+			goto out;
+		if (have != 1)
+			note(d, "build requirements: pip's default for an sdist "
+			        "without [build-system] (pyproject.toml not "
+			        "read)");
+		sched_resolve_reqs(x->rs, pl, (const char *const *)breqs.v,
+		                   breqs.n, &build);
 		if (build.status != SCHED_RESOLVE_OK) {
 			set_failure(d, "build requirements: ", &build);
 			goto out;
@@ -211,6 +529,13 @@ sched_deps_cell(struct sched_deps_ctx *x, const struct sched_project *p,
 		snprintf(d->resolution, sizeof(d->resolution),
 		         "unavailable: %s: %s", f->name, md->why);
 		goto out;
+	} else if (have == 1 && sd.pyproject.name) {
+		struct toml_error err;
+		pyproject = toml_parse(sd.pyproject.data, sd.pyproject.len, &err);
+		if (!pyproject)
+			note(d, "the sdist's pyproject.toml does not parse (line "
+			        "%d: %s): its dependency groups are not read",
+			     err.line, err.msg);
 	}
 	sched_resolve(x->rs, pl, p, ch->file, md, NULL, 0, &run);
 	if (run.status != SCHED_RESOLVE_OK) {
@@ -223,24 +548,32 @@ sched_deps_cell(struct sched_deps_ctx *x, const struct sched_project *p,
 			                 test_extras[k], strlen(test_extras[k])) &&
 			    ntex < 3)
 				tex[ntex++] = md->extras[i];
-	if (ntex) {
-		sched_resolve(x->rs, pl, p, ch->file, md, tex, ntex, &test);
+	if (have == 1)
+		sdist_test_reqs(&sd, pyproject, &treqs, d);
+	if (ntex || treqs.n) {
+		sched_resolve_more(x->rs, pl, p, ch->file, md, tex, ntex,
+		                   (const char *const *)treqs.v, treqs.n, &test);
 		if (test.status == SCHED_RESOLVE_OK) {
-			note(d, "test extras resolved with the runtime "
+			note(d, "test requirements resolved with the runtime "
 			        "requirements (%zu rounds)",
 			     test.rounds);
 			add_pins(d, &test, "test", &run, "runtime");
 			goto out;
 		}
 		char line[1200];
-		snprintf(line, sizeof(line), "extra %s: %s%s", tex[0],
+		snprintf(line, sizeof(line), "%s%s: %s%s",
+		         ntex ? "extra " : "", ntex ? tex[0] : "test requirements",
 		         test.status == SCHED_RESOLVE_CONFLICT ? "conflict: "
 		                                              : "unavailable: ",
 		         test.why);
-		jx_append(d->test_unresolved, json_string(line));
+		jx_append(d->test_unresolved, sched_text(line, strlen(line)));
 	}
 	add_pins(d, &run, "runtime", NULL, NULL);
 out:
+	json_decref(pyproject);
+	lines_free(&breqs);
+	lines_free(&treqs);
+	sched_sdist_release(&sd);
 	sched_resolution_release(&run);
 	sched_resolution_release(&test);
 	sched_resolution_release(&build);

@@ -51,6 +51,10 @@ void sched_deps_cell(struct sched_deps_ctx *x, const struct sched_project *p,
                      const struct sched_platform *pl,
                      const struct sched_choice *ch, struct sched_deps *d);
 
+/* Text from outside as a JSON string (new reference): bytes that are
+ * not UTF-8 become '?', never a NULL. */
+json_t *sched_text(const char *s, size_t n);
+
 /* The cell as the JSON object of pyti-schedule --dry-run --json (a new
  * reference). */
 json_t *sched_cell_json(const struct sched_project *p,

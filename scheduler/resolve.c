@@ -661,11 +661,47 @@ pin_cmp(const void *a, const void *b)
 	              ((const struct sched_pin *)b)->name);
 }
 
+/* A metadata entry for requirement lines with no file behind them. */
+static void
+lines_entry(struct md_entry *e, const char *const *reqs, size_t n)
+{
+	memset(e, 0, sizeof(*e));
+	e->md.ok = 1;
+	e->md.requires_dist = xcalloc(n + 1, sizeof(char *));
+	e->reqs = xcalloc(n + 1, sizeof(*e->reqs));
+	e->specs = xcalloc(n + 1, sizeof(*e->specs));
+	for (size_t i = 0; i < n; i++) {
+		e->md.requires_dist[i] = xstrdup(reqs[i]);
+		if (pep508_req_parse(reqs[i], strlen(reqs[i]), &e->reqs[i],
+		                     NULL) < 0)
+			e->reqs[i] = NULL;
+		else if (*e->reqs[i]->specifier &&
+		         pep440_spec_parse(e->reqs[i]->specifier, SIZE_MAX, 0,
+		                           &e->specs[i]) != 0)
+			e->specs[i] = NULL;
+	}
+	e->md.nrequires = n;
+}
+
+static void
+lines_entry_release(struct md_entry *e)
+{
+	for (size_t i = 0; i < e->md.nrequires; i++) {
+		free(e->md.requires_dist[i]);
+		pep508_req_free(e->reqs[i]);
+		pep440_spec_free(e->specs[i]);
+	}
+	free(e->md.requires_dist);
+	free(e->reqs);
+	free(e->specs);
+}
+
 static void
 resolve_root(struct sched_resolver *rs, const struct sched_platform *pl,
              const char *name, const struct sched_project *p, long file,
              const struct md_entry *e, const char *const *extras,
-             size_t nextras, struct sched_resolution *out)
+             size_t nextras, const struct md_entry *more,
+             struct sched_resolution *out)
 {
 	struct ctx x = {rs, pl, out, os_mono_ms() + (int64_t)rs->lim.max_ms, 0};
 	struct state s = {0};
@@ -686,7 +722,23 @@ resolve_root(struct sched_resolver *rs, const struct sched_platform *pl,
 		s.v[0].extras[s.v[0].nextras++] = extras[i];
 	}
 	out->status = SCHED_RESOLVE_CONFLICT;
-	if (add_deps(&x, &s, 0) == 0 && solve(&x, &s) == 0) {
+	int ok = add_deps(&x, &s, 0) == 0;
+	for (size_t i = 0; ok && more && i < more->md.nrequires; i++) {
+		if (!more->reqs[i]) {
+			fail(&x, SCHED_RESOLVE_UNAVAILABLE,
+			     "invalid requirement '%.200s'",
+			     more->md.requires_dist[i]);
+			ok = 0;
+			break;
+		}
+		if (more->reqs[i]->marker &&
+		    pep508_marker_eval_extras(more->reqs[i]->marker, &pl->env,
+		                              NULL, 0) != 1)
+			continue;
+		struct rref r = {more, i, 0};
+		ok = add_req(&x, &s, &r) == 0;
+	}
+	if (ok && solve(&x, &s) == 0) {
 		out->status = SCHED_RESOLVE_OK;
 		out->why[0] = 0;
 		out->pins = xcalloc(s.n, sizeof(*out->pins));
@@ -716,9 +768,24 @@ sched_resolve(struct sched_resolver *rs, const struct sched_platform *pl,
               const struct sched_md *md, const char *const *extras,
               size_t nextras, struct sched_resolution *out)
 {
+	sched_resolve_more(rs, pl, p, file, md, extras, nextras, NULL, 0, out);
+}
+
+void
+sched_resolve_more(struct sched_resolver *rs, const struct sched_platform *pl,
+                   const struct sched_project *p, long file,
+                   const struct sched_md *md, const char *const *extras,
+                   size_t nextras, const char *const *more, size_t nmore,
+                   struct sched_resolution *out)
+{
+	struct md_entry e;
+	if (nmore)
+		lines_entry(&e, more, nmore);
 	/* md came from sched_resolver_md(): the head of its entry */
 	resolve_root(rs, pl, p->norm, p, file, (const struct md_entry *)md,
-	             extras, nextras, out);
+	             extras, nextras, nmore ? &e : NULL, out);
+	if (nmore)
+		lines_entry_release(&e);
 }
 
 void
@@ -727,32 +794,10 @@ sched_resolve_reqs(struct sched_resolver *rs, const struct sched_platform *pl,
                    struct sched_resolution *out)
 {
 	struct md_entry e;
-	memset(&e, 0, sizeof(e));
-	e.md.ok = 1;
-	e.md.requires_dist = xcalloc(n + 1, sizeof(char *));
-	e.reqs = xcalloc(n + 1, sizeof(*e.reqs));
-	e.specs = xcalloc(n + 1, sizeof(*e.specs));
-	for (size_t i = 0; i < n; i++) {
-		e.md.requires_dist[i] = xstrdup(reqs[i]);
-		if (pep508_req_parse(reqs[i], strlen(reqs[i]), &e.reqs[i],
-		                     NULL) < 0)
-			e.reqs[i] = NULL;
-		else if (*e.reqs[i]->specifier &&
-		         pep440_spec_parse(e.reqs[i]->specifier, SIZE_MAX, 0,
-		                           &e.specs[i]) != 0)
-			e.specs[i] = NULL;
-	}
-	e.md.nrequires = n;
+	lines_entry(&e, reqs, n);
 	resolve_root(rs, pl, "[build-system] requires", NULL, -1, &e, NULL, 0,
-	             out);
-	for (size_t i = 0; i < n; i++) {
-		free(e.md.requires_dist[i]);
-		pep508_req_free(e.reqs[i]);
-		pep440_spec_free(e.specs[i]);
-	}
-	free(e.md.requires_dist);
-	free(e.reqs);
-	free(e.specs);
+	             NULL, out);
+	lines_entry_release(&e);
 }
 
 void

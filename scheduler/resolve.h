@@ -95,6 +95,15 @@ void sched_resolve(struct sched_resolver *rs, const struct sched_platform *pl,
                    const struct sched_md *md, const char *const *extras,
                    size_t nextras, struct sched_resolution *out);
 
+/* sched_resolve() with more requirement lines on the root (test
+ * requirements from the sdist: dependency groups, requirements files). */
+void sched_resolve_more(struct sched_resolver *rs,
+                        const struct sched_platform *pl,
+                        const struct sched_project *p, long file,
+                        const struct sched_md *md, const char *const *extras,
+                        size_t nextras, const char *const *more, size_t nmore,
+                        struct sched_resolution *out);
+
 /* As sched_resolve() for a list of requirement lines with no project
  * behind them (an sdist's build requirements). */
 void sched_resolve_reqs(struct sched_resolver *rs,

@@ -71,7 +71,7 @@ sched_cell_json(const struct sched_project *p, const struct sched_platform *pl,
 	if (ch->file < 0) {
 		jx_set(j, "version", json_null());
 		jx_set(j, "file", json_null());
-		jx_set(j, "reason", json_string(ch->reason));
+		jx_set(j, "reason", sched_text(ch->reason, strlen(ch->reason)));
 		jx_set(j, "deps", json_array());
 		jx_set(j, "resolution",
 		       json_string("unavailable: no installable file"));
@@ -81,7 +81,8 @@ sched_cell_json(const struct sched_project *p, const struct sched_platform *pl,
 	jx_set(j, "file", file_json(&p->files[ch->file]));
 	jx_set(j, "reason", json_null());
 	jx_set(j, "deps", json_deep_copy(d->deps));
-	jx_set(j, "resolution", json_string(d->resolution));
+	jx_set(j, "resolution",
+	       sched_text(d->resolution, strlen(d->resolution)));
 	if (json_array_size(d->test_unresolved))
 		jx_set(j, "test_unresolved",
 		       json_deep_copy(d->test_unresolved));

@@ -14,7 +14,7 @@
 need nginx
 PIPW=$(ls /usr/share/python-wheels/pip-*.whl 2>/dev/null | tail -n 1)
 [ -n "$PIPW" ] || skip_all "needs Debian's pip wheel (python3-pip-whl)"
-set -- $( [ -n "${PYTI_LONG:-}" ] && echo 23 || echo 16 )
+set -- $( [ -n "${PYTI_LONG:-}" ] && echo 28 || echo 21 )
 plan $1
 
 FIX=$TOP/tests/helper/fixture-index/fixture-index
@@ -31,7 +31,7 @@ $NGX/start --tree "$TMP/tree" --run "$TMP/ngx" --port "$port" --format json \
 	>/dev/null || { echo "Bail out! nginx"; exit 1; }
 at_exit "$NGX/stop --run '$TMP/ngx'"
 pyti-crawl --index "$url/simple/" --db "$TMP/db" --store "$TMP/store" \
-	--download=metadata --no-progress >/dev/null 2>&1 ||
+	--download=all --no-progress >/dev/null 2>&1 ||
 	{ echo "Bail out! crawl"; exit 1; }
 
 # pip_set PLATFORM-ARGS -- REQ: "name==version" lines pip would install
@@ -110,6 +110,24 @@ check_grep "a static sdist gets pip's default build requirements" \
 check_grep "an sdist without static metadata is two-stage" \
 	'"name":"setuptools-68.0-py3-none-any.whl","role":"build".*"project":"sdist-dynamic".*"resolution":"two_stage"' \
 	"$TMP/cells.jsonl"
+pyti-schedule --dry-run --json --db "$TMP/db" --store "$TMP/store" \
+	--platform debian-12 --package sdist-hatch sdist-badtoml sdist-noreq \
+	groups >"$TMP/sdist.jsonl"
+check_grep "build requirements from pyproject.toml, resolved" \
+	'"name":"hatchling-1.21-py3-none-any.whl","role":"build".*"name":"packaging-23.2-py3-none-any.whl","role":"build".*"project":"sdist-hatch".*"resolution":"ok"' \
+	"$TMP/sdist.jsonl"
+check_grep "a pyproject.toml that is not TOML is unavailable, with where" \
+	'"project":"sdist-badtoml".*"resolution":"unavailable: pyproject.toml line 1 column 14' \
+	"$TMP/sdist.jsonl"
+check_grep "[build-system] without requires is refused as pip does" \
+	'"project":"sdist-noreq".*"resolution":"unavailable: pyproject.toml: .build-system. .requires. is missing' \
+	"$TMP/sdist.jsonl"
+check_grep "test requirements from groups, requirements and tox.ini" \
+	'"groups_plugin-1.0-py3-none-any.whl","role":"test".*"groups_req-1.0-py3-none-any.whl","role":"test".*"groups_tox-2.0-py3-none-any.whl","role":"test".*"groups_typing-1.0-py3-none-any.whl","role":"test"' \
+	"$TMP/sdist.jsonl"
+check_grep "what is not followed is recorded" \
+	'"test_unresolved":\["-r requirements.txt (requirements-test.txt): not followed","py38: groups-old (tox.ini deps): not followed"\]' \
+	"$TMP/sdist.jsonl"
 pyti-schedule --db "$TMP/db" --store "$TMP/store" --platform debian-12 \
 	--explain chain >"$TMP/explain" 2>&1
 check_grep "--explain names the file and the dependencies" \
