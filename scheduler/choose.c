@@ -477,6 +477,8 @@ file_read(struct sched_file *f, json_t *j, const char *norm)
 	json_t *cm = json_object_get(j, "core_metadata");
 	if (json_is_object(cm))
 		f->metadata_sha256 = jx_str(cm, "sha256");
+	else if (json_is_true(cm)) /* no hash on the page: the crawler's */
+		f->metadata_sha256 = jx_str(j, "core_metadata_sha256");
 	int64_t size;
 	if (jx_int(j, "size", &size) == 0 && size >= 0)
 		f->size = size;

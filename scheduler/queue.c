@@ -296,6 +296,7 @@ job_spec(const json_t *cell, long long cell_id)
 	jx_set(s, "version", json_integer(1));
 	jx_set(s, "project", json_string(jx_str(cell, "project")));
 	jx_set(s, "dist_version", json_string(jx_str(cell, "version")));
+	jx_set(s, "python", json_string(jx_str(cell, "python")));
 	jx_set(s, "dist", json_deep_copy(json_object_get(cell, "file")));
 	jx_set(s, "deps", json_deep_copy(json_object_get(cell, "deps")));
 	jx_set(s, "cell_id", json_integer(cell_id));
