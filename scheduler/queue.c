@@ -6,7 +6,8 @@
  *
  * Priority of a cell's job (docs/scheduler.md):
  *	rank    max(0, 600 - 100 * log10(download rank))   unranked: 0
- *	regress +500 when the cell passed before and failed last time
+ *	regress +700 when the cell passed before and failed last time (above
+ *	        any rank: a regression is news for its maintainers)
  *	age     never tested: +300; else +10 per day since, at most +300
  */
 #include "queue.h"
@@ -258,7 +259,7 @@ sched_priority(int64_t rank, int tested, int regressed, int64_t age_s)
 	if (rank > 0)
 		p += fmax(0, 600 - 100 * log10((double)rank));
 	if (regressed)
-		p += 500;
+		p += 700;
 	if (!tested)
 		p += 300;
 	else
