@@ -12,10 +12,10 @@ REPORT_LIB_OBJS := $(patsubst %.c,build/%.o,$(REPORT_LIB_SRCS))
 
 PROGRAMS += bin/pyti-report bin/pyti-matrix
 
-bin/pyti-report: build/reporter/main.o $(REPORT_LIB_OBJS) $(LIBCOMMON)
+bin/pyti-report: build/reporter/main.o $(REPORT_LIB_OBJS) $(LIBCOMMON_DB) $(LIBCOMMON)
 	$(call link,$(REPORT_LIBS))
 
-bin/pyti-matrix: build/reporter/matrix_main.o $(REPORT_LIB_OBJS) $(LIBCOMMON)
+bin/pyti-matrix: build/reporter/matrix_main.o $(REPORT_LIB_OBJS) $(LIBCOMMON_DB) $(LIBCOMMON)
 	$(call link,$(REPORT_LIBS))
 
 # Unit tests: tests/unit/test_report_*.c, linked with the reporter's
@@ -26,6 +26,6 @@ UNIT_TESTS += $(REPORT_UNIT)
 
 build/tests/unit/test_report_%.o: PKG_CFLAGS := \
 	$(call pkg_cflags,$(REPORT_PKGS) cmocka) -Ireporter
-$(REPORT_UNIT): build/tests/unit/%: build/tests/unit/%.o $(REPORT_LIB_OBJS) \
+$(REPORT_UNIT): build/tests/unit/%: build/tests/unit/%.o $(REPORT_LIB_OBJS) $(LIBCOMMON_DB) \
 		$(LIBCOMMON)
 	$(call link,$(REPORT_LIBS) $(call pkg_libs,cmocka))

@@ -21,6 +21,7 @@
 #include "report.h"
 
 #include "buf.h"
+#include "db_queue.h"
 #include "jx.h"
 #include "log.h"
 #include "pep503.h"
@@ -84,16 +85,53 @@ static const char upsert_sql[] =
     "   THEN report_changes.decided_at ELSE now() END";
 
 /*
- * The re-run: a copy of the job's spec with "rerun_of" and the same cell,
- * enqueued through the queue's columns. (To move to common/'s db_ enqueue
- * API when it lands.)
+ * Ask the scheduler's queue for a re-run: a copy of the job's spec with
+ * "rerun_of" and the same cell, through db_enqueue(). Returns the new
+ * job id or -1 (logged).
  */
-static const char rerun_sql[] =
-    "INSERT INTO jobs (platform, python, priority, max_attempts, spec,"
-    " cell_id)"
-    " SELECT platform, python, priority + 1, max_attempts,"
-    "  spec || jsonb_build_object('rerun_of', id), cell_id"
-    " FROM jobs WHERE id = $1 RETURNING id";
+static int64_t
+enqueue_rerun(struct db *db, const char *job)
+{
+	const char *p[1] = {job};
+	PGresult *r;
+	json_t *spec;
+	struct db_job j;
+	char *text;
+	int64_t id = -1;
+
+	r = db_exec(db, "read the job to re-run",
+	            "SELECT platform, python, priority, max_attempts,"
+	            " spec::text, coalesce(cell_id, 0) FROM jobs WHERE id = $1",
+	            1, p, PGRES_TUPLES_OK);
+	if (!r)
+		return -1;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return log_error("cannot re-run job %s: it is gone", job);
+	}
+	spec = jx_parse(PQgetvalue(r, 0, 4), (size_t)PQgetlength(r, 0, 4),
+	                "job spec");
+	if (!spec || !json_is_object(spec)) {
+		json_decref(spec);
+		PQclear(r);
+		return log_error("cannot re-run job %s: its spec is not an "
+		                 "object",
+		                 job);
+	}
+	jx_set(spec, "rerun_of", json_integer(strtoll(job, NULL, 10)));
+	text = jx_dumps(spec);
+	j.platform = PQgetvalue(r, 0, 0);
+	j.python = PQgetvalue(r, 0, 1);
+	j.spec = text;
+	j.priority = (int)db_col_i64(r, 0, 2) + 1;
+	j.max_attempts = (int)db_col_i64(r, 0, 3);
+	j.cell_id = db_col_i64(r, 0, 5);
+	id = db_enqueue(db, &j);
+	free(text);
+	json_decref(spec);
+	PQclear(r);
+	return id;
+}
 
 /* A dependency's project from its file name (and version, when known). */
 static void
@@ -209,7 +247,7 @@ is_true(PGresult *r, int i, int col)
 }
 
 int
-report_changes(struct report_db *db, const struct cfg *cfg, int64_t sweep,
+report_changes(struct db *db, const struct cfg *cfg, int64_t sweep,
                FILE *out)
 {
 	static const char *const names[] = {
@@ -223,10 +261,10 @@ report_changes(struct report_db *db, const struct cfg *cfg, int64_t sweep,
 
 	(void)cfg;
 	snprintf(ssweep, sizeof(ssweep), "%" PRId64, sweep);
-	if (report_db_command(db, "begin the changes", "BEGIN", 0, NULL))
+	if (db_begin(db))
 		return -1;
-	r = report_db_query(db, "compare results with their previous ones",
-	                    changes_sql, 1, p);
+	r = db_exec(db, "compare results with their previous ones",
+	                    changes_sql, 1, p, PGRES_TUPLES_OK);
 	if (!r)
 		goto out;
 	n = PQntuples(r);
@@ -271,15 +309,12 @@ report_changes(struct report_db *db, const struct cfg *cfg, int64_t sweep,
 			} else {
 				change = "rerun_pending";
 				if (PQgetisnull(r, i, Q_RERUN)) {
-					const char *jp[1] = {job};
-					PGresult *e = report_db_query(
-					    db, "enqueue a re-run", rerun_sql, 1, jp);
+					int64_t id = enqueue_rerun(db, job);
 
-					if (!e)
+					if (id < 0)
 						goto out;
-					snprintf(rerun_id, sizeof(rerun_id), "%s",
-					         PQgetvalue(e, 0, 0));
-					PQclear(e);
+					snprintf(rerun_id, sizeof(rerun_id),
+					         "%" PRId64, id);
 					rerun = rerun_id;
 					reruns++;
 				}
@@ -294,7 +329,7 @@ report_changes(struct report_db *db, const struct cfg *cfg, int64_t sweep,
 		up[5] = diff;
 		up[6] = hostile ? "t" : "f";
 		up[7] = rerun;
-		k = report_db_command(db, "record a change", upsert_sql, 8, up);
+		k = db_command(db, "record a change", upsert_sql, 8, up, 0);
 		free(diff);
 		if (k)
 			goto out;
@@ -302,7 +337,7 @@ report_changes(struct report_db *db, const struct cfg *cfg, int64_t sweep,
 			if (strcmp(names[k], change) == 0)
 				counts[k]++;
 	}
-	if (report_db_command(db, "commit the changes", "COMMIT", 0, NULL))
+	if (db_commit(db))
 		goto out;
 	fprintf(out, "sweep=%" PRId64, sweep);
 	for (k = 0; k < 7; k++)
@@ -312,7 +347,6 @@ report_changes(struct report_db *db, const struct cfg *cfg, int64_t sweep,
 out:
 	PQclear(r);
 	if (ret)
-		report_db_command(db, "roll back the changes", "ROLLBACK", 0,
-		                  NULL);
+		db_rollback(db);
 	return ret;
 }

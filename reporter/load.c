@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* pg_advisory_xact_lock key of loads: "rlod". */
 #define LOAD_LOCK "1919709028"
@@ -134,6 +135,63 @@ static const char batch_fmt[] =
     "   WHERE q.job_id = r.job_id)"
     " ORDER BY r.job_id LIMIT $2";
 
+/* conn is usable (not dropped by db_exec after a failure) */
+static int
+db_alive(struct db *db)
+{
+	return db_conn(db) && PQstatus(db_conn(db)) == CONNECTION_OK;
+}
+
+/*
+ * COPY len bytes of escaped text with the statement sql (db.h does not
+ * wrap COPY). Returns 0 or -1 (logged); a failed COPY leaves the
+ * transaction aborted for the caller to roll back.
+ */
+static int
+copy_in(struct db *db, const char *what, const char *sql, const char *data,
+        size_t len, char *err, size_t errsz)
+{
+	PGconn *c = db_conn(db);
+	PGresult *r;
+	char *m;
+	int ret = 0;
+
+	if (!c)
+		return log_error("cannot %s: not connected", what);
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		m = db_error(db, r);
+		log_error("cannot %s: %s", what, m);
+		free(m);
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	while (len > 0 && ret == 0) {
+		int chunk = len > (1 << 20) ? (1 << 20) : (int)len;
+
+		if (PQputCopyData(c, data, chunk) != 1)
+			ret = -1;
+		data += chunk;
+		len -= (size_t)chunk;
+	}
+	if (PQputCopyEnd(c, ret ? "aborted" : NULL) != 1)
+		ret = -1;
+	while ((r = PQgetResult(c)) != NULL) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && ret == 0) {
+			m = db_error(db, r);
+			log_error("cannot %s: %s", what, m);
+			snprintf(err, errsz, "%s", m);
+			free(m);
+			ret = -1;
+		}
+		PQclear(r);
+	}
+	if (ret && PQstatus(c) != CONNECTION_OK)
+		log_error("cannot %s: connection lost", what);
+	return ret;
+}
+
 struct sigcache {
 	char **sig;
 	int64_t *id;
@@ -141,7 +199,7 @@ struct sigcache {
 };
 
 struct loader {
-	struct report_db *db;
+	struct db *db;
 	const struct report_load_opts *opts;
 	struct report_load_stats *stats;
 	char *batch_sql;
@@ -149,6 +207,7 @@ struct loader {
 	struct sigcache sigs;
 	int64_t rows; /* rows in this batch */
 	int64_t loaded, quarantined;
+	char refused[512]; /* the server's reason for the last failed COPY */
 };
 
 int
@@ -426,14 +485,14 @@ signature_id(struct loader *L, const char *sig, const char *kind,
 	for (i = 0; i < c->n; i++)
 		if (strcmp(c->sig[i], sig) == 0)
 			return c->id[i];
-	r = report_db_query(
+	r = db_exec(
 	    L->db, "store an error signature",
 	    "WITH i AS (INSERT INTO report_signatures (signature, kind,"
 	    " first_job_id) VALUES ($1, $2, $3) ON CONFLICT (signature)"
 	    " DO NOTHING RETURNING id)"
 	    " SELECT id FROM i UNION ALL"
 	    " SELECT id FROM report_signatures WHERE signature = $1",
-	    3, p);
+	    3, p, PGRES_TUPLES_OK);
 	if (!r)
 		return -1;
 	id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -832,16 +891,16 @@ batch(struct loader *L, int64_t *after, int limit, int *done)
 	reset_batch(L);
 	snprintf(safter, sizeof(safter), "%" PRId64, *after);
 	snprintf(slimit, sizeof(slimit), "%d", limit);
-	if (report_db_command(L->db, "begin a load", "BEGIN", 0, NULL) ||
-	    report_db_command(L->db, "take the load lock",
+	if (db_begin(L->db) ||
+	    db_command(L->db, "take the load lock",
 	                      "SELECT pg_advisory_xact_lock(" LOAD_LOCK ")", 0,
-	                      NULL) ||
-	    report_db_command(L->db, "select results to load", L->batch_sql, 2,
-	                      p))
+	                      NULL, 1) ||
+	    db_command(L->db, "select results to load", L->batch_sql, 2,
+	                      p, 0))
 		goto fail;
 	for (;;) {
-		r = report_db_query(L->db, "read results",
-		                    "FETCH " FETCH_ROWS " FROM load_cur", 0, NULL);
+		r = db_exec(L->db, "read results",
+		                    "FETCH " FETCH_ROWS " FROM load_cur", 0, NULL, PGRES_TUPLES_OK);
 		if (!r)
 			goto fail;
 		n = PQntuples(r);
@@ -856,17 +915,18 @@ batch(struct loader *L, int64_t *after, int limit, int *done)
 		if (n == 0 || pending_bytes(L) > BATCH_BYTES)
 			break;
 	}
-	if (report_db_command(L->db, "close the cursor", "CLOSE load_cur", 0,
-	                      NULL))
+	if (db_command(L->db, "close the cursor", "CLOSE load_cur", 0,
+	                      NULL, 0))
 		goto fail;
 	for (t = 0; t < T_COUNT; t++) {
 		if (L->out[t].len == 0)
 			continue;
-		if (report_db_copy(L->db, "copy loaded results", copy_sql[t],
-		                   L->out[t].data, L->out[t].len))
+		if (copy_in(L->db, "copy loaded results", copy_sql[t],
+		            L->out[t].data, L->out[t].len, L->refused,
+		            sizeof(L->refused)))
 			goto fail;
 	}
-	if (report_db_command(L->db, "commit a load", "COMMIT", 0, NULL))
+	if (db_commit(L->db))
 		goto fail;
 	*done = L->rows == 0;
 	*after = last;
@@ -877,8 +937,8 @@ batch(struct loader *L, int64_t *after, int limit, int *done)
 	return 0;
 fail:
 	PQclear(r);
-	if (report_db_ok(L->db))
-		PQclear(PQexec(report_db_conn(L->db), "ROLLBACK"));
+	if (db_alive(L->db))
+		PQclear(PQexec(db_conn(L->db), "ROLLBACK"));
 	sigcache_clear(&L->sigs);
 	return -1;
 }
@@ -892,10 +952,10 @@ quarantine_alone(struct loader *L, int64_t job, const char *msg)
 
 	snprintf(sjob, sizeof(sjob), "%" PRId64, job);
 	snprintf(why, sizeof(why), "database refused the row: %s", msg);
-	if (report_db_command(L->db, "quarantine a result",
+	if (db_command(L->db, "quarantine a result",
 	                      "INSERT INTO report_quarantine (job_id, reason)"
 	                      " VALUES ($1, $2) ON CONFLICT DO NOTHING",
-	                      2, p))
+	                      2, p, 0))
 		return -1;
 	L->stats->quarantined++;
 	return 0;
@@ -911,14 +971,14 @@ next_job(struct loader *L, int64_t after)
 	int64_t id = 0;
 
 	snprintf(s, sizeof(s), "%" PRId64, after);
-	r = report_db_query(
+	r = db_exec(
 	    L->db, "find the next result",
 	    "SELECT r.job_id FROM results r WHERE r.job_id > $1"
 	    " AND NOT EXISTS (SELECT 1 FROM report_results x"
 	    "  WHERE x.job_id = r.job_id)"
 	    " AND NOT EXISTS (SELECT 1 FROM report_quarantine q"
 	    "  WHERE q.job_id = r.job_id) ORDER BY 1 LIMIT 1",
-	    1, p);
+	    1, p, PGRES_TUPLES_OK);
 	if (!r)
 		return -1;
 	if (PQntuples(r))
@@ -927,38 +987,44 @@ next_job(struct loader *L, int64_t after)
 	return id;
 }
 
+/* The batch query over sql/002's cells; jobs without a cell (enqueued by
+ * hand) take their identity from their spec. */
 static char *
-build_batch_sql(struct report_db *db)
+build_batch_sql(void)
 {
-	int cells = report_db_has_table(db, "cells");
-	int col = report_db_has_column(db, "jobs", "cell_id");
 	struct buf b = BUF_INIT(1 << 16);
-	const char *c = "c.project,";
 
-	if (cells < 0 || col < 0)
-		return NULL;
-	if (cells && col) {
-		buf_addf(&b, batch_fmt, c, "c.version,",
-		         "coalesce(c.id, CASE WHEN j.spec->>'cell_id' ~ "
-		         "'^[0-9]{1,18}$' THEN (j.spec->>'cell_id')::bigint END)",
-		         "c.sweep_id", "c.file_name,", "c.file_sha256,",
-		         "c.file_sha256,", "LEFT JOIN cells c ON c.id = j.cell_id",
-		         "c.deps,", "c.deps,");
-	} else {
-		log_info("no cells table (sql/002): identity from the job specs");
-		buf_addf(&b, batch_fmt, "", "",
-		         "CASE WHEN j.spec->>'cell_id' ~ '^[0-9]{1,18}$'"
-		         " THEN (j.spec->>'cell_id')::bigint END",
-		         "NULL::bigint", "", "", "", "", "", "");
-	}
+	buf_addf(&b, batch_fmt, "c.project,", "c.version,",
+	         "coalesce(c.id, CASE WHEN j.spec->>'cell_id' ~ "
+	         "'^[0-9]{1,18}$' THEN (j.spec->>'cell_id')::bigint END)",
+	         "c.sweep_id", "c.file_name,", "c.file_sha256,",
+	         "c.file_sha256,", "LEFT JOIN cells c ON c.id = j.cell_id",
+	         "c.deps,", "c.deps,");
 	return buf_detach(&b, NULL);
 }
 
+/* Connect again within wait_ms. 0 or -1 (logged). */
+static int
+reconnect(struct db *db, int wait_ms)
+{
+	struct timespec pause = {0, 200 * 1000 * 1000};
+	int waited = 0;
+
+	while (db_connect(db)) {
+		if (waited >= wait_ms)
+			return log_error("the database did not come back "
+			                 "within %d ms", wait_ms);
+		nanosleep(&pause, NULL);
+		waited += 200;
+	}
+	return 0;
+}
+
 int
-report_load(struct report_db *db, const struct report_load_opts *opts,
+report_load(struct db *db, const struct report_load_opts *opts,
             struct report_load_stats *stats)
 {
-	struct loader L = {db, opts, stats, NULL, {{0}}, {0}, 0, 0, 0};
+	struct loader L = {db, opts, stats, NULL, {{0}}, {0}, 0, 0, 0, ""};
 	int64_t after = 0, total = 0;
 	int t, done = 0, ret = -1, failures = 0, single = 0;
 	int size = opts->batch > 0 ? opts->batch : 500;
@@ -967,12 +1033,10 @@ report_load(struct report_db *db, const struct report_load_opts *opts,
 	for (t = 0; t < T_COUNT; t++)
 		buf_init(&L.out[t], COPY_MAX);
 	if (opts->retry_quarantined &&
-	    report_db_command(db, "clear the quarantine",
-	                      "DELETE FROM report_quarantine", 0, NULL))
+	    db_command(db, "clear the quarantine",
+	                      "DELETE FROM report_quarantine", 0, NULL, 0))
 		goto out;
-	L.batch_sql = build_batch_sql(db);
-	if (!L.batch_sql)
-		goto out;
+	L.batch_sql = build_batch_sql();
 	while (!done) {
 		int limit = single > 0 ? 1 : size;
 
@@ -989,9 +1053,9 @@ report_load(struct report_db *db, const struct report_load_opts *opts,
 				single--;
 			continue;
 		}
-		if (!report_db_ok(db)) {
+		if (!db_alive(db)) {
 			log_warn("lost the database during a load; reconnecting");
-			if (report_db_reconnect(db, opts->reconnect_ms))
+			if (reconnect(db, opts->reconnect_ms))
 				goto out;
 			stats->reconnects++;
 			continue;
@@ -1004,7 +1068,10 @@ report_load(struct report_db *db, const struct report_load_opts *opts,
 			int64_t job = next_job(&L, after);
 
 			if (job <= 0 ||
-			    quarantine_alone(&L, job, report_db_last_error(db)))
+			    quarantine_alone(&L, job,
+			                     L.refused[0] ? L.refused
+			                                  : "unknown (see the "
+			                                    "loader's log)"))
 				goto out;
 			failures = 0;
 			continue;

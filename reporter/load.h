@@ -16,7 +16,7 @@
 #ifndef PYTI_REPORT_LOAD_H
 #define PYTI_REPORT_LOAD_H
 
-#include "pg.h"
+#include "db.h"
 
 #include <stdint.h>
 
@@ -47,7 +47,7 @@ struct report_load_stats {
  * set), or -1 (logged) when the database failed and did not come back
  * within opts->reconnect_ms.
  */
-int report_load(struct report_db *db, const struct report_load_opts *opts,
+int report_load(struct db *db, const struct report_load_opts *opts,
                 struct report_load_stats *stats);
 
 /*

@@ -206,7 +206,7 @@ static const char news_sql[] =
 
 /* Queue one digest per recipient of the sweep's news. */
 static int
-queue_digests(struct report_db *db, const struct mail_cfg *m, int64_t sweep,
+queue_digests(struct db *db, const struct mail_cfg *m, int64_t sweep,
               int64_t *queued)
 {
 	char ssweep[32], addrs[REPORT_ADDRS_MAX][REPORT_ADDR_MAX + 1];
@@ -217,7 +217,7 @@ queue_digests(struct report_db *db, const struct mail_cfg *m, int64_t sweep,
 	int rows, k, n, col, ret = -1;
 
 	snprintf(ssweep, sizeof(ssweep), "%" PRId64, sweep);
-	r = report_db_query(db, "read the sweep's news", news_sql, 1, p);
+	r = db_exec(db, "read the sweep's news", news_sql, 1, p, PGRES_TUPLES_OK);
 	if (!r)
 		return -1;
 	rows = PQntuples(r);
@@ -235,7 +235,7 @@ queue_digests(struct report_db *db, const struct mail_cfg *m, int64_t sweep,
 			}
 		}
 	qsort(pairs, npairs, sizeof(*pairs), pair_cmp);
-	if (report_db_command(db, "begin queueing mail", "BEGIN", 0, NULL))
+	if (db_begin(db))
 		goto out;
 	for (i = 0; i < npairs; i = j) {
 		struct buf body = BUF_INIT(MESSAGE_MAX);
@@ -250,7 +250,7 @@ queue_digests(struct report_db *db, const struct mail_cfg *m, int64_t sweep,
 		random_token(token);
 		tp[0] = pairs[i].addr;
 		tp[1] = token;
-		t = report_db_query(db, "record a recipient",
+		t = db_exec(db, "record a recipient",
 		                    "WITH i AS (INSERT INTO report_recipients"
 		                    " (address, token) VALUES ($1, $2)"
 		                    " ON CONFLICT DO NOTHING RETURNING token,"
@@ -258,7 +258,7 @@ queue_digests(struct report_db *db, const struct mail_cfg *m, int64_t sweep,
 		                    " SELECT * FROM i UNION ALL"
 		                    " SELECT token, opted_out_at IS NOT NULL"
 		                    " FROM report_recipients WHERE address = $1",
-		                    2, tp);
+		                    2, tp, PGRES_TUPLES_OK);
 		if (!t) {
 			buf_release(&body);
 			goto rollback;
@@ -307,24 +307,24 @@ queue_digests(struct report_db *db, const struct mail_cfg *m, int64_t sweep,
 		op[2] = mid;
 		op[3] = subject;
 		op[4] = buf_cstr(&body);
-		t = report_db_query(db, "queue a digest",
+		t = db_exec(db, "queue a digest",
 		                    "INSERT INTO report_outbox (sweep_id,"
 		                    " recipient, message_id, subject, body)"
 		                    " VALUES ($1, $2, $3, $4, $5)"
 		                    " ON CONFLICT DO NOTHING RETURNING id",
-		                    5, op);
+		                    5, op, PGRES_TUPLES_OK);
 		buf_release(&body);
 		if (!t)
 			goto rollback;
 		*queued += PQntuples(t);
 		PQclear(t);
 	}
-	if (report_db_command(db, "commit queued mail", "COMMIT", 0, NULL))
+	if (db_commit(db))
 		goto out;
 	ret = 0;
 	goto out;
 rollback:
-	report_db_command(db, "roll back queued mail", "ROLLBACK", 0, NULL);
+	db_rollback(db);
 out:
 	PQclear(r);
 	free(pairs);
@@ -483,7 +483,7 @@ static const char claim_sql[] =
     " FROM m";
 
 static int
-send_due(struct report_db *db, const struct mail_cfg *m, int64_t *sent,
+send_due(struct db *db, const struct mail_cfg *m, int64_t *sent,
          int64_t *failed, int64_t *postponed)
 {
 	char srec[16], sdom[16];
@@ -493,20 +493,20 @@ send_due(struct report_db *db, const struct mail_cfg *m, int64_t *sent,
 
 	snprintf(srec, sizeof(srec), "%" PRId64, m->per_recipient_day);
 	snprintf(sdom, sizeof(sdom), "%" PRId64, m->per_domain_hour);
-	if (report_db_command(db, "mark interrupted sends",
+	if (db_command(db, "mark interrupted sends",
 	                      "UPDATE report_outbox SET state = 'uncertain',"
 	                      " last_error = 'interrupted while sending'"
 	                      " WHERE state = 'sending'",
-	                      0, NULL))
+	                      0, NULL, 0))
 		return -1;
-	due = report_db_query(db, "read the due mail",
+	due = db_exec(db, "read the due mail",
 	                      "SELECT o.id, o.recipient, o.message_id,"
 	                      " o.subject, o.body, r.token, o.attempts"
 	                      " FROM report_outbox o JOIN report_recipients r"
 	                      " ON r.address = o.recipient"
 	                      " WHERE o.state = 'queued'"
 	                      " AND o.next_attempt_at <= now() ORDER BY o.id",
-	                      0, NULL);
+	                      0, NULL, PGRES_TUPLES_OK);
 	if (!due)
 		return -1;
 	if (m->smtp_url && !(curl = curl_easy_init())) {
@@ -527,33 +527,33 @@ send_due(struct report_db *db, const struct mail_cfg *m, int64_t *sent,
 		if (!report_addr_valid(to)) {
 			/* the table's check is only a length: never send */
 			up[0] = id;
-			if (report_db_command(db, "refuse an address",
+			if (db_command(db, "refuse an address",
 			                      "UPDATE report_outbox SET state ="
 			                      " 'failed', last_error = 'invalid"
 			                      " address' WHERE id = $1",
-			                      1, up))
+			                      1, up, 0))
 				goto out;
 			(*failed)++;
 			continue;
 		}
-		if (report_db_command(db, "begin a send", "BEGIN", 0, NULL))
+		if (db_begin(db))
 			goto out;
-		c = report_db_query(db, "claim a message", claim_sql, 3, cp);
+		c = db_exec(db, "claim a message", claim_sql, 3, cp, PGRES_TUPLES_OK);
 		if (!c)
 			goto rollback;
 		if (PQntuples(c) == 0) { /* another sender took it */
 			PQclear(c);
-			report_db_command(db, "end a send", "COMMIT", 0, NULL);
+			db_commit(db);
 			continue;
 		}
 		if (PQgetvalue(c, 0, 1)[0] == 't') {
 			PQclear(c);
 			up[0] = id;
-			if (report_db_command(db, "drop an opted-out message",
+			if (db_command(db, "drop an opted-out message",
 			                      "UPDATE report_outbox SET state ="
 			                      " 'opted_out' WHERE id = $1",
-			                      1, up) ||
-			    report_db_command(db, "end a send", "COMMIT", 0, NULL))
+			                      1, up, 0) ||
+			    db_commit(db))
 				goto rollback;
 			continue;
 		}
@@ -561,25 +561,25 @@ send_due(struct report_db *db, const struct mail_cfg *m, int64_t *sent,
 			PQclear(c);
 			up[0] = id;
 			up[1] = "rate limit";
-			if (report_db_command(
+			if (db_command(
 			        db, "postpone a message",
 			        "UPDATE report_outbox SET next_attempt_at ="
 			        " now() + interval '1 hour', last_error = $2"
 			        " WHERE id = $1",
-			        2, up) ||
-			    report_db_command(db, "end a send", "COMMIT", 0, NULL))
+			        2, up, 0) ||
+			    db_commit(db))
 				goto rollback;
 			(*postponed)++;
 			continue;
 		}
 		PQclear(c);
 		up[0] = id;
-		if (report_db_command(
+		if (db_command(
 		        db, "mark a message sending",
 		        "UPDATE report_outbox SET state = 'sending', attempts ="
 		        " attempts + 1 WHERE id = $1",
-		        1, up) ||
-		    report_db_command(
+		        1, up, 0) ||
+		    db_command(
 		        db, "count a recipient's mail",
 		        "UPDATE report_recipients SET"
 		        " sent_in_window = CASE WHEN window_start > now() -"
@@ -587,8 +587,8 @@ send_due(struct report_db *db, const struct mail_cfg *m, int64_t *sent,
 		        " window_start = CASE WHEN window_start > now() -"
 		        "  interval '1 day' THEN window_start ELSE now() END,"
 		        " last_sent_at = now() WHERE address = $1",
-		        1, tp) ||
-		    report_db_command(
+		        1, tp, 0) ||
+		    db_command(
 		        db, "count a domain's mail",
 		        "INSERT INTO report_domains (domain, window_start,"
 		        " sent_in_window) VALUES (split_part($1, '@', 2), now(), 1)"
@@ -599,8 +599,8 @@ send_due(struct report_db *db, const struct mail_cfg *m, int64_t *sent,
 		        " window_start = CASE WHEN report_domains.window_start"
 		        "  > now() - interval '1 hour'"
 		        "  THEN report_domains.window_start ELSE now() END",
-		        1, tp) ||
-		    report_db_command(db, "commit a claim", "COMMIT", 0, NULL))
+		        1, tp, 0) ||
+		    db_commit(db))
 			goto rollback;
 		build_message(&msg, m, to, PQgetvalue(due, i, 2),
 		              PQgetvalue(due, i, 3), PQgetvalue(due, i, 4),
@@ -619,13 +619,13 @@ send_due(struct report_db *db, const struct mail_cfg *m, int64_t *sent,
 		                                                 : "queued";
 		up[2] = rc ? err : NULL;
 		up[3] = snext;
-		if (report_db_command(
+		if (db_command(
 		        db, "record a send",
 		        "UPDATE report_outbox SET state = $2, last_error = $3,"
 		        " sent_at = CASE WHEN $2 = 'sent' THEN now() END,"
 		        " next_attempt_at = now() + ($4 || ' milliseconds')::interval"
 		        " WHERE id = $1",
-		        4, up))
+		        4, up, 0))
 			goto out;
 		if (rc == 0) {
 			(*sent)++;
@@ -638,7 +638,7 @@ send_due(struct report_db *db, const struct mail_cfg *m, int64_t *sent,
 	ret = 0;
 	goto out;
 rollback:
-	report_db_command(db, "roll back a send", "ROLLBACK", 0, NULL);
+	db_rollback(db);
 out:
 	if (curl)
 		curl_easy_cleanup(curl);
@@ -647,7 +647,7 @@ out:
 }
 
 int
-report_mail(struct report_db *db, const struct cfg *cfg, int64_t sweep,
+report_mail(struct db *db, const struct cfg *cfg, int64_t sweep,
             FILE *out)
 {
 	struct mail_cfg m;

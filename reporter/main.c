@@ -6,7 +6,7 @@
 #include "load.h"
 #include "log.h"
 #include "num.h"
-#include "pg.h"
+#include "db.h"
 #include "report.h"
 #include "sweep.h"
 #include "xalloc.h"
@@ -61,7 +61,7 @@ main(int argc, char **argv)
 	int64_t sweep = -1, v;
 	int opt, json = 0, ret = 1;
 	struct cfg *cfg;
-	struct report_db *db;
+	struct db *db;
 
 	log_set_prog("pyti-report");
 	while ((opt = getopt_long(argc, argv, "c:s:vqh", opts, NULL)) != -1) {
@@ -147,9 +147,11 @@ main(int argc, char **argv)
 	for (i = 0; i < nsets; i++)
 		if (cfg_set_override(cfg, sets[i]))
 			goto out_cfg;
-	db = report_db_open(cfg_get(cfg, "database", "conninfo", "dbname=pyti"));
-	if (!db)
+	db = db_new_cfg(cfg);
+	if (db_connect(db)) {
+		db_free(db);
 		goto out_cfg;
+	}
 	if (strcmp(cmd, "load") == 0) {
 		if (report_load(db, &lo, &ls) == 0) {
 			printf("loaded=%" PRId64 " quarantined=%" PRId64
@@ -173,7 +175,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		ret = 2;
 	}
-	report_db_free(db);
+	db_free(db);
 out_cfg:
 	cfg_free(cfg);
 	free(sets);

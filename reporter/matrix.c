@@ -241,7 +241,7 @@ print_json(FILE *out, const struct report_matrix_opts *o,
 }
 
 int
-report_matrix(struct report_db *db, const struct report_matrix_opts *o,
+report_matrix(struct db *db, const struct report_matrix_opts *o,
               FILE *out)
 {
 	const char *p[2] = {o->project, NULL};
@@ -252,12 +252,12 @@ report_matrix(struct report_db *db, const struct report_matrix_opts *o,
 	if (o->version) {
 		version = strdup(o->version);
 	} else {
-		v = report_db_query(db, "find the latest tested release",
+		v = db_exec(db, "find the latest tested release",
 		                    "SELECT version FROM report_results"
 		                    " WHERE project = $1"
 		                    " ORDER BY class = 'package' DESC, job_id DESC"
 		                    " LIMIT 1",
-		                    1, p);
+		                    1, p, PGRES_TUPLES_OK);
 		if (!v)
 			goto out;
 		if (PQntuples(v) == 0) {
@@ -269,7 +269,7 @@ report_matrix(struct report_db *db, const struct report_matrix_opts *o,
 	if (!version)
 		goto out;
 	p[1] = version;
-	r = report_db_query(db, "read the matrix", cells_sql, 2, p);
+	r = db_exec(db, "read the matrix", cells_sql, 2, p, PGRES_TUPLES_OK);
 	if (!r)
 		goto out;
 	if (PQntuples(r) == 0) {
@@ -279,7 +279,7 @@ report_matrix(struct report_db *db, const struct report_matrix_opts *o,
 	if (o->history > 0) {
 		snprintf(shist, sizeof(shist), "%d", o->history);
 		p[1] = shist;
-		h = report_db_query(db, "read the history", history_sql, 2, p);
+		h = db_exec(db, "read the history", history_sql, 2, p, PGRES_TUPLES_OK);
 		if (!h)
 			goto out;
 	}

@@ -8,7 +8,7 @@
 #ifndef PYTI_REPORT_MATRIX_H
 #define PYTI_REPORT_MATRIX_H
 
-#include "pg.h"
+#include "db.h"
 
 #include <stdio.h>
 
@@ -32,7 +32,7 @@ struct report_matrix_opts {
  * (logged).
  */
 #define REPORT_MATRIX_UNKNOWN 1
-int report_matrix(struct report_db *db, const struct report_matrix_opts *o,
+int report_matrix(struct db *db, const struct report_matrix_opts *o,
                   FILE *out);
 
 #endif

@@ -8,7 +8,7 @@
 #include "matrix.h"
 #include "num.h"
 #include "pep503.h"
-#include "pg.h"
+#include "db.h"
 #include "xalloc.h"
 
 #include <getopt.h>
@@ -54,7 +54,7 @@ main(int argc, char **argv)
 	int64_t v;
 	int opt, ret = 1;
 	struct cfg *cfg;
-	struct report_db *db;
+	struct db *db;
 
 	log_set_prog("pyti-matrix");
 	while ((opt = getopt_long(argc, argv, "c:s:p:f:vqh", opts, NULL)) !=
@@ -142,9 +142,11 @@ main(int argc, char **argv)
 	for (i = 0; i < nsets; i++)
 		if (cfg_set_override(cfg, sets[i]))
 			goto out_cfg;
-	db = report_db_open(cfg_get(cfg, "database", "conninfo", "dbname=pyti"));
-	if (!db)
+	db = db_new_cfg(cfg);
+	if (db_connect(db)) {
+		db_free(db);
 		goto out_cfg;
+	}
 	ret = report_matrix(db, &mo, stdout);
 	if (ret == REPORT_MATRIX_UNKNOWN) {
 		log_error("no results for '%s'%s%s", norm,
@@ -154,7 +156,7 @@ main(int argc, char **argv)
 	} else if (ret < 0) {
 		ret = 1;
 	}
-	report_db_free(db);
+	db_free(db);
 out_cfg:
 	cfg_free(cfg);
 out:

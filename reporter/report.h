@@ -7,7 +7,7 @@
 #define PYTI_REPORT_H
 
 #include "cfg.h"
-#include "pg.h"
+#include "db.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -20,21 +20,21 @@
  * enqueued with "rerun_of"; when that re-run's result is loaded, the
  * change becomes flaky or is confirmed. Prints one summary line.
  */
-int report_changes(struct report_db *db, const struct cfg *cfg, int64_t sweep,
+int report_changes(struct db *db, const struct cfg *cfg, int64_t sweep,
                    FILE *out);
 
 /*
  * Queue the sweep's digests (one per recipient) and send or spool every
  * due message of the outbox (mail.c). Prints one summary line.
  */
-int report_mail(struct report_db *db, const struct cfg *cfg, int64_t sweep,
+int report_mail(struct db *db, const struct cfg *cfg, int64_t sweep,
                 FILE *out);
 
 /*
  * Write the static site into dir (html.c): the summary of sweep (the
  * newest when sweep < 0) and a page per package.
  */
-int report_html(struct report_db *db, const struct cfg *cfg, const char *dir,
+int report_html(struct db *db, const struct cfg *cfg, const char *dir,
                 int64_t sweep);
 
 #endif

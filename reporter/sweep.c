@@ -12,25 +12,19 @@
 #include <string.h>
 
 int
-report_finish(struct report_db *db, int64_t sweep)
+report_finish(struct db *db, int64_t sweep)
 {
 	char s[32];
 	const char *p[1] = {s};
 	PGresult *r;
-	int ret, has = report_db_has_table(db, "sweeps");
+	int ret;
 
-	if (has < 0)
-		return -1;
-	if (!has)
-		return log_error("cannot finish sweep %" PRId64
-		                 ": no sweeps table (sql/002 not applied)",
-		                 sweep);
 	snprintf(s, sizeof(s), "%" PRId64, sweep);
-	r = report_db_query(db, "finish the sweep",
+	r = db_exec(db, "finish the sweep",
 	                    "UPDATE sweeps SET state = 'done', finished_at ="
 	                    " coalesce(finished_at, now()) WHERE id = $1"
 	                    " RETURNING id",
-	                    1, p);
+	                    1, p, PGRES_TUPLES_OK);
 	if (!r)
 		return -1;
 	ret = PQntuples(r) == 1 ? 0 : 1;
@@ -85,34 +79,30 @@ static const struct {
 };
 
 int
-report_summary(struct report_db *db, int64_t sweep, int json, FILE *out)
+report_summary(struct db *db, int64_t sweep, int json, FILE *out)
 {
 	char s[32];
 	const char *p[1] = {s};
 	json_t *o = json_object(), *outcomes = json_object();
 	PGresult *r;
 	size_t i;
-	int k, cells = report_db_has_table(db, "cells");
+	int k;
 
-	if (cells < 0)
-		goto fail;
 	snprintf(s, sizeof(s), "%" PRId64, sweep);
 	jx_set(o, "sweep", json_integer(sweep));
 	for (i = 0; i < sizeof(figures) / sizeof(figures[0]); i++) {
-		if (!cells && strcmp(figures[i].name, "quarantined") == 0)
-			continue;
-		r = report_db_query(db, "count the sweep's results",
-		                    figures[i].sql, 1, p);
+		r = db_exec(db, "count the sweep's results",
+		                    figures[i].sql, 1, p, PGRES_TUPLES_OK);
 		if (!r)
 			goto fail;
 		jx_set(o, figures[i].name,
 		       json_integer(strtoll(PQgetvalue(r, 0, 0), NULL, 10)));
 		PQclear(r);
 	}
-	r = report_db_query(db, "count outcomes",
+	r = db_exec(db, "count outcomes",
 	                    "SELECT outcome, count(*) FROM report_results"
 	                    " WHERE sweep_id = $1 GROUP BY 1 ORDER BY 1",
-	                    1, p);
+	                    1, p, PGRES_TUPLES_OK);
 	if (!r)
 		goto fail;
 	for (k = 0; k < PQntuples(r); k++)

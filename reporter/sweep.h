@@ -6,7 +6,7 @@
 #ifndef PYTI_REPORT_SWEEP_H
 #define PYTI_REPORT_SWEEP_H
 
-#include "pg.h"
+#include "db.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -15,13 +15,13 @@
  * sweeps.state = 'done', finished_at = now() for sweep id (sql/002).
  * Returns 0, 1 when there is no such sweep (logged), -1 (logged).
  */
-int report_finish(struct report_db *db, int64_t sweep);
+int report_finish(struct db *db, int64_t sweep);
 
 /*
  * Print the sweep's summary on out: results, package/infra, outcomes,
  * changes, hostile results, quarantined rows, mails; text is one
  * "key=value" line per figure, json one object. Returns 0 or -1 (logged).
  */
-int report_summary(struct report_db *db, int64_t sweep, int json, FILE *out);
+int report_summary(struct db *db, int64_t sweep, int json, FILE *out);
 
 #endif
