@@ -473,8 +473,19 @@ sched_deps_cell(struct sched_deps_ctx *x, const struct sched_project *p,
                 const struct sched_platform *pl, const struct sched_choice *ch,
                 struct sched_deps *d)
 {
+	sched_deps_cell_md(x, p, pl, ch, NULL, 0, d);
+}
+
+void
+sched_deps_cell_md(struct sched_deps_ctx *x, const struct sched_project *p,
+                   const struct sched_platform *pl,
+                   const struct sched_choice *ch, const char *built,
+                   size_t built_len, struct sched_deps *d)
+{
 	const struct sched_file *f = &p->files[ch->file];
-	const struct sched_md *md = sched_resolver_md(x->rs, f->metadata_sha256);
+	const struct sched_md *md =
+	    built ? sched_resolver_md_text(x->rs, built, built_len)
+	          : sched_resolver_md(x->rs, f->metadata_sha256);
 	struct sched_resolution run = {0}, test = {0}, build = {0};
 	struct sched_sdist sd;
 	struct lines breqs = {0}, treqs = {0};
@@ -484,7 +495,7 @@ sched_deps_cell(struct sched_deps_ctx *x, const struct sched_project *p,
 	int have = 0;
 
 	memset(&sd, 0, sizeof(sd));
-	if (md->ok) {
+	if (md->ok && !built) {
 		d->author_email = md->author_email ? xstrdup(md->author_email)
 		                                   : NULL;
 		d->maintainer_email =
@@ -516,7 +527,16 @@ sched_deps_cell(struct sched_deps_ctx *x, const struct sched_project *p,
 		}
 		if (add_pins(d, &build, "build", NULL, NULL) < 0)
 			goto out;
-		if (!is_static(md)) {
+		if (built && !md->ok) {
+			snprintf(d->resolution, sizeof(d->resolution),
+			         "unavailable: the built wheel's metadata: %s",
+			         md->why);
+			goto out;
+		}
+		if (built) {
+			note(d, "runtime requirements from the metadata of the "
+			        "wheel the first stage built");
+		} else if (!is_static(md)) {
 			snprintf(d->resolution, sizeof(d->resolution),
 			         "two_stage");
 			note(d, "the sdist's metadata is dynamic or absent (%s): "

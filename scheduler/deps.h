@@ -55,6 +55,14 @@ void sched_deps_cell(struct sched_deps_ctx *x, const struct sched_project *p,
  * not UTF-8 become '?', never a NULL. */
 json_t *sched_text(const char *s, size_t n);
 
+/* As sched_deps_cell() for a two-stage job's second stage: the runtime
+ * requirements come from built (the METADATA text the first stage
+ * reported for the wheel it built). */
+void sched_deps_cell_md(struct sched_deps_ctx *x, const struct sched_project *p,
+                        const struct sched_platform *pl,
+                        const struct sched_choice *ch, const char *built,
+                        size_t built_len, struct sched_deps *d);
+
 /* The cell as the JSON object of pyti-schedule --dry-run --json (a new
  * reference). */
 json_t *sched_cell_json(const struct sched_project *p,

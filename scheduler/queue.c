@@ -469,3 +469,80 @@ sched_queue_finish(struct sched_queue *q)
 	              " WHERE id = $1 AND state = 'scheduling'",
 	              1, p, 0);
 }
+
+int
+sched_queue_followups(struct sched_queue *q, sched_followup_fn fn, void *arg)
+{
+	PGresult *r = db_exec(
+	    q->db, "find finished first stages",
+	    "SELECT j.id, j.cell_id, c.project, c.platform, c.python,"
+	    " c.file_sha256, r.raw->'result'->'built'->>'metadata', j.priority"
+	    " FROM jobs j JOIN cells c ON c.id = j.cell_id"
+	    " JOIN results r ON r.job_id = j.id"
+	    " WHERE j.spec->>'stage' = 'build' AND c.file_sha256 IS NOT NULL"
+	    " AND r.raw->'result'->'built'->>'metadata' IS NOT NULL"
+	    " AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.cell_id = j.cell_id"
+	    " AND k.spec->>'stage_of' = j.id::text)"
+	    " ORDER BY j.id LIMIT 10000",
+	    0, NULL, PGRES_TUPLES_OK);
+	int rc = 0;
+	if (!r)
+		return -1;
+	for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+		const char *md = db_col_str(r, i, 6);
+		struct sched_followup f = {
+		    .job_id = db_col_i64(r, i, 0),
+		    .cell_id = db_col_i64(r, i, 1),
+		    .project = db_col_str(r, i, 2),
+		    .platform = db_col_str(r, i, 3),
+		    .python = db_col_str(r, i, 4),
+		    .file_sha256 = db_col_str(r, i, 5),
+		    .metadata = md,
+		    .metadata_len = strlen(md),
+		    .priority = (int)db_col_i64(r, i, 7),
+		};
+		if (f.metadata_len > (1u << 20)) {
+			log_warn("job %lld: reported metadata over 1 MiB: "
+			         "ignored",
+			         f.job_id);
+			continue;
+		}
+		rc = fn(q, &f, arg);
+	}
+	PQclear(r);
+	return rc;
+}
+
+int
+sched_queue_stage2(struct sched_queue *q, const struct sched_followup *f,
+                   json_t *cell)
+{
+	char cid[32], sid[32];
+	int rc = -1;
+	snprintf(cid, sizeof(cid), "%lld", f->cell_id);
+	snprintf(sid, sizeof(sid), "%lld", f->job_id);
+	json_t *spec = job_spec(cell, f->cell_id);
+	json_object_del(spec, "stage");
+	jx_set(spec, "stage_of", json_string(sid));
+	char *specs = jx_dumps(spec);
+	char *deps = jx_dumps(json_object_get(cell, "deps"));
+	json_decref(spec);
+	const char *up[2] = {deps, cid};
+	struct db_job job = {.platform = f->platform,
+	                     .python = f->python,
+	                     .spec = specs,
+	                     .priority = f->priority,
+	                     .max_attempts = q->max_attempts,
+	                     .cell_id = f->cell_id};
+	if (db_begin(q->db) < 0)
+		goto out;
+	if (db_command(q->db, "record the second stage's files",
+	               "UPDATE cells SET deps = $1 WHERE id = $2", 2, up, 0) ||
+	    db_enqueue(q->db, &job) < 0 || db_commit(q->db) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(specs);
+	free(deps);
+	return rc;
+}

@@ -48,6 +48,29 @@ int sched_queue_project(struct sched_queue *q, const struct sched_project *p,
 /* Mark the sweep scheduled (state 'running'). Returns 0 or -1. */
 int sched_queue_finish(struct sched_queue *q);
 
+/* A two-stage job's finished first stage whose second stage is not
+ * enqueued yet. Strings borrowed for the callback. */
+struct sched_followup {
+	long long job_id, cell_id;
+	const char *project, *platform, *python, *file_sha256;
+	const char *metadata; /* the built wheel's METADATA, as reported */
+	size_t metadata_len;
+	int priority;
+};
+
+typedef int (*sched_followup_fn)(struct sched_queue *q,
+                                 const struct sched_followup *f, void *arg);
+
+/* Call fn for each such first stage (result.built.metadata reported).
+ * Returns 0, fn's non-zero value, or -1. */
+int sched_queue_followups(struct sched_queue *q, sched_followup_fn fn,
+                          void *arg);
+
+/* Enqueue the second stage (the first stage's spec with the new deps,
+ * "stage_of": its id) and record the deps on the cell. Returns 0 or -1. */
+int sched_queue_stage2(struct sched_queue *q, const struct sched_followup *f,
+                       json_t *cell);
+
 /* The priority formula (see queue.c, docs/scheduler.md): rank is the
  * download rank (0: unranked), tested whether the cell has a result,
  * regressed whether it passed before and failed last time, age_s seconds

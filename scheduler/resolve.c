@@ -118,13 +118,15 @@ sched_resolver_free(struct sched_resolver *rs)
 	free(rs);
 }
 
+static void md_parse(struct md_entry *e, const char *data, size_t len,
+                     const char *what);
+
 /* Read and parse the metadata file sha256 from the store. */
 static void
 md_load(struct sched_resolver *rs, const char *sha256, struct md_entry *e)
 {
 	struct sched_md *md = &e->md;
 	struct buf path = BUF_INIT(0), data = BUF_INIT(META_MAX_BYTES);
-	struct meta m;
 	char got[SHA256_HEX_LEN + 1];
 
 	if (!rs->store || cas_path(rs->store, sha256, &path) < 0) {
@@ -150,11 +152,23 @@ md_load(struct sched_resolver *rs, const char *sha256, struct md_entry *e)
 		         sha256, got);
 		goto out;
 	}
-	if (meta_parse(&m, data.data ? data.data : "", data.len) < 0) {
+	md_parse(e, data.data ? data.data : "", data.len, sha256);
+out:
+	buf_release(&path);
+	buf_release(&data);
+}
+
+/* Parse core metadata text into e (md->ok set when it parsed). */
+static void
+md_parse(struct md_entry *e, const char *data, size_t len, const char *what)
+{
+	struct sched_md *md = &e->md;
+	struct meta m;
+	if (meta_parse(&m, data, len) < 0) {
 		meta_release(&m);
 		snprintf(md->why, sizeof(md->why),
-		         "metadata file %.16s... is not core metadata", sha256);
-		goto out;
+		         "metadata %.16s... is not core metadata", what);
+		return;
 	}
 	const char *v;
 	size_t pos = 0, alloc = 0;
@@ -194,9 +208,6 @@ md_load(struct sched_resolver *rs, const char *sha256, struct md_entry *e)
 			e->specs[i] = NULL;
 	}
 	md->ok = 1;
-out:
-	buf_release(&path);
-	buf_release(&data);
 }
 
 static struct md_entry *
@@ -220,6 +231,17 @@ const struct sched_md *
 sched_resolver_md(struct sched_resolver *rs, const char *sha256)
 {
 	return &md_get(rs, sha256)->md;
+}
+
+const struct sched_md *
+sched_resolver_md_text(struct sched_resolver *rs, const char *text,
+                       size_t len)
+{
+	struct md_entry *e = xcalloc(1, sizeof(*e));
+	md_parse(e, text, len, "reported");
+	XGROW(rs->mds, rs->nmds + 1, rs->amds);
+	rs->mds[rs->nmds++] = e; /* freed with the resolver, not indexed */
+	return &e->md;
 }
 
 /* The project norm from the mirror (cached), or NULL when absent. */

@@ -60,6 +60,11 @@ void sched_resolver_free(struct sched_resolver *rs);
 const struct sched_md *sched_resolver_md(struct sched_resolver *rs,
                                          const char *sha256);
 
+/* Core metadata given as text (a built wheel's METADATA a two-stage
+ * job's first stage reported). Owned by the resolver. */
+const struct sched_md *sched_resolver_md_text(struct sched_resolver *rs,
+                                              const char *text, size_t len);
+
 enum sched_resolve_status {
 	SCHED_RESOLVE_OK,
 	SCHED_RESOLVE_CONFLICT, /* no combination satisfies everything */

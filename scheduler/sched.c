@@ -11,6 +11,7 @@
 #include "jx.h"
 #include "log.h"
 #include "mirror.h"
+#include "pep440.h"
 #include "pep503.h"
 #include "queue.h"
 #include "xalloc.h"
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int
 sched_opts_from_cfg(struct sched_opts *o, const struct cfg *c)
@@ -209,6 +211,67 @@ do_project(struct run *r, const char *norm, int64_t serial)
 	return rc;
 }
 
+/* The second stage of a two-stage job: the cell's sdist again, with the
+ * requirements of the wheel the first stage built. */
+static int
+followup(struct sched_queue *q, const struct sched_followup *fu, void *arg)
+{
+	struct run *r = arg;
+	const struct sched_platform *pl = NULL;
+	for (size_t i = 0; i < r->ps.n; i++)
+		if (!strcmp(r->ps.v[i].name, fu->platform))
+			pl = &r->ps.v[i];
+	if (!pl) {
+		log_warn("job %lld: platform '%s' is not configured: its second "
+		         "stage waits",
+		         fu->job_id, fu->platform);
+		return 0;
+	}
+	int found;
+	json_t *rec = mirror_get_project(&r->m, fu->project, &found);
+	struct sched_project p;
+	if (!rec || sched_project_load(&p, fu->project, rec) < 0) {
+		json_decref(rec);
+		log_warn("job %lld: project '%s' unreadable: its second stage "
+		         "waits",
+		         fu->job_id, fu->project);
+		return 0;
+	}
+	json_decref(rec);
+	struct sched_choice ch = {.file = -1, .sdist = -1};
+	for (size_t i = 0; i < p.nfiles; i++)
+		if (p.files[i].sha256 &&
+		    !strcasecmp(p.files[i].sha256, fu->file_sha256))
+			ch.file = (long)i;
+	int rc = 0;
+	if (ch.file < 0) {
+		log_warn("job %lld: the file of cell %lld is no longer in the "
+		         "mirror",
+		         fu->job_id, fu->cell_id);
+		goto out;
+	}
+	struct buf v = BUF_INIT(sizeof(ch.version) - 1);
+	if (pep440_normalize(&p.files[ch.file].version, &v) == 0)
+		snprintf(ch.version, sizeof(ch.version), "%s", buf_cstr(&v));
+	buf_release(&v);
+	struct sched_deps d;
+	sched_deps_init(&d);
+	sched_deps_cell_md(r->dctx, &p, pl, &ch, fu->metadata,
+	                   fu->metadata_len, &d);
+	json_t *cell = sched_cell_json(&p, pl, &ch, &d);
+	log_info("cell %lld (%s on %s): second stage, %s", fu->cell_id,
+	         fu->project, fu->platform, d.resolution);
+	if (sched_queue_stage2(q, fu, cell) == 0)
+		r->jobs++;
+	else
+		rc = -1;
+	json_decref(cell);
+	sched_deps_release(&d);
+out:
+	sched_project_release(&p);
+	return rc;
+}
+
 struct walk {
 	struct run *r;
 	int rc;
@@ -275,6 +338,8 @@ sched_run(const struct cfg *c, const struct sched_opts *o)
 			w.rc = -1;
 		rc = w.rc;
 	}
+	if (rc == 0 && r.q)
+		rc = sched_queue_followups(r.q, followup, &r);
 	if (rc == 0 && r.q)
 		rc = sched_queue_finish(r.q);
 	if (r.q) {

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/../lib.sh"
 need nginx psql
 [ -x /usr/lib/postgresql/15/bin/initdb ] || skip_all "needs PostgreSQL 15"
-plan 16
+plan 19
 
 FIX=$TOP/tests/helper/fixture-index/fixture-index
 NGX=$TOP/tests/helper/nginx
@@ -22,6 +22,9 @@ url=http://127.0.0.1:$port
 $FIX generate --out "$TMP/tree" --base-url "$url" --count 1 --no-extras \
 	--formats json >/dev/null 2>&1 || { echo "Bail out! fixture-index"; exit 1; }
 $H/corpus "$TMP/tree" --random 20 >/dev/null || { echo "Bail out! corpus"; exit 1; }
+$H/corpus "$TMP/tree" --only-metadata \
+	--metadata "$TOP/tests/fixtures/sched/graphs.json" >/dev/null ||
+	{ echo "Bail out! corpus"; exit 1; }
 $NGX/start --tree "$TMP/tree" --run "$TMP/ngx" --port "$port" --format json \
 	>/dev/null || { echo "Bail out! nginx"; exit 1; }
 at_exit "$NGX/stop --run '$TMP/ngx'"
@@ -29,13 +32,16 @@ ci=$($PG/start "$TMP/pg") || { echo "Bail out! postgres"; exit 1; }
 at_exit "$PG/stop '$TMP/pg'"
 q() { psql -X -q -t -A "$ci" -c "$1"; }
 
-pyti-crawl --index "$url/simple/" --db "$TMP/db" --no-progress >/dev/null 2>&1
+pyti-crawl --index "$url/simple/" --db "$TMP/db" --store "$TMP/store" \
+	--download=all --no-progress >/dev/null 2>&1
 printf 'name\tversion\tmonth\trank\ntags-pure\t1.2\t2024-01\t3\n' >"$TMP/ranks.tsv"
 cat >"$TMP/pyti.conf" <<EOF2
 [database]
 conninfo = $ci
 [mirror]
 db = $TMP/db
+[store]
+dir = $TMP/store
 [schedule]
 ranks = $TMP/ranks.tsv
 EOF2
@@ -79,9 +85,26 @@ check_eq "a ranked project comes first" \
 	"$(q "SELECT c.project FROM jobs j JOIN cells c ON c.id = j.cell_id ORDER BY j.priority DESC, j.id LIMIT 1")" \
 	tags-pure
 
+# a two-stage job: the first stage reports its built wheel's metadata
+# (as the runner stores the agent's result), the next run enqueues the
+# second stage with the requirements of that metadata
+first=$(q "SELECT j.id FROM jobs j JOIN cells c ON c.id = j.cell_id
+	WHERE c.project = 'sdist-dynamic' AND c.platform = 'debian-12' AND j.spec->>'stage' = 'build'")
+check "an sdist without static metadata gets a build-stage job" test -n "$first"
+q "INSERT INTO results (job_id, fence, attempt, runner, class, outcome, raw)
+   VALUES ($first, 1, 1, 't', 'package', 'passed',
+   '{\"result\": {\"built\": {\"wheel\": \"sdist_dynamic-1.0-py3-none-any.whl\",
+     \"metadata\": \"Metadata-Version: 2.1\\nName: sdist-dynamic\\nVersion: 1.0\\nRequires-Dist: chain-c<2\\n\"}}}')"
 pyti-schedule >"$TMP/run3" 2>&1
-check_eq "scheduling again enqueues nothing" "$(tail -n 1 "$TMP/run3")" \
-	"sweep=2 projects=0 cells=0 jobs=0"
+check_eq "the next run enqueues the second stage alone" "$(tail -n 1 "$TMP/run3")" \
+	"sweep=2 projects=0 cells=0 jobs=1"
+check_eq "with the built wheel's requirements resolved" \
+	"$(q "SELECT d->>'name' FROM jobs j, jsonb_array_elements(j.spec->'deps') d
+	      WHERE j.spec->>'stage_of' = '$first' AND d->>'role' = 'runtime'")" \
+	chain_c-1.5-py3-none-any.whl
+pyti-schedule >"$TMP/run3b" 2>&1
+check_eq "scheduling again enqueues nothing" "$(tail -n 1 "$TMP/run3b")" \
+	"sweep=3 projects=0 cells=0 jobs=0"
 
 # a new release of one project: the next incremental sweep takes it alone
 $H/corpus "$TMP/tree" --only-metadata --metadata /dev/stdin >/dev/null <<'EOF2'
@@ -91,6 +114,6 @@ $NGX/reload --run "$TMP/ngx" >/dev/null 2>&1
 pyti-crawl --index "$url/simple/" --db "$TMP/db" --no-progress >/dev/null 2>&1
 pyti-schedule >"$TMP/run4" 2>&1
 check_eq "a changed project is all the next sweep takes" "$(tail -n 1 "$TMP/run4")" \
-	"sweep=3 projects=1 cells=3 jobs=3"
+	"sweep=4 projects=1 cells=3 jobs=3"
 check_eq "with its new release" \
-	"$(q "SELECT DISTINCT version FROM cells WHERE sweep_id = 3")" 9.0
+	"$(q "SELECT DISTINCT version FROM cells WHERE sweep_id = 4")" 9.0
