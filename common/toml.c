@@ -735,8 +735,7 @@ num(const struct parser *p, size_t pos, size_t n)
 
 /* _TIME_RE_STR at pos: HH:MM:SS(.frac)?; returns the end or 0. */
 static size_t
-match_time(const struct parser *p, size_t pos, int *h, int *m, int *s,
-           int *us)
+match_time(const struct parser *p, size_t pos, int *h, int *m, int *s, int *us)
 {
 	if (!digits(p, pos, 2) || at(p, pos + 2) != ':' ||
 	    !digits(p, pos + 3, 2) || at(p, pos + 5) != ':' ||
@@ -787,8 +786,9 @@ parse_datetime(struct parser *p)
 {
 	size_t pos = p->pos;
 	int h, mi, s, us;
-	if (digits(p, pos, 4) && at(p, pos + 4) == '-' && digits(p, pos + 5, 2) &&
-	    at(p, pos + 7) == '-' && digits(p, pos + 8, 2)) {
+	if (digits(p, pos, 4) && at(p, pos + 4) == '-' &&
+	    digits(p, pos + 5, 2) && at(p, pos + 7) == '-' &&
+	    digits(p, pos + 8, 2)) {
 		int y = num(p, pos, 4), mo = num(p, pos + 5, 2),
 		    d = num(p, pos + 8, 2);
 		if (mo < 1 || mo > 12 || d < 1 || d > 31)
@@ -814,11 +814,13 @@ parse_datetime(struct parser *p)
 				buf_adds(&b, "+00:00");
 				e++;
 				n = new_node(p, N_DT);
-			} else if ((c == '+' || c == '-') && digits(p, e + 1, 2) &&
-			           at(p, e + 3) == ':' && digits(p, e + 4, 2) &&
+			} else if ((c == '+' || c == '-') &&
+			           digits(p, e + 1, 2) && at(p, e + 3) == ':' &&
+			           digits(p, e + 4, 2) &&
 			           num(p, e + 1, 2) <= 23 &&
 			           num(p, e + 4, 2) <= 59) {
-				int oh = num(p, e + 1, 2), om = num(p, e + 4, 2);
+				int oh = num(p, e + 1, 2),
+				    om = num(p, e + 4, 2);
 				if (!oh && !om)
 					c = '+';
 				buf_addf(&b, "%c%02d:%02d", c, oh, om);
@@ -852,19 +854,19 @@ match_digits(const struct parser *p, size_t pos, int base)
 	size_t e = pos;
 	for (;;) {
 		int c = at(p, e);
-		int ok = base == 16 ? hexval(c) >= 0
+		int ok = base == 16   ? hexval(c) >= 0
 		         : base == 10 ? (c >= '0' && c <= '9')
-		         : base == 8 ? (c >= '0' && c <= '7')
-		                     : (c == '0' || c == '1');
+		         : base == 8  ? (c >= '0' && c <= '7')
+		                      : (c == '0' || c == '1');
 		if (!ok)
 			return e;
 		e++;
 		if (at(p, e) == '_') {
 			int n = at(p, e + 1);
-			int ok2 = base == 16 ? hexval(n) >= 0
+			int ok2 = base == 16   ? hexval(n) >= 0
 			          : base == 10 ? (n >= '0' && n <= '9')
-			          : base == 8 ? (n >= '0' && n <= '7')
-			                      : (n == '0' || n == '1');
+			          : base == 8  ? (n >= '0' && n <= '7')
+			                       : (n == '0' || n == '1');
 			if (!ok2)
 				return e;
 			e++;
@@ -886,8 +888,10 @@ parse_number(struct parser *p)
 				if (p->s[i] == '_')
 					continue;
 				int d = hexval((unsigned char)p->s[i]);
-				if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base ||
-				    v * (uint64_t)base + (uint64_t)d > INT64_MAX)
+				if (v > (UINT64_MAX - (uint64_t)d) /
+				            (uint64_t)base ||
+				    v * (uint64_t)base + (uint64_t)d >
+				        INT64_MAX)
 					fail(p, "integer out of range");
 				v = v * (uint64_t)base + (uint64_t)d;
 			}
@@ -994,8 +998,8 @@ parse_value(struct parser *p)
 		return n;
 	if ((n = parse_number(p)))
 		return n;
-	static const char *const special[] = {"inf", "nan", "-inf", "+inf",
-	                                      "-nan", "+nan"};
+	static const char *const special[] = {"inf",  "nan",  "-inf",
+	                                      "+inf", "-nan", "+nan"};
 	for (size_t i = 0; i < 6; i++) {
 		if (starts(p, p->pos, special[i])) {
 			n = new_node(p, N_FLOAT);
@@ -1040,8 +1044,8 @@ key_value_rule(struct parser *p, const struct key *header)
 		}
 		if (p->npend == p->apend) {
 			p->apend = p->apend ? 2 * p->apend : 8;
-			p->pend = xreallocarray(p->pend, p->apend,
-			                        sizeof(*p->pend));
+			p->pend =
+			    xreallocarray(p->pend, p->apend, sizeof(*p->pend));
 		}
 		key_copy(&p->pend[p->npend].k, &abs, n);
 		p->pend[p->npend++].flag = F_EXPLICIT;
@@ -1304,8 +1308,8 @@ to_json(const struct node *n, int tagged)
 	case N_DATE:
 	case N_TIME:
 		j = json_string(n->s);
-		type = n->t == N_DT    ? "datetime"
-		       : n->t == N_DTL ? "datetime-local"
+		type = n->t == N_DT     ? "datetime"
+		       : n->t == N_DTL  ? "datetime-local"
 		       : n->t == N_DATE ? "date-local"
 		                        : "time-local";
 		break;

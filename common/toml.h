@@ -49,7 +49,6 @@ json_t *toml_parse(const char *data, size_t len, struct toml_error *err);
 /* As toml_parse(), with every value tagged as toml-test does:
  * {"type": "string"|"integer"|"float"|"bool"|"datetime"|
  * "datetime-local"|"date-local"|"time-local", "value": text}. */
-json_t *toml_parse_tagged(const char *data, size_t len,
-                          struct toml_error *err);
+json_t *toml_parse_tagged(const char *data, size_t len, struct toml_error *err);
 
 #endif

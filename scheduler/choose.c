@@ -21,8 +21,8 @@
 /* pip's SUPPORTED_EXTENSIONS (with bz2 and lzma available, as on Debian),
  * compared case-sensitively as pip does. */
 static const char *const archive_exts[] = {
-    ".zip", ".tar.bz2", ".tbz", ".tar.gz", ".tgz", ".tar",
-    ".tar.xz", ".txz", ".tlz", ".tar.lz", ".tar.lzma",
+    ".zip",    ".tar.bz2", ".tbz", ".tar.gz", ".tgz",      ".tar",
+    ".tar.xz", ".txz",     ".tlz", ".tar.lz", ".tar.lzma",
 };
 
 /* --- Requires-Python ---------------------------------------------------- */
@@ -72,15 +72,18 @@ legacy_key(const char *s, size_t len, size_t *n)
 			size_t j = i;
 			const char *rep = NULL;
 			if (isdigit((unsigned char)low[i])) {
-				while (j < len && isdigit((unsigned char)low[j]))
+				while (j < len &&
+				       isdigit((unsigned char)low[j]))
 					j++;
 			} else if (low[i] >= 'a' && low[i] <= 'z') {
-				while (j < len && low[j] >= 'a' && low[j] <= 'z')
+				while (j < len && low[j] >= 'a' &&
+				       low[j] <= 'z')
 					j++;
 			} else if (low[i] == '.' || low[i] == '-') {
 				j = i + 1;
 			} else {
-				while (j < len && !isdigit((unsigned char)low[j]) &&
+				while (j < len &&
+				       !isdigit((unsigned char)low[j]) &&
 				       !(low[j] >= 'a' && low[j] <= 'z') &&
 				       low[j] != '.' && low[j] != '-')
 					j++;
@@ -264,12 +267,24 @@ rp_ok(const struct sched_rp *rp, const char *python_full)
 			k = legacy_key(python_full, strlen(python_full), &nk);
 		int r = key_cmp(k, nk, c->key, c->nkey);
 		switch (c->op) {
-		case 0: ok = r == 0; break;
-		case 1: ok = r != 0; break;
-		case 2: ok = r <= 0; break;
-		case 3: ok = r >= 0; break;
-		case 4: ok = r < 0; break;
-		default: ok = r > 0; break;
+		case 0:
+			ok = r == 0;
+			break;
+		case 1:
+			ok = r != 0;
+			break;
+		case 2:
+			ok = r <= 0;
+			break;
+		case 3:
+			ok = r >= 0;
+			break;
+		case 4:
+			ok = r < 0;
+			break;
+		default:
+			ok = r > 0;
+			break;
 		}
 	}
 	key_free(k, nk);
@@ -332,7 +347,8 @@ wheel_read(struct sched_file *f, const char *norm)
 	if (dash[0] == s)
 		return -1;
 	if (nd == 5) {
-		if (!isdigit((unsigned char)dash[1][1]) || dash[2] == dash[1] + 1)
+		if (!isdigit((unsigned char)dash[1][1]) ||
+		    dash[2] == dash[1] + 1)
 			return -1;
 	}
 	const char *py = dash[nd - 3] + 1, *abi = dash[nd - 2] + 1,
@@ -342,7 +358,8 @@ wheel_read(struct sched_file *f, const char *norm)
 	if (!is_project(s, (size_t)(dash[0] - s), norm))
 		return -2;
 	/* version: '_' -> '-' */
-	f->version_text = xmemdup0(dash[0] + 1, (size_t)(dash[1] - dash[0] - 1));
+	f->version_text =
+	    xmemdup0(dash[0] + 1, (size_t)(dash[1] - dash[0] - 1));
 	for (char *c = f->version_text; *c; c++)
 		if (*c == '_')
 			*c = '-';
@@ -360,9 +377,8 @@ wheel_read(struct sched_file *f, const char *norm)
 	}
 	/* tags: every py x abi x plat, lowercased */
 	size_t counts[3] = {1, 1, 1};
-	const char *parts[3][2] = {{py, dash[nd - 2]},
-	                           {abi, dash[nd - 1]},
-	                           {plat, s + len}};
+	const char *parts[3][2] = {
+	    {py, dash[nd - 2]}, {abi, dash[nd - 1]}, {plat, s + len}};
 	for (int k = 0; k < 3; k++)
 		for (const char *c = parts[k][0]; c < parts[k][1]; c++)
 			if (*c == '.')
@@ -377,13 +393,14 @@ wheel_read(struct sched_file *f, const char *norm)
 			a1 = dash[nd - 2];
 		const char *b0 = abi;
 		for (size_t j = 0; j < counts[1]; j++) {
-			const char *b1 = memchr(b0, '.', (size_t)(dash[nd - 1] - b0));
+			const char *b1 =
+			    memchr(b0, '.', (size_t)(dash[nd - 1] - b0));
 			if (!b1)
 				b1 = dash[nd - 1];
 			const char *c0 = plat;
 			for (size_t k = 0; k < counts[2]; k++) {
-				const char *c1 = memchr(c0, '.',
-				                        (size_t)(s + len - c0));
+				const char *c1 =
+				    memchr(c0, '.', (size_t)(s + len - c0));
 				if (!c1)
 					c1 = s + len;
 				struct buf t = BUF_INIT(0);
@@ -449,7 +466,8 @@ cut_py_suffix(struct sched_file *f)
 		size_t gl = l - 3;
 		int ok = g[0] >= '1' && g[0] <= '3';
 		if (gl == 2)
-			ok = ok && (g[1] == '.' || isdigit((unsigned char)g[1]));
+			ok =
+			    ok && (g[1] == '.' || isdigit((unsigned char)g[1]));
 		if (gl == 3)
 			ok = ok && g[1] == '.' && isdigit((unsigned char)g[2]);
 		if (!ok)
@@ -506,8 +524,8 @@ file_read(struct sched_file *f, json_t *j, const char *norm)
 			if (!strcmp(ext, archive_exts[k]))
 				break;
 		if (k == sizeof(archive_exts) / sizeof(archive_exts[0]) ||
-		    (!strcmp(ext, ".zip") && strstr(f->url ? f->url : f->name,
-		                                    "macosx10"))) {
+		    (!strcmp(ext, ".zip") &&
+		     strstr(f->url ? f->url : f->name, "macosx10"))) {
 			f->kind = SCHED_FILE_UNSUPPORTED;
 			return;
 		}
@@ -633,8 +651,7 @@ int
 sched_file_ok(const struct sched_file *f, const struct sched_platform *pl)
 {
 	long rank;
-	return evaluate(f, pl, &rank) < 0 &&
-	       pep440_valid(&f->version);
+	return evaluate(f, pl, &rank) < 0 && pep440_valid(&f->version);
 }
 
 /* Compare build tags as pip's (int(digits), rest); no tag sorts first. */
@@ -654,8 +671,7 @@ build_cmp(const struct sched_file *a, const struct sched_file *b)
 
 /* pip's _sort_key order: > 0 when a is better than b. */
 static int
-better(const struct sched_file *a, long ra, const struct sched_file *b,
-       long rb)
+better(const struct sched_file *a, long ra, const struct sched_file *b, long rb)
 {
 	if (a->yanked != b->yanked)
 		return a->yanked ? -1 : 1;
@@ -687,9 +703,9 @@ reason_text(const struct sched_project *p, const struct sched_platform *pl,
 		return;
 	}
 	/* the main reason first: what a maintainer would fix */
-	static const int order[] = {WHY_RP, WHY_YANKED, WHY_PRE, WHY_TAGS,
-	                            WHY_PYSUFFIX, WHY_BADVERSION,
-	                            WHY_UNSUPPORTED, WHY_BADNAME};
+	static const int order[] = {
+	    WHY_RP,       WHY_YANKED,     WHY_PRE,         WHY_TAGS,
+	    WHY_PYSUFFIX, WHY_BADVERSION, WHY_UNSUPPORTED, WHY_BADNAME};
 	const char *lead = "nothing installable";
 	if (why[WHY_RP])
 		lead = "requires-python excludes";
@@ -765,7 +781,8 @@ sched_choose(const struct sched_project *p, const struct sched_platform *pl,
 				why[WHY_PRE]++;
 			continue;
 		}
-		if (best < 0 || better(f, rank[i], &p->files[best], best_rank) > 0) {
+		if (best < 0 ||
+		    better(f, rank[i], &p->files[best], best_rank) > 0) {
 			best = (long)i;
 			best_rank = rank[i];
 		}
@@ -780,7 +797,8 @@ sched_choose(const struct sched_project *p, const struct sched_platform *pl,
 	const struct sched_file *bf = &p->files[best];
 	struct buf v = BUF_INIT(sizeof(out->version) - 1);
 	if (pep440_normalize(&bf->version, &v) == 0)
-		snprintf(out->version, sizeof(out->version), "%s", buf_cstr(&v));
+		snprintf(out->version, sizeof(out->version), "%s",
+		         buf_cstr(&v));
 	else
 		snprintf(out->version, sizeof(out->version), "%.100s",
 		         bf->version_text);
@@ -803,9 +821,9 @@ int
 sched_file_better(const struct sched_file *a, const struct sched_file *b,
                   const struct sched_platform *pl)
 {
-	long ra = a->kind == SCHED_FILE_WHEEL ? wheel_rank(a, pl)
-	                                      : (long)pl->tags.n;
-	long rb = b->kind == SCHED_FILE_WHEEL ? wheel_rank(b, pl)
-	                                      : (long)pl->tags.n;
+	long ra =
+	    a->kind == SCHED_FILE_WHEEL ? wheel_rank(a, pl) : (long)pl->tags.n;
+	long rb =
+	    b->kind == SCHED_FILE_WHEEL ? wheel_rank(b, pl) : (long)pl->tags.n;
 	return better(a, ra, b, rb);
 }

@@ -115,7 +115,8 @@ struct sched_choice {
  * Choose the file for platform pl. Always fills *out (file -1 and a
  * reason when nothing is installable). Never fails.
  */
-void sched_choose(const struct sched_project *p, const struct sched_platform *pl,
+void sched_choose(const struct sched_project *p,
+                  const struct sched_platform *pl,
                   const struct sched_choose_opts *o, struct sched_choice *out);
 
 /*

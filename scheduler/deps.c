@@ -109,8 +109,7 @@ sched_deps_free(struct sched_deps_ctx *x)
 	free(x);
 }
 
-static void
-note(struct sched_deps *d, const char *fmt, ...)
+static void note(struct sched_deps *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -152,9 +151,10 @@ add_pins(struct sched_deps *d, const struct sched_resolution *r,
 			if (!strcmp(other->pins[k].name, p->name))
 				ro = other_role;
 		if (!p->sha256) {
-			snprintf(d->resolution, sizeof(d->resolution),
-			         "unavailable: %s %s has no sha256 on the index",
-			         p->name, p->version);
+			snprintf(
+			    d->resolution, sizeof(d->resolution),
+			    "unavailable: %s %s has no sha256 on the index",
+			    p->name, p->version);
 			return -1;
 		}
 		add_file(d, p->file, p->sha256, p->size, ro, p->version);
@@ -166,10 +166,10 @@ static void
 set_failure(struct sched_deps *d, const char *what,
             const struct sched_resolution *r)
 {
-	const char *kind = r->status == SCHED_RESOLVE_CONFLICT ? "conflict"
-	                                                       : "unavailable";
-	snprintf(d->resolution, sizeof(d->resolution), "%s: %s%.900s", kind, what,
-	         r->why);
+	const char *kind =
+	    r->status == SCHED_RESOLVE_CONFLICT ? "conflict" : "unavailable";
+	snprintf(d->resolution, sizeof(d->resolution), "%s: %s%.900s", kind,
+	         what, r->why);
 }
 
 /* Whether the metadata states its Requires-Dist (PEP 643). */
@@ -218,8 +218,9 @@ read_sdist(struct sched_deps_ctx *x, const struct sched_file *f,
 	if (!x->store || !f->sha256 ||
 	    cas_path(x->store, f->sha256, &path) < 0 ||
 	    access(buf_cstr(&path), R_OK) < 0) {
-		note(d, "%s is not in the store: its pyproject.toml and test "
-		        "requirements files were not read",
+		note(d,
+		     "%s is not in the store: its pyproject.toml and test "
+		     "requirements files were not read",
 		     f->name);
 		goto out;
 	}
@@ -256,7 +257,8 @@ group_reqs(json_t *groups, const char *name, struct lines *out, int depth,
 		return -1;
 	}
 	if (!json_is_array(found)) {
-		snprintf(why, wl, "dependency group '%.64s' is not a list", name);
+		snprintf(why, wl, "dependency group '%.64s' is not a list",
+		         name);
 		return -1;
 	}
 	size_t i;
@@ -265,14 +267,14 @@ group_reqs(json_t *groups, const char *name, struct lines *out, int depth,
 		if (json_is_string(v)) {
 			lines_add(out, json_string_value(v),
 			          json_string_length(v));
-		} else if (json_is_object(v) &&
-		           jx_str(v, "include-group")) {
+		} else if (json_is_object(v) && jx_str(v, "include-group")) {
 			if (group_reqs(groups, jx_str(v, "include-group"), out,
 			               depth + 1, why, wl) < 0)
 				return -1;
 		} else {
-			snprintf(why, wl, "dependency group '%.64s' has an "
-			                  "entry that is neither",
+			snprintf(why, wl,
+			         "dependency group '%.64s' has an "
+			         "entry that is neither",
 			         name);
 			return -1;
 		}
@@ -357,9 +359,8 @@ static void
 sdist_test_reqs(const struct sched_sdist *sd, json_t *pyproject,
                 struct lines *out, struct sched_deps *d)
 {
-	json_t *groups = pyproject ? json_object_get(pyproject,
-	                                             "dependency-groups")
-	                           : NULL;
+	json_t *groups =
+	    pyproject ? json_object_get(pyproject, "dependency-groups") : NULL;
 	if (json_is_object(groups)) {
 		static const char *const names[] = {"test", "tests"};
 		for (size_t i = 0; i < 2; i++) {
@@ -383,8 +384,10 @@ sdist_test_reqs(const struct sched_sdist *sd, json_t *pyproject,
 			} else {
 				for (size_t j = 0; j < g.n; j++)
 					lines_add(out, g.v[j], strlen(g.v[j]));
-				note(d, "test requirements from [dependency-groups] "
-				        "%s",
+				note(d,
+				     "test requirements from "
+				     "[dependency-groups] "
+				     "%s",
 				     names[i]);
 			}
 			lines_free(&g);
@@ -411,13 +414,14 @@ build_reqs(const struct sched_sdist *sd, int have, json_t **pyproject,
 	*pyproject = NULL;
 	if (have == 1 && sd->pyproject.name) {
 		struct toml_error err;
-		json_t *t = toml_parse(sd->pyproject.data, sd->pyproject.len,
-		                       &err);
+		json_t *t =
+		    toml_parse(sd->pyproject.data, sd->pyproject.len, &err);
 		if (!t) {
-			snprintf(d->resolution, sizeof(d->resolution),
-			         "unavailable: pyproject.toml line %d column %d: "
-			         "%s",
-			         err.line, err.col, err.msg);
+			snprintf(
+			    d->resolution, sizeof(d->resolution),
+			    "unavailable: pyproject.toml line %d column %d: "
+			    "%s",
+			    err.line, err.col, err.msg);
 			return -1;
 		}
 		*pyproject = t;
@@ -427,20 +431,22 @@ build_reqs(const struct sched_sdist *sd, int have, json_t **pyproject,
 			size_t i;
 			json_t *v;
 			if (!json_is_array(rq)) {
-				snprintf(d->resolution, sizeof(d->resolution),
-				         "unavailable: pyproject.toml: "
-				         "[build-system] 'requires' %s (PEP 518)",
-				         rq ? "is not a list" : "is missing");
+				snprintf(
+				    d->resolution, sizeof(d->resolution),
+				    "unavailable: pyproject.toml: "
+				    "[build-system] 'requires' %s (PEP 518)",
+				    rq ? "is not a list" : "is missing");
 				return -1;
 			}
 			json_array_foreach(rq, i, v)
 			{
 				if (!json_is_string(v)) {
-					snprintf(d->resolution,
-					         sizeof(d->resolution),
-					         "unavailable: pyproject.toml: "
-					         "[build-system] requires holds "
-					         "something not a string");
+					snprintf(
+					    d->resolution,
+					    sizeof(d->resolution),
+					    "unavailable: pyproject.toml: "
+					    "[build-system] requires holds "
+					    "something not a string");
 					return -1;
 				}
 				lines_add(out, json_string_value(v),
@@ -453,9 +459,11 @@ build_reqs(const struct sched_sdist *sd, int have, json_t **pyproject,
 				note(d, "build backend %s also asks for wheel",
 				     be);
 			}
-			note(d, "build requirements from pyproject.toml "
-			        "[build-system] (backend %s)",
-			     be ? be : "none: setuptools.build_meta:__legacy__");
+			note(d,
+			     "build requirements from pyproject.toml "
+			     "[build-system] (backend %s)",
+			     be ? be
+			        : "none: setuptools.build_meta:__legacy__");
 			return 0;
 		}
 		note(d, "pyproject.toml has no [build-system]: pip's default "
@@ -496,8 +504,8 @@ sched_deps_cell_md(struct sched_deps_ctx *x, const struct sched_project *p,
 
 	memset(&sd, 0, sizeof(sd));
 	if (md->ok && !built) {
-		d->author_email = md->author_email ? xstrdup(md->author_email)
-		                                   : NULL;
+		d->author_email =
+		    md->author_email ? xstrdup(md->author_email) : NULL;
 		d->maintainer_email =
 		    md->maintainer_email ? xstrdup(md->maintainer_email) : NULL;
 		d->requires_python =
@@ -516,9 +524,10 @@ sched_deps_cell_md(struct sched_deps_ctx *x, const struct sched_project *p,
 		if (build_reqs(&sd, have, &pyproject, &breqs, d) < 0)
 			goto out;
 		if (have != 1)
-			note(d, "build requirements: pip's default for an sdist "
-			        "without [build-system] (pyproject.toml not "
-			        "read)");
+			note(d,
+			     "build requirements: pip's default for an sdist "
+			     "without [build-system] (pyproject.toml not "
+			     "read)");
 		sched_resolve_reqs(x->rs, pl, (const char *const *)breqs.v,
 		                   breqs.n, &build);
 		if (build.status != SCHED_RESOLVE_OK) {
@@ -539,9 +548,10 @@ sched_deps_cell_md(struct sched_deps_ctx *x, const struct sched_project *p,
 		} else if (!is_static(md)) {
 			snprintf(d->resolution, sizeof(d->resolution),
 			         "two_stage");
-			note(d, "the sdist's metadata is dynamic or absent (%s): "
-			        "the first stage builds the wheel and reports its "
-			        "metadata",
+			note(d,
+			     "the sdist's metadata is dynamic or absent (%s): "
+			     "the first stage builds the wheel and reports its "
+			     "metadata",
 			     md->ok ? "Requires-Dist not static" : md->why);
 			goto out;
 		}
@@ -551,10 +561,12 @@ sched_deps_cell_md(struct sched_deps_ctx *x, const struct sched_project *p,
 		goto out;
 	} else if (have == 1 && sd.pyproject.name) {
 		struct toml_error err;
-		pyproject = toml_parse(sd.pyproject.data, sd.pyproject.len, &err);
+		pyproject =
+		    toml_parse(sd.pyproject.data, sd.pyproject.len, &err);
 		if (!pyproject)
-			note(d, "the sdist's pyproject.toml does not parse (line "
-			        "%d: %s): its dependency groups are not read",
+			note(d,
+			     "the sdist's pyproject.toml does not parse (line "
+			     "%d: %s): its dependency groups are not read",
 			     err.line, err.msg);
 	}
 	sched_resolve(x->rs, pl, p, ch->file, md, NULL, 0, &run);
@@ -565,26 +577,30 @@ sched_deps_cell_md(struct sched_deps_ctx *x, const struct sched_project *p,
 	for (size_t i = 0; i < md->nextras; i++)
 		for (size_t k = 0; k < 3; k++)
 			if (pep503_equal(md->extras[i], strlen(md->extras[i]),
-			                 test_extras[k], strlen(test_extras[k])) &&
+			                 test_extras[k],
+			                 strlen(test_extras[k])) &&
 			    ntex < 3)
 				tex[ntex++] = md->extras[i];
 	if (have == 1)
 		sdist_test_reqs(&sd, pyproject, &treqs, d);
 	if (ntex || treqs.n) {
 		sched_resolve_more(x->rs, pl, p, ch->file, md, tex, ntex,
-		                   (const char *const *)treqs.v, treqs.n, &test);
+		                   (const char *const *)treqs.v, treqs.n,
+		                   &test);
 		if (test.status == SCHED_RESOLVE_OK) {
-			note(d, "test requirements resolved with the runtime "
-			        "requirements (%zu rounds)",
+			note(d,
+			     "test requirements resolved with the runtime "
+			     "requirements (%zu rounds)",
 			     test.rounds);
 			add_pins(d, &test, "test", &run, "runtime");
 			goto out;
 		}
 		char line[1200];
-		snprintf(line, sizeof(line), "%s%s: %s%s",
-		         ntex ? "extra " : "", ntex ? tex[0] : "test requirements",
-		         test.status == SCHED_RESOLVE_CONFLICT ? "conflict: "
-		                                              : "unavailable: ",
+		snprintf(line, sizeof(line), "%s%s: %s%s", ntex ? "extra " : "",
+		         ntex ? tex[0] : "test requirements",
+		         test.status == SCHED_RESOLVE_CONFLICT
+		             ? "conflict: "
+		             : "unavailable: ",
 		         test.why);
 		jx_append(d->test_unresolved, sched_text(line, strlen(line)));
 	}

@@ -76,8 +76,8 @@ load_one(const char *section, void *arg)
 		if (!glibc)
 			glibc = suites[i].glibc;
 		/* the suite's full version only if python is the suite's */
-		if (!full && !strncmp(suites[i].python_full, python,
-		                      strlen(python)) &&
+		if (!full &&
+		    !strncmp(suites[i].python_full, python, strlen(python)) &&
 		    suites[i].python_full[strlen(python)] == '.')
 			full = suites[i].python_full;
 	}
@@ -103,11 +103,11 @@ load_one(const char *section, void *arg)
 	snprintf(p->tag_platform, tl, "manylinux_%d_%d_%s", gmaj, gmin, arch);
 	snprintf(p->py_dot, sizeof(p->py_dot), "%d.%d", major, minor);
 	l->ps->n++;
-	struct tags_target t = {.py_major = major,
-	                        .py_minor = minor,
-	                        .platform = p->tag_platform};
+	struct tags_target t = {
+	    .py_major = major, .py_minor = minor, .platform = p->tag_platform};
 	if (tags_supported(&t, &p->tags) < 0)
-		return log_error("[%s]: cannot compute its wheel tags", section);
+		return log_error("[%s]: cannot compute its wheel tags",
+		                 section);
 	if (pep508_env_cpython(&p->env, p->python, p->python_full, "linux",
 	                       p->arch) < 0)
 		return -1;

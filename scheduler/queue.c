@@ -134,9 +134,10 @@ sched_queue_open(const struct cfg *c, enum sched_sweep_kind kind,
 	} else {
 		PQclear(r);
 		p[0] = kind_names[kind];
-		r = db_exec(q->db, "open a sweep",
-		            "INSERT INTO sweeps (kind) VALUES ($1) RETURNING id",
-		            1, p, PGRES_TUPLES_OK);
+		r = db_exec(
+		    q->db, "open a sweep",
+		    "INSERT INTO sweeps (kind) VALUES ($1) RETURNING id", 1, p,
+		    PGRES_TUPLES_OK);
 		if (!r)
 			goto fail;
 		q->sweep = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -162,7 +163,7 @@ sched_queue_open(const struct cfg *c, enum sched_sweep_kind kind,
 			goto fail;
 		for (int i = 0; i < PQntuples(r); i++)
 			sched_map_put(&q->serials, PQgetvalue(r, i, 0),
-			        strtoll(PQgetvalue(r, i, 1), NULL, 10));
+			              strtoll(PQgetvalue(r, i, 1), NULL, 10));
 		PQclear(r);
 		r = NULL;
 	}
@@ -233,13 +234,15 @@ load_history(struct sched_queue *q, const char *norm, struct hist *h,
 		int passed = !strcmp(PQgetvalue(r, i, 2), "passed");
 		size_t k;
 		for (k = 0; k < n; k++)
-			if (!strcmp(h[k].platform, pl) && !strcmp(h[k].python, py))
+			if (!strcmp(h[k].platform, pl) &&
+			    !strcmp(h[k].python, py))
 				break;
 		if (k == n) {
 			if (n == max)
 				continue;
 			memset(&h[n], 0, sizeof(h[n]));
-			snprintf(h[n].platform, sizeof(h[n].platform), "%s", pl);
+			snprintf(h[n].platform, sizeof(h[n].platform), "%s",
+			         pl);
 			snprintf(h[n].python, sizeof(h[n].python), "%s", py);
 			h[n].last_failed = !passed;
 			h[n].age_s = strtoll(PQgetvalue(r, i, 3), NULL, 10);
@@ -278,15 +281,17 @@ insert_file(struct sched_queue *q, const json_t *f, const char *project,
 		return 0; /* unverifiable files are not delivered anyway */
 	snprintf(sz, sizeof(sz), "%lld", (long long)size);
 	size_t nl = strlen(name);
-	const char *kind = nl > 4 && !strcmp(name + nl - 4, ".whl") ? "wheel"
-	                                                           : "sdist";
-	const char *p[7] = {sha, name, sz, project, version ? version : "",
-	                    kind, requires_python};
-	return db_command(q->db, "insert a file",
-	              "INSERT INTO files (sha256, name, size, project, version,"
-	              " kind, requires_python) VALUES (lower($1), $2, $3, $4,"
-	              " $5, $6, $7) ON CONFLICT (sha256) DO NOTHING",
-	              7, p, 0);
+	const char *kind =
+	    nl > 4 && !strcmp(name + nl - 4, ".whl") ? "wheel" : "sdist";
+	const char *p[7] = {
+	    sha,  name,           sz, project, version ? version : "",
+	    kind, requires_python};
+	return db_command(
+	    q->db, "insert a file",
+	    "INSERT INTO files (sha256, name, size, project, version,"
+	    " kind, requires_python) VALUES (lower($1), $2, $3, $4,"
+	    " $5, $6, $7) ON CONFLICT (sha256) DO NOTHING",
+	    7, p, 0);
 }
 
 /* The job spec of a cell (jobs.spec; docs/raw-data.md section 3). */
@@ -349,23 +354,27 @@ sched_queue_project(struct sched_queue *q, const struct sched_project *p,
 		snprintf(prio, sizeof(prio), "%d", priority);
 		if (version) {
 			const char *rp[6] = {
-			    p->norm, version, p->display,
+			    p->norm,
+			    version,
+			    p->display,
 			    rel ? jx_str(rel, "author_email") : NULL,
 			    rel ? jx_str(rel, "maintainer_email") : NULL,
 			    rel ? jx_str(rel, "metadata_sha256") : NULL};
-			if (db_command(q->db, "insert a release",
-			           "INSERT INTO releases (project, version,"
-			           " display_name, author_email,"
-			           " maintainer_email, metadata_sha256)"
-			           " VALUES ($1, $2, $3, $4, $5, $6)"
-			           " ON CONFLICT (project, version) DO UPDATE SET"
-			           " author_email = coalesce(excluded.author_email,"
-			           " releases.author_email), maintainer_email ="
-			           " coalesce(excluded.maintainer_email,"
-			           " releases.maintainer_email), metadata_sha256 ="
-			           " coalesce(excluded.metadata_sha256,"
-			           " releases.metadata_sha256)",
-			           6, rp, 0))
+			if (db_command(
+			        q->db, "insert a release",
+			        "INSERT INTO releases (project, version,"
+			        " display_name, author_email,"
+			        " maintainer_email, metadata_sha256)"
+			        " VALUES ($1, $2, $3, $4, $5, $6)"
+			        " ON CONFLICT (project, version) DO UPDATE SET"
+			        " author_email = "
+			        "coalesce(excluded.author_email,"
+			        " releases.author_email), maintainer_email ="
+			        " coalesce(excluded.maintainer_email,"
+			        " releases.maintainer_email), metadata_sha256 ="
+			        " coalesce(excluded.metadata_sha256,"
+			        " releases.metadata_sha256)",
+			        6, rp, 0))
 				goto fail;
 		}
 		if (json_is_object(file) &&
@@ -376,14 +385,15 @@ sched_queue_project(struct sched_queue *q, const struct sched_project *p,
 		json_t *dep;
 		json_array_foreach(json_object_get(cell, "deps"), di, dep)
 		{
-			if (insert_file(q, dep, "", jx_str(dep, "version"), NULL))
+			if (insert_file(q, dep, "", jx_str(dep, "version"),
+			                NULL))
 				goto fail;
 		}
 		char *deps = jx_dumps(json_object_get(cell, "deps"));
 		json_t *tuj = json_object_get(cell, "test_unresolved");
 		char *tu = tuj ? jx_dumps(tuj) : xstrdup("[]");
-		const char *fsha = json_is_object(file) ? jx_str(file, "sha256")
-		                                        : NULL;
+		const char *fsha =
+		    json_is_object(file) ? jx_str(file, "sha256") : NULL;
 		char fsize[32] = "";
 		int64_t fs;
 		if (json_is_object(file) && jx_int(file, "size", &fs) == 0)
@@ -392,16 +402,26 @@ sched_queue_project(struct sched_queue *q, const struct sched_project *p,
 		if (json_is_object(file) && !fsha)
 			reason = "the index gives no sha256 for the file";
 		const char *cp[13] = {
-		    sweep, p->norm, version, platform, python,
+		    sweep,
+		    p->norm,
+		    version,
+		    platform,
+		    python,
 		    json_is_object(file) && fsha ? jx_str(file, "name") : NULL,
-		    fsha, fsha && *fsize ? fsize : NULL, reason,
-		    jx_str(cell, "resolution"), deps, tu, prio};
+		    fsha,
+		    fsha && *fsize ? fsize : NULL,
+		    reason,
+		    jx_str(cell, "resolution"),
+		    deps,
+		    tu,
+		    prio};
 		r = db_exec(
 		    q->db, "insert a cell",
 		    "INSERT INTO cells (sweep_id, project, version, platform,"
 		    " python, file_name, file_sha256, file_size, reason,"
 		    " resolution, deps, test_unresolved, priority) VALUES ($1,"
-		    " $2, $3, $4, $5, $6, lower($7), $8, $9, $10, $11, $12, $13)"
+		    " $2, $3, $4, $5, $6, lower($7), $8, $9, $10, $11, $12, "
+		    "$13)"
 		    " ON CONFLICT (sweep_id, project, platform, python)"
 		    " DO NOTHING RETURNING id",
 		    13, cp, PGRES_TUPLES_OK);
@@ -437,15 +457,17 @@ sched_queue_project(struct sched_queue *q, const struct sched_project *p,
 	snprintf(nc, sizeof(nc), "%zu", ncells);
 	snprintf(nj, sizeof(nj), "%zu", njobs);
 	const char *sp[5] = {sweep, p->norm, ser, nc, nj};
-	if (db_command(q->db, "mark the project scheduled",
-	           "INSERT INTO sweep_projects (sweep_id, project, serial, cells,"
-	           " jobs) VALUES ($1, $2, $3, $4, $5)",
-	           5, sp, 0) ||
-	    db_command(q->db, "record the project's serial",
-	           "INSERT INTO project_serials (project, serial, sweep_id)"
-	           " VALUES ($2, $3, $1) ON CONFLICT (project) DO UPDATE SET"
-	           " serial = excluded.serial, sweep_id = excluded.sweep_id",
-	           3, sp, 0) ||
+	if (db_command(
+	        q->db, "mark the project scheduled",
+	        "INSERT INTO sweep_projects (sweep_id, project, serial, cells,"
+	        " jobs) VALUES ($1, $2, $3, $4, $5)",
+	        5, sp, 0) ||
+	    db_command(
+	        q->db, "record the project's serial",
+	        "INSERT INTO project_serials (project, serial, sweep_id)"
+	        " VALUES ($2, $3, $1) ON CONFLICT (project) DO UPDATE SET"
+	        " serial = excluded.serial, sweep_id = excluded.sweep_id",
+	        3, sp, 0) ||
 	    db_commit(q->db) < 0)
 		goto fail;
 	sched_map_put(&q->done, p->norm, 1);
@@ -464,10 +486,11 @@ sched_queue_finish(struct sched_queue *q)
 	char id[32];
 	snprintf(id, sizeof(id), "%lld", q->sweep);
 	const char *p[1] = {id};
-	return db_command(q->db, "close the sweep's scheduling",
-	              "UPDATE sweeps SET state = 'running', scheduled_at = now()"
-	              " WHERE id = $1 AND state = 'scheduling'",
-	              1, p, 0);
+	return db_command(
+	    q->db, "close the sweep's scheduling",
+	    "UPDATE sweeps SET state = 'running', scheduled_at = now()"
+	    " WHERE id = $1 AND state = 'scheduling'",
+	    1, p, 0);
 }
 
 int

@@ -234,8 +234,7 @@ sched_resolver_md(struct sched_resolver *rs, const char *sha256)
 }
 
 const struct sched_md *
-sched_resolver_md_text(struct sched_resolver *rs, const char *text,
-                       size_t len)
+sched_resolver_md_text(struct sched_resolver *rs, const char *text, size_t len)
 {
 	struct md_entry *e = xcalloc(1, sizeof(*e));
 	md_parse(e, text, len, "reported");
@@ -317,8 +316,8 @@ state_copy(struct state *dst, const struct state *src)
 		d->reqs = xcalloc(s->nreqs ? s->nreqs : 1, sizeof(*d->reqs));
 		memcpy(d->reqs, s->reqs, s->nreqs * sizeof(*d->reqs));
 		d->aextras = s->nextras;
-		d->extras = xcalloc(s->nextras ? s->nextras : 1,
-		                    sizeof(*d->extras));
+		d->extras =
+		    xcalloc(s->nextras ? s->nextras : 1, sizeof(*d->extras));
 		memcpy(d->extras, s->extras, s->nextras * sizeof(*d->extras));
 	}
 }
@@ -401,7 +400,8 @@ add_req(struct ctx *x, struct state *s, const struct rref *r)
 	if (k == SIZE_MAX) {
 		if (s->n >= x->rs->lim.max_names) {
 			fail(x, SCHED_RESOLVE_LIMIT,
-			     "more than %zu distributions", x->rs->lim.max_names);
+			     "more than %zu distributions",
+			     x->rs->lim.max_names);
 			return -1;
 		}
 		XGROW(s->v, s->n + 1, s->alloc);
@@ -511,7 +511,8 @@ candidates(const struct ctx *x, const struct node *n, long **out)
 	size_t nc = 0;
 	int any_pre_spec = 0, pinned = 0;
 	for (size_t r = 0; r < n->nreqs; r++) {
-		const struct pep440_spec *sp = n->reqs[r].md->specs[n->reqs[r].i];
+		const struct pep440_spec *sp =
+		    n->reqs[r].md->specs[n->reqs[r].i];
 		if (sp && pep440_spec_prereleases(sp))
 			any_pre_spec = 1;
 		if (clause_pinned(&n->reqs[r]))
@@ -592,9 +593,10 @@ pick(const struct state *s)
 		for (size_t r = 0; r < n->nreqs; r++)
 			pinned |= clause_pinned(&n->reqs[r]);
 		if (best < 0 || pinned > bp ||
-		    (pinned == bp && (n->depth < s->v[best].depth ||
-		                      (n->depth == s->v[best].depth &&
-		                       strcmp(n->name, s->v[best].name) < 0)))) {
+		    (pinned == bp &&
+		     (n->depth < s->v[best].depth ||
+		      (n->depth == s->v[best].depth &&
+		       strcmp(n->name, s->v[best].name) < 0)))) {
 			best = (long)i;
 			bp = pinned;
 		}
@@ -607,8 +609,8 @@ conflict_text(struct ctx *x, const struct state *s, const struct node *n)
 {
 	struct buf b = BUF_INIT(sizeof(x->out->why) - 1);
 	if (!n->proj) {
-		buf_addf(&b, "%s is not in the mirror (required by %s)", n->name,
-		         s->v[n->reqs[0].from].name);
+		buf_addf(&b, "%s is not in the mirror (required by %s)",
+		         n->name, s->v[n->reqs[0].from].name);
 		fail(x, SCHED_RESOLVE_UNAVAILABLE, "%s", buf_cstr(&b));
 		buf_release(&b);
 		return;
@@ -650,14 +652,15 @@ solve(struct ctx *x, struct state *s)
 		if (os_mono_ms() > x->deadline) {
 			fail(x, SCHED_RESOLVE_LIMIT,
 			     "gave up after %llu ms (last deciding %s)",
-			     (unsigned long long)x->rs->lim.max_ms, s->v[k].name);
+			     (unsigned long long)x->rs->lim.max_ms,
+			     s->v[k].name);
 			break;
 		}
 		const struct sched_file *f = &s->v[k].proj->files[c[i]];
 		const struct md_entry *md = md_get(x->rs, f->metadata_sha256);
 		if (!md->md.ok) {
-			fail(x, SCHED_RESOLVE_UNAVAILABLE, "%s %s: %s", s->v[k].name,
-			     f->version_text, md->md.why);
+			fail(x, SCHED_RESOLVE_UNAVAILABLE, "%s %s: %s",
+			     s->v[k].name, f->version_text, md->md.why);
 			break;
 		}
 		struct state t;

@@ -51,8 +51,9 @@ struct sched_resolver_limits {
 
 /* A new resolver over the mirror m (borrowed) and the store directory
  * (borrowed; NULL: no metadata at all). */
-struct sched_resolver *sched_resolver_new(struct mirror *m, const char *store,
-                                          const struct sched_resolver_limits *l);
+struct sched_resolver *
+sched_resolver_new(struct mirror *m, const char *store,
+                   const struct sched_resolver_limits *l);
 void sched_resolver_free(struct sched_resolver *rs);
 
 /* The metadata of a file (by its PEP 658 sha256; NULL gives a "no core

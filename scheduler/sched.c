@@ -25,10 +25,10 @@ int
 sched_opts_from_cfg(struct sched_opts *o, const struct cfg *c)
 {
 	const char *v;
-	o->db = cfg_get(c, "mirror", "db", cfg_get(c, "crawler", "db",
-	                                            "/var/lib/pyti/mirror"));
-	o->store = cfg_get(c, "store", "dir", cfg_get(c, "crawler", "store",
-	                                               NULL));
+	o->db = cfg_get(c, "mirror", "db",
+	                cfg_get(c, "crawler", "db", "/var/lib/pyti/mirror"));
+	o->store =
+	    cfg_get(c, "store", "dir", cfg_get(c, "crawler", "store", NULL));
 	v = cfg_get(c, "schedule", "prereleases", "fallback");
 	if (!strcmp(v, "fallback"))
 		o->choose.pre = SCHED_PRE_FALLBACK;
@@ -37,9 +37,10 @@ sched_opts_from_cfg(struct sched_opts *o, const struct cfg *c)
 	else if (!strcmp(v, "always"))
 		o->choose.pre = SCHED_PRE_ALWAYS;
 	else
-		return log_error("[schedule] prereleases: '%s' is not fallback, "
-		                 "never or always",
-		                 v);
+		return log_error(
+		    "[schedule] prereleases: '%s' is not fallback, "
+		    "never or always",
+		    v);
 	v = cfg_get(c, "schedule", "yanked", "fallback");
 	if (!strcmp(v, "fallback"))
 		o->choose.yanked = SCHED_YANKED_FALLBACK;
@@ -130,7 +131,8 @@ explain(struct run *r, const struct sched_project *p,
 	json_t *dep;
 	json_array_foreach(d->deps, i, dep)
 	{
-		printf("  %-12s %s\n", jx_str(dep, "role"), jx_str(dep, "name"));
+		printf("  %-12s %s\n", jx_str(dep, "role"),
+		       jx_str(dep, "name"));
 	}
 	json_array_foreach(d->test_unresolved, i, dep)
 	{
@@ -222,9 +224,10 @@ followup(struct sched_queue *q, const struct sched_followup *fu, void *arg)
 		if (!strcmp(r->ps.v[i].name, fu->platform))
 			pl = &r->ps.v[i];
 	if (!pl) {
-		log_warn("job %lld: platform '%s' is not configured: its second "
-		         "stage waits",
-		         fu->job_id, fu->platform);
+		log_warn(
+		    "job %lld: platform '%s' is not configured: its second "
+		    "stage waits",
+		    fu->job_id, fu->platform);
 		return 0;
 	}
 	int found;
@@ -256,8 +259,8 @@ followup(struct sched_queue *q, const struct sched_followup *fu, void *arg)
 	buf_release(&v);
 	struct sched_deps d;
 	sched_deps_init(&d);
-	sched_deps_cell_md(r->dctx, &p, pl, &ch, fu->metadata,
-	                   fu->metadata_len, &d);
+	sched_deps_cell_md(r->dctx, &p, pl, &ch, fu->metadata, fu->metadata_len,
+	                   &d);
 	json_t *cell = sched_cell_json(&p, pl, &ch, &d);
 	log_info("cell %lld (%s on %s): second stage, %s", fu->cell_id,
 	         fu->project, fu->platform, d.resolution);
@@ -310,8 +313,9 @@ sched_run(const struct cfg *c, const struct sched_opts *o)
 		goto out_m;
 	if (o->mode == SCHED_ENQUEUE) {
 		enum sched_sweep_kind kind = o->full ? SCHED_SWEEP_FULL
-		                             : o->npackages ? SCHED_SWEEP_PACKAGES
-		                                            : SCHED_SWEEP_INCREMENTAL;
+		                             : o->npackages
+		                                 ? SCHED_SWEEP_PACKAGES
+		                                 : SCHED_SWEEP_INCREMENTAL;
 		r.q = sched_queue_open(c, kind, &r.ps);
 		if (!r.q)
 			goto out_d;
@@ -323,8 +327,8 @@ sched_run(const struct cfg *c, const struct sched_opts *o)
 			pep503_normalize_to(norm, norm, strlen(norm));
 			int64_t serial = 0;
 			int found;
-			json_t *rec = r.q ? mirror_get_project(&r.m, norm, &found)
-			                  : NULL;
+			json_t *rec =
+			    r.q ? mirror_get_project(&r.m, norm, &found) : NULL;
 			if (rec && jx_int(rec, "serial", &serial) != 0)
 				serial = 0;
 			json_decref(rec);

@@ -191,9 +191,9 @@ read_tar(const char *path, struct sched_sdist *s)
 				char *p = strstr(d, " path=");
 				if (p) {
 					char *e = strchr(p, '\n');
-					longname = xmemdup0(p + 6,
-					                    e ? (size_t)(e - p - 6)
-					                      : strlen(p + 6));
+					longname = xmemdup0(
+					    p + 6, e ? (size_t)(e - p - 6)
+					             : strlen(p + 6));
 				}
 			}
 			free(d);
@@ -215,7 +215,8 @@ read_tar(const char *path, struct sched_sdist *s)
 			memmove(name, name + 2, nl - 1);
 			nl -= 2;
 		}
-		int w = (type == '0' || type == 0) ? wanted(name, nl, &rest) : 0;
+		int w =
+		    (type == '0' || type == 0) ? wanted(name, nl, &rest) : 0;
 		struct sched_sdist_member *m = w ? slot(s, w) : NULL;
 		if (m && size <= SCHED_SDIST_MAX_MEMBER) {
 			m->data = xmalloc((size_t)padded + 1);
@@ -331,7 +332,8 @@ read_zip(const char *path, struct sched_sdist *s)
 	if (eocd < 0)
 		goto bad;
 	uint16_t n = le16(tail + eocd + 10);
-	uint32_t cdsize = le32(tail + eocd + 12), cdoff = le32(tail + eocd + 16);
+	uint32_t cdsize = le32(tail + eocd + 12),
+	         cdoff = le32(tail + eocd + 16);
 	if ((off_t)cdoff + cdsize > st.st_size || cdsize > 64u << 20)
 		goto bad;
 	cd = xmalloc(cdsize + 1);
@@ -352,14 +354,15 @@ read_zip(const char *path, struct sched_sdist *s)
 		int w = wanted((const char *)cd + p + 46, nl, &rest);
 		struct sched_sdist_member *m = w ? slot(s, w) : NULL;
 		if (m) {
-			if (zip_member(fd, st.st_size, off, method, csize, usize,
-			               m) < 0) {
+			if (zip_member(fd, st.st_size, off, method, csize,
+			               usize, m) < 0) {
 				free(m->data);
 				m->data = NULL;
 				if (w == 3)
 					s->nreqs--;
 			} else {
-				m->name = xmemdup0(cd + p + 46 + rest, nl - rest);
+				m->name =
+				    xmemdup0(cd + p + 46 + rest, nl - rest);
 			}
 		}
 		p += 46 + (size_t)nl + xl + cl;

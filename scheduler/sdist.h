@@ -38,7 +38,8 @@ struct sched_sdist {
  * (unknown format, corrupt, over a bound). Release with
  * sched_sdist_release() either way.
  */
-int sched_sdist_read(const char *path, const char *name, struct sched_sdist *out);
+int sched_sdist_read(const char *path, const char *name,
+                     struct sched_sdist *out);
 
 void sched_sdist_release(struct sched_sdist *s);
 

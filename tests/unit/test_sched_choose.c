@@ -35,8 +35,8 @@ test_sched_requires_python(void **state)
 	assert_true(sched_requires_python_ok(">=3.6.*", "3.11.2"));
 	assert_false(sched_requires_python_ok(">=3.12.*", "3.11.2"));
 	assert_false(sched_requires_python_ok("<=3.10.*", "3.11.2"));
-	assert_true(sched_requires_python_ok(">=2.7, !=3.0.*, !=3.1.*",
-	                                     "3.9.2"));
+	assert_true(
+	    sched_requires_python_ok(">=2.7, !=3.0.*, !=3.1.*", "3.9.2"));
 	assert_false(sched_requires_python_ok("!=3.11.*", "3.11.2"));
 	assert_false(sched_requires_python_ok(">3.11.2", "3.11.2"));
 }
@@ -54,8 +54,8 @@ load(struct sched_project *p, const char *files_json)
 }
 
 static const char *
-choose(const char *files, const struct sched_platform *pl,
-       enum sched_pre pre, char *reason, size_t rl)
+choose(const char *files, const struct sched_platform *pl, enum sched_pre pre,
+       char *reason, size_t rl)
 {
 	static char name[256];
 	struct sched_project p;
@@ -89,43 +89,41 @@ test_sched_choose_rules(void **state)
 
 	/* build tags as numbers, then their rest */
 	assert_string_equal(
-	    choose("[" F("foo-1.0-2-py3-none-any.whl") ","
-	           F("foo-1.0-10-py3-none-any.whl") ","
-	           F("foo-1.0-py3-none-any.whl") "]",
+	    choose("[" F("foo-1.0-2-py3-none-any.whl") "," F(
+	               "foo-1.0-10-py3-none-any.whl") "," F("foo-1.0-py3-none-"
+	                                                    "any.whl") "]",
 	           pl, SCHED_PRE_FALLBACK, NULL, 0),
 	    "foo-1.0-10-py3-none-any.whl");
 	/* a better tag beats a build tag; a wheel beats the sdist */
-	assert_string_equal(
-	    choose("[" F("foo-1.0-9-py3-none-any.whl") ","
-	           F("foo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl") ","
-	           F("foo-1.0.tar.gz") "]",
-	           pl, SCHED_PRE_FALLBACK, NULL, 0),
-	    "foo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl");
+	assert_string_equal(choose("[" F("foo-1.0-9-py3-none-any.whl") "," F(
+	                               "foo-1.0-cp311-cp311-manylinux_2_17_x86_"
+	                               "64.whl") "," F("foo-1.0.tar.gz") "]",
+	                           pl, SCHED_PRE_FALLBACK, NULL, 0),
+	                    "foo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl");
 	/* yanked only when nothing else, even over a newer version */
-	assert_string_equal(choose("[" FY("foo-2.0.tar.gz") "," F(
-	                               "foo-1.0.tar.gz") "]",
-	                           pl, SCHED_PRE_FALLBACK, NULL, 0),
-	                    "foo-1.0.tar.gz");
 	assert_string_equal(
-	    choose("[" FY("foo-2.0.tar.gz") "]", pl, SCHED_PRE_FALLBACK, NULL, 0),
-	    "foo-2.0.tar.gz");
+	    choose("[" FY("foo-2.0.tar.gz") "," F("foo-1.0.tar.gz") "]", pl,
+	           SCHED_PRE_FALLBACK, NULL, 0),
+	    "foo-1.0.tar.gz");
+	assert_string_equal(choose("[" FY("foo-2.0.tar.gz") "]", pl,
+	                           SCHED_PRE_FALLBACK, NULL, 0),
+	                    "foo-2.0.tar.gz");
 	/* pre-releases only when there is nothing else */
-	assert_string_equal(choose("[" F("foo-2.0b1.tar.gz") "," F(
-	                               "foo-1.0.tar.gz") "]",
-	                           pl, SCHED_PRE_FALLBACK, NULL, 0),
-	                    "foo-1.0.tar.gz");
 	assert_string_equal(
-	    choose("[" F("foo-2.0b1.tar.gz") "]", pl, SCHED_PRE_FALLBACK, NULL,
-	           0),
-	    "foo-2.0b1.tar.gz");
+	    choose("[" F("foo-2.0b1.tar.gz") "," F("foo-1.0.tar.gz") "]", pl,
+	           SCHED_PRE_FALLBACK, NULL, 0),
+	    "foo-1.0.tar.gz");
+	assert_string_equal(choose("[" F("foo-2.0b1.tar.gz") "]", pl,
+	                           SCHED_PRE_FALLBACK, NULL, 0),
+	                    "foo-2.0b1.tar.gz");
 	assert_string_equal(choose("[" F("foo-2.0b1.tar.gz") "]", pl,
 	                           SCHED_PRE_NEVER, why, sizeof(why)),
 	                    "-");
 	assert_non_null(strstr(why, "only pre-releases"));
 	/* an older release when the newest has nothing for the cell */
 	assert_string_equal(
-	    choose("[" F("foo-2.0-cp313-cp313-manylinux_2_17_x86_64.whl") ","
-	           F("foo-1.0-py3-none-any.whl") "]",
+	    choose("[" F("foo-2.0-cp313-cp313-manylinux_2_17_x86_64.whl") "," F(
+	               "foo-1.0-py3-none-any.whl") "]",
 	           pl, SCHED_PRE_FALLBACK, NULL, 0),
 	    "foo-1.0-py3-none-any.whl");
 	/* nothing: the reason names the rule */
@@ -134,17 +132,17 @@ test_sched_choose_rules(void **state)
 	                    "-");
 	assert_non_null(strstr(why, "requires-python excludes"));
 	assert_non_null(strstr(why, ">=3.12"));
-	assert_string_equal(choose("[" F("foo-1.0-cp311-cp311-win_amd64.whl") "]",
-	                           pl, SCHED_PRE_FALLBACK, why, sizeof(why)),
-	                    "-");
+	assert_string_equal(
+	    choose("[" F("foo-1.0-cp311-cp311-win_amd64.whl") "]", pl,
+	           SCHED_PRE_FALLBACK, why, sizeof(why)),
+	    "-");
 	assert_non_null(strstr(why, "no compatible wheel and no sdist"));
 	assert_string_equal(
 	    choose("[" F("bar-1.0.tar.gz") "," F("foo-1.0.egg") "]", pl,
 	           SCHED_PRE_FALLBACK, why, sizeof(why)),
 	    "-");
-	assert_string_equal(choose("[]", pl, SCHED_PRE_FALLBACK, why,
-	                           sizeof(why)),
-	                    "-");
+	assert_string_equal(
+	    choose("[]", pl, SCHED_PRE_FALLBACK, why, sizeof(why)), "-");
 	assert_string_equal(why, "no files");
 	sched_platforms_release(&ps);
 	cfg_free(c);
@@ -160,10 +158,12 @@ test_sched_choose_hostile(void **state)
 	assert_int_equal(sched_platforms_load(&ps, c, NULL), 0);
 	assert_int_equal(ps.n, 3);
 	/* malformed entries are kept as non-candidates, never a crash */
-	load(&p, "[1, {}, {\"filename\": 5}, {\"filename\": \"\"},"
-	         F("foo-1.0-py3-none-any-x.whl") ","
-	         F("foo-1.0-p.y.3-n.o.n.e-a.n.y.whl") ","
-	         F("foo-.tar.gz") "," F("-1.0.tar.gz") "]");
+	load(
+	    &p,
+	    "[1, {}, {\"filename\": 5}, {\"filename\": \"\"}," F("foo-1.0-py3-"
+	                                                         "none-any-x."
+	                                                         "whl") "," F(
+	        "foo-1.0-p.y.3-n.o.n.e-a.n.y.whl") "," F("foo-.tar.gz") "," F("-1.0.tar.gz") "]");
 	for (size_t i = 0; i < ps.n; i++) {
 		struct sched_choice ch;
 		struct sched_choose_opts o = {0};
@@ -177,9 +177,8 @@ test_sched_choose_hostile(void **state)
 	json_decref(rec);
 	sched_platforms_release(&ps);
 	/* a platform without a known glibc is refused with its name */
-	assert_int_equal(cfg_load_string(c, "t",
-	                                 "[platform odd]\npython = 3.12\n"),
-	                 0);
+	assert_int_equal(
+	    cfg_load_string(c, "t", "[platform odd]\npython = 3.12\n"), 0);
 	assert_int_equal(sched_platforms_load(&ps, c, NULL), -1);
 	cfg_free(c);
 }

@@ -23,7 +23,8 @@ main(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		json_t *j = toml_parse_tagged(b.data ? b.data : "", b.len, &err);
+		json_t *j =
+		    toml_parse_tagged(b.data ? b.data : "", b.len, &err);
 		if (j) {
 			char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS |
 			                            JSON_ENSURE_ASCII);
@@ -31,7 +32,8 @@ main(int argc, char **argv)
 			free(s);
 			json_decref(j);
 		} else {
-			printf("error: %d:%d: %s\n", err.line, err.col, err.msg);
+			printf("error: %d:%d: %s\n", err.line, err.col,
+			       err.msg);
 		}
 		buf_release(&b);
 	}
