@@ -41,6 +41,8 @@ static const struct {
     {"archive.bomb", "critical"},
     {"archive.invalid", "warning"},
     {"channel.forgery", "critical"},
+    {"process.daemon", "critical"},
+    {"trace.truncated", "warning"},
 };
 
 void

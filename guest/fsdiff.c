@@ -176,6 +176,8 @@ struct diff_ctx {
 	void (*fn)(const char *, enum guest_fschange, const char *, void *);
 	void *arg;
 	int count;
+	int (*more)(void *arg);
+	int stopped;
 };
 
 static int
@@ -187,6 +189,10 @@ diff_visit(const char *rel, const struct stat *st, void *arg)
 	char up[PATH_LEN * 2], low[PATH_LEN * 2], hex[65] = "";
 	struct stat lst;
 
+	if (d->more && !d->more(d->arg)) {
+		d->stopped = 1;
+		return 1;
+	}
 	if (d->before && d->before->n)
 		old = bsearch(&key, d->before->e, d->before->n, sizeof(key),
 		              entry_cmp);
@@ -238,19 +244,33 @@ diff_visit(const char *rel, const struct stat *st, void *arg)
 }
 
 int
+guest_fsdiff_bounded(const struct guest_fsnap *before, const char *upper,
+                     const char *lower,
+                     void (*fn)(const char *path, enum guest_fschange change,
+                                const char *sha256, void *arg),
+                     void *arg, int (*more)(void *arg), int *stopped)
+{
+	struct diff_ctx d = {before, upper, lower, fn, arg, 0, more, 0};
+	char rel[PATH_LEN] = "";
+	struct stat st;
+
+	if (stopped)
+		*stopped = 0;
+	if (stat(upper, &st) != 0)
+		return log_error("cannot read '%s': %s", upper,
+		                 strerror(errno));
+	walk(upper, rel, 0, 0, diff_visit, &d);
+	if (stopped)
+		*stopped = d.stopped;
+	return d.count;
+}
+
+int
 guest_fsdiff(const struct guest_fsnap *before, const char *upper,
              const char *lower,
              void (*fn)(const char *path, enum guest_fschange change,
                         const char *sha256, void *arg),
              void *arg)
 {
-	struct diff_ctx d = {before, upper, lower, fn, arg, 0};
-	char rel[PATH_LEN] = "";
-	struct stat st;
-
-	if (stat(upper, &st) != 0)
-		return log_error("cannot read '%s': %s", upper,
-		                 strerror(errno));
-	walk(upper, rel, 0, 0, diff_visit, &d);
-	return d.count;
+	return guest_fsdiff_bounded(before, upper, lower, fn, arg, NULL, NULL);
 }

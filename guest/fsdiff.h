@@ -54,6 +54,16 @@ int guest_fsdiff(const struct guest_fsnap *before, const char *upper,
                             const char *sha256, void *arg),
                  void *arg);
 
+/* The same, asking more(arg) before each entry (the agent's heartbeat and
+ * time limit: hashing a large diff takes a while under TCG); the walk
+ * stops, with *stopped set, as soon as it returns 0. */
+int guest_fsdiff_bounded(const struct guest_fsnap *before, const char *upper,
+                         const char *lower,
+                         void (*fn)(const char *path,
+                                    enum guest_fschange change,
+                                    const char *sha256, void *arg),
+                         void *arg, int (*more)(void *arg), int *stopped);
+
 /* sha256 hex of the file at path (at most max bytes read); 0 or -1. */
 int guest_file_sha256(const char *path, size_t max, char out[65]);
 

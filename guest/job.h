@@ -40,6 +40,16 @@ struct guest_job {
 	char job_id[65];
 	char dist[129]; /* the distribution's file name */
 	int is_wheel;
+	int dist_refused; /* not a file name pip accepts: invalid_dist */
+	char tests_source[129]; /* role "tests_source": the release's sdist
+				   delivered with a wheel job, "" */
+	int build_deps; /* deps with role "build" delivered */
+	int test_deps; /* deps with role "test" delivered */
+	int64_t t_job_mono; /* JOB_ receipt, monotonic ms */
+	/* the agent's heartbeat (BEAT, sampling): called during the
+	 * agent's own long work; may be NULL */
+	void (*beat)(void *arg);
+	void *beat_arg;
 	char platform[64], python[16];
 
 	/* learned by the tasks */
@@ -50,6 +60,8 @@ struct guest_job {
 	char top[GUEST_MAX_TOP][129]; /* top-level import names */
 	int ntop;
 	int no_tests; /* tests found nothing to run */
+	const char *tests_outcome; /* pytest's status as a package
+				      outcome (guest_pytest_verdict()) */
 	json_t *info; /* owned: installed dist's info */
 	struct guest_fsnap *before; /* upper dir before package code */
 	int strace_ok; /* /usr/bin/strace is usable */
@@ -86,7 +98,11 @@ void guest_job_release(struct guest_job *job);
 int guest_job_prepare(struct guest_job *job);
 
 /* Build the task graph and run it, calling hooks with arg (the tasks get
- * the job). Returns 0, or -1 (logged) if the graph cannot load. */
+ * the job). The spec's "tasks" disables the others (not_requested), its
+ * "limits" lower the time limits, and its "deadline_s" (seconds from
+ * JOB_ receipt until the host gives up) shares what is left among the
+ * tasks (guest_fit_deadline()). Returns 0, or -1 (logged) if the graph
+ * cannot load. */
 int guest_job_run(struct guest_job *job, const struct guest_hooks *hooks,
                   void *arg);
 

@@ -18,8 +18,10 @@
 #include "job.h"
 #include "jx.h"
 #include "log.h"
+#include "cgroup.h"
 #include "os.h"
 #include "sha256.h"
+#include "verdict.h"
 #include "xalloc.h"
 
 #include <arpa/inet.h>
@@ -279,7 +281,7 @@ store_file(struct want *w, size_t nw, const struct chan_blob *b, char *err,
 		return -1;
 	}
 	sha256_hex(b->data, b->len, hex);
-	if ((int64_t)b->len != hit->size || strcmp(hex, hit->sha)) {
+	if ((int64_t)b->len != hit->size || !guest_hex_equal(hex, hit->sha)) {
 		snprintf(err, errlen,
 		         "file '%s': %zu bytes with sha256 %s, the spec says "
 		         "%lld bytes with %s",
@@ -318,6 +320,26 @@ wanted_files(const json_t *spec, struct want **out)
 	}
 	*out = w;
 	return k;
+}
+
+/* A job for another Python than the image's must not run silently on
+ * this one: "3.11" matches the image's 3.11 (and "3.11.2"). */
+static int
+python_mismatch(const struct guest_job *job, const char *image, char *err,
+                size_t errlen)
+{
+	const char *want = jx_str(job->spec, "python");
+	size_t n;
+
+	if (!want || !want[0])
+		return 0;
+	n = strlen(want);
+	if (!strncmp(image, want, n) && (image[n] == '\0' || image[n] == '.'))
+		return 0;
+	snprintf(err, errlen,
+	         "the job is for Python %.15s, this image has Python %s", want,
+	         image);
+	return 1;
 }
 
 /* ---- running and reporting ---- */
@@ -538,6 +560,10 @@ boot_setup(void)
 	int r;
 
 	memset(&tmp, 0, sizeof(tmp));
+	/* a cgroup per task when the kernel has cgroup2 (cgroup.h) */
+	if (guest_job_in_guest() &&
+	    guest_cg_init("/sys/fs/cgroup", "pyti", 1) == 0)
+		log_info("tasks run in cgroups under /sys/fs/cgroup/pyti");
 	start_dns_stub();
 	r = guest_job_prepare(&tmp);
 	return r;
@@ -636,6 +662,16 @@ guest_session_serve(void)
 				continue;
 			}
 			job.t_job = t0;
+			job.t_job_mono = os_mono_ms();
+			job.beat = hook_tick;
+			job.beat_arg = &s;
+			if (python_mismatch(&job, s.python, err, sizeof(err))) {
+				send_error(&s, err);
+				guest_job_release(&job);
+				have_job = 0;
+				st = WAIT_HELO;
+				continue;
+			}
 			snprintf(job.platform, sizeof(job.platform), "%s",
 			         s.platform);
 			snprintf(job.python, sizeof(job.python), "%s",

@@ -8,6 +8,7 @@
  * hard limit, never memory.
  */
 #include "taskgraph.h"
+#include "cgroup.h"
 #include "log.h"
 #include "os.h"
 #include "xalloc.h"
@@ -16,12 +17,15 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,15 +50,16 @@ struct guest_graph {
 	int disabled[MAX_TASKS]; /* by task index */
 	const struct guest_hooks *hooks;
 	void *arg;
+	int64_t job_deadline; /* monotonic ms, 0: none */
 };
 
 const char *
 guest_outcome_name(enum guest_outcome o)
 {
-	static const char *const names[] = {"ok", "failed", "skipped",
-	                                    "timeout", "error"};
+	static const char *const names[] = {
+	    "ok", "failed", "skipped", "timeout", "error", "not_requested"};
 
-	return (unsigned)o < 5 ? names[o] : "error";
+	return (unsigned)o < 6 ? names[o] : "error";
 }
 
 static int
@@ -396,7 +401,17 @@ guest_task_reason(struct guest_task_run *tr, const char *fmt, ...)
 struct missing_ctx {
 	struct guest_task_run *tr;
 	int missing;
+	int not_requested; /* ... because its producer was not requested */
 };
+
+static int
+producer_not_requested(struct guest_graph *g, int task)
+{
+	for (size_t k = 0; k < g->n; k++)
+		if (g->runs[k].task == &g->tasks[task])
+			return g->runs[k].outcome == GUEST_NOT_REQUESTED;
+	return 0;
+}
 
 static int
 need_missing(struct guest_graph *g, const char *name, void *ctx)
@@ -411,7 +426,13 @@ need_missing(struct guest_graph *g, const char *name, void *ctx)
 		                  "needs %s, which the job did not "
 		                  "provide",
 		                  name);
-	else
+	else if (producer_not_requested(g, g->data[i].producer)) {
+		guest_task_reason(m->tr,
+		                  "not requested: needs %s, which %s was not "
+		                  "requested to produce",
+		                  name, g->tasks[g->data[i].producer].name);
+		m->not_requested = 1;
+	} else
 		guest_task_reason(m->tr, "needs %s, which %s did not produce",
 		                  name, g->tasks[g->data[i].producer].name);
 	m->missing = 1;
@@ -430,23 +451,33 @@ guest_graph_run(struct guest_graph *g, const struct guest_hooks *hooks,
 	g->arg = arg;
 	for (size_t i = 0; i < g->n; i++) {
 		struct guest_task_run *tr = &g->runs[i];
-		struct missing_ctx m = {tr, 0};
+		struct missing_ctx m = {tr, 0, 0};
 		enum guest_outcome o;
 
 		if (g->disabled[g->order[i]]) {
-			tr->outcome = GUEST_SKIPPED;
+			tr->outcome = GUEST_NOT_REQUESTED;
 			guest_task_reason(tr, "not requested");
 			continue;
 		}
 		each_word(tr->task->needs, tr->task->name, need_missing, g, &m);
 		if (m.missing) {
+			tr->outcome = m.not_requested ? GUEST_NOT_REQUESTED
+			                              : GUEST_SKIPPED;
+			continue;
+		}
+		if (g->job_deadline && os_mono_ms() >= g->job_deadline) {
 			tr->outcome = GUEST_SKIPPED;
+			guest_task_reason(tr, "no time left before the job's "
+			                      "deadline");
 			continue;
 		}
 		tr->started_ms = os_wall_ms();
 		tr->deadline = tr->limits.timeout_ms
 		                   ? os_mono_ms() + tr->limits.timeout_ms
 		                   : 0;
+		if (g->job_deadline &&
+		    (!tr->deadline || tr->deadline > g->job_deadline))
+			tr->deadline = g->job_deadline;
 		if (hooks && hooks->started)
 			hooks->started(tr, arg);
 		o = tr->task->run(tr, task_arg);
@@ -457,12 +488,28 @@ guest_graph_run(struct guest_graph *g, const struct guest_hooks *hooks,
 			                  tr->limits.timeout_ms / 1000);
 		tr->outcome = o;
 		tr->ended_ms = os_wall_ms();
-		if (o != GUEST_OK && o != GUEST_SKIPPED)
+		if (o != GUEST_OK && o != GUEST_SKIPPED &&
+		    o != GUEST_NOT_REQUESTED)
 			bad++;
 		if (hooks && hooks->ended)
 			hooks->ended(tr, arg);
 	}
 	return bad;
+}
+
+int
+guest_graph_has_enabled(const struct guest_graph *g, const char *name)
+{
+	for (size_t t = 0; t < g->n; t++)
+		if (!strcmp(g->tasks[t].name, name))
+			return !g->disabled[t];
+	return 0;
+}
+
+void
+guest_graph_set_deadline(struct guest_graph *g, int64_t mono_ms)
+{
+	g->job_deadline = mono_ms;
 }
 
 /* ---- running one command under limits ---- */
@@ -485,12 +532,15 @@ set_limit(int resource, uint64_t v)
 
 /* In the child: never returns. Only async-signal-safe calls. */
 static void
-child(const struct guest_task_run *tr, const struct guest_cmd *cmd, int out)
+child(const struct guest_task_run *tr, const struct guest_cmd *cmd, int out,
+      const char *cg)
 {
 	static const char fail_start[] = "pyti-agent: cannot start command\n";
 	int devnull = open("/dev/null", O_RDONLY);
 
 	setpgid(0, 0);
+	if (cg[0] && guest_cg_join(cg) != 0)
+		_exit(126);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
@@ -571,9 +621,120 @@ keep_output(struct guest_task_run *tr, const char *p, size_t n)
 	}
 }
 
+/* Read /proc/<pid>/stat: ppid, process group, session. 0, or -1 (also
+ * for a zombie: it is gone, only its status waits to be reaped). */
+static int
+proc_stat(pid_t p, pid_t *ppid, pid_t *pgrp, pid_t *sid)
+{
+	char state;
+	char path[64], buf[1024], *e;
+	int fd;
+	ssize_t n;
+	long a, b, c;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)p);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* the command name may hold anything, ')' included: the last ')'
+	 * ends it */
+	e = strrchr(buf, ')');
+	if (!e || sscanf(e + 1, " %c %ld %ld %ld", &state, &a, &b, &c) != 4 ||
+	    state == 'Z' || state == 'X')
+		return -1;
+	*ppid = (pid_t)a;
+	*pgrp = (pid_t)b;
+	*sid = (pid_t)c;
+	return 0;
+}
+
+static void
+proc_cmdline(pid_t p, char *out, size_t outlen)
+{
+	char path[64];
+	int fd;
+	ssize_t n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)p);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, out, outlen - 1);
+		close(fd);
+	}
+	if (n < 0)
+		n = 0;
+	while (n > 0 && out[n - 1] == '\0')
+		n--;
+	for (ssize_t i = 0; i < n; i++)
+		if (out[i] == '\0')
+			out[i] = ' ';
+	out[n] = '\0';
+}
+
+/*
+ * The first process of the command that detached: another session than
+ * the agent's, or (not the command itself) a child of the agent, which
+ * is where orphans land (the agent is PID 1 in the guest, a child
+ * subreaper elsewhere). Candidates: the command's cgroup, else every
+ * process of uid. Returns its pid, or 0.
+ */
+static pid_t
+find_detached(pid_t leader, const char *cg, uid_t uid)
+{
+	pid_t me = getpid(), my_sid = getsid(0), pids[1024];
+	int n = 0;
+
+	if (cg[0]) {
+		n = guest_cg_pids(cg, pids, 1024);
+	} else if (uid != 0) {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+
+		while (d && (de = readdir(d)) != NULL && n < 1024) {
+			char p[300];
+			struct stat st;
+			long v = strtol(de->d_name, NULL, 10);
+
+			snprintf(p, sizeof(p), "/proc/%s", de->d_name);
+			if (v > 0 && stat(p, &st) == 0 && st.st_uid == uid)
+				pids[n++] = (pid_t)v;
+		}
+		if (d)
+			closedir(d);
+	}
+	for (int i = 0; i < n; i++) {
+		pid_t ppid, pgrp, sid;
+
+		if (pids[i] == leader ||
+		    proc_stat(pids[i], &ppid, &pgrp, &sid) != 0)
+			continue;
+		if (sid != my_sid || ppid == me)
+			return pids[i];
+	}
+	return 0;
+}
+
+/* End everything the command started: its cgroup, its group, its uid. */
+static void
+end_all(pid_t pid, const struct guest_cmd *cmd, const char *cg)
+{
+	kill(-pid, SIGKILL);
+	if (cg[0])
+		guest_cg_kill(cg, 2000);
+	if (cmd->reap_uid && cmd->uid != 0)
+		reap_uid(cmd->uid, cmd->gid);
+}
+
 int
 guest_task_exec(struct guest_task_run *tr, const struct guest_cmd *cmd)
 {
+	char cg[GUEST_CG_PATH_LEN] = "";
+	int64_t last_scan = 0;
 	const struct guest_hooks *hooks = tr->graph ? tr->graph->hooks : NULL;
 	void *arg = tr->graph ? tr->graph->arg : NULL;
 	int pfd[2], status = 0, exited = 0, eof = 0, killed = 0;
@@ -582,15 +743,21 @@ guest_task_exec(struct guest_task_run *tr, const struct guest_cmd *cmd)
 
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return log_error("cannot create a pipe: %s", strerror(errno));
+	/* orphans of the command come back to the agent (it is PID 1 in
+	 * the guest anyway), where find_detached() sees them */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	if (guest_cg_usable())
+		guest_cg_create(cg);
 	pid = fork();
 	if (pid < 0) {
 		close(pfd[0]);
 		close(pfd[1]);
+		guest_cg_remove(cg);
 		return log_error("cannot fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		child(tr, cmd, pfd[1]);
+		child(tr, cmd, pfd[1], cg);
 	}
 	/* Both sides set the group, so a kill before the child ran its
 	 * setpgid() still finds it. */
@@ -598,6 +765,7 @@ guest_task_exec(struct guest_task_run *tr, const struct guest_cmd *cmd)
 	close(pfd[1]);
 	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
 	tr->commands++;
+	tr->lost_status = 0;
 
 	while (!exited || !eof) {
 		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
@@ -612,11 +780,27 @@ guest_task_exec(struct guest_task_run *tr, const struct guest_cmd *cmd)
 		/* The leader is gone but something still holds the pipe
 		 * (a background child): give it a moment, then end it. */
 		if (exited && !eof && now - exited_at > 1000 && !killed) {
-			kill(-pid, SIGKILL);
+			end_all(pid, cmd, cg);
 			killed = 1;
 		}
 		if (exited && !eof && now - exited_at > 3000)
 			break; /* a setsid() escapee holds the pipe */
+		/* A process that detached will outlive the command and
+		 * may hold its pipes (pip waits for the build backend's
+		 * output to end): note it and end the whole task now. */
+		if (cmd->detach_check && !killed && now - last_scan >= 300) {
+			pid_t d = find_detached(pid, cg, cmd->uid);
+
+			last_scan = now;
+			if (d > 0) {
+				tr->detached++;
+				tr->detached_pid = (long)d;
+				proc_cmdline(d, tr->detached_cmd,
+				             sizeof(tr->detached_cmd));
+				end_all(pid, cmd, cg);
+				killed = 1;
+			}
+		}
 		if (hooks && hooks->tick && now - last_tick >= 250) {
 			hooks->tick(arg);
 			last_tick = now;
@@ -661,19 +845,27 @@ guest_task_exec(struct guest_task_run *tr, const struct guest_cmd *cmd)
 				}
 			}
 			if (w < 0 && errno == ECHILD) {
-				exited = 1; /* someone else reaped it */
+				/* someone else reaped it: the status is
+				 * lost, which is not a success */
+				exited = 1;
 				exited_at = os_mono_ms();
-				status = 0;
+				tr->lost_status = 1;
 			}
 		}
 	}
 	close(pfd[0]);
-	/* Whatever is left of the group goes now. */
-	kill(-pid, SIGKILL);
-	if (cmd->reap_uid && cmd->uid != 0)
-		reap_uid(cmd->uid, cmd->gid);
+	/* Whatever is left of the command goes now. */
+	end_all(pid, cmd, cg);
+	guest_cg_remove(cg);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
+	if (tr->lost_status) {
+		log_warn("the exit status of %s was lost (ECHILD)",
+		         cmd->argv[0]);
+		tr->signal = 0;
+		tr->exit_status = -1;
+		return 255;
+	}
 	if (WIFSIGNALED(status)) {
 		tr->signal = WTERMSIG(status);
 		tr->exit_status = -1;

@@ -33,9 +33,12 @@ enum guest_outcome {
 	GUEST_SKIPPED, /* not run; reason says why */
 	GUEST_TIMEOUT, /* its time limit killed it */
 	GUEST_ERROR, /* the agent could not run it: not the package's fault */
+	GUEST_NOT_REQUESTED, /* the job did not ask for it (or for the task
+				that produces what it needs) */
 };
 
-/* "ok", "failed", "skipped", "timeout", "error" (static). */
+/* "ok", "failed", "skipped", "timeout", "error", "not_requested"
+ * (static). */
 const char *guest_outcome_name(enum guest_outcome o);
 
 /* Limits of one task; 0 in any field means "no limit / leave as is". */
@@ -81,6 +84,12 @@ struct guest_task_run {
 	int output_capped; /* output passed output_cap */
 	int output_killed; /* ... and output_kill: group killed */
 	int64_t deadline; /* monotonic ms; 0: none */
+	int detached; /* a process of the task left its session or
+				     was reparented away: the task was ended */
+	long detached_pid; /* the first such process */
+	char detached_cmd[512]; /* its command line, NULs as spaces */
+	int lost_status; /* the command's exit status was lost (ECHILD):
+				     exit_status is -1, never a made-up 0 */
 	struct guest_graph *graph; /* borrowed: the running graph */
 };
 
@@ -114,9 +123,17 @@ struct guest_task_run *guest_graph_task(struct guest_graph *g, size_t i);
 struct guest_task_run *guest_graph_find(struct guest_graph *g,
                                         const char *name);
 
-/* Do not run this task (it is skipped "not requested", and what it
- * produces is missing). Returns 0, or -1 (logged) for an unknown name. */
+/* Do not run this task (its outcome is GUEST_NOT_REQUESTED, and so is
+ * that of every task that needs what it would have produced). Returns 0, or -1 (logged) for an unknown name. */
 int guest_graph_disable(struct guest_graph *g, const char *name);
+
+/* The job's own deadline (monotonic ms, 0: none): no task's deadline
+ * passes it, and a task that would start after it is skipped ("no time
+ * left before the job's deadline"). */
+void guest_graph_set_deadline(struct guest_graph *g, int64_t mono_ms);
+
+/* 1 if the task exists and was not disabled. */
+int guest_graph_has_enabled(const struct guest_graph *g, const char *name);
 
 /* Replace a task's limits (before guest_graph_run). -1 if unknown. */
 int guest_graph_set_limits(struct guest_graph *g, const char *name,
@@ -157,16 +174,25 @@ struct guest_cmd {
 				     uid != 0. Also when not dropping: a
 				     command (strace -u) may switch to uid
 				     itself */
+	int detach_check; /* end the command (and report it in
+				     tr->detached) as soon as one of its
+				     processes detaches: a new session, or
+				     reparented to the agent */
 };
 
 /*
  * Run a command under the task's limits, appending its output (stdout and
- * stderr together) to tr->log up to the cap. The time left is the task's:
+ * stderr together) to tr->log up to the cap. The command runs in a cgroup
+ * of its own when guest_cg_init() succeeded (cgroup.h); every process in
+ * it is killed when the command ends (and with cmd->reap_uid, every
+ * process of the uid as well). The time left is the task's:
  * tr->deadline. On timeout the process group is killed (SIGKILL) and
  * tr->timed_out set. The graph's tick hook is called while it waits.
  * Returns the exit status (0..255), 128 + N when killed
  * by signal N, or -1 (logged, nothing ran) when the command could not be
- * started. tr->exit_status and tr->signal are updated.
+ * started. tr->exit_status and tr->signal are updated. A status lost to
+ * ECHILD (someone else reaped the command) returns 255 with
+ * tr->lost_status set and tr->exit_status -1.
  */
 int guest_task_exec(struct guest_task_run *tr, const struct guest_cmd *cmd);
 

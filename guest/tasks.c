@@ -21,6 +21,7 @@
 #include "os.h"
 #include "sha256.h"
 #include "trace.h"
+#include "verdict.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -137,6 +138,31 @@ static struct guest_job *
 J(void *arg)
 {
 	return arg;
+}
+
+/* The agent's own long work (hashing the diff, scanning for tokens,
+ * parsing a trace) calls this often: the host hears a BEAT at least
+ * every few seconds. */
+static void
+beat(struct guest_job *job)
+{
+	if (job->beat)
+		job->beat(job->beat_arg);
+}
+
+static void
+beat_cb(void *arg)
+{
+	beat(arg);
+}
+
+/* 1 for the tasks where a detached process is a finding: a legitimate
+ * build, install or import never leaves its session. */
+static int
+detach_is_finding(const char *task)
+{
+	return !strcmp(task, "build") || !strcmp(task, "install") ||
+	       !strcmp(task, "import");
 }
 
 static void
@@ -260,13 +286,16 @@ static int
 run_pkg(struct guest_job *job, struct guest_task_run *tr,
         const char *const *argv, const char *cwd, int trace)
 {
-	const char *full[64];
+	const char *full[256];
 	char out[256];
 	struct guest_cmd cmd = {.envp = pkg_env,
 	                        .cwd = cwd,
 	                        .uid = GUEST_UID,
 	                        .gid = GUEST_GID,
-	                        .reap_uid = 1};
+	                        .reap_uid = 1,
+	                        .detach_check =
+	                            detach_is_finding(tr->task->name)};
+	int detached = tr->detached;
 	int n = 0, r;
 	long oom;
 
@@ -293,7 +322,7 @@ run_pkg(struct guest_job *job, struct guest_task_run *tr,
 	} else {
 		cmd.drop = 1;
 	}
-	for (int i = 0; argv[i] && n < 63; i++)
+	for (int i = 0; argv[i] && n < 255; i++)
 		full[n++] = argv[i];
 	full[n] = NULL;
 	cmd.argv = full;
@@ -302,6 +331,19 @@ run_pkg(struct guest_job *job, struct guest_task_run *tr,
 	job->disk_free_min = job->disk_free_before;
 	r = guest_task_exec(tr, &cmd);
 	guest_job_sample(job);
+	if (tr->detached > detached) {
+		json_t *e = json_object();
+
+		jx_set(e, "pid", json_integer(tr->detached_pid));
+		jx_set(e, "cmdline",
+		       guest_jstr(tr->detached_cmd, strlen(tr->detached_cmd)));
+		guest_finding_add(&job->findings, "process.daemon", NULL,
+		                  tr->task->name, e,
+		                  "a process of %s detached (new session or "
+		                  "reparented): %s; every process of the task "
+		                  "was ended",
+		                  tr->task->name, tr->detached_cmd);
+	}
 	if (oom >= 0 && oom_kills() > oom)
 		guest_finding_add(&job->findings, "resource.memory", NULL,
 		                  tr->task->name, NULL,
@@ -323,9 +365,9 @@ run_pkg(struct guest_job *job, struct guest_task_run *tr,
 		                         MIB),
 		    (unsigned long long)(job->disk_free_min / MIB));
 	if (trace && job->strace_ok) {
-		struct guest_trace_policy pol = {tr->task->name, GUEST_HOME,
-		                                 allow_write,    canaries,
-		                                 exec_ok,        53};
+		struct guest_trace_policy pol = {
+		    tr->task->name, GUEST_HOME, allow_write, canaries,
+		    exec_ok,        53,         beat_cb,     job};
 
 		guest_trace_parse_file(out, &pol, &job->findings, NULL,
 		                       64 * MIB);
@@ -416,18 +458,21 @@ static const char unpack_py[] =
     "say(finding='archive.bomb',bytes=total)\n"
     "say(members=members,bytes=total,tops=sorted(tops)[:8])\n";
 
-static enum guest_outcome
-task_unpack(struct guest_task_run *tr, void *arg)
+/* Check (and for an sdist, extract into GUEST_SRC) the delivered file
+ * name; *bad / *invalid say what the archive was. A single top directory
+ * becomes job->src_dir. Returns the helper's exit status. */
+static int
+unpack_one(struct guest_job *job, struct guest_task_run *tr, const char *file,
+           int extract_tree, int *bad, int *invalid)
 {
-	struct guest_job *job = J(arg);
 	char dist[GUEST_PATH_LEN], cap[32];
 	const char *argv[] = {"/usr/bin/python3", "-I", "-c", unpack_py, dist,
 	                      GUEST_SRC,          cap,  NULL};
 	json_t *facts, *v;
 	size_t i;
-	int r, bad = 0, invalid = 0;
+	int r;
 
-	snprintf(dist, sizeof(dist), GUEST_IN "/%s", job->dist);
+	snprintf(dist, sizeof(dist), GUEST_IN "/%s", file);
 	snprintf(cap, sizeof(cap), "%u", 1024u * MIB);
 	r = run_pkg(job, tr, argv, GUEST_WORK, 0);
 	facts = helper_facts(tr);
@@ -438,9 +483,9 @@ task_unpack(struct guest_task_run *tr, void *arg)
 
 		if (kind && !strncmp(kind, "archive.", 8)) {
 			if (!strcmp(kind, "archive.invalid"))
-				invalid = 1;
+				*invalid = 1;
 			else
-				bad = 1;
+				*bad = 1;
 			guest_finding_add(&job->findings, kind, NULL, "unpack",
 			                  json_incref(v), "%s%s%s", kind,
 			                  member ? ": " : "",
@@ -448,11 +493,15 @@ task_unpack(struct guest_task_run *tr, void *arg)
 		} else if (json_object_get(v, "members")) {
 			json_t *tops = json_object_get(v, "tops");
 
-			set_data(job, "unpack", "members",
-			         json_incref(json_object_get(v, "members")));
-			set_data(job, "unpack", "bytes",
-			         json_incref(json_object_get(v, "bytes")));
-			if (!job->is_wheel && json_array_size(tops) == 1 &&
+			if (extract_tree == 1) {
+				set_data(
+				    job, "unpack", "members",
+				    json_incref(json_object_get(v, "members")));
+				set_data(
+				    job, "unpack", "bytes",
+				    json_incref(json_object_get(v, "bytes")));
+			}
+			if (extract_tree && json_array_size(tops) == 1 &&
 			    json_is_string(json_array_get(tops, 0)) &&
 			    chan_name_valid(
 			        json_string_value(json_array_get(tops, 0))))
@@ -463,6 +512,25 @@ task_unpack(struct guest_task_run *tr, void *arg)
 		}
 	}
 	json_decref(facts);
+	return r;
+}
+
+static enum guest_outcome
+task_unpack(struct guest_task_run *tr, void *arg)
+{
+	struct guest_job *job = J(arg);
+	int r, bad = 0, invalid = 0;
+
+	if (job->dist_refused) {
+		guest_task_reason(tr,
+		                  "pip does not accept '%s': not a wheel "
+		                  "(.whl) or an sdist archive (.tar.gz, .zip, "
+		                  ".tar.bz2, .tar.xz, ...)",
+		                  job->dist);
+		return GUEST_FAILED;
+	}
+	r = unpack_one(job, tr, job->dist, job->is_wheel ? 0 : 1, &bad,
+	               &invalid);
 	if (tr->timed_out)
 		return GUEST_TIMEOUT;
 	if (r != 0 || invalid) {
@@ -476,6 +544,23 @@ task_unpack(struct guest_task_run *tr, void *arg)
 	if (!job->is_wheel && !job->src_dir[0]) {
 		guest_task_reason(tr, "the sdist has no single top directory");
 		return GUEST_FAILED;
+	}
+	if (job->is_wheel && job->tests_source[0]) {
+		/* the release's sdist, for its tests: its archive findings
+		 * are the release's, but a bad one only costs the tests */
+		int tbad = 0, tinvalid = 0;
+
+		r = unpack_one(job, tr, job->tests_source, 2, &tbad, &tinvalid);
+		set_data(job, "unpack", "tests_source",
+		         json_string(job->tests_source));
+		if (r != 0 || tbad || tinvalid || !job->src_dir[0]) {
+			job->src_dir[0] = '\0';
+			set_data(job, "unpack", "tests_source_error",
+			         json_string("the tests source cannot be "
+			                     "unpacked: see findings"));
+		}
+		if (tr->timed_out)
+			return GUEST_TIMEOUT;
 	}
 	guest_task_produce(tr, "unpacked");
 	return GUEST_OK;
@@ -507,11 +592,61 @@ find_wheel(char out[GUEST_PATH_LEN])
 	return found;
 }
 
+/* Why a pip run failed when a delivered dependency was missing, or what
+ * the build needed that no platform has: a reason that puts the cause
+ * where it lies. 1 if one was found. */
+static int
+explain_pip_failure(struct guest_job *job, struct guest_task_run *tr,
+                    const char *what_for)
+{
+	const char *log = buf_cstr(&tr->log), *need;
+	char what[160];
+
+	if (guest_pip_missing(log, what, sizeof(what))) {
+		set_data(job, tr->task->name, "missing",
+		         guest_jstr(what, strlen(what)));
+		guest_task_reason(tr,
+		                  "the %s dependency %s was not delivered "
+		                  "with the job",
+		                  what_for, what);
+		return 1;
+	}
+	if (!strcmp(tr->task->name, "build") &&
+	    (need = guest_build_needs(log, what, sizeof(what))) != NULL) {
+		json_t *o = json_object();
+
+		jx_set(o, "kind", json_string(need));
+		jx_set(o, "what", guest_jstr(what, strlen(what)));
+		set_data(job, "build", "needs", o);
+		guest_task_reason(
+		    tr,
+		    "the build needs %s %s, which the platform does not have",
+		    !strcmp(need, "rust")         ? "a Rust toolchain:"
+		    : !strcmp(need, "header")     ? "the C header"
+		    : !strcmp(need, "library")    ? "the system library"
+		    : !strcmp(need, "pkg-config") ? "the pkg-config module"
+		    : !strcmp(need, "fortran")    ? "a Fortran compiler:"
+		                                  : "the program",
+		    what);
+		return 1;
+	}
+	return 0;
+}
+
 static enum guest_outcome
 task_build(struct guest_task_run *tr, void *arg)
 {
 	struct guest_job *job = J(arg);
-	const char *argv[] = {
+	/* As pip builds: in an isolated environment made from the
+	 * delivered build dependencies (PIP_NO_INDEX, PIP_FIND_LINKS reach
+	 * the inner pip too). A job that delivers none (written by hand)
+	 * builds against the image's setuptools and wheel instead. */
+	const char *iso[] = {python3,     "-m",           "pip",
+	                     "wheel",     "-v",           "--no-index",
+	                     "--no-deps", "--find-links", GUEST_IN,
+	                     "-w",        GUEST_WHEELS,   job->src_dir,
+	                     NULL};
+	const char *noiso[] = {
 	    python3,        "-m",         "pip",       "wheel",
 	    "-v",           "--no-index", "--no-deps", "--no-build-isolation",
 	    "--find-links", GUEST_IN,     "-w",        GUEST_WHEELS,
@@ -528,10 +663,22 @@ task_build(struct guest_task_run *tr, void *arg)
 		                      "wheel");
 		return GUEST_SKIPPED;
 	}
-	r = run_pkg(job, tr, argv, GUEST_WORK, 1);
+	set_data(job, "build", "isolation", json_boolean(job->build_deps > 0));
+	r = run_pkg(job, tr, job->build_deps ? iso : noiso, GUEST_WORK, 1);
 	if (tr->timed_out)
 		return GUEST_TIMEOUT;
+	if (tr->detached) {
+		guest_task_reason(tr, "a process of the build detached "
+		                      "(process.daemon): the build was ended");
+		return GUEST_FAILED;
+	}
 	if (r != 0 || !find_wheel(job->wheel)) {
+		if (explain_pip_failure(job, tr, "build"))
+			return json_object_get(
+			           json_object_get(job->data, "build"),
+			           "missing")
+			           ? GUEST_ERROR
+			           : GUEST_FAILED;
 		if (r)
 			guest_task_reason(tr, "pip wheel: exit status %d", r);
 		else
@@ -594,11 +741,10 @@ task_install(struct guest_task_run *tr, void *arg)
 	const char *argv[] = {
 	    python3,      "-m",           "pip",    "install",  "-v",
 	    "--no-index", "--find-links", GUEST_IN, job->wheel, NULL};
-	const char *rargv[] = {python3,      "-m",         "pip",
-	                       "install",    "-v",         "--no-index",
-	                       "--no-deps",  "--force-reinstall",
-	                       "--find-links", GUEST_IN,   job->wheel,
-	                       NULL};
+	const char *rargv[] = {
+	    python3,        "-m",         "pip",       "install",
+	    "-v",           "--no-index", "--no-deps", "--force-reinstall",
+	    "--find-links", GUEST_IN,     job->wheel,  NULL};
 	const char *iargv[] = {python3, "-I", "-c", info_py, job->name, NULL};
 	json_t *facts, *info;
 	int r;
@@ -607,7 +753,15 @@ task_install(struct guest_task_run *tr, void *arg)
 	r = run_pkg(job, tr, argv, GUEST_WORK, 1);
 	if (tr->timed_out)
 		return GUEST_TIMEOUT;
+	if (tr->detached) {
+		guest_task_reason(tr, "a process of the install detached "
+		                      "(process.daemon): the install was "
+		                      "ended");
+		return GUEST_FAILED;
+	}
 	if (r != 0) {
+		if (explain_pip_failure(job, tr, "runtime"))
+			return GUEST_ERROR;
 		guest_task_reason(tr, "pip install: exit status %d", r);
 		return GUEST_FAILED;
 	}
@@ -626,8 +780,9 @@ task_install(struct guest_task_run *tr, void *arg)
 		if (tr->timed_out)
 			return GUEST_TIMEOUT;
 		if (r != 0) {
-			guest_task_reason(tr, "pip install --force-reinstall: "
-			                      "exit status %d",
+			guest_task_reason(tr,
+			                  "pip install --force-reinstall: "
+			                  "exit status %d",
 			                  r);
 			return GUEST_FAILED;
 		}
@@ -673,7 +828,19 @@ struct diff_acc {
 	struct guest_job *job;
 	json_t *outside;
 	int added, modified, deleted, dropped;
+	struct guest_task_run *tr;
 };
+
+/* Before each entry of the diff: a heartbeat, and the task's own time
+ * limit (the diff runs in the agent, not as a command). */
+static int
+diff_more(void *arg)
+{
+	struct diff_acc *a = arg;
+
+	beat(a->job);
+	return !a->tr->deadline || os_mono_ms() < a->tr->deadline;
+}
 
 static int
 under(const char *path, const char *dir)
@@ -708,6 +875,8 @@ scan_for_tokens(struct guest_job *job, const char *path)
 			break;
 		}
 		total += (size_t)n;
+		if (total % (4 * MIB) < (size_t)n)
+			beat(job);
 		keep = len < 16 ? len : 16;
 		memmove(chunk, chunk + len - keep, keep);
 	}
@@ -780,11 +949,12 @@ static enum guest_outcome
 task_fs_diff(struct guest_task_run *tr, void *arg)
 {
 	struct guest_job *job = J(arg);
-	struct diff_acc a = {job, json_array(), 0, 0, 0, 0};
+	struct diff_acc a = {job, json_array(), 0, 0, 0, 0, tr};
 	json_t *o;
+	int stopped = 0;
 
-	if (guest_fsdiff(job->before, GUEST_UPPER, GUEST_LOWER, on_change, &a) <
-	    0) {
+	if (guest_fsdiff_bounded(job->before, GUEST_UPPER, GUEST_LOWER,
+	                         on_change, &a, diff_more, &stopped) < 0) {
 		json_decref(a.outside);
 		guest_task_reason(tr, "cannot read the overlay's upper "
 		                      "directory");
@@ -796,7 +966,17 @@ task_fs_diff(struct guest_task_run *tr, void *arg)
 	jx_set(o, "deleted", json_integer(a.deleted));
 	jx_set(o, "outside", a.outside);
 	jx_set(o, "outside_dropped", json_integer(a.dropped));
+	jx_set(o, "complete", json_boolean(!stopped));
 	jx_set(job->sections, "fs_diff", o);
+	if (stopped) {
+		/* what was seen stays: the findings so far, the counts */
+		tr->timed_out = 1;
+		guest_task_reason(tr,
+		                  "the diff passed its time limit of %d s; "
+		                  "the changes after that are not counted",
+		                  tr->limits.timeout_ms / 1000);
+		return GUEST_TIMEOUT;
+	}
 	guest_task_produce(tr, "fs_diff");
 	return GUEST_OK;
 }
@@ -868,56 +1048,266 @@ is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* The pytest configuration file in dir, in pytest's own order of
+ * precedence (pytest.ini, .pytest.ini, pyproject.toml with
+ * [tool.pytest.ini_options], tox.ini with [pytest], setup.cfg with
+ * [tool:pytest]), into out. 1 if there is one; *testpaths set when it
+ * names testpaths. */
+static int
+pytest_config(const char *dir, char out[GUEST_PATH_LEN + 32], int *testpaths)
+{
+	static const struct {
+		const char *file, *section;
+	} cf[] = {{"pytest.ini", NULL},
+	          {".pytest.ini", NULL},
+	          {"pyproject.toml", "[tool.pytest.ini_options]"},
+	          {"tox.ini", "[pytest]"},
+	          {"setup.cfg", "[tool:pytest]"}};
+
+	*testpaths = 0;
+	for (size_t i = 0; i < sizeof(cf) / sizeof(cf[0]); i++) {
+		char p[GUEST_PATH_LEN + 32], text[256 * 1024];
+		int fd;
+		ssize_t n;
+
+		snprintf(p, sizeof(p), "%s/%s", dir, cf[i].file);
+		fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0)
+			continue;
+		n = read(fd, text, sizeof(text) - 1);
+		close(fd);
+		if (n < 0)
+			continue;
+		text[n] = '\0';
+		if (cf[i].section && !strstr(text, cf[i].section))
+			continue;
+		snprintf(out, GUEST_PATH_LEN + 32, "%s", p);
+		*testpaths = strstr(text, "testpaths") != NULL;
+		return 1;
+	}
+	return 0;
+}
+
+/* 1 if the sdist entry must not be copied next to the tests: the
+ * package's own sources (they would shadow the installed distribution)
+ * and build by-products. */
+static int
+testrun_excluded(const struct guest_job *job, const char *e)
+{
+	static const char *const skip[] = {"src",  "build",       "dist",
+	                                   ".git", ".tox",        ".eggs",
+	                                   ".nox", "__pycache__", NULL};
+	size_t n = strlen(e);
+
+	for (int i = 0; skip[i]; i++)
+		if (!strcmp(e, skip[i]))
+			return 1;
+	if (n > 9 && !strcmp(e + n - 9, ".egg-info"))
+		return 1;
+	if (!strcmp(e, "tests") || !strcmp(e, "test") || !strcmp(e, "testing"))
+		return 0;
+	for (int k = 0; k < job->ntop; k++) {
+		size_t t = strlen(job->top[k]);
+
+		if (!strcmp(e, job->top[k]) ||
+		    (n == t + 3 && !strncmp(e, job->top[k], t) &&
+		     !strcmp(e + t, ".py")))
+			return 1;
+	}
+	return 0;
+}
+
+/* Copy the sdist (all but testrun_excluded()) into GUEST_TESTRUN: the
+ * tests with their conftest files and configuration, run against the
+ * installed distribution. */
+static void
+copy_testrun(struct guest_job *job, struct guest_task_run *tr)
+{
+	static char names[200][256];
+	const char *argv[208];
+	DIR *d = opendir(job->src_dir);
+	struct dirent *de;
+	int n = 0, k = 0;
+
+	if (!d)
+		return;
+	argv[n++] = "/bin/cp";
+	argv[n++] = "-r";
+	argv[n++] = "--";
+	while ((de = readdir(d)) != NULL && k < 200) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    strlen(de->d_name) >= 256 ||
+		    testrun_excluded(job, de->d_name))
+			continue;
+		snprintf(names[k], sizeof(names[k]), "%s", de->d_name);
+		argv[n++] = names[k++];
+	}
+	closedir(d);
+	argv[n++] = GUEST_TESTRUN "/";
+	argv[n] = NULL;
+	if (k)
+		run_pkg(job, tr, argv, job->src_dir, 0);
+}
+
+/* Install the deps of role "test" (pytest plugins, test requirements). */
+static void
+install_test_deps(struct guest_job *job, struct guest_task_run *tr)
+{
+	static char paths[256][GUEST_PATH_LEN / 16];
+	json_t *d, *o;
+	const char *argv[280];
+	int n = 0, first, r, k = 0;
+	size_t i;
+
+	o = json_object();
+	jx_set(o, "delivered", json_integer(job->test_deps));
+	if (json_is_array(json_object_get(job->spec, "test_unresolved")))
+		jx_set(o, "unresolved",
+		       json_deep_copy(
+		           json_object_get(job->spec, "test_unresolved")));
+	set_data(job, "tests", "test_deps", o);
+	if (!job->test_deps)
+		return;
+	argv[n++] = python3;
+	argv[n++] = "-m";
+	argv[n++] = "pip";
+	argv[n++] = "install";
+	argv[n++] = "--no-index";
+	argv[n++] = "--find-links";
+	argv[n++] = GUEST_IN;
+	first = n++; /* "--no-deps" on the second try, else a no-op */
+	argv[first] = "--no-warn-script-location";
+	json_array_foreach(json_object_get(job->spec, "deps"), i, d)
+	{
+		if (k >= 256 || !jx_str(d, "role") ||
+		    strcmp(jx_str(d, "role"), "test"))
+			continue;
+		snprintf(paths[k], sizeof(paths[0]), GUEST_IN "/%s",
+		         jx_str(d, "name"));
+		argv[n++] = paths[k++];
+	}
+	argv[n] = NULL;
+	r = run_pkg(job, tr, argv, GUEST_WORK, 0);
+	if (r != 0 && !tr->timed_out) {
+		char what[160];
+
+		if (guest_pip_missing(buf_cstr(&tr->log), what, sizeof(what)))
+			jx_set(o, "missing", guest_jstr(what, strlen(what)));
+		argv[first] = "--no-deps";
+		r = run_pkg(job, tr, argv, GUEST_WORK, 0);
+	}
+	jx_set(o, "installed", json_boolean(r == 0));
+}
+
 static enum guest_outcome
 task_tests(struct guest_task_run *tr, void *arg)
 {
 	static const char *const names[] = {"tests", "test", "testing", NULL};
 	struct guest_job *job = J(arg);
 	char dir[GUEST_PATH_LEN + 64] = "", source[GUEST_PATH_LEN] = "";
-	const char *layout = NULL, *where = NULL;
-	const char *argv[32];
+	char layout[300] = "", cfg[GUEST_PATH_LEN + 32] = "";
+	char copied[GUEST_PATH_LEN + 64] = "";
+	static char files[50][GUEST_PATH_LEN / 8];
+	const char *where = NULL;
+	const char *argv[96];
 	struct buf xml = BUF_INIT(16 * MIB);
-	int n = 0, r, cov;
+	struct guest_pytest_verdict v;
+	int n = 0, r, cov, nfiles = 0, testpaths = 0, has_cfg;
 
+	install_test_deps(job, tr);
+	if (job->src_dir[0])
+		copy_testrun(job, tr);
+	has_cfg = pytest_config(GUEST_TESTRUN, cfg, &testpaths);
+	/* 1. tests/, test/, testing/ at the top of the sdist */
 	for (int i = 0; names[i] && !dir[0]; i++) {
-		char p[GUEST_PATH_LEN + 64];
-
-		if (job->src_dir[0]) {
-			snprintf(p, sizeof(p), "%s/%s", job->src_dir, names[i]);
-			if (is_dir(p)) {
-				snprintf(dir, sizeof(dir), "%s", p);
-				layout = names[i];
-				where = "sdist";
-			}
+		snprintf(dir, sizeof(dir), GUEST_TESTRUN "/%s", names[i]);
+		if (is_dir(dir)) {
+			snprintf(layout, sizeof(layout), "%s", names[i]);
+			where = "sdist";
+		} else {
+			dir[0] = '\0';
 		}
-		for (int k = 0; k < job->ntop && !dir[0]; k++) {
+	}
+	/* 2. inside the installed package; 3. inside the sdist's package
+	 * (pkg/tests, src/pkg/tests): copied into the installed package,
+	 * so they import it as it is installed */
+	for (int k = 0; k < job->ntop && !dir[0]; k++) {
+		for (int i = 0; names[i] && !dir[0]; i++) {
+			char p[GUEST_PATH_LEN + 64], q[GUEST_PATH_LEN + 64];
+
 			snprintf(p, sizeof(p), "%s/%s/%s", job->site_packages,
 			         job->top[k], names[i]);
 			if (is_dir(p)) {
 				snprintf(dir, sizeof(dir), "%s", p);
-				layout = names[i];
+				snprintf(layout, sizeof(layout), "%s/%s",
+				         job->top[k], names[i]);
 				where = "installed";
+				break;
+			}
+			if (!job->src_dir[0])
+				continue;
+			for (int s = 0; s < 2 && !dir[0]; s++) {
+				snprintf(q, sizeof(q), "%s/%s%s/%s",
+				         job->src_dir, s ? "src/" : "",
+				         job->top[k], names[i]);
+				if (is_dir(q)) {
+					const char *cp[] = {
+					    "/bin/cp", "-r", "--", q, p, NULL};
+
+					run_pkg(job, tr, cp, GUEST_WORK, 0);
+					if (!is_dir(p))
+						continue;
+					snprintf(dir, sizeof(dir), "%s", p);
+					snprintf(copied, sizeof(copied), "%s",
+					         p);
+					snprintf(layout, sizeof(layout),
+					         "%s%s/%s", s ? "src/" : "",
+					         job->top[k], names[i]);
+					where = "sdist";
+				}
 			}
 		}
 	}
+	/* 4. test_*.py / *_test.py at the top of the sdist */
 	if (!dir[0]) {
+		DIR *d = opendir(GUEST_TESTRUN);
+		struct dirent *de;
+
+		while (d && (de = readdir(d)) != NULL && nfiles < 50) {
+			size_t len = strlen(de->d_name);
+
+			if (len < 8 || len >= sizeof(files[0]) - 32 ||
+			    strcmp(de->d_name + len - 3, ".py") ||
+			    (strncmp(de->d_name, "test_", 5) &&
+			     strcmp(de->d_name + len - 8, "_test.py")))
+				continue;
+			snprintf(files[nfiles++], sizeof(files[0]),
+			         GUEST_TESTRUN "/%s", de->d_name);
+		}
+		if (d)
+			closedir(d);
+		if (nfiles) {
+			snprintf(layout, sizeof(layout), "test_*.py");
+			where = "sdist";
+		}
+	}
+	/* 5. only the configuration's testpaths */
+	if (!dir[0] && !nfiles && has_cfg && testpaths) {
+		snprintf(layout, sizeof(layout), "testpaths");
+		where = "sdist";
+	}
+	if (!where) {
 		job->no_tests = 1;
 		guest_task_reason(tr, "no test suite found (tests/, test/, "
-		                      "testing/ in the sdist or the package)");
+		                      "testing/, <pkg>/tests, src/<pkg>/tests, "
+		                      "test_*.py, testpaths)");
 		return GUEST_SKIPPED;
 	}
 	set_data(job, "tests", "layout", json_string(layout));
 	set_data(job, "tests", "source", json_string(where));
-	if (!strcmp(where, "sdist")) {
-		/* run the sdist's tests against the installed package:
-		 * copy them out so the sdist's own sources do not shadow
-		 * it */
-		const char *cp[] = {"/bin/cp", "-r", dir, GUEST_TESTRUN "/",
-		                    NULL};
-
-		run_pkg(job, tr, cp, GUEST_WORK, 0);
-		snprintf(dir, sizeof(dir), GUEST_TESTRUN "/%s", layout);
-	}
+	if (has_cfg)
+		set_data(job, "tests", "config",
+		         json_string(strrchr(cfg, '/') + 1));
 	cov = access("/usr/lib/python3/dist-packages/coverage/__init__.py",
 	             F_OK) == 0;
 	argv[n++] = python3;
@@ -944,12 +1334,27 @@ task_tests(struct guest_task_run *tr, void *arg)
 	argv[n++] = "-q";
 	argv[n++] = "-p";
 	argv[n++] = "no:cacheprovider";
+	if (has_cfg) {
+		argv[n++] = "-c";
+		argv[n++] = cfg;
+	}
+	argv[n++] = "--rootdir=" GUEST_TESTRUN;
 	argv[n++] = "--junitxml=" GUEST_WORK "/junit.xml";
 	argv[n++] = "-o";
 	argv[n++] = "junit_family=xunit1";
-	argv[n++] = dir;
+	if (dir[0])
+		argv[n++] = dir;
+	for (int i = 0; i < nfiles; i++)
+		argv[n++] = files[i];
 	argv[n] = NULL;
 	r = run_pkg(job, tr, argv, GUEST_TESTRUN, 0);
+	if (copied[0]) {
+		/* the installed package gets back to what it installed:
+		 * uninstall judges its leftovers */
+		const char *rm[] = {"/bin/rm", "-rf", "--", copied, NULL};
+
+		run_pkg(job, tr, rm, GUEST_WORK, 0);
+	}
 	{
 		FILE *f = fopen(GUEST_WORK "/junit.xml", "rb");
 		char chunk[65536];
@@ -978,16 +1383,18 @@ task_tests(struct guest_task_run *tr, void *arg)
 		guest_task_produce(tr, "coverage_data");
 	if (tr->timed_out)
 		return GUEST_TIMEOUT;
+	v = guest_pytest_verdict(r);
+	job->tests_outcome = v.outcome;
+	set_data(job, "tests", "exit_status", json_integer(r));
+	if (r == 0)
+		return GUEST_OK;
 	if (r == 5) {
 		job->no_tests = 1;
-		guest_task_reason(tr, "pytest collected no tests");
+		guest_task_reason(tr, "%s", v.meaning);
 		return GUEST_OK;
 	}
-	if (r != 0) {
-		guest_task_reason(tr, "pytest: exit status %d", r);
-		return GUEST_FAILED;
-	}
-	return GUEST_OK;
+	guest_task_reason(tr, "pytest: exit status %d: %s", r, v.meaning);
+	return v.package_fault ? GUEST_FAILED : GUEST_ERROR;
 }
 
 static enum guest_outcome
@@ -1283,6 +1690,10 @@ task_metadata(struct guest_task_run *tr, void *arg)
 	       json_integer((json_int_t)json_array_size(checks)));
 	jx_set(out, "checks", checks);
 	jx_set(job->sections, "metadata", out);
+	if (tr->deadline && os_mono_ms() > tr->deadline) {
+		tr->timed_out = 1;
+		return GUEST_TIMEOUT;
+	}
 	guest_task_produce(tr, "metadata");
 	return GUEST_OK;
 }
@@ -1359,6 +1770,10 @@ static const struct guest_task tasks[] = {
 
 #define NTASKS (sizeof(tasks) / sizeof(tasks[0]))
 
+/* Shares of a job deadline that cannot hold every task's own limit
+ * (permille, in the order of tasks[]): tests and build the largest. */
+static const int share[NTASKS] = {20, 300, 120, 20, 40, 330, 30, 60, 10, 70};
+
 /* ---- the job ---- */
 
 int
@@ -1422,23 +1837,31 @@ guest_job_init(struct guest_job *job, json_t *spec, char *err, size_t errlen)
 	if (!json_is_object(dist) || check_file_entry(dist, err, errlen))
 		return -1;
 	snprintf(job->dist, sizeof(job->dist), "%s", jx_str(dist, "name"));
-	n = strlen(job->dist);
-	job->is_wheel = n > 4 && !strcmp(job->dist + n - 4, ".whl");
-	if (!job->is_wheel &&
-	    !(n > 7 && !strcmp(job->dist + n - 7, ".tar.gz")) &&
-	    !(n > 4 && !strcmp(job->dist + n - 4, ".zip"))) {
-		snprintf(err, errlen, "'%s' is not a wheel or an sdist",
-		         job->dist);
-		return -1;
-	}
+	/* a file pip refuses is the package's invalid_dist (unpack says
+	 * why), never an error of the job */
+	job->is_wheel = guest_dist_kind(job->dist) == GUEST_DIST_WHEEL;
+	job->dist_refused = guest_dist_kind(job->dist) == GUEST_DIST_OTHER;
+	(void)n;
 	if (deps && (!json_is_array(deps) || json_array_size(deps) > 256)) {
 		snprintf(err, errlen, "deps must be an array of at most 256");
 		return -1;
 	}
 	json_array_foreach(deps, i, d)
 	{
+		const char *role = jx_str(d, "role");
+
 		if (check_file_entry(d, err, errlen))
 			return -1;
+		if (!role)
+			continue;
+		if (!strcmp(role, "build"))
+			job->build_deps++;
+		else if (!strcmp(role, "test"))
+			job->test_deps++;
+		else if (!strcmp(role, "tests_source") && job->is_wheel &&
+		         guest_dist_kind(jx_str(d, "name")) == GUEST_DIST_SDIST)
+			snprintf(job->tests_source, sizeof(job->tests_source),
+			         "%s", jx_str(d, "name"));
 	}
 	return 0;
 }
@@ -1551,6 +1974,43 @@ guest_job_run(struct guest_job *job, const struct guest_hooks *hooks, void *arg)
 			}
 		}
 	}
+	/* One deadline: the host gives up deadline_s after JOB_; keep a
+	 * reserve for the results and logs, share the rest. */
+	if (jx_int(job->spec, "deadline_s", &t) == 0 && t > 0 &&
+	    t < 7 * 24 * 3600) {
+		int64_t now = os_mono_ms(), end, budget;
+		int tmo[NTASKS], on[NTASKS];
+
+		if (!job->t_job_mono)
+			job->t_job_mono = now;
+		end = job->t_job_mono + t * 1000 - (30000 + t * 50);
+		budget = end - now;
+		for (size_t i = 0; i < NTASKS; i++) {
+			struct guest_task_run *tr =
+			    guest_graph_find(job->graph, tasks[i].name);
+
+			tmo[i] = tr->limits.timeout_ms;
+			on[i] =
+			    guest_graph_has_enabled(job->graph, tasks[i].name);
+		}
+		guest_fit_deadline(budget, tmo, share, on, NTASKS);
+		for (size_t i = 0; i < NTASKS; i++) {
+			struct guest_task_run *tr =
+			    guest_graph_find(job->graph, tasks[i].name);
+			struct guest_limits l = tr->limits;
+
+			if (tmo[i] < l.timeout_ms) {
+				l.timeout_ms = tmo[i];
+				l.cpu = (uint64_t)(tmo[i] + 999) / 1000;
+				guest_graph_set_limits(job->graph,
+				                       tasks[i].name, &l);
+			}
+		}
+		guest_graph_set_deadline(job->graph, end > now ? end : now);
+		set_data(job, "job", "deadline_s", json_integer(t));
+		set_data(job, "job", "budget_ms",
+		         json_integer(budget > 0 ? budget : 0));
+	}
 	guest_graph_run(job->graph, hooks, arg, job);
 	return 0;
 }
@@ -1576,7 +2036,7 @@ resource_hit(const struct guest_job *job, const char *task)
 	return 0;
 }
 
-/* The package outcome from the tasks (docs/raw-data.md 4.3). */
+/* The package outcome from the tasks that ran (docs/raw-data.md 4.3). */
 static const char *
 package_outcome(struct guest_job *job, char *reason, size_t n)
 {
@@ -1587,20 +2047,31 @@ package_outcome(struct guest_job *job, char *reason, size_t n)
 	             {"install", "install_failed"},
 	             {"import", "import_failed"}};
 	struct guest_task_run *tr;
+	int ran = 0;
 
 	for (size_t i = 0; i < 4; i++) {
+		json_t *d = json_object_get(job->data, steps[i].task);
+
 		tr = guest_graph_find(job->graph, steps[i].task);
+		if (tr->outcome == GUEST_NOT_REQUESTED)
+			continue;
 		if (tr->outcome == GUEST_OK ||
 		    (tr->outcome == GUEST_SKIPPED &&
-		     !strncmp(tr->reason, "not applicable", 14)))
+		     !strncmp(tr->reason, "not applicable", 14))) {
+			ran = 1;
 			continue;
+		}
 		if (tr->outcome == GUEST_SKIPPED) {
 			snprintf(reason, n, "%s skipped: %s", steps[i].task,
 			         tr->reason);
+			if (strstr(tr->reason, "deadline"))
+				return "resource_exceeded";
 			return steps[i].outcome;
 		}
 		snprintf(reason, n, "%s %s: %s", steps[i].task,
 		         guest_outcome_name(tr->outcome), tr->reason);
+		if (tr->outcome == GUEST_ERROR && json_object_get(d, "missing"))
+			return "deps_missing";
 		if (tr->timed_out || tr->output_killed ||
 		    tr->signal == SIGXCPU || tr->signal == SIGXFSZ ||
 		    resource_hit(job, steps[i].task))
@@ -1608,14 +2079,29 @@ package_outcome(struct guest_job *job, char *reason, size_t n)
 		return steps[i].outcome;
 	}
 	tr = guest_graph_find(job->graph, "tests");
-	if (job->no_tests || tr->outcome == GUEST_SKIPPED) {
+	if (tr->outcome == GUEST_NOT_REQUESTED) {
+		if (!ran) {
+			snprintf(reason, n, "no task was requested");
+			return "not_requested";
+		}
+		snprintf(reason, n,
+		         "every requested task did its work; the "
+		         "tests were not requested");
+		return "completed";
+	}
+	if (job->no_tests) {
 		snprintf(reason, n, "%s",
 		         tr->reason[0] ? tr->reason : "no tests");
-		return job->no_tests ? "no_tests" : "passed";
+		return "no_tests";
 	}
 	snprintf(reason, n, "%s", tr->reason);
-	if (tr->outcome == GUEST_TIMEOUT)
+	if (tr->outcome == GUEST_TIMEOUT ||
+	    (tr->outcome == GUEST_SKIPPED && strstr(tr->reason, "deadline")))
 		return "tests_timeout";
+	if (tr->outcome == GUEST_SKIPPED)
+		return "no_tests";
+	if (job->tests_outcome && strcmp(job->tests_outcome, "passed"))
+		return job->tests_outcome;
 	if (tr->outcome != GUEST_OK)
 		return "tests_failed";
 	snprintf(reason, n, "tests passed");

@@ -13,7 +13,9 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -352,12 +354,24 @@ is_sensitive(const char *path)
 	       starts_dir(path, "/etc/ssh") || !strcmp(path, "/proc/kcore");
 }
 
+/* A call the kernel refused for lack of permission: the package tried.
+ * Other errors (ENOENT, EEXIST...) are not attempts worth a finding. */
+static int
+refused(const struct call *c)
+{
+	return c->ret < 0 &&
+	       (!strcmp(c->err, "EACCES") || !strcmp(c->err, "EPERM") ||
+	        !strcmp(c->err, "EROFS"));
+}
+
 static void
 check_write(struct parser *ps, const struct call *c, const char *path,
             int is_delete)
 {
 	const char *home = ps->pol->home;
-	const char *pk;
+	const char *pk, *verb;
+	int tried = c->ret < 0;
+	json_t *e;
 
 	/* A relative path of a call that carries no directory (mkdir,
 	 * unlink, rename: the cwd is not traced) cannot be placed; it is
@@ -368,20 +382,21 @@ check_write(struct parser *ps, const struct call *c, const char *path,
 	/* deleting a startup file is not persistence: it is judged as any
 	 * other deletion below */
 	pk = is_delete ? NULL : guest_persistence_kind(path, home);
-	if (pk) {
-		guest_finding_add(ps->f, pk, NULL, ps->pol->task,
-		                  ev_path(c->name, c->pid, path, c->err),
-		                  "%s %s", is_delete ? "deleted" : "wrote",
-		                  path);
+	if (!pk &&
+	    (in_list(path, ps->pol->allow) || starts_dir(path, "/proc/self") ||
+	     !strcmp(path, "/dev/null") || !strcmp(path, "/dev/tty")))
 		return;
-	}
-	if (in_list(path, ps->pol->allow) || starts_dir(path, "/proc/self") ||
-	    !strcmp(path, "/dev/null") || !strcmp(path, "/dev/tty"))
-		return;
-	guest_finding_add(
-	    ps->f, is_delete ? "file.delete_outside" : "file.write_outside",
-	    NULL, ps->pol->task, ev_path(c->name, c->pid, path, c->err),
-	    "%s %s", is_delete ? "deleted" : "wrote", path);
+	verb = is_delete ? (tried ? "tried to delete" : "deleted")
+	                 : (tried ? "tried to write" : "wrote");
+	e = ev_path(c->name, c->pid, path, c->err);
+	if (tried)
+		jx_set(e, "attempted", json_true());
+	guest_finding_add(ps->f,
+	                  pk          ? pk
+	                  : is_delete ? "file.delete_outside"
+	                              : "file.write_outside",
+	                  NULL, ps->pol->task, e, "%s %s%s%s", verb, path,
+	                  tried ? ": " : "", tried ? c->err : "");
 }
 
 static void
@@ -419,10 +434,10 @@ check_open(struct parser *ps, const struct call *c, const char *rel,
 		    path, c->err[0] ? ": " : "", c->err);
 		return;
 	}
-	if (write && c->ret >= 0) {
+	if (write && c->ret >= 0)
 		ps->st->writes++;
+	if (write && (c->ret >= 0 || refused(c)))
 		check_write(ps, c, path, 0);
-	}
 }
 
 /* Parse the sockaddr in c->args: family, address text, port. 0 if inet. */
@@ -604,12 +619,12 @@ handle_call(struct parser *ps, struct call *c)
 			                                 : NULL);
 	} else if (!strcmp(n, "unlink") || !strcmp(n, "unlinkat") ||
 	           !strcmp(n, "rmdir")) {
-		if (c->nstrs >= 1 && c->ret == 0) {
+		if (c->nstrs >= 1 && (c->ret == 0 || refused(c))) {
 			absolute(c->dirfd_path, c->strs[0], path);
 			check_write(ps, c, path, 1);
 		}
 	} else if (!strncmp(n, "rename", 6)) {
-		if (c->nstrs >= 2 && c->ret == 0) {
+		if (c->nstrs >= 2 && (c->ret == 0 || refused(c))) {
 			/* renameat(olddirfd, old, newdirfd, new): only the
 			 * first dirfd is known; good enough for absolute
 			 * paths, which is what escapes use */
@@ -621,13 +636,13 @@ handle_call(struct parser *ps, struct call *c)
 	} else if (!strcmp(n, "mkdir") || !strcmp(n, "mkdirat") ||
 	           !strcmp(n, "chmod") || !strcmp(n, "fchmodat") ||
 	           !strcmp(n, "truncate")) {
-		if (c->nstrs >= 1 && c->ret == 0) {
+		if (c->nstrs >= 1 && (c->ret == 0 || refused(c))) {
 			absolute(c->dirfd_path, c->strs[0], path);
 			check_write(ps, c, path, 0);
 		}
 	} else if (!strcmp(n, "symlink") || !strcmp(n, "symlinkat") ||
 	           !strcmp(n, "link") || !strcmp(n, "linkat")) {
-		if (c->nstrs >= 2 && c->ret == 0) {
+		if (c->nstrs >= 2 && (c->ret == 0 || refused(c))) {
 			absolute(c->dirfd_path, c->strs[c->nstrs - 1], path);
 			check_write(ps, c, path, 0);
 		}
@@ -748,6 +763,9 @@ guest_trace_parse_text(const char *text, size_t len,
 		memcpy(line, p, keep);
 		line[keep] = '\0';
 		parse_line(&ps, line);
+		/* a large trace takes a while under TCG: say we are alive */
+		if (pol->tick && ps.st->lines % 8192 == 0)
+			pol->tick(pol->tick_arg);
 		p += n + 1;
 	}
 	for (int i = 0; i < MAX_PENDING; i++)
@@ -766,9 +784,13 @@ guest_trace_parse_file(const char *path, const struct guest_trace_policy *pol,
 	char chunk[65536];
 	size_t n;
 	int truncated = 0;
+	struct stat st;
+	uint64_t total = 0;
 
 	if (!fp)
 		return log_error("cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fileno(fp), &st) == 0 && st.st_size > 0)
+		total = (uint64_t)st.st_size;
 	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
 		if (buf_add(&b, chunk, n) == BUF_FULL) {
 			buf_add(&b, chunk, b.max - b.len);
@@ -777,6 +799,18 @@ guest_trace_parse_file(const char *path, const struct guest_trace_policy *pol,
 		}
 	}
 	fclose(fp);
+	if (truncated) {
+		json_t *e = json_object();
+
+		jx_set(e, "bytes", json_integer((json_int_t)total));
+		jx_set(e, "parsed", json_integer((json_int_t)b.len));
+		guest_finding_add(f, "trace.truncated", NULL, pol->task, e,
+		                  "the %s trace is %llu bytes; only the first "
+		                  "%llu were read: what the package did after "
+		                  "that is not in the findings",
+		                  pol->task, (unsigned long long)total,
+		                  (unsigned long long)b.len);
+	}
 	guest_trace_parse_text(buf_cstr(&b), b.len, pol, f, stats);
 	if (stats)
 		stats->truncated = truncated;

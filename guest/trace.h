@@ -40,6 +40,9 @@ struct guest_trace_policy {
 					    ending in '*') a build/install
 					    may run without a finding */
 	int dns_stub_port; /* port of the stub on 127.0.0.1 */
+	void (*tick)(void *); /* called every few thousand lines (the
+					agent's heartbeat); may be NULL */
+	void *tick_arg;
 };
 
 struct guest_trace_stats {
@@ -55,7 +58,13 @@ struct guest_trace_stats {
  * Parse the strace output file at path (at most max_bytes of it) into
  * findings under pol. The first execve in the file -- the traced command
  * itself -- is not a finding. Returns 0, or -1 (logged) if the file cannot
- * be read. stats may be NULL.
+ * be read. stats may be NULL. A file longer than max_bytes is cut there
+ * and a "trace.truncated" finding (warning) gives both byte counts.
+ *
+ * Writes (open for writing, rename, unlink, chmod, mkdir, links) count
+ * whether they succeeded or were refused with EACCES, EPERM or EROFS: a
+ * refused one is the same finding with "attempted": true in its
+ * evidence.
  */
 int guest_trace_parse_file(const char *path,
                            const struct guest_trace_policy *pol,

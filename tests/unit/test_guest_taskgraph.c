@@ -13,8 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <errno.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
 #include "log.h"
 #include "os.h"
+#include "../../guest/cgroup.h"
 #include "../../guest/taskgraph.h"
 
 static char order[256];
@@ -181,8 +186,16 @@ test_guest_graph_disable_and_undeclared_product(void **state)
 	guest_graph_run(g, NULL, NULL, NULL);
 	assert_string_equal(order, "");
 	assert_string_equal(guest_graph_find(g, "a")->reason, "not requested");
+	/* not asked for is not a failure, and neither is what needed it */
+	assert_int_equal(guest_graph_find(g, "a")->outcome,
+	                 GUEST_NOT_REQUESTED);
+	assert_int_equal(guest_graph_find(g, "b")->outcome,
+	                 GUEST_NOT_REQUESTED);
+	assert_string_equal(guest_outcome_name(GUEST_NOT_REQUESTED),
+	                    "not_requested");
 	assert_string_equal(guest_graph_find(g, "b")->reason,
-	                    "needs x, which a did not produce");
+	                    "not requested: needs x, which a was not "
+	                    "requested to produce");
 	assert_int_equal(guest_task_produce(guest_graph_find(g, "a"), "y"), -1);
 	guest_graph_free(g);
 }
@@ -190,13 +203,15 @@ test_guest_graph_disable_and_undeclared_product(void **state)
 /* ---- guest_task_exec with real, harmless commands ---- */
 
 static const char *cmd_argv[8];
+static struct guest_cmd cmd_opts; /* extra options for run_cmd */
 static int cmd_result;
 
 static enum guest_outcome
 run_cmd(struct guest_task_run *tr, void *arg)
 {
-	struct guest_cmd cmd = {.argv = cmd_argv};
+	struct guest_cmd cmd = cmd_opts;
 
+	cmd.argv = cmd_argv;
 	cmd_result = guest_task_exec(tr, &cmd);
 	return cmd_result == 0 ? GUEST_OK : GUEST_FAILED;
 }
@@ -364,6 +379,204 @@ test_guest_exec_ticks_while_waiting(void **state)
 	guest_graph_free(g);
 }
 
+/* A tick hook that reaps the command itself: the executor's own
+ * waitpid() then sees ECHILD, and the status is lost. */
+static void
+reap_tick(void *arg)
+{
+	int st;
+
+	while (waitpid(-1, &st, 0) < 0 && errno == EINTR)
+		;
+}
+
+static void
+test_guest_exec_lost_status_is_not_success(void **state)
+{
+	static struct guest_task tasks[1] = {T("cmd", "", "", run_cmd)};
+	struct guest_hooks hooks = {.tick = reap_tick};
+	struct guest_graph *g;
+	struct guest_task_run *tr;
+
+	tasks[0].limits.timeout_ms = 20000;
+	tasks[0].limits.output_cap = 100;
+	cmd_argv[0] = "/bin/sh";
+	cmd_argv[1] = "-c";
+	cmd_argv[2] = "sleep 1; exit 0";
+	cmd_argv[3] = NULL;
+	g = guest_graph_new(tasks, 1, "");
+	guest_graph_run(g, &hooks, NULL, NULL);
+	tr = guest_graph_task(g, 0);
+	assert_true(tr->lost_status);
+	assert_int_equal(tr->exit_status, -1);
+	assert_int_not_equal(cmd_result, 0);
+	assert_int_equal(tr->outcome, GUEST_FAILED);
+	guest_graph_free(g);
+}
+
+static void
+test_guest_graph_job_deadline(void **state)
+{
+	static const struct guest_task tasks[] = {
+	    T("a", "", "x", run_cmd),
+	    T("b", "", "y", run_produce),
+	};
+	struct guest_graph *g = guest_graph_new(tasks, 2, "");
+	struct guest_task_run *tr;
+
+	/* a's own limit is 0 (none): the job's deadline still ends it */
+	cmd_argv[0] = "/bin/sleep";
+	cmd_argv[1] = "30";
+	cmd_argv[2] = NULL;
+	guest_graph_set_deadline(g, os_mono_ms() + 300);
+	order[0] = '\0';
+	guest_graph_run(g, NULL, NULL, NULL);
+	tr = guest_graph_find(g, "a");
+	assert_true(tr->timed_out);
+	assert_int_equal(tr->outcome, GUEST_TIMEOUT);
+	tr = guest_graph_find(g, "b");
+	assert_int_equal(tr->outcome, GUEST_SKIPPED);
+	assert_string_equal(tr->reason,
+	                    "no time left before the job's deadline");
+	assert_string_equal(order, "");
+	guest_graph_free(g);
+}
+
+static char cg_dir[128];
+
+/* 1 if pid is gone (or only a zombie waiting to be reaped). */
+static int
+gone(long pid)
+{
+	char p[64], buf[512], *e;
+	FILE *f;
+	size_t n;
+
+	snprintf(p, sizeof(p), "/proc/%ld/stat", pid);
+	f = fopen(p, "r");
+	if (!f)
+		return 1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	e = strrchr(buf, ')');
+	return e && (e[2] == 'Z' || e[2] == 'X');
+}
+
+static long
+pid_from(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	long pid = 0;
+
+	for (int i = 0; !f && i < 100; i++) {
+		usleep(20000);
+		f = fopen(file, "r");
+	}
+	if (f) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	return pid;
+}
+
+static int
+cg_setup(void **state)
+{
+	snprintf(cg_dir, sizeof(cg_dir), "pyti-unit-%d", (int)getpid());
+	return 0;
+}
+
+static void
+test_guest_exec_detached_process_ends_task(void **state)
+{
+	struct guest_limits l = {.timeout_ms = 60000, .output_cap = 4096};
+	struct guest_graph *g;
+	struct guest_task_run *tr;
+	char pidfile[64];
+	int64_t t0;
+	long pid;
+
+	if (guest_cg_init("/sys/fs/cgroup/unified", cg_dir, 0) != 0 &&
+	    guest_cg_init("/sys/fs/cgroup", cg_dir, 0) != 0)
+		skip(); /* no writable cgroup2 here */
+	snprintf(pidfile, sizeof(pidfile), "/tmp/pyti-unit-detach-%d",
+	         (int)getpid());
+	unlink(pidfile);
+	/* a daemon: new session, holding the output pipe, while the
+	 * command itself waits for it (as pip waits for the backend) */
+	memset(&cmd_opts, 0, sizeof(cmd_opts));
+	cmd_opts.detach_check = 1;
+	t0 = os_mono_ms();
+	{
+		char script[256];
+
+		snprintf(script, sizeof(script),
+		         "setsid sh -c 'echo $$ > %s; exec sleep 45' & "
+		         "wait; sleep 45",
+		         pidfile);
+		tr = run_one(&g, &l, "/bin/sh", "-c", script);
+	}
+	pid = pid_from(pidfile);
+	assert_true(pid > 0);
+	assert_int_equal(tr->detached, 1);
+	assert_int_equal(tr->detached_pid, pid);
+	assert_non_null(strstr(tr->detached_cmd, "sleep 45"));
+	assert_true(gone(pid));
+	assert_false(tr->timed_out);
+	/* not a timing assertion: only that it did not wait for the
+	 * sleeps nor for the limit */
+	assert_true(os_mono_ms() - t0 < 40000);
+	guest_graph_free(g);
+
+	/* reparented away (double fork, same session) */
+	unlink(pidfile);
+	{
+		char script[256];
+
+		snprintf(script, sizeof(script),
+		         "(sh -c 'echo $$ > %s; exec sleep 45' &); sleep 45",
+		         pidfile);
+		tr = run_one(&g, &l, "/bin/sh", "-c", script);
+	}
+	pid = pid_from(pidfile);
+	assert_int_equal(tr->detached, 1);
+	assert_int_equal(tr->detached_pid, pid);
+	assert_true(gone(pid));
+	guest_graph_free(g);
+
+	/* without the check, the command ends normally and what it left
+	 * behind is killed with it */
+	unlink(pidfile);
+	cmd_opts.detach_check = 0;
+	{
+		char script[256];
+
+		snprintf(script, sizeof(script),
+		         "setsid sh -c 'echo $$ > %s; exec sleep 45' "
+		         ">/dev/null 2>&1 & sleep 0.5; echo done",
+		         pidfile);
+		tr = run_one(&g, &l, "/bin/sh", "-c", script);
+	}
+	pid = pid_from(pidfile);
+	assert_true(pid > 0);
+	assert_int_equal(cmd_result, 0);
+	assert_int_equal(tr->detached, 0);
+	assert_true(gone(pid));
+	guest_graph_free(g);
+	unlink(pidfile);
+	memset(&cmd_opts, 0, sizeof(cmd_opts));
+	{
+		char p[256];
+
+		snprintf(p, sizeof(p), "/sys/fs/cgroup/unified/%s", cg_dir);
+		rmdir(p);
+		snprintf(p, sizeof(p), "/sys/fs/cgroup/%s", cg_dir);
+		rmdir(p);
+	}
+}
+
 int
 main(void)
 {
@@ -384,6 +597,10 @@ main(void)
 	    cmocka_unit_test(
 	        test_guest_exec_background_child_does_not_hold_task),
 	    cmocka_unit_test(test_guest_exec_ticks_while_waiting),
+	    cmocka_unit_test(test_guest_exec_lost_status_is_not_success),
+	    cmocka_unit_test(test_guest_graph_job_deadline),
+	    cmocka_unit_test_setup(test_guest_exec_detached_process_ends_task,
+	                           cg_setup),
 	};
 
 	log_set_prog("test_guest_taskgraph");

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../guest/trace.h"
 #include "jx.h"
@@ -19,8 +20,8 @@ static const char *const canaries[] = {"/home/pyti/.ssh/id_rsa",
                                        "/home/pyti/.aws/credentials", NULL};
 static const char *const exec_ok[] = {"python3*", "gcc", "x86_64-linux-gnu-*",
                                       NULL};
-static const struct guest_trace_policy pol = {"install", "/home/pyti", allow,
-                                              canaries,  exec_ok,      53};
+static const struct guest_trace_policy pol = {
+    "install", "/home/pyti", allow, canaries, exec_ok, 53, NULL, NULL};
 
 static struct guest_findings
 parse(const char *text, struct guest_trace_stats *st)
@@ -164,8 +165,11 @@ test_guest_trace_files_canaries_channel_persistence(void **state)
 	assert_int_equal(guest_findings_count(&f, "file.read_sensitive"), 1);
 	assert_int_equal(guest_findings_count(&f, "file.delete_outside"), 1);
 	assert_int_equal(guest_findings_count(&f, "persistence.autostart"), 1);
-	/* a failed write is not a write */
-	assert_int_equal(guest_findings_count(&f, "persistence.crontab"), 0);
+	/* a refused write is the same finding, marked as an attempt */
+	assert_int_equal(guest_findings_count(&f, "persistence.crontab"), 1);
+	assert_string_equal(detail_of(&f, "persistence.crontab"),
+	                    "tried to write /var/spool/cron/crontabs/pyti: "
+	                    "EACCES");
 	guest_findings_release(&f);
 }
 
@@ -273,6 +277,120 @@ test_guest_findings_cap_dedupe_and_utf8(void **state)
 	json_decref(j);
 }
 
+/* The finding of kind whose detail contains what, or NULL. */
+static json_t *
+finding(const struct guest_findings *f, const char *kind, const char *what)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(f->list, i, v)
+	{
+		if (!strcmp(jx_str(v, "kind"), kind) &&
+		    strstr(jx_str(v, "detail"), what))
+			return v;
+	}
+	return NULL;
+}
+
+static void
+test_guest_trace_refused_attempts_are_findings(void **state)
+{
+	struct guest_trace_stats st = {0};
+	struct guest_findings f = parse(
+	    /* sh -c 'echo x > /etc/cron.d/pyti': the redirection */
+	    "200 execve(\"/bin/sh\", [\"sh\", \"-c\", \"echo x > "
+	    "/etc/cron.d/pyti\"], 0x1 /* 1 vars */) = 0\n"
+	    "200 openat(AT_FDCWD</tmp>, \"/etc/cron.d/pyti\", "
+	    "O_WRONLY|O_CREAT|O_TRUNC, 0666) = -1 EACCES (Permission "
+	    "denied)\n"
+	    /* shutil.copy of the interpreter into /usr/local/bin */
+	    "201 openat(AT_FDCWD</tmp>, \"/usr/local/bin/python3\", "
+	    "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0666) = -1 EACCES "
+	    "(Permission denied)\n"
+	    "201 rename(\"/tmp/x\", \"/usr/bin/pip\") = -1 EACCES "
+	    "(Permission denied)\n"
+	    "201 unlinkat(AT_FDCWD</tmp>, \"/etc/hosts\", 0) = -1 EPERM "
+	    "(Operation not permitted)\n"
+	    "201 chmod(\"/usr/lib/x\", 0777) = -1 EROFS (Read-only file "
+	    "system)\n"
+	    /* not an attempt worth a finding: the place does not exist */
+	    "201 openat(AT_FDCWD</tmp>, \"/nonexistent/x\", "
+	    "O_WRONLY|O_CREAT, 0666) = -1 ENOENT (No such file or "
+	    "directory)\n"
+	    /* refused inside an allowed place: nothing */
+	    "201 openat(AT_FDCWD</tmp>, \"/tmp/ro\", O_WRONLY, 0666) = -1 "
+	    "EACCES (Permission denied)\n",
+	    &st);
+	json_t *v;
+
+	v = finding(&f, "persistence.crontab", "/etc/cron.d/pyti");
+	assert_non_null(v);
+	assert_true(json_is_true(
+	    json_object_get(json_object_get(v, "evidence"), "attempted")));
+	assert_string_equal(jx_str(json_object_get(v, "evidence"), "errno"),
+	                    "EACCES");
+	v = finding(&f, "file.write_outside", "/usr/local/bin/python3");
+	assert_non_null(v);
+	assert_true(json_is_true(
+	    json_object_get(json_object_get(v, "evidence"), "attempted")));
+	assert_non_null(strstr(jx_str(v, "detail"), "tried to write"));
+	assert_non_null(finding(&f, "file.write_outside", "/usr/bin/pip"));
+	assert_non_null(finding(&f, "file.delete_outside", "/etc/hosts"));
+	assert_non_null(finding(&f, "file.write_outside", "/usr/lib/x"));
+	assert_null(finding(&f, "file.write_outside", "/nonexistent"));
+	assert_null(finding(&f, "file.write_outside", "/tmp/ro"));
+	assert_int_equal(st.writes, 0);
+	guest_findings_release(&f);
+}
+
+static void
+test_guest_trace_truncated_is_a_finding(void **state)
+{
+	char path[] = "/tmp/pyti-trace-XXXXXX";
+	int fd = mkstemp(path);
+	struct guest_findings f;
+	struct guest_trace_stats st = {0};
+	json_t *v;
+	const char *line = "300 openat(AT_FDCWD</tmp>, \"/tmp/pad\", "
+	                   "O_RDONLY) = 3</tmp/pad>\n";
+
+	assert_true(fd >= 0);
+	for (int i = 0; i < 200; i++)
+		assert_true(write(fd, line, strlen(line)) ==
+		            (ssize_t)strlen(line));
+	/* what the package did after the padding */
+	{
+		const char *late = "300 openat(AT_FDCWD</tmp>, "
+		                   "\"/home/pyti/.bashrc\", O_WRONLY|O_APPEND) "
+		                   "= 3</home/pyti/.bashrc>\n";
+
+		assert_true(write(fd, late, strlen(late)) ==
+		            (ssize_t)strlen(late));
+	}
+	close(fd);
+	guest_findings_init(&f);
+	assert_int_equal(guest_trace_parse_file(path, &pol, &f, &st, 4096), 0);
+	assert_true(st.truncated);
+	v = finding(&f, "trace.truncated", "trace");
+	assert_non_null(v);
+	assert_string_equal(jx_str(v, "severity"), "warning");
+	assert_int_equal(json_integer_value(json_object_get(
+	                     json_object_get(v, "evidence"), "parsed")),
+	                 4096);
+	assert_true(json_integer_value(json_object_get(
+	                json_object_get(v, "evidence"), "bytes")) >
+	            200 * (json_int_t)strlen(line));
+	guest_findings_release(&f);
+	/* the whole file: no truncation finding, the late write seen */
+	guest_findings_init(&f);
+	guest_trace_parse_file(path, &pol, &f, &st, 1 << 20);
+	assert_null(finding(&f, "trace.truncated", "trace"));
+	assert_non_null(finding(&f, "persistence.bashrc", ".bashrc"));
+	guest_findings_release(&f);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -285,6 +403,8 @@ main(void)
 	    cmocka_unit_test(test_guest_trace_hostile_text),
 	    cmocka_unit_test(test_guest_persistence_and_pth),
 	    cmocka_unit_test(test_guest_findings_cap_dedupe_and_utf8),
+	    cmocka_unit_test(test_guest_trace_refused_attempts_are_findings),
+	    cmocka_unit_test(test_guest_trace_truncated_is_a_finding),
 	};
 
 	log_set_prog("test_guest_trace");

@@ -1,0 +1,208 @@
+/*
+ * Decisions behind the package outcome (verdict.h). Everything here reads
+ * text the package influenced (build logs): bounded searches only.
+ */
+#include "verdict.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static int
+ends_with(const char *s, const char *suf)
+{
+	size_t n = strlen(s), k = strlen(suf);
+
+	return n > k && !strcasecmp(s + n - k, suf);
+}
+
+enum guest_dist_kind
+guest_dist_kind(const char *name)
+{
+	static const char *const sdist[] = {
+	    ".zip",    ".tar.gz", ".tgz", ".tar",    ".tar.bz2",  ".tbz",
+	    ".tar.xz", ".txz",    ".tlz", ".tar.lz", ".tar.lzma", NULL};
+
+	if (ends_with(name, ".whl"))
+		return GUEST_DIST_WHEEL;
+	for (int i = 0; sdist[i]; i++)
+		if (ends_with(name, sdist[i]))
+			return GUEST_DIST_SDIST;
+	return GUEST_DIST_OTHER;
+}
+
+struct guest_pytest_verdict
+guest_pytest_verdict(int status)
+{
+	struct guest_pytest_verdict v = {"tests_failed", 1, NULL};
+
+	switch (status) {
+	case 0:
+		v.outcome = "passed";
+		v.meaning = "all tests passed";
+		break;
+	case 1:
+		v.meaning = "some tests failed";
+		break;
+	case 2:
+		v.outcome = "tests_interrupted";
+		v.meaning =
+		    "pytest was interrupted (errors during collection): "
+		    "not every test ran";
+		break;
+	case 3:
+		v.outcome = "tests_internal_error";
+		v.package_fault = 0;
+		v.meaning = "pytest stopped on an internal error (pytest or a "
+		            "plugin), not a test failure";
+		break;
+	case 4:
+		v.outcome = "tests_usage_error";
+		v.package_fault = 0;
+		v.meaning = "pytest could not use its command line or the "
+		            "project's pytest configuration (an option of a "
+		            "plugin that is not installed?)";
+		break;
+	case 5:
+		v.outcome = "no_tests";
+		v.package_fault = 0;
+		v.meaning = "pytest collected no tests";
+		break;
+	default:
+		v.meaning = status > 128
+		                ? "pytest was killed by a signal"
+		                : "pytest ended with an unknown status";
+	}
+	return v;
+}
+
+/* Copy the token that starts at p (up to a char of stop) into what. */
+static void
+token(const char *p, const char *stop, char *what, size_t n)
+{
+	size_t k = strcspn(p, stop);
+
+	if (k >= n)
+		k = n - 1;
+	memcpy(what, p, k);
+	what[k] = '\0';
+}
+
+const char *
+guest_build_needs(const char *log, char *what, size_t n)
+{
+	static const char *const rust[] = {
+	    "can't find Rust compiler", "Cargo, the Rust package manager",
+	    "cargo: not found",         "cargo: command not found",
+	    "rustc: not found",         "could not find `cargo`",
+	    "Unable to find cargo",     "is `cargo` installed",
+	    "maturin failed",           NULL};
+	const char *p;
+
+	what[0] = '\0';
+	for (int i = 0; rust[i]; i++)
+		if (strstr(log, rust[i])) {
+			snprintf(what, n, "rustc and cargo");
+			return "rust";
+		}
+	/* gcc: "x.c:12:10: fatal error: libxml/parser.h: No such file" */
+	if ((p = strstr(log, "fatal error: ")) &&
+	    strstr(p, ": No such file or directory")) {
+		p += 13;
+		token(p, ": \n", what, n);
+		if (strstr(what, ".h"))
+			return "header";
+	}
+	if ((p = strstr(log, "cannot find -l"))) {
+		snprintf(what, n, "lib");
+		token(p + 14, " :\n", what + 3, n > 3 ? n - 3 : 1);
+		return "library";
+	}
+	if ((p = strstr(log, "Package ")) &&
+	    strstr(p, "was not found in the pkg-config search path")) {
+		token(p + 8, " \n", what, n);
+		return "pkg-config";
+	}
+	if (strstr(log, "No Fortran compiler found") ||
+	    strstr(log, "gfortran: not found") ||
+	    strstr(log, "Could not find a Fortran compiler")) {
+		snprintf(what, n, "gfortran");
+		return "fortran";
+	}
+	{
+		static const char *const progs[] = {"cmake", "go",   "swig",
+		                                    "ninja", "make", NULL};
+
+		for (int i = 0; progs[i]; i++) {
+			char pat[2][48];
+
+			snprintf(pat[0], sizeof(pat[0]), "%s: not found",
+			         progs[i]);
+			snprintf(pat[1], sizeof(pat[1]),
+			         "%s: command not found", progs[i]);
+			if ((p = strstr(log, pat[0])) ||
+			    (p = strstr(log, pat[1]))) {
+				/* "sh: 1: cmake: not found", not
+				 * "xcmake: not found" */
+				if (p == log || strchr(" /\n:", p[-1])) {
+					snprintf(what, n, "%s", progs[i]);
+					return "program";
+				}
+			}
+		}
+	}
+	return NULL;
+}
+
+int
+guest_pip_missing(const char *log, char *name, size_t n)
+{
+	static const char *const pats[] = {
+	    "No matching distribution found for ",
+	    "Could not find a version that satisfies the requirement ", NULL};
+
+	for (int i = 0; pats[i]; i++) {
+		const char *p = strstr(log, pats[i]);
+
+		if (p) {
+			token(p + strlen(pats[i]), " \n", name, n);
+			return 1;
+		}
+	}
+	name[0] = '\0';
+	return 0;
+}
+
+void
+guest_fit_deadline(int64_t budget_ms, int *timeout_ms, const int *permille,
+                   const int *enabled, size_t n)
+{
+	int64_t sum = 0, shares = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (enabled[i]) {
+			sum += timeout_ms[i];
+			shares += permille[i];
+		}
+	if (sum <= budget_ms || shares <= 0)
+		return;
+	if (budget_ms < 0)
+		budget_ms = 0;
+	for (size_t i = 0; i < n; i++) {
+		int64_t t;
+
+		if (!enabled[i])
+			continue;
+		t = budget_ms * permille[i] / shares;
+		if (t < 1000)
+			t = 1000;
+		if (t < timeout_ms[i])
+			timeout_ms[i] = (int)t;
+	}
+}
+
+int
+guest_hex_equal(const char *a, const char *b)
+{
+	return a && b && strlen(a) == strlen(b) && !strcasecmp(a, b);
+}

@@ -1,0 +1,62 @@
+/*
+ * Pure decisions behind the package outcome, kept apart from the tasks so
+ * the host unit tests can check each one (tests/unit/test_guest_verdict.c):
+ * which file names pip accepts as a distribution, what pytest's exit
+ * status means, what a failed build lacked, which delivered dependency a
+ * pip run missed, and how the job's deadline is shared among the tasks.
+ */
+#ifndef PYTI_GUEST_VERDICT_H
+#define PYTI_GUEST_VERDICT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum guest_dist_kind {
+	GUEST_DIST_WHEEL,
+	GUEST_DIST_SDIST, /* an archive pip accepts as an sdist */
+	GUEST_DIST_OTHER, /* pip refuses it: invalid_dist */
+};
+
+/* By file name, as pip's own list of archive extensions: .whl; .zip,
+ * .tar.gz, .tgz, .tar, .tar.bz2, .tbz, .tar.xz, .txz, .tlz, .tar.lz,
+ * .tar.lzma (case-insensitive). */
+enum guest_dist_kind guest_dist_kind(const char *name);
+
+/* What pytest's exit status says, as the package outcome and whether the
+ * task failed for the package's reasons. */
+struct guest_pytest_verdict {
+	const char *outcome; /* passed, tests_failed, tests_interrupted,
+				tests_internal_error, tests_usage_error,
+				no_tests */
+	int package_fault; /* 1: the package's tests failed; 0: pytest or
+			      its configuration could not run them */
+	const char *meaning; /* one line for the reason */
+};
+struct guest_pytest_verdict guest_pytest_verdict(int status);
+
+/*
+ * What a failed build needed that no platform has, from its log: a Rust
+ * toolchain, a C header or library of a system package, a pkg-config
+ * module, a Fortran compiler, a program (cmake, go...). Returns the kind
+ * ("rust", "header", "library", "pkg-config", "fortran", "program") with
+ * the missing thing in what (e.g. "libxml/parser.h"), or NULL.
+ */
+const char *guest_build_needs(const char *log, char *what, size_t n);
+
+/* The requirement a pip run could not find among the delivered files
+ * ("No matching distribution found for X"), in name; 1 if any, else 0. */
+int guest_pip_missing(const char *log, char *name, size_t n);
+
+/*
+ * Share budget_ms among n tasks: task i keeps its own limit timeout_ms[i]
+ * when the enabled tasks' limits fit the budget, else gets the share
+ * permille[i] of it (shares of enabled tasks renormalised; at least
+ * 1 s), never more than its own limit. Disabled tasks are left alone.
+ */
+void guest_fit_deadline(int64_t budget_ms, int *timeout_ms, const int *permille,
+                        const int *enabled, size_t n);
+
+/* 1 if the two sha256 hex strings are equal, ignoring case. */
+int guest_hex_equal(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,150 @@
+#!/bin/sh
+# True verdicts (issue 10) in a real VM, without the runner: each job boots
+# a fresh guest and runs through tests/helper/guest-job. Covered: builds in
+# build isolation from delivered backend wheels (flit_core, poetry-core;
+# hatchling without its editables dependency is deps_missing, not
+# build_failed); tests found in src/<pkg>/tests of the sdist with the
+# pyproject pytest configuration; a wheel job's tests from its delivered
+# sdist (tests_source) with the root conftest.py, pytest.ini and a pytest
+# plugin delivered as a test dependency; a daemonizing build ended in
+# seconds with a process.daemon finding; refused writes reported as
+# attempts; a subset of tasks and no task at all; a .tar.bz2 sdist with an
+# upper-case sha256 and a deadline; a file pip refuses is invalid_dist; a
+# job for another Python is refused. The backend wheels are repacked from
+# Debian's own .debs (tests/helper/backend-wheels).
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/helper/images.sh"
+need qemu-system-x86_64
+[ -x "$BIN/pyti-agent" ] || skip_all "bin/pyti-agent is not built"
+P=${PYTI_AGENT_PLATFORM:-debian-12}
+BOOT_TIMEOUT=${PYTI_BOOT_TIMEOUT:-240}
+JOB_TIMEOUT=${PYTI_JOB_TIMEOUT:-900}
+"$TOP/tests/helper/backend-wheels" "$TMP/wheels" >"$TMP/wheels.list" \
+	2>"$TMP/wheels.err" ||
+	skip_all "no backend wheels: $(cat "$TMP/wheels.err")"
+ensure_images "$P"
+diag "platform $P"
+
+plan 14
+
+"$TOP/tests/helper/build-corpus" "$TMP/corpus" good-flit good-poetry \
+	good-hatch good-layout good-plugin good-pass hostile-daemon \
+	hostile-refused-write >"$TMP/corpus.log" 2>&1 ||
+	{ cat "$TMP/corpus.log" >&2; echo "Bail out! build-corpus failed"; exit 1; }
+W=$TMP/wheels
+C=$TMP/corpus
+whl() { ls "$W/$1"-*.whl | head -n 1; }
+
+# job NAME DIST [guest-job args...]: boot, run one job, stop the VM.
+job() {
+	name=$1
+	shift
+	boot_image "$P" "$name"
+	timeout -k 5 "$((JOB_TIMEOUT + BOOT_TIMEOUT))" \
+		"$TOP/tests/helper/guest-job" "$TMP/$name.sock" "$@" \
+		--timeout "$((JOB_TIMEOUT + BOOT_TIMEOUT))" \
+		>"$TMP/$name.json" 2>"$TMP/$name.err"
+	st=$?
+	kill -9 "$BOOT_PID" 2>/dev/null
+	wait "$BOOT_PID" 2>/dev/null
+	[ $st = 0 ] || diag "$name: guest-job exit $st" "$(cat "$TMP/$name.err")" \
+		"console:" "$(tail -n 15 "$TMP/$name.console" 2>/dev/null)"
+	return 0
+}
+
+# res NAME DESC PYTHON-EXPR: a check on the results of job NAME (r; t:
+# tasks by name; k: finding kinds; d(task): the task's data).
+res() {
+	name=$1
+	desc=$2
+	expr=$3
+	check "$desc" "$PYTHON" -c "
+import json, sys
+r = json.load(open(sys.argv[1]))
+t = {x['name']: x for x in r.get('tasks', [])}
+k = [f['kind'] for f in r.get('findings', [])]
+d = lambda n: t.get(n, {}).get('data', {})
+ok = $expr
+if not ok:
+    print(json.dumps({x: r.get(x) for x in ('outcome', 'outcome_reason', 'findings', 'tests', '_error')}, indent=1)[:4000])
+    print({n: (x['outcome'], x['reason'], x.get('data')) for n, x in t.items()})
+    for n, l in (r.get('_logs') or {}).items():
+        print('---', n); print(l[-1500:])
+sys.exit(0 if ok else 1)" "$TMP/$name.json"
+}
+
+corpus_ok() { # NAME PACKAGE: the package's expect.json holds
+	check "$1: as its expect.json declares" \
+		"$TOP/tests/helper/check-findings" \
+		"$TOP/tests/fixtures/packages/$2/expect.json" "$TMP/$1.json"
+}
+
+job flit "$C/pyti_good_flit-1.0.tar.gz" "build:$(whl flit_core)"
+res flit "flit_core sdist: built in isolation from the delivered backend, tests passed" \
+	"r['outcome'] == 'passed' and d('build').get('isolation') is True and r['tests']['totals']['passed'] >= 1"
+
+job poetry "$C/pyti_good_poetry-1.0.tar.gz" "build:$(whl poetry_core)"
+corpus_ok poetry good-poetry
+
+job hatch "$C/pyti_good_hatch-1.0.tar.gz" "build:$(whl hatchling)" \
+	"build:$(whl pathspec)" "build:$(whl pluggy)" \
+	"build:$(whl trove_classifiers)" "build:$(whl packaging)"
+res hatch "hatchling without a delivered dependency: deps_missing, naming it" \
+	"r['outcome'] == 'deps_missing' and t['build']['outcome'] == 'error' and d('build').get('missing') and 'not delivered' in r['outcome_reason']"
+
+# .tar.bz2, upper-case sha256 in the spec, a deadline
+"$PYTHON" -c '
+import sys, tarfile
+with tarfile.open(sys.argv[1]) as s, tarfile.open(sys.argv[2], "w:bz2") as d:
+    for m in s:
+        d.addfile(m, s.extractfile(m) if m.isfile() else None)' \
+	"$C/pyti_good_layout-1.0.tar.gz" "$TMP/pyti_good_layout-1.0.tar.bz2"
+job layout "$TMP/pyti_good_layout-1.0.tar.bz2" "build:$(whl setuptools)" \
+	"build:$(whl wheel)" --sha-upper --spec '{"deadline_s": 1500}'
+corpus_ok layout good-layout
+res layout "src/<pkg>/tests of the sdist, with pyproject's pytest configuration" \
+	"d('tests').get('layout') == 'src/goodlayout/tests' and d('tests').get('config') == 'pyproject.toml' and r['uninstall']['leftovers'] == []"
+res layout "deadline_s: the task limits fit inside it" \
+	"d('job').get('deadline_s') == 1500 and 0 < d('job').get('budget_ms') <= 1500000"
+
+job plugin "$C/pyti_good_plugin-1.0-py3-none-any.whl" \
+	"tests_source:$C/pyti_good_plugin-1.0.tar.gz" \
+	"test:$(whl pytest_mock)"
+corpus_ok plugin good-plugin
+res plugin "wheel job: tests from the delivered sdist, root conftest and pytest.ini, plugin installed" \
+	"d('tests').get('source') == 'sdist' and d('tests').get('config') == 'pytest.ini' and d('tests')['test_deps'].get('installed') is True and r['tests']['totals']['passed'] == 2"
+
+job daemon "$C/pyti_hostile_daemon-1.0.tar.gz" \
+	--spec '{"tasks": ["unpack", "build"]}'
+corpus_ok daemon hostile-daemon
+diag "daemonizing build: $("$PYTHON" -c '
+import json,sys; t={x["name"]: x for x in json.load(open(sys.argv[1]))["tasks"]}
+print("build %s in %d ms: %s" % (t["build"]["outcome"], t["build"]["duration_ms"], t["build"]["reason"]))' "$TMP/daemon.json" 2>/dev/null)"
+
+job refused "$C/pyti_hostile_refused_write-1.0.tar.gz" \
+	--spec '{"tasks": ["unpack", "build"]}'
+corpus_ok refused hostile-refused-write
+
+job subset "$C/pyti_good_pass-1.0-py3-none-any.whl" \
+	--spec '{"tasks": ["unpack", "build", "install"]}'
+res subset "tasks unpack, build, install: completed, the rest not_requested" \
+	"r['outcome'] == 'completed' and t['install']['outcome'] == 'ok' and t['import']['outcome'] == 'not_requested' and t['tests']['outcome'] == 'not_requested'"
+
+job none "$C/pyti_good_pass-1.0-py3-none-any.whl" --spec '{"tasks": []}'
+res none "no task: not_requested" \
+	"r['outcome'] == 'not_requested' and all(x['outcome'] == 'not_requested' for x in r['tasks'])"
+
+# one VM: an ERR_ for another Python leaves it ready for the next job
+cp "$C/pyti_good_pass-1.0-py3-none-any.whl" "$TMP/pyti_good_pass-1.0.exe"
+boot_image "$P" two
+"$TOP/tests/helper/guest-job" "$TMP/two.sock" "$TMP/pyti_good_pass-1.0.exe" \
+	--spec '{"python": "3.99"}' --timeout "$BOOT_TIMEOUT" \
+	>"$TMP/python.json" 2>"$TMP/python.err"
+"$TOP/tests/helper/guest-job" "$TMP/two.sock" "$TMP/pyti_good_pass-1.0.exe" \
+	--timeout "$((JOB_TIMEOUT + BOOT_TIMEOUT))" >"$TMP/exe.json" \
+	2>"$TMP/exe.err"
+kill -9 "$BOOT_PID" 2>/dev/null
+res python "a job for another Python is refused, naming both" \
+	"'3.99' in r.get('_error', '') and 'this image has Python' in r['_error']"
+res exe "a file pip refuses: invalid_dist with the reason" \
+	"r['outcome'] == 'invalid_dist' and 'pip does not accept' in r['outcome_reason']"

@@ -1,0 +1,188 @@
+/* Unit tests for guest/verdict.c: the decisions behind a package outcome
+ * that must never blame the package for pyti's gaps -- file names pip
+ * accepts, pytest's exit statuses, what a failed build lacked, a
+ * dependency that was not delivered, the deadline's shares, and sha256
+ * hex compared without regard to case. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "../../guest/verdict.h"
+
+static void
+test_guest_dist_kind_as_pip(void **state)
+{
+	assert_int_equal(guest_dist_kind("a-1.0-py3-none-any.whl"),
+	                 GUEST_DIST_WHEEL);
+	assert_int_equal(guest_dist_kind("a-1.0.tar.gz"), GUEST_DIST_SDIST);
+	/* legacy formats pip accepts were an infrastructure error */
+	assert_int_equal(guest_dist_kind("a-1.0.tar.bz2"), GUEST_DIST_SDIST);
+	assert_int_equal(guest_dist_kind("a-1.0.tgz"), GUEST_DIST_SDIST);
+	assert_int_equal(guest_dist_kind("a-1.0.zip"), GUEST_DIST_SDIST);
+	assert_int_equal(guest_dist_kind("a-1.0.tar.xz"), GUEST_DIST_SDIST);
+	assert_int_equal(guest_dist_kind("a-1.0.TAR.GZ"), GUEST_DIST_SDIST);
+	assert_int_equal(guest_dist_kind("a-1.0.tar"), GUEST_DIST_SDIST);
+	/* what pip refuses: invalid_dist, decided by the unpack task */
+	assert_int_equal(guest_dist_kind("a-1.0.exe"), GUEST_DIST_OTHER);
+	assert_int_equal(guest_dist_kind("a-1.0-py2.7.egg"), GUEST_DIST_OTHER);
+	assert_int_equal(guest_dist_kind("a-1.0.rpm"), GUEST_DIST_OTHER);
+	assert_int_equal(guest_dist_kind(".whl"), GUEST_DIST_OTHER);
+}
+
+static void
+test_guest_pytest_statuses_are_distinct(void **state)
+{
+	const char *o[6];
+
+	for (int i = 0; i < 6; i++)
+		o[i] = guest_pytest_verdict(i).outcome;
+	assert_string_equal(o[0], "passed");
+	assert_string_equal(o[1], "tests_failed");
+	assert_string_equal(o[2], "tests_interrupted");
+	assert_string_equal(o[3], "tests_internal_error");
+	assert_string_equal(o[4], "tests_usage_error");
+	assert_string_equal(o[5], "no_tests");
+	for (int i = 1; i < 6; i++)
+		for (int j = 0; j < i; j++)
+			assert_string_not_equal(o[i], o[j]);
+	/* a usage or internal error is not the package's failure */
+	assert_true(guest_pytest_verdict(1).package_fault);
+	assert_true(guest_pytest_verdict(2).package_fault);
+	assert_false(guest_pytest_verdict(3).package_fault);
+	assert_false(guest_pytest_verdict(4).package_fault);
+	assert_string_equal(guest_pytest_verdict(139).outcome, "tests_failed");
+}
+
+static void
+test_guest_build_needs_what_no_platform_has(void **state)
+{
+	char w[128];
+
+	assert_string_equal(
+	    guest_build_needs("running build_rust\nerror: can't find Rust "
+	                      "compiler\n\nIf you are using an outdated pip",
+	                      w, sizeof(w)),
+	    "rust");
+	assert_string_equal(
+	    guest_build_needs("💥 maturin failed\n  Caused by: Cargo metadata "
+	                      "failed. Do you have cargo in your PATH?",
+	                      w, sizeof(w)),
+	    "rust");
+	assert_string_equal(
+	    guest_build_needs("src/lxml/etree.c:96:10: fatal error: "
+	                      "libxml/xmlversion.h: No such file or "
+	                      "directory\n   96 | #include",
+	                      w, sizeof(w)),
+	    "header");
+	assert_string_equal(w, "libxml/xmlversion.h");
+	assert_string_equal(guest_build_needs("/usr/bin/ld: cannot find -lpq: "
+	                                      "No such file or directory",
+	                                      w, sizeof(w)),
+	                    "library");
+	assert_string_equal(w, "libpq");
+	assert_string_equal(
+	    guest_build_needs("Package cairo was not found in the pkg-config "
+	                      "search path.\nPerhaps you should add",
+	                      w, sizeof(w)),
+	    "pkg-config");
+	assert_string_equal(w, "cairo");
+	assert_string_equal(
+	    guest_build_needs("sh: 1: cmake: not found\n", w, sizeof(w)),
+	    "program");
+	assert_string_equal(w, "cmake");
+	/* a plain failure of the package's own code is not a platform gap */
+	assert_null(guest_build_needs("x.c:3:1: error: expected ';' before "
+	                              "'}' token\nerror: command "
+	                              "'/usr/bin/gcc' failed",
+	                              w, sizeof(w)));
+	assert_null(guest_build_needs("fatal error: foo: No such file or "
+	                              "directory",
+	                              w, sizeof(w)));
+	assert_null(
+	    guest_build_needs("sh: 1: xcmake: not found", w, sizeof(w)));
+}
+
+static void
+test_guest_pip_missing_names_the_requirement(void **state)
+{
+	char n[64];
+
+	assert_int_equal(
+	    guest_pip_missing(
+	        "Looking in links: /home/pyti/work/in\nERROR: Could not find "
+	        "a version that satisfies the requirement hatchling (from "
+	        "versions: none)\nERROR: No matching distribution found for "
+	        "hatchling\n",
+	        n, sizeof(n)),
+	    1);
+	assert_string_equal(n, "hatchling");
+	assert_int_equal(
+	    guest_pip_missing("Successfully built x\n", n, sizeof(n)), 0);
+	assert_string_equal(n, "");
+}
+
+static void
+test_guest_fit_deadline_shares(void **state)
+{
+	int t[4] = {300000, 1200000, 1800000, 10000};
+	const int share[4] = {100, 400, 400, 100};
+	int on[4] = {1, 1, 1, 1};
+	int64_t sum = 0;
+
+	/* everything fits: limits stay */
+	guest_fit_deadline(4000000, t, share, on, 4);
+	assert_int_equal(t[1], 1200000);
+	/* 30 min for 55 min of limits: shares, never above a task's own */
+	guest_fit_deadline(1800000, t, share, on, 4);
+	assert_int_equal(t[0], 180000);
+	assert_int_equal(t[1], 720000);
+	assert_int_equal(t[2], 720000);
+	assert_int_equal(t[3], 10000);
+	for (int i = 0; i < 4; i++)
+		sum += t[i];
+	assert_true(sum <= 1800000);
+	/* a disabled task keeps its limit and takes no share */
+	{
+		int u[4] = {300000, 1200000, 1800000, 10000};
+		int on2[4] = {0, 1, 1, 0};
+
+		guest_fit_deadline(1000000, u, share, on2, 4);
+		assert_int_equal(u[0], 300000);
+		assert_int_equal(u[1], 500000);
+		assert_int_equal(u[2], 500000);
+	}
+	/* nothing left: a second each, the job deadline does the rest */
+	{
+		int u[4] = {300000, 1200000, 1800000, 10000};
+
+		guest_fit_deadline(-5, u, share, on, 4);
+		assert_int_equal(u[1], 1000);
+	}
+}
+
+static void
+test_guest_hex_equal_ignores_case(void **state)
+{
+	assert_true(guest_hex_equal("ABCdef0123", "abcDEF0123"));
+	assert_false(guest_hex_equal("abc", "abd"));
+	assert_false(guest_hex_equal("abc", "abcd"));
+	assert_false(guest_hex_equal(NULL, "abc"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_guest_dist_kind_as_pip),
+	    cmocka_unit_test(test_guest_pytest_statuses_are_distinct),
+	    cmocka_unit_test(test_guest_build_needs_what_no_platform_has),
+	    cmocka_unit_test(test_guest_pip_missing_names_the_requirement),
+	    cmocka_unit_test(test_guest_fit_deadline_shares),
+	    cmocka_unit_test(test_guest_hex_equal_ignores_case),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
