@@ -2007,9 +2007,19 @@ guest_job_run(struct guest_job *job, const struct guest_hooks *hooks, void *arg)
 			}
 		}
 		guest_graph_set_deadline(job->graph, end > now ? end : now);
-		set_data(job, "job", "deadline_s", json_integer(t));
-		set_data(job, "job", "budget_ms",
-		         json_integer(budget > 0 ? budget : 0));
+		{
+			json_t *o = json_object(), *lim = json_object();
+
+			for (size_t i = 0; i < NTASKS; i++)
+				if (on[i])
+					jx_set(lim, tasks[i].name,
+					       json_integer(tmo[i] / 1000));
+			jx_set(o, "deadline_s", json_integer(t));
+			jx_set(o, "budget_ms",
+			       json_integer(budget > 0 ? budget : 0));
+			jx_set(o, "task_limits_s", lim);
+			jx_set(job->sections, "deadline", o);
+		}
 	}
 	guest_graph_run(job->graph, hooks, arg, job);
 	return 0;
