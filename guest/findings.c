@@ -180,6 +180,13 @@ guest_persistence_kind(const char *path, const char *home)
 	char p[4096];
 
 	base = base ? base + 1 : path;
+	/* pip's own: build isolation puts a sitecustomize.py that sets up
+	 * the isolated sys.path in /tmp/pip-build-env-<rand>/site/; it only
+	 * lives as long as the build */
+	if (!strncmp(path, "/tmp/pip-build-env-", 19) &&
+	    strchr(path + 19, '/') &&
+	    !strcmp(strchr(path + 19, '/'), "/site/sitecustomize.py"))
+		return NULL;
 	if (!strcmp(base, "sitecustomize.py") ||
 	    !strcmp(base, "usercustomize.py"))
 		return "persistence.sitecustomize";

@@ -49,7 +49,9 @@ json_t *guest_jstr(const char *s, size_t n);
  * The persistence kind a write to `path` means ("persistence.bashrc",
  * "persistence.crontab", "persistence.autostart",
  * "persistence.sitecustomize"), or NULL. home is the job user's home.
- * .pth files are judged by content, see guest_pth_executable().
+ * .pth files are judged by content, see guest_pth_executable(). pip's
+ * own /tmp/pip-build-env-<rand>/site/sitecustomize.py (build isolation)
+ * is not persistence.
  */
 const char *guest_persistence_kind(const char *path, const char *home);
 

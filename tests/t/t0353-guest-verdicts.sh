@@ -80,24 +80,6 @@ corpus_ok() { # NAME PACKAGE: the package's expect.json holds
 		"$TOP/tests/fixtures/packages/$2/expect.json" "$TMP/$1.json"
 }
 
-# Debian's flit_core imports tomli on Pythons before 3.11 (its tomli is
-# unvendored): delivered too, as pip would install it from PyPI's wheel
-job flit "$C/pyti_good_flit-1.0.tar.gz" "build:$(whl flit_core)" \
-	"build:$(whl tomli)"
-res flit "flit_core sdist: built in isolation from the delivered backend, tests passed" \
-	"r['outcome'] == 'passed' and d('build').get('isolation') is True and r['tests']['totals']['passed'] >= 1"
-
-job poetry "$C/pyti_good_poetry-1.0.tar.gz" "build:$(whl poetry_core)" \
-	"build:$(whl tomli)"
-corpus_ok poetry good-poetry
-
-job hatch "$C/pyti_good_hatch-1.0.tar.gz" "build:$(whl hatchling)" \
-	"build:$(whl pathspec)" "build:$(whl pluggy)" \
-	"build:$(whl trove_classifiers)" "build:$(whl packaging)" \
-	"build:$(whl tomli)"
-res hatch "hatchling without a delivered dependency: deps_missing, naming it" \
-	"r['outcome'] == 'deps_missing' and t['build']['outcome'] == 'error' and d('build').get('missing') and 'not delivered' in r['outcome_reason']"
-
 # .tar.bz2, upper-case sha256 in the spec, a deadline
 "$PYTHON" -c '
 import sys, tarfile
@@ -154,3 +136,21 @@ res python "a job for another Python is refused, naming both" \
 	"'3.99' in r.get('_error', '') and 'this image has Python' in r['_error']"
 res exe "a file pip refuses: invalid_dist with the reason" \
 	"r['outcome'] == 'invalid_dist' and 'pip does not accept' in r['outcome_reason']"
+
+# Debian's flit_core imports tomli on Pythons before 3.11 (its tomli is
+# unvendored): delivered too, as pip would install it from PyPI's wheel
+job flit "$C/pyti_good_flit-1.0.tar.gz" "build:$(whl flit_core)" \
+	"build:$(whl tomli)"
+res flit "flit_core sdist: built in isolation from the delivered backend, tests passed" \
+	"r['outcome'] == 'passed' and d('build').get('isolation') is True and r['tests']['totals']['passed'] >= 1"
+
+job poetry "$C/pyti_good_poetry-1.0.tar.gz" "build:$(whl poetry_core)" \
+	"build:$(whl tomli)"
+corpus_ok poetry good-poetry
+
+job hatch "$C/pyti_good_hatch-1.0.tar.gz" "build:$(whl hatchling)" \
+	"build:$(whl pathspec)" "build:$(whl pluggy)" \
+	"build:$(whl trove_classifiers)" "build:$(whl packaging)" \
+	"build:$(whl tomli)"
+res hatch "hatchling without a delivered dependency: deps_missing, naming it" \
+	"r['outcome'] == 'deps_missing' and t['build']['outcome'] == 'error' and d('build').get('missing') and 'not delivered' in r['outcome_reason']"

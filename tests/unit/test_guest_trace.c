@@ -242,6 +242,17 @@ test_guest_persistence_and_pth(void **state)
 	    "persistence.crontab");
 	assert_null(
 	    guest_persistence_kind("/home/pyti/venv/x.py", "/home/pyti"));
+	/* pip's build isolation writes its own sitecustomize.py: not
+	 * persistence (it flagged every isolated build as hostile) */
+	assert_null(guest_persistence_kind(
+	    "/tmp/pip-build-env-_us3gf8e/site/sitecustomize.py", "/home/pyti"));
+	assert_string_equal(
+	    guest_persistence_kind(
+	        "/tmp/pip-build-env-x/site/lib/sitecustomize.py", "/home/pyti"),
+	    "persistence.sitecustomize");
+	assert_string_equal(
+	    guest_persistence_kind("/tmp/sitecustomize.py", "/home/pyti"),
+	    "persistence.sitecustomize");
 	assert_true(
 	    guest_pth_executable("./lib\nimport os; os.system('x')\n", 31));
 	assert_false(
