@@ -108,11 +108,58 @@ test_guest_fsdiff_overlay_changes(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static int asked, allow;
+
+/* The agent's heartbeat and time check: called before every entry. */
+static int
+more(void *arg)
+{
+	asked++;
+	return asked <= allow;
+}
+
+static void
+test_guest_fsdiff_bounded_beats_and_stops(void **state)
+{
+	char tmpl[] = "/tmp/test_guest_fsdiff_b.XXXXXX", p[600], cmd[700];
+	int n, stopped = 0;
+
+	assert_non_null(mkdtemp(tmpl));
+	for (int i = 0; i < 20; i++) {
+		FILE *f;
+
+		snprintf(p, sizeof(p), "%s/f%02d", tmpl, i);
+		f = fopen(p, "w");
+		assert_non_null(f);
+		fputs("x\n", f);
+		fclose(f);
+	}
+	/* asked before each entry: the heartbeat runs through a long diff */
+	asked = 0;
+	allow = 1000;
+	seen[0] = '\0';
+	n = guest_fsdiff_bounded(NULL, tmpl, "/nonexistent-lower", record, NULL,
+	                         more, &stopped);
+	assert_int_equal(n, 20);
+	assert_int_equal(asked, 20);
+	assert_false(stopped);
+	/* past its time: stops, says so, keeps what it saw */
+	asked = 0;
+	allow = 5;
+	n = guest_fsdiff_bounded(NULL, tmpl, "/nonexistent-lower", record, NULL,
+	                         more, &stopped);
+	assert_int_equal(n, 5);
+	assert_true(stopped);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_guest_fsdiff_overlay_changes),
+	    cmocka_unit_test(test_guest_fsdiff_bounded_beats_and_stops),
 	};
 
 	log_set_prog("test_guest_fsdiff");
