@@ -29,6 +29,10 @@
 #define GUEST_WHEELS GUEST_WORK "/wheels"
 #define GUEST_TESTRUN GUEST_WORK "/testrun"
 #define GUEST_VENV GUEST_HOME "/venv"
+/* The build frontend's own venv: pip from the image's wheels
+ * (ensurepip), no system site-packages, so an isolated build sees only
+ * the delivered build deps (Debian's dist-packages would shadow them) */
+#define GUEST_BUILDVENV GUEST_HOME "/buildvenv"
 #define GUEST_PRIV "/run/pyti" /* root only: traces, DNS log */
 #define GUEST_UPPER "/.pyti/rw/upper" /* the overlay's upper dir */
 #define GUEST_LOWER "/.pyti/lower" /* the read-only image */

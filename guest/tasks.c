@@ -54,8 +54,8 @@ static const char *const pkg_env[] = {
 
 /* Writing here is what builds, installs and tests do. */
 static const char *const allow_write[] = {
-    GUEST_VENV, GUEST_WORK,           "/tmp", "/var/tmp",
-    "/dev/shm", GUEST_HOME "/.cache", NULL};
+    GUEST_VENV, GUEST_BUILDVENV,      GUEST_WORK, "/tmp",
+    "/var/tmp", GUEST_HOME "/.cache", "/dev/shm", NULL};
 
 /* Programs a build or install runs on its own. */
 static const char *const exec_ok[] = {"python",
@@ -641,6 +641,7 @@ task_build(struct guest_task_run *tr, void *arg)
 	 * delivered build dependencies (PIP_NO_INDEX, PIP_FIND_LINKS reach
 	 * the inner pip too). A job that delivers none (written by hand)
 	 * builds against the image's setuptools and wheel instead. */
+	static const char buildpy[] = GUEST_BUILDVENV "/bin/python3";
 	const char *iso[] = {python3,     "-m",           "pip",
 	                     "wheel",     "-v",           "--no-index",
 	                     "--no-deps", "--find-links", GUEST_IN,
@@ -664,6 +665,13 @@ task_build(struct guest_task_run *tr, void *arg)
 		return GUEST_SKIPPED;
 	}
 	set_data(job, "build", "isolation", json_boolean(job->build_deps > 0));
+	/* pip of the build venv when it exists: with the job venv's
+	 * system site-packages, Debian's setuptools would stay on sys.path
+	 * inside the isolated environment, ahead of the delivered one */
+	if (job->build_deps && access(buildpy, X_OK) == 0) {
+		iso[0] = buildpy;
+		set_data(job, "build", "frontend", json_string("buildvenv"));
+	}
 	r = run_pkg(job, tr, job->build_deps ? iso : noiso, GUEST_WORK, 1);
 	if (tr->timed_out)
 		return GUEST_TIMEOUT;
@@ -1927,6 +1935,23 @@ guest_job_prepare(struct guest_job *job)
 		log_error("cannot create the venv: %s", buf_cstr(&tr.log));
 		buf_release(&tr.log);
 		return -1;
+	}
+	/* the build frontend's venv, with pip from the image's wheels and
+	 * no system site-packages; without it builds use the job venv */
+	{
+		const char *bv[] = {"/usr/bin/python3", "-m", "venv",
+		                    GUEST_BUILDVENV, NULL};
+
+		buf_release(&tr.log);
+		buf_init(&tr.log, 64 * KIB);
+		tr.commands = 0;
+		tr.limits.timeout_ms = 300000;
+		tr.deadline = os_mono_ms() + tr.limits.timeout_ms;
+		cmd.argv = bv;
+		if (guest_task_exec(&tr, &cmd) != 0)
+			log_warn("no build venv (isolated builds use the job "
+			         "venv): %s",
+			         buf_cstr(&tr.log));
 	}
 	buf_release(&tr.log);
 	return 0;
