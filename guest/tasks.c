@@ -45,6 +45,9 @@ static const char *const pkg_env[] = {
     "USER=pyti", "LOGNAME=pyti", "LANG=C.UTF-8", "TMPDIR=/tmp",
     "PYTHONUNBUFFERED=1", "PIP_NO_INDEX=1", "PIP_DISABLE_PIP_VERSION_CHECK=1",
     "PIP_NO_INPUT=1", "PIP_FIND_LINKS=" GUEST_IN,
+    /* where coverage keeps its data: the environment works with every
+     * coverage the platforms have (bullseye's 5.1 has no --data-file) */
+    "COVERAGE_FILE=" GUEST_WORK "/.coverage",
     /* planted tokens: their value showing up anywhere is a leak */
     "AWS_ACCESS_KEY_ID=AKIAPYTICANARYENV000",
     "AWS_SECRET_ACCESS_KEY=pyti-canary-env-aws-secret-000000000000",
@@ -203,7 +206,8 @@ resource_findings(struct guest_job *job, struct guest_task_run *tr)
 		                  "reached");
 	if (strstr(log, "MemoryError") ||
 	    strstr(log, "Cannot allocate memory") ||
-	    (tr->signal == SIGKILL && !tr->timed_out && !tr->output_killed))
+	    (tr->signal == SIGKILL && !tr->timed_out && !tr->output_killed &&
+	     !tr->detached))
 		guest_finding_add(&job->findings, "resource.memory", NULL, t,
 		                  NULL, "memory limit reached");
 	if (strstr(log, "Resource temporarily unavailable") &&
@@ -1323,7 +1327,6 @@ task_tests(struct guest_task_run *tr, void *arg)
 	if (cov) {
 		argv[n++] = "coverage";
 		argv[n++] = "run";
-		argv[n++] = "--data-file=" GUEST_WORK "/.coverage";
 		for (int k = 0; k < job->ntop && k < 8; k++) {
 			snprintf(source + strlen(source),
 			         sizeof(source) - strlen(source), "%s%s",
@@ -1409,13 +1412,8 @@ static enum guest_outcome
 task_coverage(struct guest_task_run *tr, void *arg)
 {
 	struct guest_job *job = J(arg);
-	const char *argv[] = {python3,
-	                      "-m",
-	                      "coverage",
-	                      "json",
-	                      "--data-file=" GUEST_WORK "/.coverage",
-	                      "-o",
-	                      GUEST_WORK "/coverage.json",
+	const char *argv[] = {python3, "-m", "coverage",
+	                      "json",  "-o", GUEST_WORK "/coverage.json",
 	                      NULL};
 	json_t *j, *out, *files, *f;
 	const char *path;
