@@ -382,6 +382,12 @@ check_write(struct parser *ps, const struct call *c, const char *path,
 	/* deleting a startup file is not persistence: it is judged as any
 	 * other deletion below */
 	pk = is_delete ? NULL : guest_persistence_kind(path, home);
+	/* a failed write counts when the kernel refused it, or, under a
+	 * persistence location, whatever the error: a cron entry aimed at
+	 * an /etc/cron.d the image does not have (ENOENT) is as much an
+	 * attempt */
+	if (tried && !pk && !refused(c))
+		return;
 	if (!pk &&
 	    (in_list(path, ps->pol->allow) || starts_dir(path, "/proc/self") ||
 	     !strcmp(path, "/dev/null") || !strcmp(path, "/dev/tty")))
@@ -436,7 +442,7 @@ check_open(struct parser *ps, const struct call *c, const char *rel,
 	}
 	if (write && c->ret >= 0)
 		ps->st->writes++;
-	if (write && (c->ret >= 0 || refused(c)))
+	if (write)
 		check_write(ps, c, path, 0);
 }
 
@@ -619,12 +625,12 @@ handle_call(struct parser *ps, struct call *c)
 			                                 : NULL);
 	} else if (!strcmp(n, "unlink") || !strcmp(n, "unlinkat") ||
 	           !strcmp(n, "rmdir")) {
-		if (c->nstrs >= 1 && (c->ret == 0 || refused(c))) {
+		if (c->nstrs >= 1 && (c->ret == 0 || c->ret == -1)) {
 			absolute(c->dirfd_path, c->strs[0], path);
 			check_write(ps, c, path, 1);
 		}
 	} else if (!strncmp(n, "rename", 6)) {
-		if (c->nstrs >= 2 && (c->ret == 0 || refused(c))) {
+		if (c->nstrs >= 2 && (c->ret == 0 || c->ret == -1)) {
 			/* renameat(olddirfd, old, newdirfd, new): only the
 			 * first dirfd is known; good enough for absolute
 			 * paths, which is what escapes use */
@@ -636,13 +642,13 @@ handle_call(struct parser *ps, struct call *c)
 	} else if (!strcmp(n, "mkdir") || !strcmp(n, "mkdirat") ||
 	           !strcmp(n, "chmod") || !strcmp(n, "fchmodat") ||
 	           !strcmp(n, "truncate")) {
-		if (c->nstrs >= 1 && (c->ret == 0 || refused(c))) {
+		if (c->nstrs >= 1 && (c->ret == 0 || c->ret == -1)) {
 			absolute(c->dirfd_path, c->strs[0], path);
 			check_write(ps, c, path, 0);
 		}
 	} else if (!strcmp(n, "symlink") || !strcmp(n, "symlinkat") ||
 	           !strcmp(n, "link") || !strcmp(n, "linkat")) {
-		if (c->nstrs >= 2 && (c->ret == 0 || refused(c))) {
+		if (c->nstrs >= 2 && (c->ret == 0 || c->ret == -1)) {
 			absolute(c->dirfd_path, c->strs[c->nstrs - 1], path);
 			check_write(ps, c, path, 0);
 		}

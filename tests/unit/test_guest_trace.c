@@ -329,6 +329,10 @@ test_guest_trace_refused_attempts_are_findings(void **state)
 	    "201 openat(AT_FDCWD</tmp>, \"/nonexistent/x\", "
 	    "O_WRONLY|O_CREAT, 0666) = -1 ENOENT (No such file or "
 	    "directory)\n"
+	    /* a persistence place the image lacks: still an attempt */
+	    "201 openat(AT_FDCWD</tmp>, \"/etc/cron.d/pyti-x\", "
+	    "O_WRONLY|O_CREAT|O_TRUNC, 0666) = -1 ENOENT (No such file or "
+	    "directory)\n"
 	    /* refused inside an allowed place: nothing */
 	    "201 openat(AT_FDCWD</tmp>, \"/tmp/ro\", O_WRONLY, 0666) = -1 "
 	    "EACCES (Permission denied)\n",
@@ -350,6 +354,10 @@ test_guest_trace_refused_attempts_are_findings(void **state)
 	assert_non_null(finding(&f, "file.delete_outside", "/etc/hosts"));
 	assert_non_null(finding(&f, "file.write_outside", "/usr/lib/x"));
 	assert_null(finding(&f, "file.write_outside", "/nonexistent"));
+	v = finding(&f, "persistence.crontab", "/etc/cron.d/pyti-x");
+	assert_non_null(v);
+	assert_true(json_is_true(
+	    json_object_get(json_object_get(v, "evidence"), "attempted")));
 	assert_null(finding(&f, "file.write_outside", "/tmp/ro"));
 	assert_int_equal(st.writes, 0);
 	guest_findings_release(&f);
