@@ -115,8 +115,8 @@ corpus_ok refused hostile-refused-write
 
 job subset "$C/pyti_good_pass-1.0-py3-none-any.whl" \
 	--spec '{"tasks": ["unpack", "build", "install"]}'
-res subset "tasks unpack, build, install: completed, the rest not_requested" \
-	"r['outcome'] == 'completed' and t['install']['outcome'] == 'ok' and t['import']['outcome'] == 'not_requested' and t['tests']['outcome'] == 'not_requested'"
+res subset "tasks unpack, build, install: passed (what was asked), the rest not_requested" \
+	"r['outcome'] == 'passed' and 'not requested' in r['outcome_reason'] and t['install']['outcome'] == 'ok' and t['import']['outcome'] == 'not_requested' and t['tests']['outcome'] == 'not_requested'"
 
 job none "$C/pyti_good_pass-1.0-py3-none-any.whl" --spec '{"tasks": []}'
 res none "no task: not_requested" \
