@@ -539,8 +539,10 @@ child(const struct guest_task_run *tr, const struct guest_cmd *cmd, int out,
 	int devnull = open("/dev/null", O_RDONLY);
 
 	setpgid(0, 0);
-	if (cg[0] && guest_cg_join(cg) != 0)
-		_exit(126);
+	/* a cgroup that cannot be joined leaves the group and uid kills,
+	 * and the uid scan for detached processes (find_detached) */
+	if (cg[0])
+		(void)guest_cg_join(cg);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
@@ -689,12 +691,13 @@ find_detached(pid_t leader, const char *cg, uid_t uid)
 	pid_t me = getpid(), my_sid = getsid(0), pids[1024];
 	int n = 0;
 
-	if (cg[0]) {
+	if (cg[0])
 		n = guest_cg_pids(cg, pids, 1024);
-	} else if (uid != 0) {
+	if (n <= 0 && uid != 0) {
 		DIR *d = opendir("/proc");
 		struct dirent *de;
 
+		n = 0;
 		while (d && (de = readdir(d)) != NULL && n < 1024) {
 			char p[300];
 			struct stat st;
