@@ -51,6 +51,8 @@ struct guest_graph {
 	const struct guest_hooks *hooks;
 	void *arg;
 	int64_t job_deadline; /* monotonic ms, 0: none */
+	int shares[MAX_TASKS]; /* by task index: permille of the time left */
+	int has_shares;
 };
 
 const char *
@@ -439,6 +441,29 @@ need_missing(struct guest_graph *g, const char *name, void *ctx)
 	return 1;
 }
 
+/* The task's share of the time left before the job's deadline, among the
+ * tasks still to run: what earlier tasks did not use rolls over. At least
+ * a minute (a Python start under TCG on a loaded host takes seconds),
+ * never past the task's own limit. */
+static void
+fit_share(struct guest_graph *g, size_t pos, struct guest_task_run *tr)
+{
+	int64_t now = os_mono_ms(), left = g->job_deadline - now, sum = 0, t;
+
+	for (size_t k = pos; k < g->n; k++)
+		if (!g->disabled[g->order[k]])
+			sum += g->shares[g->order[k]];
+	if (sum <= 0 || left <= 0)
+		return;
+	t = left * g->shares[g->order[pos]] / sum;
+	if (t < 60000)
+		t = left < 60000 ? left : 60000;
+	if (!tr->deadline || now + t < tr->deadline) {
+		tr->deadline = now + t;
+		tr->limits.timeout_ms = (int)t;
+	}
+}
+
 int
 guest_graph_run(struct guest_graph *g, const struct guest_hooks *hooks,
                 void *hook_arg, void *task_arg)
@@ -475,6 +500,8 @@ guest_graph_run(struct guest_graph *g, const struct guest_hooks *hooks,
 		tr->deadline = tr->limits.timeout_ms
 		                   ? os_mono_ms() + tr->limits.timeout_ms
 		                   : 0;
+		if (g->job_deadline && g->has_shares)
+			fit_share(g, i, tr);
 		if (g->job_deadline &&
 		    (!tr->deadline || tr->deadline > g->job_deadline))
 			tr->deadline = g->job_deadline;
@@ -495,6 +522,14 @@ guest_graph_run(struct guest_graph *g, const struct guest_hooks *hooks,
 			hooks->ended(tr, arg);
 	}
 	return bad;
+}
+
+void
+guest_graph_set_shares(struct guest_graph *g, const int *permille)
+{
+	for (size_t t = 0; t < g->n; t++)
+		g->shares[t] = permille[t];
+	g->has_shares = 1;
 }
 
 int

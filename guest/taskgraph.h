@@ -132,6 +132,12 @@ int guest_graph_disable(struct guest_graph *g, const char *name);
  * left before the job's deadline"). */
 void guest_graph_set_deadline(struct guest_graph *g, int64_t mono_ms);
 
+/* With a job deadline: each task, when it starts, gets shares[task
+ * index] (permille) of the time left among the tasks still to run (what
+ * earlier tasks did not use rolls over), at least a minute, never more
+ * than its own limit. */
+void guest_graph_set_shares(struct guest_graph *g, const int *permille);
+
 /* 1 if the task exists and was not disabled. */
 int guest_graph_has_enabled(const struct guest_graph *g, const char *name);
 

@@ -2016,20 +2016,11 @@ guest_job_run(struct guest_job *job, const struct guest_hooks *hooks, void *arg)
 			on[i] =
 			    guest_graph_has_enabled(job->graph, tasks[i].name);
 		}
+		/* the plan at the start, reported; enforced per task when it
+		 * starts, with what earlier tasks left (taskgraph.h) */
 		guest_fit_deadline(budget, tmo, share, on, NTASKS);
-		for (size_t i = 0; i < NTASKS; i++) {
-			struct guest_task_run *tr =
-			    guest_graph_find(job->graph, tasks[i].name);
-			struct guest_limits l = tr->limits;
-
-			if (tmo[i] < l.timeout_ms) {
-				l.timeout_ms = tmo[i];
-				l.cpu = (uint64_t)(tmo[i] + 999) / 1000;
-				guest_graph_set_limits(job->graph,
-				                       tasks[i].name, &l);
-			}
-		}
 		guest_graph_set_deadline(job->graph, end > now ? end : now);
+		guest_graph_set_shares(job->graph, share);
 		{
 			json_t *o = json_object(), *lim = json_object();
 
@@ -2040,7 +2031,7 @@ guest_job_run(struct guest_job *job, const struct guest_hooks *hooks, void *arg)
 			jx_set(o, "deadline_s", json_integer(t));
 			jx_set(o, "budget_ms",
 			       json_integer(budget > 0 ? budget : 0));
-			jx_set(o, "task_limits_s", lim);
+			jx_set(o, "planned_limits_s", lim);
 			jx_set(job->sections, "deadline", o);
 		}
 	}

@@ -442,6 +442,38 @@ test_guest_graph_job_deadline(void **state)
 	guest_graph_free(g);
 }
 
+static void
+test_guest_graph_shares_roll_over(void **state)
+{
+	static struct guest_task tasks[] = {
+	    T("quick", "", "x", run_produce),
+	    T("slow", "x", "y", run_cmd),
+	};
+	static const int shares[] = {500, 500};
+	struct guest_graph *g;
+	struct guest_task_run *tr;
+	int64_t t0;
+
+	tasks[1].limits.timeout_ms = 600000;
+	g = guest_graph_new(tasks, 2, "");
+	cmd_argv[0] = "/bin/true";
+	cmd_argv[1] = NULL;
+	t0 = os_mono_ms();
+	guest_graph_set_deadline(g, t0 + 200000);
+	guest_graph_set_shares(g, shares);
+	order[0] = '\0';
+	guest_graph_run(g, NULL, NULL, NULL);
+	tr = guest_graph_find(g, "slow");
+	/* half of 200 s planned; "quick" used almost nothing of its half,
+	 * so "slow" gets nearly all of it (never past its own 600 s) */
+	assert_true(tr->limits.timeout_ms > 150000);
+	assert_true(tr->limits.timeout_ms <= 200000);
+	tr = guest_graph_find(g, "quick");
+	assert_true(tr->limits.timeout_ms >= 60000); /* the floor */
+	assert_true(tr->limits.timeout_ms <= 100000);
+	guest_graph_free(g);
+}
+
 static char cg_dir[128];
 
 /* 1 if pid is gone (or only a zombie waiting to be reaped). */
@@ -599,6 +631,7 @@ main(void)
 	    cmocka_unit_test(test_guest_exec_ticks_while_waiting),
 	    cmocka_unit_test(test_guest_exec_lost_status_is_not_success),
 	    cmocka_unit_test(test_guest_graph_job_deadline),
+	    cmocka_unit_test(test_guest_graph_shares_roll_over),
 	    cmocka_unit_test_setup(test_guest_exec_detached_process_ends_task,
 	                           cg_setup),
 	};
