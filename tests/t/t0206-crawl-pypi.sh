@@ -3,7 +3,8 @@
 # for good are retried within the run, named, left queued, and the crawl
 # exits 3 (which the nightly sweep goes on after); listed projects that
 # answer 404 (a root older than its pages) are asked again, then recorded
-# as deleted "not found" and not queued again by the stale root;
+# as deleted "not found" and not queued again by the stale root (a newer
+# serial brings them back);
 # quarantined projects (PEP 792: gone from the root, the page says so)
 # are kept with their status, and come back; deleted projects are
 # re-added; a root whose serial goes backwards changes nothing; metadata
@@ -13,7 +14,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helper/fixture.sh"
 fixture_need_crawl
-plan 35
+plan 36
 
 fixture_start --count 150 --no-dist-files --formats json \
 	--faults fault-503-always,fault-json-types,fault-429x1
@@ -80,14 +81,18 @@ check_eq "the quarantined one neither" \
 check_eq "failed pages were kept queued: asked again" \
 	"$(grep -c '"/simple/fault-503-always/"' "$NGXRUN/access.log")" 4
 
-# Quarantine lifted, a deleted project created again.
-fixture_mutate --unquarantine 2 --readd 1
+# Quarantine lifted, a deleted project created again, a project recorded
+# "not found" served again with a newer serial.
+fixture_mutate --unquarantine 2 --readd 1 --refound 1
 back=$(fixture_mutated unquarantine)
 readd=$(fixture_mutated readd)
+refound=$(fixture_mutated refound)
 crawl >"$TMP/out4" 2>"$TMP/err4"
 check_eq "after unquarantine and re-add: exit 3" "$?" 3
 check "dump = truth: both back, active" dump_is_truth
 check_grep "the re-added project has its new release" "\"name\":\"$readd\".*\"status\":\"active\"" "$TMP/dump"
+check_grep "the one not found before is back, active" \
+	"\"name\":\"$refound\",\"project_status\":\"active\",\"serial\":[0-9]*,\"status\":\"active\"" "$TMP/dump"
 check_grep "the unquarantined one has its files again" "\"name\":\"$back\",\"project_status\":\"active\",\"serial\":[0-9]*,\"status\":\"active\"" "$TMP/dump"
 
 # A stale CDN root: its serial goes backwards.
