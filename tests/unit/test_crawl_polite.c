@@ -110,33 +110,50 @@ done(struct fetch_req *req)
 	fetch_req_free(req);
 }
 
+/* A fetcher (curl initialized): in_flight, rate cap, retries. */
+static struct fetch *
+fetcher(long in_flight, double rate, long retries)
+{
+	struct fetch_opts fo;
+	struct fetch *f;
+
+	memset(&fo, 0, sizeof(fo));
+	fo.max_in_flight = in_flight;
+	fo.connect_timeout_ms = 2000;
+	fo.total_timeout_ms = 3000;
+	fo.max_rate = rate;
+	fo.retries = retries;
+	fo.retry_base_ms = 10;
+	fo.retry_max_ms = 10;
+	assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
+	f = fetch_new(&fo);
+	assert_non_null(f);
+	return f;
+}
+
+/* Add a request for url whose done callback is fn. */
+static void
+add(struct fetch *f, const char *url, fetch_done_fn fn)
+{
+	struct fetch_req *r = fetch_req_new(url);
+
+	r->max_body = 1024;
+	r->done = fn;
+	fetch_add(f, r);
+}
+
 /* 11 requests at 20/s: the last may start no sooner than 500 ms after
  * the first (no bursts). A slow machine only makes it later. */
 static void
 test_rate_cap(void **state)
 {
-	struct fetch_opts fo;
-	struct fetch *f;
-	int64_t t0;
+	struct fetch *f = fetcher(16, 20, 0);
+	int64_t t0 = os_mono_ms();
 	int i;
 
 	(void)state;
-	memset(&fo, 0, sizeof(fo));
-	fo.max_in_flight = 16;
-	fo.connect_timeout_ms = 1000;
-	fo.total_timeout_ms = 2000;
-	fo.max_rate = 20;
-	assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
-	f = fetch_new(&fo);
-	assert_non_null(f);
-	t0 = os_mono_ms();
-	for (i = 0; i < 11; i++) {
-		struct fetch_req *r = fetch_req_new("http://127.0.0.1:1/");
-
-		r->max_body = 1024;
-		r->done = done;
-		fetch_add(f, r);
-	}
+	for (i = 0; i < 11; i++)
+		add(f, "http://127.0.0.1:1/", done);
 	while (finished < 11 && os_mono_ms() - t0 < 20000)
 		assert_int_equal(fetch_step(f, 100), 0);
 	assert_int_equal(finished, 11);
@@ -160,28 +177,12 @@ keep(struct fetch_req *req)
 static void
 test_dns_retried(void **state)
 {
-	struct fetch_opts fo;
-	struct fetch *f;
-	struct fetch_req *r;
-	int64_t t0;
+	struct fetch *f = fetcher(1, 0, 1);
+	int64_t t0 = os_mono_ms();
 
 	(void)state;
-	memset(&fo, 0, sizeof(fo));
-	fo.max_in_flight = 1;
-	fo.connect_timeout_ms = 2000;
-	fo.total_timeout_ms = 3000;
-	fo.retries = 1;
-	fo.retry_base_ms = 10;
-	fo.retry_max_ms = 10;
-	assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
-	f = fetch_new(&fo);
-	assert_non_null(f);
-	r = fetch_req_new("http://pyti-no-such-host.invalid/simple/");
-	r->max_body = 1024;
-	r->done = keep;
 	last = NULL;
-	fetch_add(f, r);
-	t0 = os_mono_ms();
+	add(f, "http://pyti-no-such-host.invalid/simple/", keep);
 	while (!last && os_mono_ms() - t0 < 30000)
 		assert_int_equal(fetch_step(f, 100), 0);
 	assert_non_null(last);
