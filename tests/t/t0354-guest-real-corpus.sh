@@ -82,7 +82,6 @@ for line in open(cells):
         spec["test_unresolved"] = c["test_unresolved"]
     with open(os.path.join(out, c["project"] + ".json"), "w") as o:
         json.dump(spec, o)
-    print(c["project"], c["python"])
 PY
 n=0
 for s in "$TMP"/specs/*.json; do
