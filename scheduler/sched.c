@@ -280,6 +280,26 @@ struct walk {
 	int rc;
 };
 
+/* [schedule] only = NAME...: when set, the walk over the mirror takes
+ * only these projects (normalized names, separated by spaces or commas);
+ * the rest of the mirror is still there for resolving dependencies. */
+static int
+only_wants(const struct cfg *c, const char *norm)
+{
+	const char *only = cfg_get(c, "schedule", "only", NULL);
+	size_t n = strlen(norm);
+	if (!only || !*only)
+		return 1;
+	for (const char *p = only; *p;) {
+		size_t len = strcspn(p, " ,\t");
+		if (len == n && !memcmp(p, norm, n))
+			return 1;
+		p += len;
+		p += strspn(p, " ,\t");
+	}
+	return 0;
+}
+
 static int
 walk_one(const char *name, size_t nlen, int64_t serial, int status, void *arg)
 {
@@ -289,6 +309,8 @@ walk_one(const char *name, size_t nlen, int64_t serial, int status, void *arg)
 		return 0;
 	memcpy(norm, name, nlen);
 	norm[nlen] = 0;
+	if (!only_wants(w->r->c, norm))
+		return 0;
 	if (w->r->q && !sched_queue_wants(w->r->q, norm, serial))
 		return 0;
 	if (do_project(w->r, norm, serial) < 0) {
