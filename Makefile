@@ -114,6 +114,13 @@ integration: all
 deps:
 	$(Q)scripts/install-deps
 
+# The demo sweep: the README's main job where PyPI is unreachable. A local
+# index of real distributions (scripts/pyti-demo-index) through the whole
+# sweep (cron/pyti-nightly --demo). DEMO_FLAGS=--generation 2: the next
+# releases (one fails its tests, one is hostile).
+demo: all
+	$(Q)cron/pyti-nightly --demo $(DEMO_FLAGS)
+
 fmt:
 	$(Q)clang-format -i $(FMT_FILES)
 
@@ -131,6 +138,6 @@ FMT_FILES = $(wildcard common/*.[ch] pep/*.[ch] crawler/*.[ch] scheduler/*.[ch] 
 clean:
 	rm -rf build bin $(CLEAN_FILES)
 
-.PHONY: all test test-long unit integration deps fmt fmt-check clean FORCE
+.PHONY: all test test-long unit integration demo deps fmt fmt-check clean FORCE
 
 -include $(shell find build -name '*.d' 2>/dev/null)
