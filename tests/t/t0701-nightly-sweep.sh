@@ -14,6 +14,8 @@
 # affected maintainer (ada@calc.example, bea@persist.example) in the
 # outbox. 4 VM jobs in all.
 . "$(dirname "$0")/../lib.sh"
+# 4 VM jobs and two pool boots: minutes under TCG; make test runs t0700.
+long_test "two sweeps with 4 VM jobs"
 [ "$(id -u)" = 0 ] || skip_all "needs root (embedded PostgreSQL as postgres, private libvirtd)"
 need psql curl virsh
 [ -x /usr/lib/postgresql/15/bin/initdb ] || skip_all "needs PostgreSQL 15 (make deps)"
