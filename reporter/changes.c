@@ -1,7 +1,9 @@
 /*
  * What changed (report.h, report_changes): every package result of a
  * sweep against the previous package result of its cell (same project,
- * platform and Python, an earlier sweep). Decided in C from one query,
+ * platform and Python, an earlier sweep); results without a verdict on
+ * the package (deps_missing, not_requested, infrastructure) and first
+ * stages of two-stage jobs are left out. Decided in C from one query,
  * written back in one transaction, so running it again decides the same
  * and asks for no second re-run.
  *
@@ -61,13 +63,16 @@ static const char changes_sql[] =
     "  WHERE p.project = r.project AND p.platform = r.platform"
     "   AND p.python = r.python AND p.class = 'package'"
     "   AND p.rerun_of IS NULL AND p.job_id < r.job_id"
+    "   AND p.passed IS NOT NULL AND p.stage IS DISTINCT FROM 'build'"
     "   AND (p.sweep_id < r.sweep_id OR p.sweep_id IS NULL)"
     "  ORDER BY p.job_id DESC LIMIT 1) p ON true"
     " LEFT JOIN LATERAL (SELECT x.passed FROM report_results x"
     "  WHERE x.rerun_of = r.job_id AND x.class = 'package'"
+    "   AND x.passed IS NOT NULL"
     "  ORDER BY x.job_id DESC LIMIT 1) x ON true"
     " LEFT JOIN report_changes c ON c.job_id = r.job_id"
     " WHERE r.sweep_id = $1 AND r.class = 'package' AND r.rerun_of IS NULL"
+    "  AND r.passed IS NOT NULL AND r.stage IS DISTINCT FROM 'build'"
     " ORDER BY r.job_id";
 
 static const char upsert_sql[] =

@@ -50,8 +50,8 @@ static const char *const copy_sql[T_COUNT] = {
     " cases_dropped, coverage_percent, coverage_lines, coverage_covered,"
     " lint_lines, pycodestyle, pyflakes, pycodestyle_per_kloc,"
     " pyflakes_per_kloc, metadata_score, metadata_max, uninstall_exit,"
-    " leftovers, infra_retries, infra_evidence, duration_ms, finished_at)"
-    " FROM STDIN",
+    " leftovers, infra_retries, infra_evidence, duration_ms, finished_at,"
+    " stage) FROM STDIN",
     "COPY report_tasks (job_id, seq, name, outcome, reason, duration_ms,"
     " exit_status, signal) FROM STDIN",
     "COPY report_findings (job_id, seq, kind, severity, task, detail,"
@@ -85,6 +85,7 @@ enum {
 	C_DEPS,
 	C_INPUTS,
 	C_RERUN,
+	C_STAGE,
 };
 
 /*
@@ -123,7 +124,8 @@ static const char batch_fmt[] =
     "    FROM jsonb_array_elements(d.deps) e"
     "    WHERE jsonb_typeof(e) = 'object'), '')),"
     "  CASE WHEN j.spec->>'rerun_of' ~ '^[0-9]{1,18}$'"
-    "   THEN j.spec->>'rerun_of' END"
+    "   THEN j.spec->>'rerun_of' END,"
+    "  left(j.spec->>'stage', 32)"
     " FROM results r JOIN jobs j ON j.id = r.job_id %s"
     " CROSS JOIN LATERAL (SELECT CASE"
     "   WHEN jsonb_typeof(coalesce(%s j.spec->'deps')) = 'array'"
@@ -523,6 +525,15 @@ is_pass(const char *outcome)
 	return strcmp(outcome, "passed") == 0 || strcmp(outcome, "no_tests") == 0;
 }
 
+/* Package outcomes that say nothing about the package: pyti did not
+ * deliver a dependency, or no task was asked for. */
+static int
+no_verdict(const char *outcome)
+{
+	return strcmp(outcome, "deps_missing") == 0 ||
+	       strcmp(outcome, "not_requested") == 0;
+}
+
 static void
 quarantine(struct loader *L, const char *job, const char *why)
 {
@@ -657,7 +668,7 @@ load_row(struct loader *L, PGresult *r, int i)
 	f_str(b, PQgetvalue(r, i, C_INPUTS), 64);
 	f_str(b, cls, 16);
 	f_str(b, outcome, REPORT_NAME_MAX);
-	f_bool(b, pkg ? is_pass(outcome) : -1);
+	f_bool(b, pkg && !no_verdict(outcome) ? is_pass(outcome) : -1);
 	f_str(b, jx_str(res, "outcome_reason"), REPORT_TEXT_MAX);
 	f_str(b, failed_task, REPORT_NAME_MAX);
 	f_int(b, sigid > 0, sigid);
@@ -733,6 +744,8 @@ load_row(struct loader *L, PGresult *r, int i)
 	                                       : PQgetvalue(r, i, C_DURATION),
 	      32);
 	f_str(b, PQgetvalue(r, i, C_CREATED), 64);
+	f_str(b, PQgetisnull(r, i, C_STAGE) ? NULL : PQgetvalue(r, i, C_STAGE),
+	      32);
 	f_end(b);
 
 	b = &L->out[T_TASKS];
@@ -987,6 +1000,82 @@ next_job(struct loader *L, int64_t after)
 	return id;
 }
 
+/*
+ * Jobs dead-lettered without a results row: their identity from the job
+ * and its cell, their outcome and evidence from the last attempt the
+ * runner recorded (sql/004), bounded here. One statement per 1000 jobs.
+ */
+static const char dead_sigs_sql[] =
+    "INSERT INTO report_signatures (signature, kind, first_job_id)"
+    " SELECT DISTINCT ON (1) 'infra: ' || left(coalesce(a.outcome,"
+    "  'dead'), 64), 'outcome', j.id"
+    " FROM jobs j LEFT JOIN LATERAL (SELECT outcome FROM job_attempts a"
+    "  WHERE a.job_id = j.id ORDER BY a.fence DESC LIMIT 1) a ON true"
+    " WHERE j.state = 'dead'"
+    "  AND NOT EXISTS (SELECT 1 FROM results r WHERE r.job_id = j.id)"
+    "  AND NOT EXISTS (SELECT 1 FROM report_results x WHERE x.job_id = j.id)"
+    " ORDER BY 1, j.id"
+    " ON CONFLICT (signature) DO NOTHING";
+
+static const char dead_sql[] =
+    "INSERT INTO report_results (job_id, cell_id, sweep_id, rerun_of,"
+    " project, version, platform, python, file_name, file_sha256, deps,"
+    " inputs_key, class, outcome, passed, signature_id, infra_retries,"
+    " infra_evidence, finished_at, dead, stage)"
+    " SELECT j.id, coalesce(c.id, j.cell_id), c.sweep_id,"
+    "  CASE WHEN j.spec->>'rerun_of' ~ '^[0-9]{1,18}$'"
+    "   THEN (j.spec->>'rerun_of')::bigint END,"
+    "  left(coalesce(c.project, j.spec->>'project', '?'), 256),"
+    "  left(coalesce(c.version, j.spec->>'dist_version', '?'), 256),"
+    "  j.platform, j.python,"
+    "  left(coalesce(c.file_name, j.spec->'dist'->>'name'), 256),"
+    "  left(coalesce(c.file_sha256, j.spec->'dist'->>'sha256'), 64),"
+    "  coalesce(c.deps, '[]'), md5(coalesce(c.file_sha256, '') || '|dead'),"
+    "  'infra', left(coalesce(a.outcome, 'dead'), 64), NULL, s.id,"
+    "  j.attempts,"
+    "  jsonb_build_object('infra', left(coalesce(a.outcome, 'dead'), 64),"
+    "   'infra_detail', left(coalesce(a.detail, j.last_error, ''), 2048),"
+    "   'last_error', left(coalesce(j.last_error, ''), 2048),"
+    "   'attempts', CASE WHEN jsonb_typeof(a.evidence->'runner'->'attempts')"
+    "    = 'array' THEN (SELECT coalesce(jsonb_agg(jsonb_build_object("
+    "     'infra', left(e->>'infra', 64),"
+    "     'detail', left(e->>'detail', 2048))), '[]')"
+    "     FROM (SELECT e FROM jsonb_array_elements("
+    "      a.evidence->'runner'->'attempts') e LIMIT 16) x)"
+    "    ELSE '[]'::jsonb END,"
+    "   'dead', true),"
+    "  coalesce(j.finished_at, now()), true, left(j.spec->>'stage', 32)"
+    " FROM jobs j"
+    " LEFT JOIN cells c ON c.id = j.cell_id"
+    " LEFT JOIN LATERAL (SELECT * FROM job_attempts a"
+    "  WHERE a.job_id = j.id ORDER BY a.fence DESC LIMIT 1) a ON true"
+    " JOIN report_signatures s ON s.signature = 'infra: ' ||"
+    "  left(coalesce(a.outcome, 'dead'), 64)"
+    " WHERE j.state = 'dead'"
+    "  AND NOT EXISTS (SELECT 1 FROM results r WHERE r.job_id = j.id)"
+    "  AND NOT EXISTS (SELECT 1 FROM report_results x WHERE x.job_id = j.id)";
+
+static int
+load_dead(struct db *db, int64_t *loaded)
+{
+	PGresult *r;
+
+	if (db_begin(db) ||
+	    db_command(db, "take the load lock",
+	               "SELECT pg_advisory_xact_lock(" LOAD_LOCK ")", 0, NULL,
+	               1) ||
+	    db_command(db, "store dead jobs' signatures", dead_sigs_sql, 0, NULL,
+	               0))
+		return -1;
+	r = db_exec(db, "load dead-lettered jobs", dead_sql, 0, NULL,
+	            PGRES_COMMAND_OK);
+	if (!r)
+		return -1;
+	*loaded += strtoll(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	return db_commit(db);
+}
+
 /* The batch query over sql/002's cells; jobs without a cell (enqueued by
  * hand) take their identity from their spec. */
 static char *
@@ -1079,6 +1168,8 @@ report_load(struct db *db, const struct report_load_opts *opts,
 		if (single == 0)
 			single = size;
 	}
+	if (opts->limit == 0 && load_dead(db, &stats->loaded))
+		goto out;
 	ret = 0;
 out:
 	for (t = 0; t < T_COUNT; t++)

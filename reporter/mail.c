@@ -234,7 +234,8 @@ queue_digests(struct db *db, const struct mail_cfg *m, int64_t sweep,
 				pairs[npairs++].row = k;
 			}
 		}
-	qsort(pairs, npairs, sizeof(*pairs), pair_cmp);
+	if (npairs > 1)
+		qsort(pairs, npairs, sizeof(*pairs), pair_cmp);
 	if (db_begin(db))
 		goto out;
 	for (i = 0; i < npairs; i = j) {

@@ -34,7 +34,8 @@ static const char cells_sql[] =
     " tests_passed, tests_failed, tests_errors, tests_skipped,"
     " coverage_percent, hostile, findings, duration_ms, job_id, class"
     " FROM report_results WHERE project = $1 AND version = $2"
-    " ORDER BY platform, python, class = 'package' DESC, job_id DESC";
+    " ORDER BY platform, python, class = 'package' DESC,"
+    "  stage IS NOT DISTINCT FROM 'build', job_id DESC";
 
 static const char history_sql[] =
     "SELECT h.platform, h.python, h.version, h.outcome, h.job_id,"

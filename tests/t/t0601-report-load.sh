@@ -4,13 +4,14 @@
 # signatures); infrastructure outcomes keep the runner's evidence;
 # malformed documents are quarantined with a reason naming the key;
 # hostile strings are bounded and stored as they are; the guest's claimed
-# job id is ignored; loading twice changes nothing; a load killed with -9
+# job id is ignored; a job dead-lettered without a results row is loaded
+# with the runner's evidence from its last attempt; loading twice changes nothing; a load killed with -9
 # or interrupted by a PostgreSQL crash resumes with nothing lost or
 # doubled.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helper/report.sh"
 report_setup
-plan 23
+plan 24
 
 fixture <<'END'
 sweep
@@ -25,9 +26,24 @@ result badcase 1.0 passed raw={"result":{"tests":{"cases":[1]}}}
 result noresult 1.0 passed raw={"runner":{},"result":null}
 END
 
+# a job dead-lettered without a results row, the runner's evidence in its
+# last attempt (sql/004)
+rsql "insert into jobs (id, state, platform, python, spec, last_error, attempts)
+ values (900, 'dead', 'debian-12', '3.11',
+  '{\"project\": \"deadpkg\", \"dist_version\": \"1.0\"}',
+  'agent-silent: no frame for 60 s', 3);
+ insert into job_attempts (job_id, fence, attempt, runner, ended_at, ending,
+  class, outcome, detail, evidence)
+ values (900, 7, 3, 'r', now(), 'dead', 'infra', 'agent-silent',
+  'no frame for 60 s', '{\"runner\": {\"attempts\":
+   [{\"infra\": \"agent-silent\", \"detail\": \"no frame\"}]}}')" >/dev/null
+
 check "load" pyti-report load
-check_grep "load says what it did" "loaded=5 quarantined=4" "$TMP/.out"
-check_eq "five results loaded" "$(rsql 'select count(*) from report_results')" 5
+check_grep "load says what it did" "loaded=6 quarantined=4" "$TMP/.out"
+check_eq "five results and a dead job loaded" "$(rsql 'select count(*) from report_results')" 6
+check_eq "the dead job: infrastructure, with the runner's evidence" \
+	"$(rsql "select project || ' ' || class || ' ' || outcome || ' ' || dead || ' ' || (infra_evidence->>'infra_detail') || ' ' || (infra_evidence->'attempts'->0->>'infra') || ' ' || s.signature from report_results r join report_signatures s on s.id = r.signature_id where job_id = 900")" \
+	"deadpkg infra agent-silent true no frame for 60 s agent-silent infra: agent-silent"
 check_eq "quarantine reasons name the key" \
 	"$(rsql "select string_agg(reason, '|' order by job_id) from report_quarantine")" \
 	"raw is not a JSON object|result.tasks is not an array|result.tests.cases[0] is not an object|raw.result is missing"
@@ -36,7 +52,7 @@ check_eq "identity from the results row, not the guest's job_id" \
 	"4 evil 6.6.6"
 check_eq "signatures: traceback and missing header" \
 	"$(rsql "select string_agg(r.project || '=' || s.signature, '|' order by r.job_id) from report_results r join report_signatures s on s.id = r.signature_id")" \
-	"beta=ValueError: bad value <n> [in beta/x.py:f]|gamma=missing header: Python.h|crash=infra: vm-crashed"
+	"beta=ValueError: bad value <n> [in beta/x.py:f]|gamma=missing header: Python.h|crash=infra: vm-crashed|deadpkg=infra: agent-silent"
 check_eq "infrastructure outcome with the runner's evidence" \
 	"$(rsql "select class || ' ' || outcome || ' ' || (passed is null) || ' ' || (infra_evidence->>'infra_detail') || ' ' || jsonb_array_length(infra_evidence->'attempts') from report_results where project = 'crash'")" \
 	"infra vm-crashed true guest panicked in attempt 2 2"
@@ -102,7 +118,7 @@ kill -9 $pid
 wait $pid 2>/dev/null
 rsql "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'holder'" >/dev/null
 check_eq "killed inside its transaction: the partial load stands" \
-	"$(rsql 'select count(*) from report_results')" 1005
+	"$(rsql 'select count(*) from report_results')" 1006
 hold 30
 pyti-report load --batch 50 >"$TMP/crash.log" 2>&1 &
 pid=$!
@@ -113,7 +129,7 @@ wait $pid
 check_eq "the load survived the PostgreSQL crash" "$?" 0
 check_grep "it reconnected" "reconnects=[1-9]" "$TMP/crash.log"
 check_eq "every result loaded exactly once" \
-	"$(rsql "select (select count(*) from report_results) + (select count(*) from report_quarantine) || ' ' || (select count(*) from results) || ' ' || (select count(*) from report_cases where job_id >= 1000)")" \
-	"4009 4009 80000"
+	"$(rsql "select (select count(*) from report_results) + (select count(*) from report_quarantine) || ' ' || (select count(*) from results) + 1 || ' ' || (select count(*) from report_cases where job_id >= 1000)")" \
+	"4010 4010 80000"
 check "a third load" pyti-report load
 check_grep "finds nothing" "loaded=0 quarantined=0" "$TMP/.out"
