@@ -7,13 +7,16 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Growth stops here: past this the disk is the problem, not the map. */
 #define KV_MAX_MAP_SIZE ((size_t)1 << 40)
@@ -32,6 +35,11 @@ struct kv {
 	 * (growth); map_addr NULL: not known, kv_unmap() does nothing. */
 	void *map_addr;
 	size_t map_len;
+	/* The read transaction of the kv_each() walk in progress, if any:
+	 * reads inside the walk's callback use it (see txn_begin()). */
+	MDB_txn *walk;
+	int walk_depth;
+	int lock_fd; /* the writer lock (not KV_RDONLY), or -1 */
 };
 
 enum { OP_PUT = 1, OP_DEL = 2 };
@@ -72,6 +80,8 @@ kv_close(struct kv *kv)
 		return;
 	if (kv->env)
 		mdb_env_close(kv->env);
+	if (kv->lock_fd >= 0)
+		close(kv->lock_fd); /* releases the writer lock */
 	for (i = 0; i < kv->ndb; i++)
 		free(kv->names[i]);
 	free(kv->dir);
@@ -152,6 +162,30 @@ open_dbs(struct kv *kv, const char *const *names, size_t n, unsigned flags)
 	return 0;
 }
 
+/*
+ * One writer per environment: an exclusive flock(2) on <dir>/writer.lock,
+ * held until kv_close() (or the process's death: the kernel drops it).
+ * LMDB serialises write transactions itself, but two crawls interleaving
+ * their batches would each believe they own the pending queue.
+ */
+static int
+lock_writer(struct kv *kv)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/writer.lock", kv->dir);
+	kv->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (kv->lock_fd < 0)
+		return log_error("cannot open '%s': %s", path, strerror(errno));
+	if (flock(kv->lock_fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		return log_error("lmdb '%s': another process is writing it "
+		                 "(%s is locked)",
+		                 kv->dir, path);
+	return log_error("cannot lock '%s': %s", path, strerror(errno));
+}
+
 struct kv *
 kv_open(const char *dir, const char *const *names, size_t n, unsigned flags,
         size_t map_size)
@@ -159,10 +193,11 @@ kv_open(const char *dir, const char *const *names, size_t n, unsigned flags,
 	struct kv *kv = xcalloc(1, sizeof(*kv));
 	unsigned eflags = MDB_NOTLS;
 	MDB_envinfo info;
-	int rc;
+	int rc, dead = 0;
 
 	kv->dir = xstrdup(dir);
 	kv->flags = flags;
+	kv->lock_fd = -1;
 	if (n > KV_MAX_DBS) {
 		log_error("lmdb '%s': %zu databases, at most %d", dir, n,
 		          KV_MAX_DBS);
@@ -172,6 +207,8 @@ kv_open(const char *dir, const char *const *names, size_t n, unsigned flags,
 		log_error("cannot create '%s': %s", dir, strerror(errno));
 		goto fail;
 	}
+	if (!(flags & KV_RDONLY) && lock_writer(kv))
+		goto fail;
 	if (flags & KV_RDONLY)
 		eflags |= MDB_RDONLY;
 	if (flags & KV_NOMETASYNC)
@@ -194,6 +231,15 @@ kv_open(const char *dir, const char *const *names, size_t n, unsigned flags,
 		          mdb_strerror(rc));
 		goto fail;
 	}
+	/* Reader slots of processes that died inside a read transaction
+	 * pin old pages (the file grows) until someone clears them. */
+	rc = mdb_reader_check(kv->env, &dead);
+	if (rc)
+		log_warn("lmdb '%s': cannot check for stale readers: %s", dir,
+		         mdb_strerror(rc));
+	else if (dead > 0)
+		log_info("lmdb '%s': cleared %d stale reader slot%s", dir, dead,
+		         dead == 1 ? "" : "s");
 	/* The file may record a larger map than asked for: LMDB uses it. */
 	mdb_env_info(kv->env, &info);
 	kv->map_size = info.me_mapsize;
@@ -221,15 +267,32 @@ kv_map_size(const struct kv *kv)
 }
 
 /*
- * Begin a transaction. Another process may have grown the map since we
- * opened it; LMDB then refuses with MDB_MAP_RESIZED until we adopt the new
- * size.
+ * Begin a read transaction, or reuse the one of the walk in progress.
+ *
+ * Another process may have grown the map since we opened it; LMDB then
+ * refuses with MDB_MAP_RESIZED until we adopt the new size, and adopting
+ * it (mdb_env_set_mapsize) is only allowed while this process has no
+ * transaction open: it moves the map under any pointer into it. So a read
+ * inside a kv_each() callback never begins a transaction of its own: it
+ * uses the walk's (the same snapshot, which the old map covers), and the
+ * only transactions this process begins are begun with none open.
+ * *own says whether the caller must end it.
  */
 static int
-txn_begin(struct kv *kv, unsigned flags, MDB_txn **txn)
+txn_begin(struct kv *kv, unsigned flags, MDB_txn **txn, int *own)
 {
-	int rc = mdb_txn_begin(kv->env, NULL, flags, txn);
+	int rc;
 
+	*own = 0;
+	if (kv->walk && (flags & MDB_RDONLY)) {
+		*txn = kv->walk;
+		return 0;
+	}
+	if (kv->walk)
+		return log_error("lmdb '%s': a write inside a walk (kv_each "
+		                 "callbacks must not write)",
+		                 kv->dir);
+	rc = mdb_txn_begin(kv->env, NULL, flags, txn);
 	if (rc == MDB_MAP_RESIZED) {
 		MDB_envinfo info;
 
@@ -241,7 +304,17 @@ txn_begin(struct kv *kv, unsigned flags, MDB_txn **txn)
 		find_map(kv);
 		rc = mdb_txn_begin(kv->env, NULL, flags, txn);
 	}
-	return rc ? mdb_fail(kv, "cannot begin transaction", rc) : 0;
+	if (rc)
+		return mdb_fail(kv, "cannot begin transaction", rc);
+	*own = 1;
+	return 0;
+}
+
+static void
+txn_end(MDB_txn *txn, int own)
+{
+	if (own)
+		mdb_txn_abort(txn);
 }
 
 static int
@@ -259,9 +332,9 @@ kv_get(struct kv *kv, unsigned db, const void *key, size_t klen,
 {
 	MDB_txn *txn = NULL;
 	MDB_val k = {klen, unconst(key)}, v;
-	int rc, ret = -1;
+	int rc, own, ret = -1;
 
-	if (check_db(kv, db) || txn_begin(kv, MDB_RDONLY, &txn))
+	if (check_db(kv, db) || txn_begin(kv, MDB_RDONLY, &txn, &own))
 		return -1;
 	rc = mdb_get(txn, kv->dbi[db], &k, &v);
 	if (rc == MDB_NOTFOUND) {
@@ -278,7 +351,7 @@ kv_get(struct kv *kv, unsigned db, const void *key, size_t klen,
 			ret = 0;
 		}
 	}
-	mdb_txn_abort(txn);
+	txn_end(txn, own);
 	return ret;
 }
 
@@ -290,10 +363,12 @@ kv_each(struct kv *kv, unsigned db, const void *start, size_t slen,
 	MDB_cursor *cur = NULL;
 	MDB_val k = {slen, unconst(start)}, v;
 	size_t seen = 0;
-	int rc, ret = -1;
+	int rc, own, ret = -1;
 
-	if (check_db(kv, db) || txn_begin(kv, MDB_RDONLY, &txn))
+	if (check_db(kv, db) || txn_begin(kv, MDB_RDONLY, &txn, &own))
 		return -1;
+	kv->walk = txn;
+	kv->walk_depth++;
 	rc = mdb_cursor_open(txn, kv->dbi[db], &cur);
 	if (rc) {
 		mdb_fail(kv, "cannot open cursor", rc);
@@ -315,7 +390,9 @@ kv_each(struct kv *kv, unsigned db, const void *start, size_t slen,
 out:
 	if (cur)
 		mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	if (--kv->walk_depth == 0)
+		kv->walk = NULL;
+	txn_end(txn, own);
 	kv_unmap(kv);
 	return ret;
 }
@@ -325,12 +402,12 @@ kv_count(struct kv *kv, unsigned db, uint64_t *out)
 {
 	MDB_txn *txn = NULL;
 	MDB_stat st;
-	int rc;
+	int rc, own;
 
-	if (check_db(kv, db) || txn_begin(kv, MDB_RDONLY, &txn))
+	if (check_db(kv, db) || txn_begin(kv, MDB_RDONLY, &txn, &own))
 		return -1;
 	rc = mdb_stat(txn, kv->dbi[db], &st);
-	mdb_txn_abort(txn);
+	txn_end(txn, own);
 	if (rc)
 		return mdb_fail(kv, kv->names[db], rc);
 	*out = st.ms_entries;
@@ -474,9 +551,11 @@ kv_batch_commit(struct kv *kv, struct kv_batch *b)
 	for (;;) {
 		MDB_txn *txn = NULL;
 		const char *what = "commit";
-		int rc;
+		int rc, own;
 
-		if (txn_begin(kv, 0, &txn))
+		/* Never inside a walk (txn_begin() refuses): growing the
+		 * map below would move it under the walk's cursor. */
+		if (txn_begin(kv, 0, &txn, &own))
 			return -1;
 		rc = batch_apply(kv, b, txn, &what);
 		if (rc) {

@@ -23,7 +23,30 @@
  *		...;
  *
  * One struct kv per process and thread. Other processes may read the same
- * environment at the same time (LMDB's readers never block the writer).
+ * environment at the same time (LMDB's readers never block the writer);
+ * one process at a time may open it for writing (a lock, below).
+ *
+ * Readers beside a writer. The writer grows the map as it fills; a
+ * reader in another process notices at its next transaction and adopts
+ * the new size, which LMDB allows only while the reader has no
+ * transaction open. This wrapper keeps that rule by itself:
+ *
+ *   - each kv_get(), kv_count() and kv_each() is one short read
+ *     transaction, ended before it returns: between calls, none is open;
+ *   - a kv_get() or kv_count() (or a nested kv_each()) inside a kv_each()
+ *     callback reuses the walk's transaction instead of beginning one:
+ *     the same snapshot, and no adoption while the walk's cursor points
+ *     into the old map;
+ *   - writing inside a walk (kv_batch_commit() from a callback) fails:
+ *     queue the writes and commit after the walk.
+ *
+ * So the reader pattern is: walk with kv_each(), read what else you need
+ * with kv_get() from inside the callback, copy out what you keep, never
+ * hold LMDB pointers past the callback. A long walk holds one snapshot
+ * (the writer's new pages go to fresh space; the file grows meanwhile);
+ * walk in chunks (kv_each() from a start key, stop after N) when the
+ * walk is slow. kv_open() clears the reader slots of dead processes
+ * (mdb_reader_check), which would otherwise pin old pages for ever.
  */
 #ifndef PYTI_KV_H
 #define PYTI_KV_H
@@ -67,7 +90,9 @@ enum kv_flags {
 
 /*
  * Open (creating the directory and the named databases unless KV_RDONLY)
- * the environment in dir. names[0..n-1] are the sub-database names; later
+ * the environment in dir. A writer (not KV_RDONLY) takes an exclusive
+ * lock on <dir>/writer.lock for the life of the kv: a second writer of the
+ * same environment fails to open ("another process is writing it"). names[0..n-1] are the sub-database names; later
  * calls refer to them by index. map_size is the initial map size in bytes
  * (0: KV_DEFAULT_MAP_SIZE, or the size the file already has if larger);
  * it grows as needed. Returns a new kv (kv_close()), or NULL with the
@@ -118,7 +143,9 @@ typedef int (*kv_each_fn)(const void *key, size_t klen, const void *val,
  * first key >= start (start NULL: from the first record), all within one
  * read transaction (a consistent snapshot). Returns 0 when all were seen,
  * fn's non-zero value when it stopped, or -1 (logged) on a database error.
- * fn must not write to kv (use a batch committed after the walk).
+ * fn may read kv (kv_get(), kv_count(), kv_each(): the same snapshot) and
+ * must not write to it (a commit fails; use a batch committed after the
+ * walk).
  */
 int kv_each(struct kv *kv, unsigned db, const void *start, size_t slen,
             kv_each_fn fn, void *arg);

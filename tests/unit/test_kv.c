@@ -1,5 +1,6 @@
 /* Unit tests for common/kv.c: open/create, copy-out reads, ordered
- * iteration, batches, and the map growing under MDB_MAP_FULL. */
+ * iteration, batches, the map growing under MDB_MAP_FULL, and a reader
+ * walking while a writer process grows the map. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -294,6 +296,195 @@ test_kv_unmap(void **state)
 	rmdir_all(d);
 }
 
+/*
+ * The writer of the reader-beside-writer test, in its own process: on
+ * each 'g' from req it commits batches of 1 KiB records (keys "rNNNNNNN"
+ * in db 0, the total in db 1 "count") until its map has grown, then
+ * answers 'd' on ack. Exits on EOF.
+ */
+static void
+writer(const char *d, int req, int ack)
+{
+	struct kv *kv = kv_open(d, dbs, 2, 0, 64 << 10);
+	struct kv_batch *b = kv_batch_new();
+	char key[16], val[1024], cnt[32];
+	long n = 0;
+	char c;
+
+	if (!kv)
+		_exit(3);
+	memset(val, 'x', sizeof(val));
+	while (read(req, &c, 1) == 1) {
+		size_t before = kv_map_size(kv);
+
+		while (kv_map_size(kv) == before) {
+			for (int i = 0; i < 64; i++, n++) {
+				snprintf(key, sizeof(key), "r%07ld", n);
+				snprintf(val, 16, "%015ld", n);
+				kv_batch_put(b, 0, key, 8, val, sizeof(val));
+			}
+			snprintf(cnt, sizeof(cnt), "%ld", n);
+			kv_batch_put(b, 1, "count", 5, cnt, strlen(cnt));
+			if (kv_batch_commit(kv, b))
+				_exit(4);
+		}
+		if (write(ack, "d", 1) != 1)
+			_exit(5);
+	}
+	kv_batch_free(b);
+	kv_close(kv);
+	_exit(0);
+}
+
+struct walk {
+	struct kv *kv;
+	int req, ack;
+	long seen, count, grown;
+	int bad;
+};
+
+static long
+read_count(struct kv *kv)
+{
+	struct buf v = BUF_INIT(64);
+	long n = -1;
+
+	if (kv_get(kv, 1, "count", 5, &v) == 0)
+		n = strtol(buf_cstr(&v), NULL, 10);
+	buf_release(&v);
+	return n;
+}
+
+static int
+walk_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct walk *w = arg;
+	char c, k[9];
+
+	if (w->seen == 0) {
+		/* Inside the walk: have the writer grow the map now. */
+		w->count = read_count(w->kv);
+		if (write(w->req, "g", 1) != 1 || read(w->ack, &c, 1) != 1)
+			return -1;
+		w->grown++;
+	}
+	/* A nested read after the growth: it must see the walk's snapshot
+	 * (and must not move the map under this walk's cursor). */
+	if (read_count(w->kv) != w->count)
+		w->bad++;
+	if (vlen != 1024 || klen != 8) {
+		w->bad++;
+	} else {
+		memcpy(k, key, 8);
+		k[8] = '\0';
+		if (strtol(k + 1, NULL, 10) != w->seen ||
+		    strtol(val, NULL, 10) != w->seen)
+			w->bad++;
+	}
+	w->seen++;
+	return 0;
+}
+
+static void
+test_kv_reader_walks_while_writer_grows_map(void **state)
+{
+	char *d = tmpdir();
+	int req[2], ack[2], st;
+	struct walk w;
+	struct kv *kv;
+	size_t first;
+	pid_t pid;
+	char c;
+
+	assert_int_equal(pipe(req), 0);
+	assert_int_equal(pipe(ack), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(req[1]);
+		close(ack[0]);
+		writer(d, req[0], ack[1]);
+	}
+	close(req[0]);
+	close(ack[1]);
+	/* Some data first, then a reader with the map of that moment. */
+	assert_int_equal(write(req[1], "g", 1), 1);
+	assert_int_equal(read(ack[0], &c, 1), 1);
+	/* A small map, as the writer's: the reader must adopt each growth
+	 * (MDB_MAP_RESIZED), as pyti-schedule does beside a crawl. */
+	kv = kv_open(d, dbs, 2, KV_RDONLY, 64 << 10);
+	assert_non_null(kv);
+	first = kv_map_size(kv);
+	memset(&w, 0, sizeof(w));
+	w.kv = kv;
+	w.req = req[1];
+	w.ack = ack[0];
+	/* Four whole walks, each with the map grown under it, each one
+	 * consistent: every record of its snapshot, in order, none torn. */
+	for (int i = 0; i < 4; i++) {
+		w.seen = 0;
+		assert_int_equal(kv_each(kv, 0, NULL, 0, walk_one, &w), 0);
+		assert_int_equal(w.bad, 0);
+		assert_true(w.count > 0);
+		assert_int_equal(w.seen, w.count);
+	}
+	assert_int_equal(w.grown, 4);
+	/* Between walks the reader adopted the grown map. */
+	assert_true(read_count(kv) > w.count);
+	assert_true(kv_map_size(kv) >= first * 16);
+	kv_close(kv);
+	close(req[1]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(ack[0]);
+	rmdir_all(d);
+}
+
+static int
+commit_inside(const void *key, size_t klen, const void *val, size_t vlen,
+              void *arg)
+{
+	struct kv **kv = arg;
+	struct kv_batch *b = kv_batch_new();
+	int rc;
+
+	kv_batch_put(b, 1, "x", 1, "y", 1);
+	rc = kv_batch_commit(*kv, b);
+	kv_batch_free(b);
+	return rc == -1 ? 7 : 0;
+}
+
+static void
+test_kv_one_writer_no_write_in_walk(void **state)
+{
+	char *d = tmpdir();
+	struct kv *kv = kv_open(d, dbs, 2, 0, 0), *second;
+	struct kv_batch *b = kv_batch_new();
+	struct buf v = BUF_INIT(0);
+
+	assert_non_null(kv);
+	/* A second writer of the same environment is refused... */
+	second = kv_open(d, dbs, 2, 0, 0);
+	assert_null(second);
+	/* ...a reader is not. */
+	second = kv_open(d, dbs, 2, KV_RDONLY, 0);
+	assert_non_null(second);
+	kv_close(second);
+	kv_batch_put(b, 0, "k", 1, "v", 1);
+	assert_int_equal(kv_batch_commit(kv, b), 0);
+	/* A commit from inside a walk fails and writes nothing. */
+	assert_int_equal(kv_each(kv, 0, NULL, 0, commit_inside, &kv), 7);
+	assert_int_equal(kv_get(kv, 1, "x", 1, &v), KV_NOTFOUND);
+	/* After close, the next writer gets the lock. */
+	kv_close(kv);
+	kv = kv_open(d, dbs, 2, 0, 0);
+	assert_non_null(kv);
+	kv_close(kv);
+	kv_batch_free(b);
+	buf_release(&v);
+	rmdir_all(d);
+}
+
 int
 main(void)
 {
@@ -304,6 +495,8 @@ main(void)
 	    cmocka_unit_test(test_kv_batch_commit_map_full_grows),
 	    cmocka_unit_test(test_kv_open_readonly_missing),
 	    cmocka_unit_test(test_kv_unmap),
+	    cmocka_unit_test(test_kv_reader_walks_while_writer_grows_map),
+	    cmocka_unit_test(test_kv_one_writer_no_write_in_walk),
 	};
 
 	log_set_prog("test_kv");
