@@ -24,6 +24,17 @@ COMMON_OBJS := $(patsubst %.c,build/%.o,$(filter-out $(COMMON_DB_SRCS), \
 	$(wildcard common/*.c)))
 LIBCOMMON := build/libcommon.a
 
+# The version every program prints (--version, common/cli.c): git describe
+# of the tree, kept in build/VERSION and rewritten only when it changes,
+# so only cli.o is rebuilt after a commit.
+PYTI_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+build/VERSION: FORCE
+	@mkdir -p build
+	@[ "$$(cat $@ 2>/dev/null)" = '$(PYTI_VERSION)' ] || \
+		echo '$(PYTI_VERSION)' > $@
+build/common/cli.o: build/VERSION
+build/common/cli.o: PKG_CFLAGS += -DPYTI_VERSION='"$(PYTI_VERSION)"'
+
 $(LIBCOMMON): $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	$(QUIET_AR)rm -f $@ && ar rcs $@ $^

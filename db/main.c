@@ -8,6 +8,7 @@
  */
 #include "buf.h"
 #include "cfg.h"
+#include "cli.h"
 #include "db.h"
 #include "db_queue.h"
 #include "jx.h"
@@ -18,7 +19,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -30,23 +30,6 @@
 #define MIGRATE_LOCK "1887007849"
 #define MIGRATION_MAX (4 << 20)
 #define SPEC_MAX (1 << 20)
-
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: pyti-db [--config FILE] [--set SECTION.KEY=VALUE]... "
-	        "COMMAND\n"
-	        "  migrate [--dir DIR]     apply pending sql/NNN-*.sql "
-	        "migrations\n"
-	        "  enqueue --platform P --python V [--priority N]\n"
-	        "          [--max-attempts N] [--cell ID] SPEC   add a job "
-	        "(SPEC: JSON, @FILE or -)\n"
-	        "  status                  jobs per state, one 'state count' "
-	        "line each\n"
-	        "  rescue                  return expired leases now\n"
-	        "The database is [database] conninfo (libpq syntax).\n");
-}
 
 /* sql/ next to the binary: <exe>/../sql. Owned string. */
 static char *
@@ -226,63 +209,64 @@ cmd_status(struct db *db)
 	return 0;
 }
 
-static int
-cmd_enqueue(struct db *db, int argc, char **argv)
-{
-	static const struct option opts[] = {
-	    {"platform", required_argument, NULL, 'p'},
-	    {"python", required_argument, NULL, 'y'},
-	    {"priority", required_argument, NULL, 'r'},
-	    {"max-attempts", required_argument, NULL, 'm'},
-	    {"cell", required_argument, NULL, 'l'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *platform = NULL, *python = NULL, *arg;
-	int64_t prio = 0, maxa = DB_JOB_MAX_ATTEMPTS, cell = 0, id;
-	struct db_job job;
-	struct buf spec = BUF_INIT(SPEC_MAX);
-	json_t *j;
-	int o, ret = -1;
+/* enqueue's options, gathered by opt(). */
+struct ctx {
+	const char *platform, *python;
+	int64_t prio, maxa, cell;
+};
 
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (o) {
-		case 'p':
-			platform = optarg;
-			break;
-		case 'y':
-			python = optarg;
-			break;
-		case 'r':
-			if (num_parse_i64(optarg, -1000000, 1000000, &prio))
-				return log_error("bad --priority '%s'", optarg);
-			break;
-		case 'm':
-			if (num_parse_i64(optarg, 1, 100, &maxa))
-				return log_error("bad --max-attempts '%s'",
-				                 optarg);
-			break;
-		case 'l':
-			if (num_parse_i64(optarg, 1, INT64_MAX, &cell))
-				return log_error("bad --cell '%s'", optarg);
-			break;
-		default:
-			usage(stderr);
-			exit(2);
-		}
+enum { OPT_PLATFORM = 256, OPT_PYTHON, OPT_PRIORITY, OPT_MAXA, OPT_CELL };
+
+static int
+opt(struct cli *cli, int key, const char *arg)
+{
+	struct ctx *x = cli->ctx;
+
+	switch (key) {
+	case OPT_PLATFORM:
+		x->platform = arg;
+		return 0;
+	case OPT_PYTHON:
+		x->python = arg;
+		return 0;
+	case OPT_PRIORITY:
+		if (num_parse_i64(arg, -1000000, 1000000, &x->prio))
+			return log_error("bad --priority '%s'", arg);
+		return 0;
+	case OPT_MAXA:
+		if (num_parse_i64(arg, 1, 100, &x->maxa))
+			return log_error("bad --max-attempts '%s'", arg);
+		return 0;
+	case OPT_CELL:
+		if (num_parse_i64(arg, 1, INT64_MAX, &x->cell))
+			return log_error("bad --cell '%s'", arg);
+		return 0;
 	}
-	if (!platform || !python || optind + 1 != argc) {
-		usage(stderr);
-		exit(2);
+	return -1;
+}
+
+static int
+run_enqueue(struct cli *cli, int argc, char **argv)
+{
+	struct ctx *x = cli->ctx;
+	struct buf spec = BUF_INIT(SPEC_MAX);
+	struct db_job job;
+	struct db *db = NULL;
+	int64_t id;
+	json_t *j;
+	int ret = 1;
+
+	if (!x->platform || !x->python) {
+		log_error("enqueue needs --platform and --python");
+		return cli_usage(cli);
 	}
-	arg = argv[optind];
-	if (strcmp(arg, "-") == 0) {
+	if (strcmp(argv[0], "-") == 0) {
 		if (os_read_file("/dev/stdin", &spec))
 			goto out;
-	} else if (arg[0] == '@') {
-		if (os_read_file(arg + 1, &spec))
+	} else if (argv[0][0] == '@') {
+		if (os_read_file(argv[0] + 1, &spec))
 			goto out;
-	} else if (buf_adds(&spec, arg)) {
+	} else if (buf_adds(&spec, argv[0])) {
 		log_error("job spec is larger than %d bytes", SPEC_MAX);
 		goto out;
 	}
@@ -296,107 +280,102 @@ cmd_enqueue(struct db *db, int argc, char **argv)
 	}
 	json_decref(j);
 	memset(&job, 0, sizeof(job));
-	job.platform = platform;
-	job.python = python;
+	job.platform = x->platform;
+	job.python = x->python;
 	job.spec = buf_cstr(&spec);
-	job.priority = (int)prio;
-	job.max_attempts = (int)maxa;
-	job.cell_id = cell;
+	job.priority = (int)x->prio;
+	job.max_attempts = (int)x->maxa;
+	job.cell_id = x->cell;
+	db = db_new_cfg(cli->cfg);
 	id = db_enqueue(db, &job);
 	if (id > 0) {
 		printf("%lld\n", (long long)id);
 		ret = 0;
 	}
 out:
+	db_free(db);
 	buf_release(&spec);
 	return ret;
 }
 
+static int
+run_migrate(struct cli *cli, int argc, char **argv)
+{
+	const char *dir = cfg_get(cli->cfg, "database", "migrations", "");
+	struct db *db = db_new_cfg(cli->cfg);
+	char *def = *dir ? NULL : default_sql_dir();
+	int ret = cmd_migrate(db, def ? def : dir);
+
+	free(def);
+	db_free(db);
+	return ret ? 1 : 0;
+}
+
+static int
+run_status(struct cli *cli, int argc, char **argv)
+{
+	struct db *db = db_new_cfg(cli->cfg);
+	int ret = cmd_status(db);
+
+	db_free(db);
+	return ret ? 1 : 0;
+}
+
+static int
+run_rescue(struct cli *cli, int argc, char **argv)
+{
+	struct db *db = db_new_cfg(cli->cfg);
+	int n = db_rescue(db);
+
+	db_free(db);
+	if (n < 0)
+		return 1;
+	printf("%d\n", n);
+	return 0;
+}
+
+static const struct cli_opt migrate_opts[] = {
+    {"dir", 'd', CLI_ARG, "database.migrations", "DIR",
+     "the migrations (default: sql/ beside the program's folder)", NULL},
+    {0},
+};
+
+static const struct cli_opt enqueue_opts[] = {
+    {"platform", OPT_PLATFORM, CLI_ARG, NULL, "P", "the job's platform", NULL},
+    {"python", OPT_PYTHON, CLI_ARG, NULL, "V", "its Python (X.Y)", NULL},
+    {"priority", OPT_PRIORITY, CLI_ARG, NULL, "N", "higher first (0)", NULL},
+    {"max-attempts", OPT_MAXA, CLI_ARG, NULL, "N", "attempts (3)", NULL},
+    {"cell", OPT_CELL, CLI_ARG, NULL, "ID", "the scheduler's cell it tests",
+     NULL},
+    {0},
+};
+
+static const struct cli_cmd cmds[] = {
+    {"migrate", run_migrate, 0, 0, "[--dir DIR]",
+     "apply pending sql/NNN-*.sql migrations", migrate_opts, 0},
+    {"enqueue", run_enqueue, 1, 1, "--platform P --python V ... SPEC",
+     "add a job (SPEC: JSON, @FILE or -); prints its id", enqueue_opts, 0},
+    {"status", run_status, 0, 0, "",
+     "jobs per state, one 'state count' line "
+     "each",
+     NULL, 0},
+    {"rescue", run_rescue, 0, 0, "", "return expired leases now", NULL, 0},
+    {0},
+};
+
+static const struct cli_prog prog = {
+    .name = "pyti-db",
+    .about =
+        "The database's own tool: migrations, manual enqueue, queue status.",
+    .cmds = cmds,
+    .more = "The database is [database] conninfo (libpq syntax).\n",
+    .opt = opt,
+};
+
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"set", required_argument, NULL, 's'},
-	    {"dir", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *config = NULL, *cmd;
-	char **sets = NULL, *dir = NULL;
-	size_t nsets = 0, alloc = 0, i;
-	struct cfg *cfg;
-	struct db *db;
-	int o, ret;
+	struct ctx x = {NULL, NULL, 0, DB_JOB_MAX_ATTEMPTS, 0};
 
-	log_set_prog("pyti-db");
-	/* Stop at the command word: its own options follow it. */
-	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'c':
-			config = optarg;
-			break;
-		case 's':
-			XGROW(sets, nsets + 1, alloc);
-			sets[nsets++] = optarg;
-			break;
-		case 'd':
-			dir = xstrdup(optarg);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind >= argc) {
-		usage(stderr);
-		return 2;
-	}
-	cfg = cfg_load_default(config);
-	if (!cfg)
-		return 1;
-	for (i = 0; i < nsets; i++)
-		if (cfg_set_override(cfg, sets[i]))
-			return 1;
-	free(sets);
-	db = db_new_cfg(cfg);
-	cmd = argv[optind];
-	argc -= optind;
-	argv += optind;
-	if (strcmp(cmd, "migrate") == 0) {
-		if (argc == 3 && strcmp(argv[1], "--dir") == 0)
-			dir = xstrdup(argv[2]);
-		else if (argc != 1) {
-			usage(stderr);
-			return 2;
-		}
-		if (!dir)
-			dir =
-			    xstrdup(cfg_get(cfg, "database", "migrations", ""));
-		if (!dir[0]) {
-			free(dir);
-			dir = default_sql_dir();
-		}
-		ret = cmd_migrate(db, dir);
-	} else if (strcmp(cmd, "status") == 0 && argc == 1) {
-		ret = cmd_status(db);
-	} else if (strcmp(cmd, "rescue") == 0 && argc == 1) {
-		int n = db_rescue(db);
-
-		if (n >= 0)
-			printf("%d\n", n);
-		ret = n < 0 ? -1 : 0;
-	} else if (strcmp(cmd, "enqueue") == 0) {
-		ret = cmd_enqueue(db, argc, argv);
-	} else {
-		usage(stderr);
-		return 2;
-	}
-	free(dir);
-	db_free(db);
-	cfg_free(cfg);
-	return ret ? 1 : 0;
+	return cli_main(&prog, &x, argc, argv);
 }

@@ -25,7 +25,7 @@ usage(int status)
 }
 
 int
-pep_cmd_marker(int argc, char **argv)
+pep_cmd_marker(struct cli *cli, int argc, char **argv)
 {
 	const char *python = NULL, *full = NULL, *platform = "linux";
 	const char *machine = NULL, *extra = NULL;

@@ -30,7 +30,7 @@ read_all(FILE *f, const char *path, struct buf *b)
 }
 
 int
-pep_cmd_metadata(int argc, char **argv)
+pep_cmd_metadata(struct cli *cli, int argc, char **argv)
 {
 	struct buf b = BUF_INIT(META_MAX_BYTES);
 	struct meta m;

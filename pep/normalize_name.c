@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 int
-pep_cmd_normalize_name(int argc, char **argv)
+pep_cmd_normalize_name(struct cli *cli, int argc, char **argv)
 {
 	struct buf in = BUF_INIT(0), out = BUF_INIT(0);
 	const char *line;

@@ -7,14 +7,16 @@
 #ifndef PYTI_PEP_CMD_H
 #define PYTI_PEP_CMD_H
 
-int pep_cmd_normalize_name(int argc, char **argv);
-int pep_cmd_version(int argc, char **argv);
-int pep_cmd_specifier(int argc, char **argv);
-int pep_cmd_wheel(int argc, char **argv);
-int pep_cmd_sdist(int argc, char **argv);
-int pep_cmd_tags(int argc, char **argv);
-int pep_cmd_marker(int argc, char **argv);
-int pep_cmd_requirement(int argc, char **argv);
-int pep_cmd_metadata(int argc, char **argv);
+struct cli;
+
+int pep_cmd_normalize_name(struct cli *cli, int argc, char **argv);
+int pep_cmd_version(struct cli *cli, int argc, char **argv);
+int pep_cmd_specifier(struct cli *cli, int argc, char **argv);
+int pep_cmd_wheel(struct cli *cli, int argc, char **argv);
+int pep_cmd_sdist(struct cli *cli, int argc, char **argv);
+int pep_cmd_tags(struct cli *cli, int argc, char **argv);
+int pep_cmd_marker(struct cli *cli, int argc, char **argv);
+int pep_cmd_requirement(struct cli *cli, int argc, char **argv);
+int pep_cmd_metadata(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -52,7 +52,7 @@ req_json(const struct pep508_req *r)
 }
 
 int
-pep_cmd_requirement(int argc, char **argv)
+pep_cmd_requirement(struct cli *cli, int argc, char **argv)
 {
 	struct buf line = BUF_INIT(0);
 	int r, status = 0;

@@ -24,7 +24,7 @@ usage(int status)
 }
 
 int
-pep_cmd_sdist(int argc, char **argv)
+pep_cmd_sdist(struct cli *cli, int argc, char **argv)
 {
 	struct buf line = BUF_INIT(0);
 	const char *project = NULL;

@@ -23,7 +23,7 @@ usage(void)
 }
 
 int
-pep_cmd_specifier(int argc, char **argv)
+pep_cmd_specifier(struct cli *cli, int argc, char **argv)
 {
 	enum pep440_prerelease pre = PEP440_PRE_DEFAULT;
 	struct pep440_spec *spec = NULL;

@@ -43,7 +43,7 @@ parse_python(const char *s, int *major, int *minor)
 }
 
 int
-pep_cmd_tags(int argc, char **argv)
+pep_cmd_tags(struct cli *cli, int argc, char **argv)
 {
 	struct tags_target t = {0, 0, NULL, NULL};
 	struct tags_list l = TAGS_LIST_INIT;

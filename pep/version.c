@@ -387,7 +387,7 @@ cmd_compare(const struct buf *in)
 }
 
 int
-pep_cmd_version(int argc, char **argv)
+pep_cmd_version(struct cli *cli, int argc, char **argv)
 {
 	struct buf in = BUF_INIT(0);
 	int status;

@@ -37,7 +37,7 @@ wheel_json(struct distfile_wheel *w)
 }
 
 int
-pep_cmd_wheel(int argc, char **argv)
+pep_cmd_wheel(struct cli *cli, int argc, char **argv)
 {
 	struct buf line = BUF_INIT(0);
 	int r, status = 0;

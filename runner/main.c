@@ -1,188 +1,164 @@
 /*
- * pyti-run: options and configuration, then run_daemon() or run_test().
+ * pyti-run: the option and command tables (common/cli.h), then
+ * run_daemon() or run_test().
  */
-#include "cfg.h"
+#include "cli.h"
 #include "daemon.h"
 #include "log.h"
 #include "num.h"
 #include "settings.h"
 #include "xalloc.h"
 
-#include <getopt.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static void
-usage(FILE *f)
+enum { OPT_EXECUTOR = 256, OPT_SLOTS, OPT_IDLE, OPT_NMI };
+
+struct ctx {
+	struct run_daemon_options o;
+	const char **plats;
+	size_t nplats, aplats;
+	int foreground;
+	int64_t nmi;
+};
+
+static const struct cli_opt opts[] = {
+    {"foreground", 'f', CLI_FLAG, NULL, NULL, "do not detach (log to stderr)",
+     NULL},
+    {"platform", 'p', CLI_ARG, NULL, "NAME",
+     "serve only this platform (repeatable)", NULL},
+    {"executor", OPT_EXECUTOR, CLI_ARG, NULL, "exec:CMD|chan:CMD",
+     "run each job with /bin/sh -c CMD instead of a VM (exec: spec JSON on "
+     "stdin, results JSON on stdout, non-zero exit: infrastructure "
+     "failure; chan: CMD speaks the agent's channel on its stdin/stdout)",
+     NULL},
+    {"slots", OPT_SLOTS, CLI_ARG, NULL, "N",
+     "slots per platform with exec (default 1)", NULL},
+    {"exit-when-idle", OPT_IDLE, CLI_ARG, NULL, "SECS",
+     "stop once idle for SECS and no job of its platforms is queued or "
+     "running",
+     NULL},
+    {"nmi-after", OPT_NMI, CLI_ARG, NULL, "SECS",
+     "(test) inject an NMI into the VM", NULL},
+    {0},
+};
+
+/* A number in [1, max] for option `name`, or -1 (logged). */
+static int
+seconds(const char *name, const char *arg, int64_t max, int64_t *out)
 {
-	fprintf(
-	    f, "usage: pyti-run [OPTIONS]                 run the daemon\n"
-	       "       pyti-run [OPTIONS] test --platform P DIST [DEP...]\n"
-	       "Options:\n"
-	       "  -c, --config FILE      configuration file\n"
-	       "  -s, --set S.K=V        override a configuration value\n"
-	       "  -f, --foreground       do not detach (log to stderr)\n"
-	       "  -p, --platform NAME    serve only this platform "
-	       "(repeatable)\n"
-	       "  --executor=exec:CMD    run each job with /bin/sh -c CMD "
-	       "instead of a VM:\n"
-	       "                         spec JSON on stdin, results JSON on "
-	       "stdout; exit 75\n"
-	       "                         (or any non-zero) is an "
-	       "infrastructure failure\n"
-	       "  --executor=chan:CMD    the same, but CMD speaks the agent's "
-	       "channel on its\n"
-	       "                         stdin/stdout (tests: a misbehaving "
-	       "agent, no VM)\n"
-	       "  --slots N              slots per platform with exec "
-	       "(default 1)\n"
-	       "  --exit-when-idle SECS  stop once idle for SECS and no job of "
-	       "its platforms\n"
-	       "                         is queued or running (tests, "
-	       "benchmarks)\n"
-	       "  --nmi-after SECS       (test) inject an NMI into the VM\n"
-	       "  -v, --verbose          debug logging\n"
-	       "  -h, --help\n"
-	       "test runs one job for local files on a fresh VM and prints "
-	       "the raw results\ndocument (docs/runner.md) on stdout; exit 0 "
-	       "for a package outcome, 1 for an\ninfrastructure outcome.\n");
+	if (num_parse_i64(arg, 1, max, out))
+		return log_error("--%s must be 1..%lld", name, (long long)max);
+	return 0;
 }
+
+static int
+opt(struct cli *cli, int key, const char *arg)
+{
+	struct ctx *x = cli->ctx;
+	int64_t v;
+
+	switch (key) {
+	case 'f':
+		x->foreground = 1;
+		return 0;
+	case 'p':
+		XGROW(x->plats, x->nplats + 1, x->aplats);
+		x->plats[x->nplats++] = arg;
+		return 0;
+	case OPT_EXECUTOR:
+		if ((strncmp(arg, "exec:", 5) != 0 &&
+		     strncmp(arg, "chan:", 5) != 0) ||
+		    !arg[5])
+			return log_error("--executor must be exec:CMD or "
+			                 "chan:CMD");
+		x->o.exec_cmd = arg + 5;
+		x->o.exec_chan = arg[0] == 'c';
+		return 0;
+	case OPT_SLOTS:
+		if (seconds("slots", arg, 64, &v))
+			return -1;
+		x->o.exec_slots = (int)v;
+		return 0;
+	case OPT_IDLE:
+		if (seconds("exit-when-idle", arg, 86400, &v))
+			return -1;
+		x->o.exit_idle_s = (int)v;
+		return 0;
+	case OPT_NMI:
+		return seconds("nmi-after", arg, 86400, &x->nmi);
+	}
+	return -1;
+}
+
+static int
+run_pool(struct cli *cli, int argc, char **argv)
+{
+	struct ctx *x = cli->ctx;
+	struct run_settings s;
+	int ret;
+
+	if (run_settings_load(cli->cfg, x->plats, (int)x->nplats, &s))
+		return 1;
+	if (!x->foreground) {
+		log_set_timestamps(1);
+		if (daemon(1, 1)) {
+			run_settings_release(&s);
+			return log_error("cannot detach");
+		}
+	}
+	ret = run_daemon(&s, &x->o) ? 1 : 0;
+	run_settings_release(&s);
+	return ret;
+}
+
+static int
+run_one(struct cli *cli, int argc, char **argv)
+{
+	struct ctx *x = cli->ctx;
+	struct run_settings s;
+	int ret;
+
+	if (x->nplats != 1) {
+		log_error("test needs one --platform");
+		return cli_usage(cli);
+	}
+	if (run_settings_load(cli->cfg, x->plats, 1, &s))
+		return 1;
+	ret = run_test(&s, x->plats[0], argv, argc, (int)x->nmi);
+	run_settings_release(&s);
+	return ret;
+}
+
+static const struct cli_cmd cmds[] = {
+    {NULL, run_pool, 0, 0, "", "run the daemon", NULL, 0},
+    {"test", run_one, 1, -1, "--platform P DIST [DEP...]",
+     "run one job for local files on a fresh VM", NULL, 0},
+    {0},
+};
+
+static const struct cli_prog prog = {
+    .name = "pyti-run",
+    .about = "Drains the job queue into a pool of VMs per platform "
+             "(docs/runner.md).",
+    .opts = opts,
+    .cmds = cmds,
+    .more =
+        "test prints the raw results document (docs/runner.md) on stdout; exit "
+        "0 for a\npackage outcome, 1 for an infrastructure outcome.\n",
+    .opt = opt,
+};
 
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"set", required_argument, NULL, 's'},
-	    {"foreground", no_argument, NULL, 'f'},
-	    {"platform", required_argument, NULL, 'p'},
-	    {"executor", required_argument, NULL, 'x'},
-	    {"slots", required_argument, NULL, 'n'},
-	    {"exit-when-idle", required_argument, NULL, 'i'},
-	    {"nmi-after", required_argument, NULL, 'm'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct run_daemon_options o = {NULL, 0, 1, 0};
-	struct run_settings s;
-	const char *config = NULL;
-	char **sets = NULL, **plats = NULL;
-	size_t nsets = 0, asets = 0, nplats = 0, aplats = 0, i;
-	int foreground = 0, ret, opt;
-	int64_t v, nmi = 0;
-	struct cfg *cfg;
+	struct ctx x;
+	int ret;
 
-	log_set_prog("pyti-run");
-	while ((opt = getopt_long(argc, argv, "+c:s:fp:vh", opts, NULL)) !=
-	       -1) {
-		switch (opt) {
-		case 'c':
-			config = optarg;
-			break;
-		case 's':
-			XGROW(sets, nsets + 1, asets);
-			sets[nsets++] = optarg;
-			break;
-		case 'f':
-			foreground = 1;
-			break;
-		case 'p':
-			XGROW(plats, nplats + 1, aplats);
-			plats[nplats++] = optarg;
-			break;
-		case 'x':
-			if ((strncmp(optarg, "exec:", 5) != 0 &&
-			     strncmp(optarg, "chan:", 5) != 0) ||
-			    !optarg[5]) {
-				log_error("--executor must be exec:CMD or "
-				          "chan:CMD");
-				return 2;
-			}
-			o.exec_cmd = optarg + 5;
-			o.exec_chan = optarg[0] == 'c';
-			break;
-		case 'n':
-			if (num_parse_i64(optarg, 1, 64, &v)) {
-				log_error("--slots must be 1..64");
-				return 2;
-			}
-			o.exec_slots = (int)v;
-			break;
-		case 'i':
-			if (num_parse_i64(optarg, 1, 86400, &v)) {
-				log_error("--exit-when-idle must be 1..86400");
-				return 2;
-			}
-			o.exit_idle_s = (int)v;
-			break;
-		case 'm':
-			if (num_parse_i64(optarg, 1, 86400, &nmi)) {
-				log_error("--nmi-after must be 1..86400");
-				return 2;
-			}
-			break;
-		case 'v':
-			log_set_level(LOG_DEBUG);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	cfg = cfg_load_default(config);
-	if (!cfg)
-		return 1;
-	for (i = 0; i < nsets; i++)
-		if (cfg_set_override(cfg, sets[i]))
-			return 1;
-	if (optind < argc && strcmp(argv[optind], "test") == 0) {
-		/* test --platform P DIST [DEP...] */
-		const char *platform = NULL;
-
-		optind++;
-		while ((opt = getopt_long(argc, argv, "+p:", opts, NULL)) !=
-		       -1) {
-			if (opt == 'p')
-				platform = optarg;
-			else {
-				usage(stderr);
-				return 2;
-			}
-		}
-		if (!platform || optind >= argc) {
-			usage(stderr);
-			return 2;
-		}
-		if (run_settings_load(cfg, &platform, 1, &s))
-			return 1;
-		ret = run_test(&s, platform, argv + optind, argc - optind,
-		               (int)nmi);
-		ret = ret < 0 ? 1 : ret;
-	} else if (optind < argc) {
-		usage(stderr);
-		return 2;
-	} else {
-		if (run_settings_load(cfg, (const char *const *)plats,
-		                      (int)nplats, &s))
-			return 1;
-		if (!foreground) {
-			log_set_timestamps(1);
-			if (daemon(1, 1)) {
-				log_error("cannot detach");
-				return 1;
-			}
-		}
-		ret = run_daemon(&s, &o) ? 1 : 0;
-	}
-	run_settings_release(&s);
-	cfg_free(cfg);
-	free(sets);
-	free(plats);
+	memset(&x, 0, sizeof(x));
+	x.o.exec_slots = 1;
+	ret = cli_main(&prog, &x, argc, argv);
+	free(x.plats);
 	return ret;
 }
