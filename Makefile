@@ -95,20 +95,20 @@ all: $(PROGRAMS)
 # The test suite: C unit tests (cmocka, TAP) then integration tests, all
 # under prove, which ends with its one summary line.
 PROVE ?= prove
-test: all $(UNIT_TESTS)
+test: all $(UNIT_TESTS) $(TEST_HELPERS)
 	$(Q)CMOCKA_MESSAGE_OUTPUT=TAP PYTI_TOP=$(CURDIR) $(PROVE) \
 		$(PROVE_FLAGS) $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
 # The long suite: everything make test runs, plus the tests that call
 # long_test (tests/lib.sh), which make test skips to keep CI in budget.
-test-long: all $(UNIT_TESTS)
+test-long: all $(UNIT_TESTS) $(TEST_HELPERS)
 	$(Q)CMOCKA_MESSAGE_OUTPUT=TAP PYTI_TOP=$(CURDIR) PYTI_LONG=1 $(PROVE) \
 		$(PROVE_FLAGS) $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
 unit: $(UNIT_TESTS)
 	$(Q)CMOCKA_MESSAGE_OUTPUT=TAP $(PROVE) $(PROVE_FLAGS) $(UNIT_TESTS)
 
-integration: all
+integration: all $(TEST_HELPERS)
 	$(Q)PYTI_TOP=$(CURDIR) $(PROVE) $(PROVE_FLAGS) $(INTEGRATION_TESTS)
 
 deps:
@@ -133,7 +133,7 @@ fmt-check:
 
 FMT_FILES = $(wildcard common/*.[ch] pep/*.[ch] crawler/*.[ch] scheduler/*.[ch] \
 	runner/*.[ch] db/*.[ch] guest/*.[ch] guest/image/*.[ch] reporter/*.[ch] tests/unit/*.[ch] \
-	tests/fuzz/*.[ch] bench/*.[ch])
+	tests/fuzz/*.[ch] tests/helper/*.[ch] bench/*.[ch])
 
 clean:
 	rm -rf build bin $(CLEAN_FILES)

@@ -154,3 +154,18 @@ need() {
 			skip_all "needs '$c' (run make deps)"
 	done
 }
+
+# pep_test FIXTURES [packaging]: the start of a pyti-pep test (t01xx). FIX
+# is tests/fixtures/FIXTURES, ORACLE the python3-packaging oracle
+# (tests/helper/pep-oracle), GEN the input generator (tests/helper/pep-gen).
+# Skips when bin/pyti-pep is not built, and with "packaging" when
+# python3-packaging is missing (the tests without it skip only their
+# oracle checks).
+pep_test() {
+	FIX=$TOP/tests/fixtures/$1
+	ORACLE=$TOP/tests/helper/pep-oracle
+	GEN=$TOP/tests/helper/pep-gen
+	[ -x "$BIN/pyti-pep" ] || skip_all "bin/pyti-pep not built"
+	[ "${2:-}" != packaging ] || $PYTHON -c 'import packaging' 2>/dev/null ||
+		skip_all "needs python3-packaging (run make deps)"
+}

@@ -6,10 +6,7 @@
 # files and on 20000 seeded random near-versions (tests/helper/pep-gen).
 . "$(dirname "$0")/../lib.sh"
 
-FIX=$TOP/tests/fixtures/versions
-ORACLE=$TOP/tests/helper/pep-oracle
-GEN=$TOP/tests/helper/pep-gen
-[ -x "$BIN/pyti-pep" ] || skip_all "bin/pyti-pep not built"
+pep_test versions
 plan 15
 
 for f in edge pypi-sample; do

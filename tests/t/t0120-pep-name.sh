@@ -4,9 +4,7 @@
 # hand-written edge cases (tests/fixtures/names/).
 . "$(dirname "$0")/../lib.sh"
 
-FIX=$TOP/tests/fixtures/names
-ORACLE=$TOP/tests/helper/pep-oracle
-[ -x "$BIN/pyti-pep" ] || skip_all "bin/pyti-pep not built"
+pep_test names
 plan 5
 
 for f in edge pypi-sample; do

@@ -7,10 +7,7 @@
 # live oracle on 150 seeded random specifier sets (tests/helper/pep-gen).
 . "$(dirname "$0")/../lib.sh"
 
-FIX=$TOP/tests/fixtures/specifiers
-ORACLE=$TOP/tests/helper/pep-oracle
-GEN=$TOP/tests/helper/pep-gen
-[ -x "$BIN/pyti-pep" ] || skip_all "bin/pyti-pep not built"
+pep_test specifiers
 plan 8
 
 # The pyti side of `pep-oracle specifier-table`: one run per spec line.

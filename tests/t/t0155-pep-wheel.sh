@@ -5,11 +5,8 @@
 # deliberate differences from tests/fixtures/pep/*-pyti.txt.
 . "$(dirname "$0")/../lib.sh"
 
-FIX=$TOP/tests/fixtures/pep
+pep_test pep packaging
 ORACLE=$TOP/tests/helper/oracle-dist.py
-[ -x "$BIN/pyti-pep" ] || skip_all "bin/pyti-pep not built"
-$PYTHON -c 'import packaging' 2>/dev/null ||
-	skip_all "needs python3-packaging (run make deps)"
 plan 7
 
 pyti-pep wheel <"$FIX/wheels.txt" >"$TMP/wheel.pyti" 2>"$TMP/wheel.err"

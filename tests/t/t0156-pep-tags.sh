@@ -4,9 +4,7 @@
 # target's glibc or musl version, arch and Python version substituted.
 . "$(dirname "$0")/../lib.sh"
 
-[ -x "$BIN/pyti-pep" ] || skip_all "bin/pyti-pep not built"
-$PYTHON -c 'import packaging' 2>/dev/null ||
-	skip_all "needs python3-packaging (run make deps)"
+pep_test pep packaging
 
 cases="3.11:manylinux_2_36_x86_64:
 3.12:manylinux_2_28_aarch64:

@@ -7,11 +7,8 @@
 # on purpose (markers-pyti.txt).
 . "$(dirname "$0")/../lib.sh"
 
-FIX=$TOP/tests/fixtures/pep
+pep_test pep packaging
 ORACLE=$TOP/tests/helper/oracle-dist.py
-[ -x "$BIN/pyti-pep" ] || skip_all "bin/pyti-pep not built"
-$PYTHON -c 'import packaging' 2>/dev/null ||
-	skip_all "needs python3-packaging (run make deps)"
 plan 8
 
 n=0

@@ -7,8 +7,7 @@
 # (tests/helper/metadata-expected.py), and the size limits are exercised.
 . "$(dirname "$0")/../lib.sh"
 
-FIX=$TOP/tests/fixtures/metadata
-[ -x "$BIN/pyti-pep" ] || skip_all "bin/pyti-pep not built"
+pep_test metadata
 cases=$(cd "$FIX" && ls | grep -v '\.expected$')
 plan $(($(echo "$cases" | wc -l) * 2 + 3))
 
