@@ -637,6 +637,50 @@ explain_pip_failure(struct guest_job *job, struct guest_task_run *tr,
 	return 0;
 }
 
+/* The first stage of a two-stage job ("stage": "build"): the built
+ * wheel's name, size, sha256 and core metadata, for the scheduler to
+ * resolve its Requires-Dist. (The wheel itself stays in the guest: there
+ * is no artifact frame yet.) */
+static const char built_py[] =
+    "import json,sys,zipfile\n"
+    "z=zipfile.ZipFile(sys.argv[1])\n"
+    "m=[n for n in z.namelist() if n.count('/')==1 and "
+    "n.endswith('.dist-info/METADATA')]\n"
+    "t=z.read(m[0])[:262144].decode('utf-8','replace') if len(m)==1 else "
+    "None\n"
+    "print('@pyti '+json.dumps({'metadata':t}),flush=True)\n";
+
+static void
+report_built(struct guest_job *job, struct guest_task_run *tr)
+{
+	const char *argv[] = {"/usr/bin/python3", "-I",       "-c",
+	                      built_py,           job->wheel, NULL};
+	json_t *o = json_object(), *facts;
+	char hex[65] = "";
+	struct stat st;
+
+	jx_set(o, "wheel", json_string(strrchr(job->wheel, '/') + 1));
+	if (stat(job->wheel, &st) == 0)
+		jx_set(o, "size", json_integer((json_int_t)st.st_size));
+	if (guest_file_sha256(job->wheel, (size_t)256 << 20, hex) == 0)
+		jx_set(o, "sha256", json_string(hex));
+	run_pkg(job, tr, argv, "/tmp", 0);
+	facts = helper_facts(tr);
+	{
+		json_t *last =
+		    json_array_get(facts, json_array_size(facts) - 1);
+		const char *m = jx_str(last, "metadata");
+
+		/* the helper's JSON is valid UTF-8 without NUL; capped at
+		 * 256 KiB by it */
+		json_t *ms = m ? json_string(m) : NULL;
+
+		jx_set(o, "metadata", ms ? ms : json_null());
+	}
+	json_decref(facts);
+	jx_set(job->sections, "built", o);
+}
+
 static enum guest_outcome
 task_build(struct guest_task_run *tr, void *arg)
 {
@@ -699,6 +743,10 @@ task_build(struct guest_task_run *tr, void *arg)
 	}
 	set_data(job, "build", "wheel",
 	         json_string(strrchr(job->wheel, '/') + 1));
+	if (json_is_string(json_object_get(job->spec, "stage")) &&
+	    !strcmp(json_string_value(json_object_get(job->spec, "stage")),
+	            "build"))
+		report_built(job, tr);
 	guest_task_produce(tr, "wheel");
 	return GUEST_OK;
 }
@@ -1960,11 +2008,19 @@ guest_job_run(struct guest_job *job, const struct guest_hooks *hooks, void *arg)
 {
 	json_t *only = json_object_get(job->spec, "tasks");
 	json_t *limits = json_object_get(job->spec, "limits");
+	json_t *stage_tasks;
 	int64_t t = 0;
 
 	job->graph = guest_graph_new(tasks, NTASKS, "dist");
 	if (!job->graph)
 		return -1;
+	stage_tasks = json_pack("[ss]", "unpack", "build");
+	/* the first stage of a two-stage job builds and reports the wheel */
+	if (!json_is_array(only) &&
+	    json_is_string(json_object_get(job->spec, "stage")) &&
+	    !strcmp(json_string_value(json_object_get(job->spec, "stage")),
+	            "build"))
+		only = stage_tasks;
 	if (json_is_array(only)) {
 		for (size_t i = 0; i < NTASKS; i++) {
 			json_t *v;
@@ -2036,6 +2092,7 @@ guest_job_run(struct guest_job *job, const struct guest_hooks *hooks, void *arg)
 		}
 	}
 	guest_graph_run(job->graph, hooks, arg, job);
+	json_decref(stage_tasks);
 	return 0;
 }
 

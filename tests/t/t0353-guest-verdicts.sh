@@ -26,7 +26,7 @@ JOB_TIMEOUT=${PYTI_JOB_TIMEOUT:-900}
 ensure_images "$P"
 diag "platform $P"
 
-plan 14
+plan 15
 
 "$TOP/tests/helper/build-corpus" "$TMP/corpus" good-flit good-poetry \
 	good-hatch good-layout good-plugin good-pass hostile-daemon \
@@ -117,6 +117,10 @@ job subset "$C/pyti_good_pass-1.0-py3-none-any.whl" \
 	--spec '{"tasks": ["unpack", "build", "install"]}'
 res subset "tasks unpack, build, install: passed (what was asked), the rest not_requested" \
 	"r['outcome'] == 'passed' and 'not requested' in r['outcome_reason'] and t['install']['outcome'] == 'ok' and t['import']['outcome'] == 'not_requested' and t['tests']['outcome'] == 'not_requested'"
+
+job stage "$C/pyti_good_pass-1.0.tar.gz" --spec '{"stage": "build"}'
+res stage "stage build: unpack and build only, the built wheel's core metadata reported" \
+	"r['outcome'] == 'passed' and t['install']['outcome'] == 'not_requested' and 'Name: pyti-good-pass' in r['built']['metadata'] and len(r['built']['sha256']) == 64 and r['built']['wheel'].endswith('.whl')"
 
 job none "$C/pyti_good_pass-1.0-py3-none-any.whl" --spec '{"tasks": []}'
 res none "no task: not_requested" \
