@@ -881,8 +881,17 @@ run_vm_check(struct run_vm *vm)
 
 	if (!vm->dom)
 		return RUN_INFRA_VM_DIED;
-	if (virDomainGetState(vm->dom, &state, &reason, 0))
+	if (virDomainGetState(vm->dom, &state, &reason, 0)) {
+		virConnectPtr c = virDomainGetConnect(vm->dom);
+
+		/* libvirtd gone is not the VM gone: QEMU runs on without it
+		 * and the channel is QEMU's, so the job goes on; the stop
+		 * afterwards kills QEMU if libvirt still cannot. */
+		if (virGetLastErrorCode() != VIR_ERR_NO_DOMAIN &&
+		    (!c || virConnectIsAlive(c) != 1))
+			return RUN_INFRA_NONE;
 		return RUN_INFRA_VM_DIED; /* transient and gone: destroyed */
+	}
 	return run_classify_domain(state, reason);
 }
 

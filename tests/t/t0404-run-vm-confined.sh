@@ -1,0 +1,154 @@
+#!/bin/sh
+# The runner's VMs confined as Debian's libvirt runs QEMU in production
+# (tests/helper/libvirt/start --confined): QEMU as the unprivileged user
+# libvirt-qemu, in QEMU's seccomp sandbox, without capabilities (AppArmor
+# where this kernel has it). A job flows through the pool; libvirtd killed
+# with -9 in the middle of a job and started again loses, doubles and
+# dead-letters nothing (the channel is QEMU's: the job goes on; the
+# runner reconnects and takes the next job); while libvirtd stays down the
+# runner claims nothing and says so.
+. "$(dirname "$0")/../lib.sh"
+need psql virsh libvirtd virtlogd tini qemu-system-x86_64 pyti-run pyti-db
+[ "$(id -u)" -eq 0 ] || skip_all "needs root for libvirtd and PostgreSQL"
+long_test "VMs under TCG: a few minutes"
+getent passwd libvirt-qemu >/dev/null || skip_all "no libvirt-qemu user (libvirt-daemon-system)"
+IMG=${PYTI_IMAGE_DIR:-$TOP/var/images}
+P=
+for p in debian-12 debian-11 debian-13; do
+	if [ -f "$IMG/$p/rootfs.img" ] && grep -q '"agent_sha256": *"' "$IMG/$p/image.json" 2>/dev/null; then
+		P=$p
+		break
+	fi
+done
+[ -n "$P" ] || skip_all "no platform image with an agent in $IMG (make images)"
+PY=$($PYTHON -c 'import json,sys; print(json.load(open(sys.argv[1]))["python"])' "$IMG/$P/image.json")
+plan 12
+
+chmod 755 "$TMP"
+CI=$("$TOP/tests/helper/postgres/start" "$TMP/pg") || { echo "Bail out! no PostgreSQL"; exit 1; }
+at_exit "$TOP/tests/helper/postgres/stop" "$TMP/pg" immediate
+URI=$("$TOP/tests/helper/libvirt/start" "$TMP/lv" --confined) || { echo "Bail out! no libvirtd"; exit 1; }
+at_exit "$TOP/tests/helper/libvirt/stop" "$TMP/lv"
+vsh() { virsh -q -c "$URI" "$@"; }
+sql() { psql -X -A -t -q -d "$CI" -c "$1"; }
+# QEMU (libvirt-qemu) binds the channel socket in the state directory.
+mkdir -p "$TMP/state"
+chgrp libvirt-qemu "$TMP/state"
+chmod 2770 "$TMP/state"
+
+export PYTI_CONFIG=$TMP/pyti.conf
+cat >"$PYTI_CONFIG" <<CONF
+[database]
+conninfo = $CI
+[images]
+dir = $IMG
+[runner]
+name = c
+uri = $URI
+state-dir = $TMP/state
+spool = $TMP/spool
+store = $TMP/store
+accel = ${PYTI_ACCEL:-tcg}
+lease = 20s
+heartbeat = 2s
+rescue-interval = 2s
+poll = 500ms
+silence-timeout = 60s
+hello-timeout = 90s
+boot-timeout = 300s
+job-timeout = 600s
+release-delay = 2s
+infra-retries = 1
+[platform $P]
+vms = 1
+memory = 1024M
+CONF
+check "migrate" pyti-db migrate
+
+$PYTHON - "$TMP/dist" <<'PY'
+import base64, hashlib, os, sys, zipfile
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+def wheel(name, code):
+    di = f"{name}-1.0.dist-info"
+    files = {f"{name}/__init__.py": code,
+             f"{di}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\nSummary: pyti runner test\n",
+             f"{di}/WHEEL": "Wheel-Version: 1.0\nGenerator: pyti-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+             f"{di}/top_level.txt": name + "\n"}
+    rec = []
+    with zipfile.ZipFile(f"{out}/{name}-1.0-py3-none-any.whl", "w") as z:
+        for n, c in files.items():
+            z.writestr(n, c)
+            h = base64.urlsafe_b64encode(hashlib.sha256(c.encode()).digest()).rstrip(b"=").decode()
+            rec.append(f"{n},sha256={h},{len(c)}")
+        rec.append(f"{di}/RECORD,,")
+        z.writestr(f"{di}/RECORD", "\n".join(rec) + "\n")
+wheel("pytihello", "def hello():\n    return 'hello'\n")
+wheel("pytisleep", "import time\ntime.sleep(25)\n")
+PY
+spec() { # spec WHEEL: store the file, print the job spec
+	f=$TMP/dist/$1
+	sha=$(sha256sum "$f" | cut -d' ' -f1)
+	mkdir -p "$TMP/store/$(echo "$sha" | cut -c1-2)"
+	cp "$f" "$TMP/store/$(echo "$sha" | cut -c1-2)/$sha"
+	printf '{"dist":{"name":"%s","size":%s,"sha256":"%s"},"deps":[],"tasks":["unpack","build","install","import"]}' \
+		"$1" "$(stat -c %s "$f")" "$sha"
+}
+HELLO=$(spec pytihello-1.0-py3-none-any.whl)
+SLEEP=$(spec pytisleep-1.0-py3-none-any.whl)
+enqueue() { pyti-db enqueue --platform $P --python "$PY" --max-attempts 1 "$1"; }
+state_is() {
+	kill -0 "$(cat "$TMP/runner.pid")" 2>/dev/null || {
+		echo "Bail out! the runner died: $(tail -n 3 "$TMP/runner.log")"
+		exit 1
+	}
+	test "$(sql "select state from jobs where id = $1")" = "$2"
+}
+dom_running() { test "$(vsh domstate pyti-c-$P-0 2>/dev/null)" = running; }
+pyti-run -f >>"$TMP/runner.log" 2>&1 &
+echo $! >"$TMP/runner.pid"
+at_exit 'kill -9 $(cat "$TMP/runner.pid") 2>/dev/null'
+
+A=$(enqueue "$HELLO")
+wait_for 900 state_is "$A" done || diag "$(tail -n 20 "$TMP/runner.log")"
+check_eq "a job flows through the confined pool" "$(sql "select class from results where job_id = $A")" package
+
+# The QEMU of the next job, seen from the host.
+B=$(enqueue "$SLEEP")
+wait_for 300 state_is "$B" running && wait_for 120 dom_running && sleep 3
+QPID=$(pgrep -f "guest=pyti-c-$P-0," | head -n 1)
+check_eq "QEMU runs as libvirt-qemu" "$(ps -o user= -p "${QPID:-0}" | tr -d ' ')" libvirt-qemu
+check_eq "in a seccomp filter" "$(awk '/^Seccomp:/ { print $2 }' "/proc/${QPID:-0}/status" 2>/dev/null)" 2
+check_eq "without capabilities" "$(awk '/^CapEff:/ { print $2 }' "/proc/${QPID:-0}/status" 2>/dev/null)" 0000000000000000
+if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; then
+	check_grep "under an AppArmor profile" "libvirt-" "/proc/${QPID:-0}/attr/current"
+else
+	skip "AppArmor: this kernel has none"
+fi
+
+# libvirtd crashes in the middle of that job and comes back.
+"$TOP/tests/helper/libvirt/restart" "$TMP/lv" || diag "libvirtd did not come back"
+wait_for 600 state_is "$B" done || diag "$(tail -n 20 "$TMP/runner.log")"
+check_eq "libvirtd killed mid-job: the job is done, in one attempt" \
+	"$(sql "select j.state || ' ' || j.attempts || ' ' || r.class from jobs j join results r on r.job_id = j.id where j.id = $B")" \
+	"done 1 package"
+C=$(enqueue "$HELLO")
+wait_for 600 state_is "$C" done || diag "$(tail -n 20 "$TMP/runner.log")"
+check_eq "and the next job runs on the reconnected runner" "$(sql "select class from results where job_id = $C")" package
+check_grep "the runner reconnected to libvirt" "reconnected to libvirt" "$TMP/runner.log"
+
+# libvirtd down for good: nothing is claimed, loudly; back: it goes on.
+kill -KILL "$(cat "$TMP/lv/libvirtd.pid")"
+D=$(enqueue "$HELLO")
+if wait_for 120 grep -q "BROKEN" "$TMP/runner.log"; then
+	ok "libvirtd down: the runner claims nothing and says so"
+else
+	not_ok "libvirtd down: the runner claims nothing and says so"
+fi
+check_eq "the job waits untouched" "$(sql "select state || ' ' || attempts from jobs where id = $D")" "queued 0"
+"$TOP/tests/helper/libvirt/restart" "$TMP/lv" || diag "libvirtd did not come back"
+wait_for 600 state_is "$D" done || diag "$(tail -n 20 "$TMP/runner.log")"
+check_eq "libvirtd back: the job is done, nothing dead" \
+	"$(sql "select string_agg(state, ',') from jobs where state <> 'done'")" ""
+kill -TERM "$(cat "$TMP/runner.pid")"
+wait "$(cat "$TMP/runner.pid")"
