@@ -11,8 +11,10 @@
 #define RUN_MIB (1024u * 1024u)
 
 /* Guest JSON (RSLT, ERR_, TASK, DONE): values and nesting, counted before
- * jansson allocates anything. ~100-200 bytes of jansson per node. */
-#define RUN_JSON_NODES_MAX 200000
+ * jansson allocates anything. jansson takes ~65 bytes per value of a
+ * realistic result and ~200 per empty object: at most ~100 MiB. An honest
+ * result (<= 500 findings, tasks, test cases) stays far below. */
+#define RUN_JSON_NODES_MAX 500000
 #define RUN_JSON_DEPTH_MAX 64
 
 /* RSLT as re-encoded by the runner (numbers may grow when re-encoded:
