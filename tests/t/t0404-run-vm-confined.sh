@@ -22,7 +22,7 @@ for p in debian-12 debian-11 debian-13; do
 done
 [ -n "$P" ] || skip_all "no platform image with an agent in $IMG (make images)"
 PY=$($PYTHON -c 'import json,sys; print(json.load(open(sys.argv[1]))["python"])' "$IMG/$P/image.json")
-plan 12
+plan 13
 
 chmod 755 "$TMP"
 CI=$("$TOP/tests/helper/postgres/start" "$TMP/pg") || { echo "Bail out! no PostgreSQL"; exit 1; }
@@ -128,14 +128,16 @@ fi
 
 # libvirtd crashes in the middle of that job and comes back.
 "$TOP/tests/helper/libvirt/restart" "$TMP/lv" || diag "libvirtd did not come back"
-wait_for 600 state_is "$B" done || diag "$(tail -n 20 "$TMP/runner.log")"
+wait_for 1500 state_is "$B" done || diag "$(tail -n 20 "$TMP/runner.log")"
 check_eq "libvirtd killed mid-job: the job is done, in one attempt" \
 	"$(sql "select j.state || ' ' || j.attempts || ' ' || r.class from jobs j join results r on r.job_id = j.id where j.id = $B")" \
 	"done 1 package"
 C=$(enqueue "$HELLO")
-wait_for 600 state_is "$C" done || diag "$(tail -n 20 "$TMP/runner.log")"
+wait_for 1500 state_is "$C" done || diag "$(tail -n 20 "$TMP/runner.log")"
 check_eq "and the next job runs on the reconnected runner" "$(sql "select class from results where job_id = $C")" package
 check_grep "the runner reconnected to libvirt" "reconnected to libvirt" "$TMP/runner.log"
+check_grep "and killed the QEMU the dead connection could not destroy" \
+	"killing QEMU process" "$TMP/runner.log"
 
 # libvirtd down for good: nothing is claimed, loudly; back: it goes on.
 kill -KILL "$(cat "$TMP/lv/libvirtd.pid")"
@@ -147,7 +149,7 @@ else
 fi
 check_eq "the job waits untouched" "$(sql "select state || ' ' || attempts from jobs where id = $D")" "queued 0"
 "$TOP/tests/helper/libvirt/restart" "$TMP/lv" || diag "libvirtd did not come back"
-wait_for 600 state_is "$D" done || diag "$(tail -n 20 "$TMP/runner.log")"
+wait_for 1500 state_is "$D" done || diag "$(tail -n 20 "$TMP/runner.log")"
 check_eq "libvirtd back: the job is done, nothing dead" \
 	"$(sql "select string_agg(state, ',') from jobs where state <> 'done'")" ""
 kill -TERM "$(cat "$TMP/runner.pid")"
