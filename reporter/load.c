@@ -91,10 +91,20 @@ enum {
 /*
  * The batch query: identity from the job (and its cell when sql/002 is
  * there), the document without its logs, and the tail of the logs of the
- * tasks that failed (for the signature). %s: the cell join and fields.
+ * tasks that failed (for the signature). The ids come first (a
+ * materialized CTE) so the heavy columns are computed for the batch's
+ * rows only, not for every row left before the sort and the limit.
+ * %s: the cell join and fields.
  */
 static const char batch_fmt[] =
     "DECLARE load_cur NO SCROLL CURSOR FOR"
+    " WITH ids AS MATERIALIZED (SELECT r.job_id FROM results r"
+    "  WHERE r.job_id > $1"
+    "   AND NOT EXISTS (SELECT 1 FROM report_results x"
+    "    WHERE x.job_id = r.job_id)"
+    "   AND NOT EXISTS (SELECT 1 FROM report_quarantine q"
+    "    WHERE q.job_id = r.job_id)"
+    "  ORDER BY r.job_id LIMIT $2)"
     " SELECT r.job_id, r.class, r.outcome, r.infra_retries, r.duration_ms,"
     "  r.created_at,"
     "  CASE WHEN jsonb_typeof(r.raw) = 'object' THEN (r.raw - 'logs')::text"
@@ -126,16 +136,12 @@ static const char batch_fmt[] =
     "  CASE WHEN j.spec->>'rerun_of' ~ '^[0-9]{1,18}$'"
     "   THEN j.spec->>'rerun_of' END,"
     "  left(j.spec->>'stage', 32)"
-    " FROM results r JOIN jobs j ON j.id = r.job_id %s"
+    " FROM ids JOIN results r ON r.job_id = ids.job_id"
+    " JOIN jobs j ON j.id = r.job_id %s"
     " CROSS JOIN LATERAL (SELECT CASE"
     "   WHEN jsonb_typeof(coalesce(%s j.spec->'deps')) = 'array'"
     "   THEN coalesce(%s j.spec->'deps') ELSE '[]'::jsonb END AS deps) d"
-    " WHERE r.job_id > $1"
-    "  AND NOT EXISTS (SELECT 1 FROM report_results x"
-    "   WHERE x.job_id = r.job_id)"
-    "  AND NOT EXISTS (SELECT 1 FROM report_quarantine q"
-    "   WHERE q.job_id = r.job_id)"
-    " ORDER BY r.job_id LIMIT $2";
+    " ORDER BY r.job_id";
 
 /* conn is usable (not dropped by db_exec after a failure) */
 static int
