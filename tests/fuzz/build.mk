@@ -23,7 +23,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZERS += $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_NAMES))
 FUZZ_COMMON_OBJS := $(patsubst common/%.c,build/fuzz/common/%.o, \
-	$(wildcard common/*.c))
+	$(filter-out $(COMMON_DB_SRCS),$(wildcard common/*.c)))
 FUZZ_LIBCOMMON := build/fuzz/libcommon.a
 
 # Not build/FLAGS: these objects do not change with SANITIZE or WERROR.
