@@ -443,6 +443,9 @@ smtp_send(CURL *curl, const struct mail_cfg *m, const char *to,
 	snprintf(err, errsz, "%s (SMTP %ld)", ebuf[0] ? ebuf
 	                                             : curl_easy_strerror(rc),
 	         code);
+	/* a refused login is our configuration, not the message: retry */
+	if (rc == CURLE_LOGIN_DENIED)
+		return 1;
 	return code >= 500 && code < 600 ? 2 : 1;
 }
 

@@ -5,12 +5,13 @@
 # critical findings only; opt-out, rate limits, an address with CR/LF
 # refused; without an SMTP server the digests become .eml files; an SMTP
 # server that fails a message or dies mid-way loses nothing and sends
-# nothing twice; a message interrupted while sending is never sent again.
+# nothing twice; STARTTLS with AUTH; a message interrupted while sending
+# is never sent again.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helper/report.sh"
 $PYTHON -c 'import aiosmtpd' 2>/dev/null || skip_all "needs python3-aiosmtpd"
 report_setup
-plan 25
+plan 27
 
 fixture <<'END'
 sweep
@@ -94,6 +95,34 @@ check "mail after the server came back" pyti-report --set "mail.smtp-url=smtp://
 check_eq "every digest delivered once across both servers" \
 	"$(cat "$TMP"/smtp2/*.env "$TMP"/smtp3/*.env | grep '^rcpt' | sort | uniq -c | awk '{print $1 $3}' | tr '\n' ' ')" \
 	"1alice@example.org 1bob@example.net 1carol@example.org "
+
+# A server that requires STARTTLS and AUTH: a wrong password keeps the
+# digests queued, the right one sends them over TLS.
+rsql "delete from report_outbox" >/dev/null
+if command -v openssl >/dev/null &&
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" \
+		-out "$TMP/cert.pem" -days 2 -subj /CN=127.0.0.1 \
+		-addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1; then
+	port=$(free_port)
+	"$TOP/tests/helper/smtp-sink" "$port" "$TMP/smtp4" --tls "$TMP/cert.pem" \
+		"$TMP/key.pem" --auth pyti:s3cret >"$TMP/smtp4.log" 2>&1 &
+	s4=$!
+	at_exit "kill $s4"
+	wait_for 20 test -e "$TMP/smtp4/ready" || { echo "Bail out! smtp-sink"; exit 1; }
+	tls() { pyti-report --set "mail.smtp-url=smtp://127.0.0.1:$port" \
+		--set mail.starttls=yes --set "mail.ca-file=$TMP/cert.pem" \
+		--set mail.user=pyti "$@"; }
+	tls --set mail.password=wrong mail --sweep 2 >"$TMP/tls1.out" 2>&1
+	check_grep "STARTTLS, a wrong password: nothing sent, kept for a retry" \
+		"queued=3 sent=0 failed=3" "$TMP/tls1.out"
+	tls --set mail.password=s3cret mail --sweep 2 >"$TMP/tls2.out" 2>&1
+	check_eq "STARTTLS and AUTH: every digest delivered once" \
+		"$(grep -h '^sweep=' "$TMP/tls2.out"):$(cat "$TMP"/smtp4/*.env | grep -c '^rcpt')" \
+		"sweep=2 queued=0 sent=3 failed=0 postponed=0 via=smtp:3"
+else
+	skip "no openssl to make a certificate for the STARTTLS server"
+	skip "no openssl to make a certificate for the STARTTLS server"
+fi
 
 # Interrupted while sending: uncertain, never sent again. Rate limits.
 rsql "delete from report_outbox; delete from report_domains; delete from report_recipients where address <> 'erin@example.org'" >/dev/null
