@@ -9,6 +9,7 @@
  */
 #include "deps.h"
 
+#include "buf.h"
 #include "cas.h"
 #include "cfg.h"
 #include "jx.h"
@@ -16,6 +17,7 @@
 #include "sdist.h"
 #include "toml.h"
 #include "log.h"
+#include "map.h"
 #include "mirror.h"
 #include "pep503.h"
 #include "resolve.h"
@@ -27,9 +29,18 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Most build requirement sets resolved once per platform and kept. */
+#define BUILD_CACHE_MAX 4096
+
 struct sched_deps_ctx {
 	const char *store;
 	struct sched_resolver *rs;
+	/* build requirements resolved per platform and requirement list:
+	 * most sdists share pip's default, and resolving it again for
+	 * every cell was most of a sweep's time */
+	struct sched_map build_index;
+	struct sched_resolution **builds;
+	size_t nbuilds, abuilds;
 	const struct sched_choose_opts *o;
 };
 
@@ -100,11 +111,53 @@ sched_deps_new(const struct cfg *c, const char *store, struct mirror *m,
 	return x;
 }
 
+static void
+build_cache_clear(struct sched_deps_ctx *x)
+{
+	for (size_t i = 0; i < x->nbuilds; i++) {
+		sched_resolution_release(x->builds[i]);
+		free(x->builds[i]);
+	}
+	x->nbuilds = 0;
+	sched_map_release(&x->build_index);
+}
+
+/* The resolution of build requirement lines on pl, cached. Borrowed
+ * until the next call. */
+static const struct sched_resolution *
+build_resolution(struct sched_deps_ctx *x, const struct sched_platform *pl,
+                 char **lines, size_t n)
+{
+	struct buf key = BUF_INIT(0);
+	int64_t idx;
+	buf_adds(&key, pl->name);
+	for (size_t i = 0; i < n; i++) {
+		buf_addc(&key, '\n');
+		buf_adds(&key, lines[i]);
+	}
+	if (sched_map_get(&x->build_index, buf_cstr(&key), &idx)) {
+		buf_release(&key);
+		return x->builds[idx];
+	}
+	if (x->nbuilds >= BUILD_CACHE_MAX)
+		build_cache_clear(x);
+	struct sched_resolution *r = xcalloc(1, sizeof(*r));
+	sched_resolve_reqs(x->rs, pl, (const char *const *)lines, n, r);
+	XGROW(x->builds, x->nbuilds + 1, x->abuilds);
+	x->builds[x->nbuilds] = r;
+	sched_map_put(&x->build_index, buf_cstr(&key), (int64_t)x->nbuilds);
+	x->nbuilds++;
+	buf_release(&key);
+	return r;
+}
+
 void
 sched_deps_free(struct sched_deps_ctx *x)
 {
 	if (!x)
 		return;
+	build_cache_clear(x);
+	free(x->builds);
 	sched_resolver_free(x->rs);
 	free(x);
 }
@@ -494,7 +547,8 @@ sched_deps_cell_md(struct sched_deps_ctx *x, const struct sched_project *p,
 	const struct sched_md *md =
 	    built ? sched_resolver_md_text(x->rs, built, built_len)
 	          : sched_resolver_md(x->rs, f->metadata_sha256);
-	struct sched_resolution run = {0}, test = {0}, build = {0};
+	struct sched_resolution run = {0}, test = {0};
+	const struct sched_resolution *build;
 	struct sched_sdist sd;
 	struct lines breqs = {0}, treqs = {0};
 	json_t *pyproject = NULL;
@@ -528,13 +582,12 @@ sched_deps_cell_md(struct sched_deps_ctx *x, const struct sched_project *p,
 			     "build requirements: pip's default for an sdist "
 			     "without [build-system] (pyproject.toml not "
 			     "read)");
-		sched_resolve_reqs(x->rs, pl, (const char *const *)breqs.v,
-		                   breqs.n, &build);
-		if (build.status != SCHED_RESOLVE_OK) {
-			set_failure(d, "build requirements: ", &build);
+		build = build_resolution(x, pl, breqs.v, breqs.n);
+		if (build->status != SCHED_RESOLVE_OK) {
+			set_failure(d, "build requirements: ", build);
 			goto out;
 		}
-		if (add_pins(d, &build, "build", NULL, NULL) < 0)
+		if (add_pins(d, build, "build", NULL, NULL) < 0)
 			goto out;
 		if (built && !md->ok) {
 			snprintf(d->resolution, sizeof(d->resolution),
@@ -612,5 +665,4 @@ out:
 	sched_sdist_release(&sd);
 	sched_resolution_release(&run);
 	sched_resolution_release(&test);
-	sched_resolution_release(&build);
 }
