@@ -314,11 +314,14 @@ state_copy(struct state *dst, const struct state *src)
 		*d = *s;
 		d->areqs = s->nreqs;
 		d->reqs = xcalloc(s->nreqs ? s->nreqs : 1, sizeof(*d->reqs));
-		memcpy(d->reqs, s->reqs, s->nreqs * sizeof(*d->reqs));
+		if (s->nreqs)
+			memcpy(d->reqs, s->reqs, s->nreqs * sizeof(*d->reqs));
 		d->aextras = s->nextras;
 		d->extras =
 		    xcalloc(s->nextras ? s->nextras : 1, sizeof(*d->extras));
-		memcpy(d->extras, s->extras, s->nextras * sizeof(*d->extras));
+		if (s->nextras)
+			memcpy(d->extras, s->extras,
+			       s->nextras * sizeof(*d->extras));
 	}
 }
 
