@@ -3,8 +3,10 @@
  * parameterised statement; values from outside only travel as $n.
  */
 #include "db_queue.h"
+#include "buf.h"
 #include "log.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 
 int64_t
@@ -44,21 +46,37 @@ db_enqueue(struct db *db, const struct db_job *job)
 }
 
 int
-db_rescue(struct db *db)
+db_rescue(struct db *db, int64_t grace_s, int64_t delay_s, const int64_t *keep,
+          int nkeep)
 {
+	struct buf ids = BUF_INIT(0);
+	char sgrace[32], sdelay[32];
+	const char *params[3];
 	PGresult *r;
-	int n;
+	int i, n;
 
+	buf_addc(&ids, '{');
+	for (i = 0; i < nkeep; i++)
+		buf_addf(&ids, "%s%" PRId64, i ? "," : "", keep[i]);
+	buf_addc(&ids, '}');
+	snprintf(sgrace, sizeof(sgrace), "%" PRId64, grace_s);
+	snprintf(sdelay, sizeof(sdelay), "%" PRId64, delay_s);
+	params[0] = sgrace;
+	params[1] = buf_cstr(&ids);
+	params[2] = sdelay;
 	r = db_exec(
 	    db, "rescue expired leases",
 	    "WITH e AS (SELECT id FROM jobs WHERE state = 'running'"
-	    " AND lease_expires_at < now() FOR UPDATE SKIP LOCKED),"
+	    " AND lease_expires_at < now() -"
+	    " make_interval(secs => $1::bigint)"
+	    " AND NOT id = ANY($2::bigint[]) FOR UPDATE SKIP LOCKED),"
 	    " u AS (UPDATE jobs j SET"
 	    " state = CASE WHEN j.attempts >= j.max_attempts"
 	    " THEN 'dead' ELSE 'queued' END,"
 	    " last_error = 'lease expired (runner ' ||"
 	    " coalesce(j.claimed_by, '?') || ' went silent)',"
 	    " lease_expires_at = NULL,"
+	    " run_after = now() + make_interval(secs => $3::bigint),"
 	    " finished_at = CASE WHEN j.attempts >= j.max_attempts"
 	    " THEN now() END"
 	    " FROM e WHERE j.id = e.id RETURNING j.id, j.fence, j.state,"
@@ -68,7 +86,8 @@ db_rescue(struct db *db)
 	    " ELSE 'rescued' END, error = u.last_error"
 	    " FROM u WHERE t.job_id = u.id AND t.fence = u.fence)"
 	    " SELECT count(*) FROM u",
-	    0, NULL, PGRES_TUPLES_OK);
+	    3, params, PGRES_TUPLES_OK);
+	buf_release(&ids);
 	if (!r)
 		return -1;
 	n = (int)db_col_i64(r, 0, 0);

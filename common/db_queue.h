@@ -39,11 +39,15 @@ struct db_job {
 int64_t db_enqueue(struct db *db, const struct db_job *job);
 
 /*
- * Return every running job whose lease expired (its runner died or lost
- * the database) to the queue, or to the dead letter when it is out of
- * attempts; each attempt's row says why. Returns the number of jobs
- * rescued (>= 0, logged when > 0), or -1 (logged).
+ * Return every running job whose lease expired more than grace_s seconds
+ * ago (its runner died or lost the database) to the queue, runnable from
+ * delay_s seconds on, or to the dead letter when it is out of attempts;
+ * each attempt's row says why. The nkeep jobs of keep are spared (the
+ * calling runner's own, still running; NULL and 0 for none). pyti-db
+ * rescue passes 0, 0, NULL, 0. Returns the number of jobs rescued (>= 0,
+ * logged when > 0), or -1 (logged).
  */
-int db_rescue(struct db *db);
+int db_rescue(struct db *db, int64_t grace_s, int64_t delay_s,
+              const int64_t *keep, int nkeep);
 
 #endif

@@ -325,7 +325,7 @@ static int
 run_rescue(struct cli *cli, int argc, char **argv)
 {
 	struct db *db = db_new_cfg(cli->cfg);
-	int n = db_rescue(db);
+	int n = db_rescue(db, 0, 0, NULL, 0);
 
 	db_free(db);
 	if (n < 0)

@@ -353,52 +353,7 @@ int
 run_queue_rescue(struct run_queue *q, int64_t grace_s, int64_t delay_s,
                  const int64_t *keep, int nkeep)
 {
-	struct buf ids = BUF_INIT(0);
-	char sgrace[32], sdelay[32];
-	const char *params[3];
-	PGresult *r;
-	int i, n;
-
-	buf_addc(&ids, '{');
-	for (i = 0; i < nkeep; i++)
-		buf_addf(&ids, "%s%" PRId64, i ? "," : "", keep[i]);
-	buf_addc(&ids, '}');
-	snprintf(sgrace, sizeof(sgrace), "%" PRId64, grace_s);
-	snprintf(sdelay, sizeof(sdelay), "%" PRId64, delay_s);
-	params[0] = sgrace;
-	params[1] = buf_cstr(&ids);
-	params[2] = sdelay;
-	r = exec(q, "rescue expired leases",
-	         "WITH e AS (SELECT id FROM jobs WHERE state = 'running'"
-	         " AND lease_expires_at < now() -"
-	         " make_interval(secs => $1::bigint)"
-	         " AND NOT id = ANY($2::bigint[]) FOR UPDATE SKIP LOCKED),"
-	         " u AS (UPDATE jobs j SET"
-	         " state = CASE WHEN j.attempts >= j.max_attempts"
-	         " THEN 'dead' ELSE 'queued' END,"
-	         " last_error = 'lease expired (runner ' ||"
-	         " coalesce(j.claimed_by, '?') || ' went silent)',"
-	         " lease_expires_at = NULL,"
-	         " run_after = now() + make_interval(secs => $3::bigint),"
-	         " finished_at = CASE WHEN j.attempts >= j.max_attempts"
-	         " THEN now() END"
-	         " FROM e WHERE j.id = e.id RETURNING j.id, j.fence, j.state,"
-	         " j.last_error),"
-	         " a AS (UPDATE job_attempts t SET ended_at = now(),"
-	         " ending = CASE WHEN u.state = 'dead' THEN 'dead'"
-	         " ELSE 'rescued' END, error = u.last_error"
-	         " FROM u WHERE t.job_id = u.id AND t.fence = u.fence)"
-	         " SELECT count(*) FROM u",
-	         3, params, PGRES_TUPLES_OK);
-	buf_release(&ids);
-	if (!r)
-		return -1;
-	n = (int)db_col_i64(r, 0, 0);
-	PQclear(r);
-	if (n > 0)
-		log_info("rescued %d job%s with an expired lease", n,
-		         n == 1 ? "" : "s");
-	return n;
+	return db_rescue(q->db, grace_s, delay_s, keep, nkeep);
 }
 
 int64_t

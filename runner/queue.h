@@ -114,7 +114,8 @@ int run_queue_release(struct run_queue *q, int64_t id, int64_t fence,
  * (its runner died or lost the database) to the queue from delay_s on,
  * or to the dead letter when out of attempts -- except the n jobs of
  * `keep` (this runner's own, which it is still running). The runner's
- * rescuer; pyti-db's is db_rescue(). Returns the number rescued, or -1.
+ * rescuer: db_rescue() (common/db_queue.h) on this handle's connection.
+ * Returns the number rescued, or -1.
  */
 int run_queue_rescue(struct run_queue *q, int64_t grace_s, int64_t delay_s,
                      const int64_t *keep, int nkeep);
