@@ -26,6 +26,7 @@ struct sched_opts {
 	enum sched_mode mode;
 	const char *db; /* the mirror directory */
 	const char *store; /* the store directory (metadata files) */
+	char store_default[4096]; /* "store" beside db, as pyti-crawl's */
 	int full; /* every project */
 	char **packages; /* named projects (any spelling), or NULL */
 	size_t npackages;
