@@ -127,4 +127,5 @@ PY
 	esac
 done <"$QUEUE_DIR/real"
 check_eq "the daemon drained the queue" "$QUEUE_STATUS" 0
+[ "$QUEUE_STATUS" = 0 ] || diag "$(tail -n 20 "$QUEUE_DIR/runner.log")"
 diag "verdicts: $OUT"
