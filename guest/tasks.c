@@ -702,6 +702,19 @@ task_build(struct guest_task_run *tr, void *arg)
 	    job->src_dir,   NULL};
 	int r;
 
+	/* The build frontend's venv (pip and setuptools from the image's
+	 * wheels, no system site-packages), made when a job first needs an
+	 * isolated build: making it at boot delayed the agent's HELO past
+	 * the runner's limit on a loaded TCG host. Made before the snapshot:
+	 * it is the agent's doing, not the package's. */
+	if (!job->is_wheel && job->build_deps && access(buildpy, X_OK) != 0) {
+		const char *bv[] = {"/usr/bin/python3", "-m", "venv",
+		                    GUEST_BUILDVENV, NULL};
+
+		if (run_pkg(job, tr, bv, GUEST_HOME, 0) != 0)
+			log_warn("no build venv: the isolated build runs from "
+			         "the job venv");
+	}
 	/* the filesystem diff starts before the first package code */
 	job->before = guest_fsnap_take(GUEST_UPPER, 200000);
 	if (job->is_wheel) {
@@ -1981,23 +1994,6 @@ guest_job_prepare(struct guest_job *job)
 		log_error("cannot create the venv: %s", buf_cstr(&tr.log));
 		buf_release(&tr.log);
 		return -1;
-	}
-	/* the build frontend's venv, with pip from the image's wheels and
-	 * no system site-packages; without it builds use the job venv */
-	{
-		const char *bv[] = {"/usr/bin/python3", "-m", "venv",
-		                    GUEST_BUILDVENV, NULL};
-
-		buf_release(&tr.log);
-		buf_init(&tr.log, 64 * KIB);
-		tr.commands = 0;
-		tr.limits.timeout_ms = 300000;
-		tr.deadline = os_mono_ms() + tr.limits.timeout_ms;
-		cmd.argv = bv;
-		if (guest_task_exec(&tr, &cmd) != 0)
-			log_warn("no build venv (isolated builds use the job "
-			         "venv): %s",
-			         buf_cstr(&tr.log));
 	}
 	buf_release(&tr.log);
 	return 0;
