@@ -21,6 +21,7 @@
  * command line built from strings.
  */
 #include "cfg.h"
+#include "cli.h"
 #include "jx.h"
 #include "log.h"
 #include "os.h"
@@ -608,68 +609,62 @@ cmd_path(const struct cfg *c, const struct paths *p, const char *name)
 }
 
 static int
-usage(FILE *f, int status)
+setup(struct cli *cli)
 {
-	fprintf(f,
-	        "usage: pyti-image [--config FILE] [--set S.K=V] COMMAND\n\n"
-	        "  build PLATFORM... [--force]  build images (cached by "
-	        "recipe hash)\n"
-	        "  build --all [--force]        every [platform NAME] in the "
-	        "config\n"
-	        "  list                         platforms and their image "
-	        "state\n"
-	        "  path PLATFORM                the image directory of a "
-	        "built platform\n\n"
-	        "The image dir is $PYTI_IMAGE_DIR, else [images] dir (default "
-	        "var/images\nbelow the tree); $PYTI_AGENT overrides the agent "
-	        "binary.\n");
-	return status;
+	struct paths *p = cli->ctx;
+	int any = 0;
+
+	cfg_each_section(cli->cfg, PLATFORM_PREFIX, collect_any, &any);
+	if (!any &&
+	    cfg_load_string(cli->cfg, "built-in platforms", builtin_platforms))
+		return -1;
+	return paths_init(p, cli->cfg);
 }
+
+static int
+run_build(struct cli *cli, int argc, char **argv)
+{
+	return cmd_build(cli->cfg, cli->ctx, argc, argv);
+}
+
+static int
+run_list(struct cli *cli, int argc, char **argv)
+{
+	return cmd_list(cli->cfg, cli->ctx);
+}
+
+static int
+run_path(struct cli *cli, int argc, char **argv)
+{
+	return cmd_path(cli->cfg, cli->ctx, argv[0]);
+}
+
+/* build parses its own --all and --force (raw). */
+static const struct cli_cmd cmds[] = {
+    {"build", run_build, 0, -1, "PLATFORM...|--all [--force]",
+     "build images (cached by recipe hash)", NULL, 1},
+    {"list", run_list, 0, 0, "", "platforms and their image state", NULL, 0},
+    {"path", run_path, 1, 1, "PLATFORM",
+     "the image directory of a built platform", NULL, 0},
+    {0},
+};
+
+static const struct cli_prog prog = {
+    .name = "pyti-image",
+    .about = "Builds and finds the guest images (docs/guest.md).",
+    .cmds = cmds,
+    .more = "The image dir is $PYTI_IMAGE_DIR, else [images] dir (default "
+            "var/images\nbelow the tree); $PYTI_AGENT overrides the agent "
+            "binary.\n",
+    .setup = setup,
+};
 
 int
 main(int argc, char **argv)
 {
-	const char *config = NULL, *overrides[32];
-	size_t noverrides = 0;
 	struct paths p = {0};
-	struct cfg *c = NULL;
-	int i, ret = 1, any = 0;
+	int ret = cli_main(&prog, &p, argc, argv);
 
-	log_set_prog("pyti-image");
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			return usage(stdout, 0);
-		if (!strcmp(argv[i], "--config") && i + 1 < argc)
-			config = argv[++i];
-		else if (!strcmp(argv[i], "--set") && i + 1 < argc &&
-		         noverrides < 32)
-			overrides[noverrides++] = argv[++i];
-		else
-			return usage(stderr, 2);
-	}
-	if (i >= argc)
-		return usage(stderr, 2);
-	c = cfg_load_default(config);
-	if (!c)
-		return 1;
-	for (size_t k = 0; k < noverrides; k++)
-		if (cfg_set_override(c, overrides[k]))
-			goto out;
-	cfg_each_section(c, PLATFORM_PREFIX, collect_any, &any);
-	if (!any && cfg_load_string(c, "built-in platforms", builtin_platforms))
-		goto out;
-	if (paths_init(&p, c))
-		goto out;
-	if (!strcmp(argv[i], "build"))
-		ret = cmd_build(c, &p, argc - i - 1, argv + i + 1);
-	else if (!strcmp(argv[i], "list") && i + 1 == argc)
-		ret = cmd_list(c, &p);
-	else if (!strcmp(argv[i], "path") && i + 2 == argc)
-		ret = cmd_path(c, &p, argv[i + 1]);
-	else
-		ret = usage(stderr, 2);
-out:
 	paths_release(&p);
-	cfg_free(c);
 	return ret;
 }
