@@ -45,7 +45,7 @@ rescue-interval = 2s
 poll = 500ms
 silence-timeout = 20s
 hello-timeout = 90s
-boot-timeout = 300s
+boot-timeout = 900s
 job-timeout = 600s
 infra-retries = 2
 [platform $P]
