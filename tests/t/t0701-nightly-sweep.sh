@@ -56,7 +56,7 @@ postgres = embedded
 pool = yes
 libvirtd = private
 keep-postgres = yes
-deadline = 25m
+deadline = 40m
 pool-idle = 5s
 [database]
 conninfo = host=$V/pg dbname=pyti user=postgres
@@ -81,7 +81,7 @@ lease = 120s
 poll = 500ms
 hello-timeout = 120s
 boot-timeout = 600s
-job-timeout = 900s
+job-timeout = 1800s
 infra-retries = 1
 [mail]
 outbox = $V/outbox
