@@ -578,8 +578,15 @@ attempt_chan(struct run_vm *vm, const char *cmd, const char *platform,
 		if (r == CHAN_EOF || r < 0) {
 			enum chan_err e = c.err;
 
-			usleep(200000); /* let libvirt see the crash first */
-			infra = machine_check(vm, pid);
+			/* Let libvirt see the crash first: the channel's EOF
+			 * can come before the domain's new state (seconds on a
+			 * loaded host). */
+			for (int k = 0; k < 25; k++) {
+				usleep(200000);
+				infra = machine_check(vm, pid);
+				if (infra != RUN_INFRA_NONE || !vm)
+					break;
+			}
 			if (infra != RUN_INFRA_NONE)
 				set_infra(a, infra, "the VM stopped mid-job");
 			else if (r == CHAN_EOF)
