@@ -24,9 +24,22 @@ static const char *const infra_names[RUN_INFRA_COUNT] = {
 };
 
 static const char *const package_outcomes[] = {
-    "passed",       "tests_failed",  "tests_timeout",
-    "no_tests",     "import_failed", "install_failed",
-    "build_failed", "invalid_dist",  "resource_exceeded",
+    "passed",
+    "tests_failed",
+    "tests_timeout",
+    "no_tests",
+    "import_failed",
+    "install_failed",
+    "build_failed",
+    "invalid_dist",
+    "resource_exceeded",
+    /* docs/raw-data.md 4.3: pyti's gap (a dependency not delivered),
+       pytest's own failures (not the package's), an empty task list */
+    "deps_missing",
+    "tests_interrupted",
+    "tests_internal_error",
+    "tests_usage_error",
+    "not_requested",
 };
 
 const char *

@@ -39,6 +39,14 @@ test_run_classify_result_package_outcomes(void **state)
 	                               "\"hostile\":true}",
 	                               &why),
 	                    "install_failed");
+	/* the agent's newer outcomes (docs/raw-data.md 4.3) */
+	assert_string_equal(outcome_of("{\"outcome\":\"deps_missing\"}", &why),
+	                    "deps_missing");
+	assert_string_equal(
+	    outcome_of("{\"outcome\":\"tests_usage_error\"}", &why),
+	    "tests_usage_error");
+	assert_string_equal(outcome_of("{\"outcome\":\"not_requested\"}", &why),
+	                    "not_requested");
 }
 
 static void
