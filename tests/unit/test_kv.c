@@ -307,7 +307,7 @@ writer(const char *d, int req, int ack)
 {
 	struct kv *kv = kv_open(d, dbs, 2, 0, 64 << 10);
 	struct kv_batch *b = kv_batch_new();
-	char key[16], val[1024], cnt[32];
+	char key[24], val[1024], cnt[32];
 	long n = 0;
 	char c;
 
@@ -320,7 +320,10 @@ writer(const char *d, int req, int ack)
 		while (kv_map_size(kv) == before) {
 			for (int i = 0; i < 64; i++, n++) {
 				snprintf(key, sizeof(key), "r%07ld", n);
-				snprintf(val, 16, "%015ld", n);
+				char num[24];
+
+				snprintf(num, sizeof(num), "%015ld", n);
+				memcpy(val, num, 16);
 				kv_batch_put(b, 0, key, 8, val, sizeof(val));
 			}
 			snprintf(cnt, sizeof(cnt), "%ld", n);
