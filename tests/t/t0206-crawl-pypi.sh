@@ -14,7 +14,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helper/fixture.sh"
 fixture_need_crawl
-plan 36
+plan 37
 
 fixture_start --count 150 --no-dist-files --formats json \
 	--faults fault-503-always,fault-json-types,fault-429x1
@@ -41,7 +41,10 @@ check_grep "a 429 paused every request" "pausing every request" "$TMP/err1"
 check_grep "user agent: pyti, version, contact" \
 	'"pyti-crawl/[0-9.]* (pyti; +mailto:ops@example.org)"' "$NGXRUN/access.log"
 
-# The nightly sweep goes on after exit 3.
+# The nightly sweep goes on after exit 3: its own PostgreSQL under $TMP,
+# no runner pool, a short deadline. What matters is that the stage after
+# the crawl ran; the deadline (exit 4) then ends the sweep, never the
+# partial crawl (exit 1).
 cat >"$TMP/pyti.conf" <<EOC
 [crawler]
 index = $INDEX
@@ -49,10 +52,22 @@ db = $TMP/db
 fail-delay = 100ms
 retries = 1
 retry-base = 10ms
+[nightly]
+var = $TMP/nightly
+postgres = embedded
+pool = no
+deadline = 2s
 EOC
-"$TOP/cron/pyti-nightly" --config "$TMP/pyti.conf" >"$TMP/nightly.out" 2>&1
-check_eq "pyti-nightly goes on after exit 3" "$?" 0
-check_grep "and says so" "complete except the pages named above" "$TMP/nightly.out"
+at_exit "'$TOP/scripts/pyti-postgres' stop '$TMP/nightly/pg'"
+"$TOP/cron/pyti-nightly" --config "$TMP/pyti.conf" --no-progress \
+	>"$TMP/nightly.out" 2>&1
+st=$?
+check "pyti-nightly does not stop at a partial crawl (exit $st)" \
+	test "$st" != 1
+check_grep "and says so" "crawl: partial (exit 3).*the sweep goes on" \
+	"$TMP/nightly.out"
+check_grep "the schedule stage ran after it" "schedule: sweep=[0-9]" \
+	"$TMP/nightly.out"
 
 # A root older than its pages lists 2 changed-then-deleted projects.
 fixture_mutate --not-found 2 --quarantine 2 --changed 2 --deletes 1
