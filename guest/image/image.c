@@ -28,6 +28,7 @@
 #include "sha256.h"
 #include "xalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -76,7 +77,8 @@ struct paths {
 	char *inject; /* guest/image/inject.sh: the agent step */
 	char *init; /* guest/image/init */
 	char *agent; /* bin/pyti-agent; may not exist */
-	const char *mirror;
+	char *mirror; /* the Debian archive: [images] mirror, else the
+	                 machine's own apt sources (apt_archive()) */
 };
 
 struct platform {
@@ -173,6 +175,78 @@ file_exists(const char *dir, const char *name)
 	return ok;
 }
 
+/*
+ * The URI of a Debian archive in one apt sources file, or NULL: the first
+ * whose path ends in "/debian" (not debian-security, not a third-party
+ * repository). One-line ("deb [opts] URI suite ...") and deb822
+ * ("URIs: ...") files are both read.
+ */
+static char *
+apt_archive_in(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024], *found = NULL;
+
+	if (!f)
+		return NULL;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *tok, *save = NULL, *t = line;
+		int deb822 = !strncmp(line, "URIs:", 5), words = 0, inopt = 0;
+
+		if (deb822)
+			t = line + 5;
+		else if (strncmp(line, "deb ", 4))
+			continue;
+		for (tok = strtok_r(t, " \t\r\n", &save); tok && !found;
+		     tok = strtok_r(NULL, " \t\r\n", &save)) {
+			size_t n = strlen(tok);
+
+			if (inopt ||
+			    tok[0] == '[') { /* [options], maybe spaced */
+				inopt = tok[n - 1] != ']';
+				continue;
+			}
+			if (!deb822 && words++ == 0)
+				continue; /* "deb" */
+			while (n > 1 && tok[n - 1] == '/')
+				tok[--n] = '\0';
+			if (strstr(tok, "://") && n > 7 &&
+			    !strcmp(tok + n - 7, "/debian"))
+				found = xstrdup(tok);
+			if (!deb822)
+				break; /* one-line: only the URI after deb */
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* The Debian archive the machine's own apt uses (sources.list, then
+ * sources.list.d/ in name order), or NULL. Owned: free(). */
+static char *
+apt_archive(void)
+{
+	const char *dir = "/etc/apt/sources.list.d";
+	char *found = apt_archive_in("/etc/apt/sources.list");
+	struct dirent **names = NULL;
+	int n = found ? 0 : scandir(dir, &names, NULL, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		const char *e = strrchr(names[i]->d_name, '.');
+
+		if (!found && e &&
+		    (!strcmp(e, ".list") || !strcmp(e, ".sources"))) {
+			char *path = path_join(dir, names[i]->d_name);
+
+			found = apt_archive_in(path);
+			free(path);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return found;
+}
+
 static int
 paths_init(struct paths *p, const struct cfg *c)
 {
@@ -207,8 +281,13 @@ paths_init(struct paths *p, const struct cfg *c)
 	p->agent = env && *env ? xstrdup(env)
 	                       : resolve(p->top, cfg_get(c, "images", "agent",
 	                                                 "bin/pyti-agent"));
-	p->mirror =
-	    cfg_get(c, "images", "mirror", "http://deb.debian.org/debian");
+	env = cfg_get(c, "images", "mirror", NULL);
+	p->mirror = env && *env ? xstrdup(env) : apt_archive();
+	if (!p->mirror)
+		return log_error(
+		    "no Debian archive in the apt sources "
+		    "(/etc/apt/sources.list, sources.list.d/): set "
+		    "[images] mirror");
 	return 0;
 }
 
@@ -221,6 +300,7 @@ paths_release(struct paths *p)
 	free(p->inject);
 	free(p->init);
 	free(p->agent);
+	free(p->mirror);
 }
 
 static void
@@ -639,6 +719,15 @@ run_path(struct cli *cli, int argc, char **argv)
 	return cmd_path(cli->cfg, cli->ctx, argv[0]);
 }
 
+static int
+run_mirror(struct cli *cli, int argc, char **argv)
+{
+	const struct paths *p = cli->ctx;
+
+	printf("%s\n", p->mirror);
+	return 0;
+}
+
 /* build parses its own --all and --force (raw). */
 static const struct cli_cmd cmds[] = {
     {"build", run_build, 0, -1, "PLATFORM...|--all [--force]",
@@ -646,6 +735,8 @@ static const struct cli_cmd cmds[] = {
     {"list", run_list, 0, 0, "", "platforms and their image state", NULL, 0},
     {"path", run_path, 1, 1, "PLATFORM",
      "the image directory of a built platform", NULL, 0},
+    {"mirror", run_mirror, 0, 0, "", "the Debian archive images are built from",
+     NULL, 0},
     {0},
 };
 

@@ -10,7 +10,7 @@
 #
 # Inputs come in the environment, set by pyti-image from the config:
 #   PYTI_SUITE     Debian suite (bookworm)
-#   PYTI_MIRROR    archive URL (http://deb.debian.org/debian)
+#   PYTI_MIRROR    archive URL ([images] mirror, else the host's apt sources)
 #   PYTI_PACKAGES  packages to include, space separated
 #   PYTI_INIT      the guest init script to install as /usr/lib/pyti/init
 #

@@ -2,7 +2,7 @@
 """Generate the wheel and sdist filename corpora of the differential tests
 (tests/fixtures/pep/wheels.txt, sdists.txt) from real PyPI project names and
 versions: the sample in tests/fixtures/pypi-projects-sample.tsv, or the full
-list given as an argument (../shared/data/pypi-projects.tsv.gz). The
+list given as an argument (pypi-projects.tsv.gz, 886k projects). The
 filenames are spelled the ways real uploads spell them (normalized with
 '_', the display name with '.' and capitals, build tags, compressed tag
 sets), plus a share of broken ones. Deterministic: a fixed seed.

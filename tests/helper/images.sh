@@ -9,7 +9,8 @@ images_reason() {
 	[ "$(id -u)" = 0 ] || { echo "building images needs root (mmdebstrap)"; return; }
 	command -v mmdebstrap >/dev/null || { echo "needs mmdebstrap (make deps)"; return; }
 	command -v debugfs >/dev/null || { echo "needs debugfs (e2fsprogs)"; return; }
-	mirror=$("$BIN/pyti-image" --help >/dev/null 2>&1; echo "${PYTI_MIRROR_URL:-http://deb.debian.org/debian}")
+	mirror=${PYTI_MIRROR_URL:-$("$BIN/pyti-image" mirror 2>&1)} ||
+		{ echo "$mirror"; return; }
 	curl -sf -o /dev/null --max-time 20 "$mirror/dists/bookworm/InRelease" ||
 		{ echo "the Debian archive $mirror is unreachable"; return; }
 }
