@@ -13,6 +13,7 @@
 # results row.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helper/images.sh"
+long_test "pip, setuptools and wheel through the queue: ~6 min under TCG; t0350 keeps the queue and pool in make test"
 . "$TOP/tests/helper/queue.sh"
 need qemu-system-x86_64 curl
 [ -x "$BIN/pyti-run" ] || skip_all "bin/pyti-run is not built"
