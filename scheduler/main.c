@@ -15,11 +15,15 @@ static const char usage[] =
     "usage: pyti-schedule [options] [--full | --package NAME...]\n"
     "       pyti-schedule --dry-run --json [--full | --package NAME...]\n"
     "       pyti-schedule --explain PROJECT [--platform P]\n"
+    "       pyti-schedule --followups\n"
     "\n"
     "Schedules the open sweep (opening one if none): the projects whose\n"
     "serial moved since they were last scheduled, every project (--full)\n"
     "or the named ones, on every configured platform. The last line on\n"
     "stdout is 'sweep=<id> projects=<n> cells=<n> jobs=<n>'.\n"
+    "--followups enqueues only the second stages of two-stage jobs whose\n"
+    "first stage has finished, in their own cells' sweep; it opens no\n"
+    "sweep (cron/pyti-nightly calls it after each round of jobs).\n"
     "\n"
     "options:\n"
     "  -c, --config FILE      configuration file (default $PYTI_CONFIG, "
@@ -34,6 +38,8 @@ static const char usage[] =
     "  --dry-run              no PostgreSQL: print the cells\n"
     "  --json                 as JSON lines (with --dry-run)\n"
     "  --explain PROJECT      why these files, or why none, in words\n"
+    "  --followups            only the second stages of finished first\n"
+    "                         stages\n"
     "  -v, --verbose / -q, --quiet   more / less logging\n"
     "  -h, --help             this text\n"
     "  --version              the version\n"
@@ -50,6 +56,7 @@ enum {
 	OPT_DRY,
 	OPT_JSON,
 	OPT_EXPLAIN,
+	OPT_FOLLOWUPS,
 	OPT_VERSION,
 };
 
@@ -67,6 +74,7 @@ main(int argc, char **argv)
 	    {"dry-run", no_argument, NULL, OPT_DRY},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"explain", required_argument, NULL, OPT_EXPLAIN},
+	    {"followups", no_argument, NULL, OPT_FOLLOWUPS},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
@@ -78,7 +86,8 @@ main(int argc, char **argv)
 	char **sets = calloc((size_t)argc + 1, sizeof(*sets));
 	char **pkgs = calloc((size_t)argc + 1, sizeof(*pkgs));
 	size_t nsets = 0, npkgs = 0;
-	int opt, verbose = 0, quiet = 0, dry = 0, json = 0, ret = 1;
+	int opt, verbose = 0, quiet = 0, dry = 0, json = 0, followups = 0;
+	int ret = 1;
 	struct sched_opts o;
 	struct cfg *c = NULL;
 	enum log_level level;
@@ -119,6 +128,9 @@ main(int argc, char **argv)
 		case OPT_EXPLAIN:
 			explain = optarg;
 			break;
+		case OPT_FOLLOWUPS:
+			followups = 1;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -141,9 +153,12 @@ main(int argc, char **argv)
 	while (optind < argc && npkgs)
 		pkgs[npkgs++] = argv[optind++];
 	if (optind < argc || (o.full && npkgs) || (json && !dry) ||
-	    (dry && !json) || (explain && (dry || o.full || npkgs)))
+	    (dry && !json) || (explain && (dry || o.full || npkgs)) ||
+	    (followups && (explain || dry || o.full || npkgs)))
 		goto usage;
-	if (explain) {
+	if (followups) {
+		o.mode = SCHED_FOLLOWUPS;
+	} else if (explain) {
 		o.mode = SCHED_EXPLAIN;
 		pkgs[npkgs++] = explain;
 	} else if (dry) {

@@ -122,6 +122,16 @@ sched_queue_open(const struct cfg *c, enum sched_sweep_kind kind,
 	q->db = db_new_cfg(c);
 	if (db_connect(q->db) < 0)
 		goto fail;
+	if (kind == SCHED_SWEEP_FOLLOWUPS) {
+		r = db_exec(q->db, "read sweeps",
+		            "SELECT coalesce(max(id), 0) FROM sweeps", 0, NULL,
+		            PGRES_TUPLES_OK);
+		if (!r)
+			goto fail;
+		q->sweep = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+		return q;
+	}
 	r = db_exec(q->db, "read sweeps",
 	            "SELECT id FROM sweeps WHERE state = 'scheduling'"
 	            " ORDER BY id DESC LIMIT 1",

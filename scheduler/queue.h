@@ -22,10 +22,14 @@ enum sched_sweep_kind {
 	SCHED_SWEEP_INCREMENTAL,
 	SCHED_SWEEP_FULL,
 	SCHED_SWEEP_PACKAGES,
+	SCHED_SWEEP_FOLLOWUPS, /* no sweep opened: second stages only */
 };
 
 /* Connect ([database] conninfo), continue the newest sweep in state
- * 'scheduling' or open one of this kind. Returns a queue or NULL. */
+ * 'scheduling' or open one of this kind. With SCHED_SWEEP_FOLLOWUPS no
+ * sweep is opened or changed: the queue names the newest sweep and is
+ * only for sched_queue_followups and sched_queue_stage2. Returns a queue
+ * or NULL (logged). */
 struct sched_queue *sched_queue_open(const struct cfg *c,
                                      enum sched_sweep_kind kind,
                                      const struct sched_platforms *ps);

@@ -333,8 +333,10 @@ sched_run(const struct cfg *c, const struct sched_opts *o)
 	r.dctx = sched_deps_new(c, o->store, &r.m, &o->choose);
 	if (!r.dctx)
 		goto out_m;
-	if (o->mode == SCHED_ENQUEUE) {
-		enum sched_sweep_kind kind = o->full ? SCHED_SWEEP_FULL
+	if (o->mode == SCHED_ENQUEUE || o->mode == SCHED_FOLLOWUPS) {
+		enum sched_sweep_kind kind = o->mode == SCHED_FOLLOWUPS
+		                                 ? SCHED_SWEEP_FOLLOWUPS
+		                             : o->full ? SCHED_SWEEP_FULL
 		                             : o->npackages
 		                                 ? SCHED_SWEEP_PACKAGES
 		                                 : SCHED_SWEEP_INCREMENTAL;
@@ -342,7 +344,9 @@ sched_run(const struct cfg *c, const struct sched_opts *o)
 		if (!r.q)
 			goto out_d;
 	}
-	if (o->npackages) {
+	if (o->mode == SCHED_FOLLOWUPS) {
+		rc = 0;
+	} else if (o->npackages) {
 		rc = 0;
 		for (size_t i = 0; i < o->npackages && rc == 0; i++) {
 			char *norm = xstrdup(o->packages[i]);
@@ -366,7 +370,7 @@ sched_run(const struct cfg *c, const struct sched_opts *o)
 	}
 	if (rc == 0 && r.q)
 		rc = sched_queue_followups(r.q, followup, &r);
-	if (rc == 0 && r.q)
+	if (rc == 0 && r.q && o->mode == SCHED_ENQUEUE)
 		rc = sched_queue_finish(r.q);
 	if (r.q) {
 		printf("sweep=%lld projects=%zu cells=%zu jobs=%zu\n",

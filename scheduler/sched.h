@@ -20,6 +20,7 @@ enum sched_mode {
 	SCHED_ENQUEUE, /* the sweep into PostgreSQL */
 	SCHED_DRY_JSON, /* one JSON object per cell on stdout */
 	SCHED_EXPLAIN, /* why, for one project, in words */
+	SCHED_FOLLOWUPS, /* only the second stages of finished first stages */
 };
 
 struct sched_opts {
