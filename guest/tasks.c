@@ -1279,13 +1279,13 @@ task_tests(struct guest_task_run *tr, void *arg)
 	struct guest_job *job = J(arg);
 	char dir[GUEST_PATH_LEN + 64] = "", source[GUEST_PATH_LEN] = "";
 	char layout[300] = "", cfg[GUEST_PATH_LEN + 32] = "";
-	char copied[GUEST_PATH_LEN + 64] = "";
+	char copied[GUEST_PATH_LEN + 64] = "", link[GUEST_PATH_LEN + 64] = "";
 	static char files[50][GUEST_PATH_LEN / 8];
 	const char *where = NULL;
 	const char *argv[96];
 	struct buf xml = BUF_INIT(16 * MIB);
 	struct guest_pytest_verdict v;
-	int n = 0, r, cov, nfiles = 0, testpaths = 0, has_cfg;
+	int n = 0, r, cov, nfiles = 0, testpaths = 0, has_cfg, root_conftest;
 
 	install_test_deps(job, tr);
 	if (job->src_dir[0])
@@ -1303,7 +1303,9 @@ task_tests(struct guest_task_run *tr, void *arg)
 	}
 	/* 2. inside the installed package; 3. inside the sdist's package
 	 * (pkg/tests, src/pkg/tests): copied into the installed package,
-	 * so they import it as it is installed */
+	 * so they import it as it is installed. With a root conftest.py,
+	 * reached through a link in the rootdir (guest_inpkg_tests()). */
+	root_conftest = access(GUEST_TESTRUN "/conftest.py", F_OK) == 0;
 	for (int k = 0; k < job->ntop && !dir[0]; k++) {
 		for (int i = 0; names[i] && !dir[0]; i++) {
 			char p[GUEST_PATH_LEN + 64], q[GUEST_PATH_LEN + 64];
@@ -1311,32 +1313,50 @@ task_tests(struct guest_task_run *tr, void *arg)
 			snprintf(p, sizeof(p), "%s/%s/%s", job->site_packages,
 			         job->top[k], names[i]);
 			if (is_dir(p)) {
-				snprintf(dir, sizeof(dir), "%s", p);
 				snprintf(layout, sizeof(layout), "%s/%s",
 				         job->top[k], names[i]);
 				where = "installed";
-				break;
-			}
-			if (!job->src_dir[0])
-				continue;
-			for (int s = 0; s < 2 && !dir[0]; s++) {
-				snprintf(q, sizeof(q), "%s/%s%s/%s",
-				         job->src_dir, s ? "src/" : "",
-				         job->top[k], names[i]);
-				if (is_dir(q)) {
-					const char *cp[] = {
-					    "/bin/cp", "-r", "--", q, p, NULL};
+			} else if (job->src_dir[0]) {
+				for (int s = 0; s < 2 && !where; s++) {
+					const char *cp[] = {"/bin/cp", "-r", "--",
+					                    q,         p,    NULL};
 
+					snprintf(q, sizeof(q), "%s/%s%s/%s",
+					         job->src_dir, s ? "src/" : "",
+					         job->top[k], names[i]);
+					if (!is_dir(q))
+						continue;
 					run_pkg(job, tr, cp, GUEST_WORK, 0);
 					if (!is_dir(p))
 						continue;
-					snprintf(dir, sizeof(dir), "%s", p);
 					snprintf(copied, sizeof(copied), "%s",
 					         p);
 					snprintf(layout, sizeof(layout),
 					         "%s%s/%s", s ? "src/" : "",
 					         job->top[k], names[i]);
 					where = "sdist";
+				}
+			}
+			if (!where)
+				continue;
+			if (guest_inpkg_tests(GUEST_TESTRUN,
+			                      job->site_packages, job->top[k],
+			                      names[i], root_conftest, dir, link,
+			                      sizeof(dir)) < 0) {
+				where = NULL;
+				continue;
+			}
+			if (link[0]) {
+				char target[GUEST_PATH_LEN + 64];
+				const char *ln[] = {"/bin/ln", "-s", "--",
+				                    target,    link, NULL};
+
+				snprintf(target, sizeof(target), "%s/%s",
+				         job->site_packages, job->top[k]);
+				run_pkg(job, tr, ln, GUEST_WORK, 0);
+				if (!is_dir(dir)) {
+					dir[0] = link[0] = '\0';
+					where = NULL;
 				}
 			}
 		}
@@ -1420,6 +1440,11 @@ task_tests(struct guest_task_run *tr, void *arg)
 		argv[n++] = files[i];
 	argv[n] = NULL;
 	r = run_pkg(job, tr, argv, GUEST_TESTRUN, 0);
+	if (link[0]) {
+		const char *rm[] = {"/bin/rm", "-f", "--", link, NULL};
+
+		run_pkg(job, tr, rm, GUEST_WORK, 0);
+	}
 	if (copied[0]) {
 		/* the installed package gets back to what it installed:
 		 * uninstall judges its leftovers */

@@ -206,3 +206,40 @@ guest_hex_equal(const char *a, const char *b)
 {
 	return a && b && strlen(a) == strlen(b) && !strcasecmp(a, b);
 }
+
+static int
+plain_name(const char *s)
+{
+	return s && s[0] && strcmp(s, ".") && strcmp(s, "..") &&
+	       !strchr(s, '/');
+}
+
+/* snprintf into out[n]; 0, or -1 (out emptied) when it does not fit */
+static int
+path_fits(char *out, size_t n, int k)
+{
+	if (k >= 0 && (size_t)k < n)
+		return 0;
+	out[0] = '\0';
+	return -1;
+}
+
+int
+guest_inpkg_tests(const char *testrun, const char *site, const char *top,
+                  const char *sub, int root_conftest, char *out, char *link,
+                  size_t n)
+{
+	link[0] = '\0';
+	out[0] = '\0';
+	if (!plain_name(top) || !plain_name(sub))
+		return -1;
+	if (!root_conftest)
+		return path_fits(out, n,
+		                 snprintf(out, n, "%s/%s/%s", site, top, sub));
+	if (path_fits(link, n, snprintf(link, n, "%s/%s", testrun, top)) ||
+	    path_fits(out, n, snprintf(out, n, "%s/%s", link, sub))) {
+		link[0] = '\0';
+		return -1;
+	}
+	return 0;
+}

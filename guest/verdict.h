@@ -56,6 +56,22 @@ int guest_pip_missing(const char *log, char *name, size_t n);
 void guest_fit_deadline(int64_t budget_ms, int *timeout_ms, const int *permille,
                         const int *enabled, size_t n);
 
+/*
+ * Where pytest is pointed for tests inside the package (<top>/<sub>,
+ * installed under site, or copied there from the sdist). pytest loads a
+ * conftest.py only from the directories above what it collects, so when
+ * the sdist's root conftest.py sits in testrun (the rootdir) the tests
+ * are reached through testrun/<top>, a link to the installed package:
+ * the root conftest is then on pytest's way down, as in the project's
+ * own checkout, and the package's files are still the installed ones.
+ * Writes the path to pass to pytest into out and, when a link is
+ * needed, its name into link (else link[0] = '\0'). 0, or -1 if a path
+ * does not fit or top or sub is not one plain name.
+ */
+int guest_inpkg_tests(const char *testrun, const char *site, const char *top,
+                      const char *sub, int root_conftest, char *out,
+                      char *link, size_t n);
+
 /* 1 if the two sha256 hex strings are equal, ignoring case. */
 int guest_hex_equal(const char *a, const char *b);
 

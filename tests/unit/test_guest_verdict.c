@@ -172,6 +172,42 @@ test_guest_hex_equal_ignores_case(void **state)
 	assert_false(guest_hex_equal(NULL, "abc"));
 }
 
+/* pytest loads conftest.py files only from the directories above what it
+ * collects: with a root conftest, the rootdir must be one of them */
+static void
+test_guest_inpkg_tests_under_the_root_conftest(void **state)
+{
+	const char *run = "/w/testrun", *site = "/v/lib/site-packages";
+	char out[128], link[128];
+
+	assert_int_equal(guest_inpkg_tests(run, site, "pkg", "tests", 1, out,
+	                                   link, sizeof(out)),
+	                 0);
+	assert_true(!strncmp(out, "/w/testrun/", 11));
+	assert_string_equal(out, "/w/testrun/pkg/tests");
+	assert_string_equal(link, "/w/testrun/pkg");
+	/* no root conftest: straight to the installed package, no link */
+	assert_int_equal(guest_inpkg_tests(run, site, "pkg", "test", 0, out,
+	                                   link, sizeof(out)),
+	                 0);
+	assert_string_equal(out, "/v/lib/site-packages/pkg/test");
+	assert_string_equal(link, "");
+	/* a name that is not one path component, a path too long */
+	assert_int_equal(guest_inpkg_tests(run, site, "../etc", "tests", 1,
+	                                   out, link, sizeof(out)),
+	                 -1);
+	assert_int_equal(guest_inpkg_tests(run, site, "pkg", "a/b", 0, out,
+	                                   link, sizeof(out)),
+	                 -1);
+	assert_int_equal(guest_inpkg_tests(run, site, "..", "tests", 1, out,
+	                                   link, sizeof(out)),
+	                 -1);
+	assert_int_equal(
+	    guest_inpkg_tests(run, site, "pkg", "tests", 1, out, link, 16), -1);
+	assert_string_equal(out, "");
+	assert_string_equal(link, "");
+}
+
 int
 main(void)
 {
@@ -182,6 +218,7 @@ main(void)
 	    cmocka_unit_test(test_guest_pip_missing_names_the_requirement),
 	    cmocka_unit_test(test_guest_fit_deadline_shares),
 	    cmocka_unit_test(test_guest_hex_equal_ignores_case),
+	    cmocka_unit_test(test_guest_inpkg_tests_under_the_root_conftest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
