@@ -93,8 +93,10 @@ include bench/build.mk
 all: $(PROGRAMS)
 
 # The test suite: C unit tests (cmocka, TAP) then integration tests, all
-# under prove, which ends with its one summary line.
+# under prove, which ends with its one summary line. --timer stamps each
+# test with its wall time, so a CI log shows where the budget goes.
 PROVE ?= prove
+PROVE_FLAGS ?= --timer
 test: all $(UNIT_TESTS) $(TEST_HELPERS)
 	$(Q)CMOCKA_MESSAGE_OUTPUT=TAP PYTI_TOP=$(CURDIR) $(PROVE) \
 		$(PROVE_FLAGS) $(UNIT_TESTS) $(INTEGRATION_TESTS)
