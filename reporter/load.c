@@ -25,20 +25,38 @@
 
 /* pg_advisory_xact_lock key of loads: "rlod". */
 #define LOAD_LOCK "1919709028"
-#define FETCH_ROWS "32"
+#define FETCH_ROWS "256"
 #define BATCH_BYTES (64 << 20)
 #define COPY_MAX ((size_t)1 << 31)
 
 enum {
 	T_RESULTS,
-	T_TASKS,
+	T_DETAILS,
 	T_FINDINGS,
-	T_CASES,
-	T_CODES,
-	T_CHECKS,
-	T_LEFTOVERS,
 	T_QUARANTINE,
 	T_COUNT
+};
+
+/* The array columns of report_details (sql/006), in COPY order. */
+enum {
+	A_TASK_NAME,
+	A_TASK_OUTCOME,
+	A_TASK_REASON,
+	A_TASK_DURATION,
+	A_TASK_EXIT,
+	A_TASK_SIGNAL,
+	A_CASE_CLASS,
+	A_CASE_NAME,
+	A_CASE_OUTCOME,
+	A_CASE_DURATION,
+	A_CASE_MESSAGE,
+	A_LINT_CODE,
+	A_LINT_COUNT,
+	A_CHECK_NAME,
+	A_CHECK_OK,
+	A_CHECK_DETAIL,
+	A_LEFTOVER,
+	A_COUNT
 };
 
 static const char *const copy_sql[T_COUNT] = {
@@ -52,15 +70,12 @@ static const char *const copy_sql[T_COUNT] = {
     " pyflakes_per_kloc, metadata_score, metadata_max, uninstall_exit,"
     " leftovers, infra_retries, infra_evidence, duration_ms, finished_at,"
     " stage) FROM STDIN",
-    "COPY report_tasks (job_id, seq, name, outcome, reason, duration_ms,"
-    " exit_status, signal) FROM STDIN",
+    "COPY report_details (job_id, task_name, task_outcome, task_reason,"
+    " task_duration_ms, task_exit_status, task_signal, case_classname,"
+    " case_name, case_outcome, case_duration_ms, case_message, lint_code,"
+    " lint_count, check_name, check_ok, check_detail, leftover) FROM STDIN",
     "COPY report_findings (job_id, seq, kind, severity, task, detail,"
     " evidence) FROM STDIN",
-    "COPY report_cases (job_id, seq, classname, name, outcome, duration_ms,"
-    " message) FROM STDIN",
-    "COPY report_lint_codes (job_id, code, count) FROM STDIN",
-    "COPY report_metadata_checks (job_id, name, ok, detail) FROM STDIN",
-    "COPY report_leftovers (job_id, seq, path) FROM STDIN",
     "COPY report_quarantine (job_id, reason) FROM STDIN",
 };
 
@@ -212,11 +227,24 @@ struct loader {
 	struct report_load_stats *stats;
 	char *batch_sql;
 	struct buf out[T_COUNT];
+	struct buf arr[A_COUNT]; /* one row's report_details arrays */
 	struct sigcache sigs;
 	int64_t rows; /* rows in this batch */
 	int64_t loaded, quarantined;
 	char refused[512]; /* the server's reason for the last failed COPY */
 };
+
+/* len cut to at most max bytes, on a UTF-8 character boundary */
+static size_t
+utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len > max) {
+		len = max;
+		while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+			len--;
+	}
+	return len;
+}
 
 int
 report_copy_field(struct buf *b, const char *s, size_t len, size_t max)
@@ -225,11 +253,7 @@ report_copy_field(struct buf *b, const char *s, size_t len, size_t max)
 
 	if (!s)
 		return buf_add(b, "\\N", 2);
-	if (len > max) {
-		len = max;
-		while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
-			len--;
-	}
+	len = utf8_cut(s, len, max);
 	for (i = 0; i < len; i++) {
 		const char *esc = NULL;
 
@@ -289,6 +313,68 @@ f_end(struct buf *b)
 	if (b->len > 0 && b->data[b->len - 1] == '\t')
 		b->len--;
 	buf_addc(b, '\n');
+}
+
+/*
+ * Array literals ('{"a",NULL,"b"}') for report_details, built one element
+ * at a time, then written as one COPY field by a_end.
+ */
+static void
+a_sep(struct buf *a)
+{
+	buf_addc(a, a->len == 0 ? '{' : ',');
+}
+
+static void
+a_str(struct buf *a, const char *s, size_t max)
+{
+	size_t i, len, start = 0;
+
+	a_sep(a);
+	if (!s) {
+		buf_adds(a, "NULL");
+		return;
+	}
+	len = utf8_cut(s, strlen(s), max);
+	buf_addc(a, '"');
+	for (i = 0; i < len; i++) {
+		if (s[i] != '"' && s[i] != '\\')
+			continue;
+		buf_add(a, s + start, i - start);
+		buf_addc(a, '\\');
+		start = i;
+	}
+	buf_add(a, s + start, len - start);
+	buf_addc(a, '"');
+}
+
+static void
+a_int(struct buf *a, int has, int64_t v)
+{
+	a_sep(a);
+	if (has)
+		buf_addf(a, "%" PRId64, v);
+	else
+		buf_adds(a, "NULL");
+}
+
+static void
+a_bool(struct buf *a, int v)
+{
+	a_sep(a);
+	buf_adds(a, v ? "t" : "f");
+}
+
+/* the array as the next COPY field of b; the array is reset */
+static void
+a_end(struct buf *b, struct buf *a)
+{
+	if (a->len == 0)
+		buf_addc(a, '{');
+	buf_addc(a, '}');
+	report_copy_field(b, a->data, a->len, COPY_MAX);
+	buf_addc(b, '\t');
+	buf_reset(a);
 }
 
 /* A non-negative integer that fits a PostgreSQL integer, else absent. */
@@ -754,25 +840,6 @@ load_row(struct loader *L, PGresult *r, int i)
 	      32);
 	f_end(b);
 
-	b = &L->out[T_TASKS];
-	json_array_foreach(tasks, k, v) {
-		if (k >= REPORT_TASKS_MAX)
-			break;
-		f_str(b, job, 32);
-		f_int(b, 1, (int64_t)k);
-		f_str(b, jx_str(v, "name") ? jx_str(v, "name") : "?",
-		      REPORT_NAME_MAX);
-		f_str(b, jx_str(v, "outcome") ? jx_str(v, "outcome") : "?",
-		      REPORT_NAME_MAX);
-		f_str(b, jx_str(v, "reason"), REPORT_TEXT_MAX);
-		has = get_ms(v, "duration_ms", &x);
-		f_int(b, has, x);
-		has = get_i32(v, "exit_status", &x);
-		f_int(b, has, x);
-		has = get_i32(v, "signal", &x);
-		f_int(b, has, x);
-		f_end(b);
-	}
 	b = &L->out[T_FINDINGS];
 	json_array_foreach(findings, k, v) {
 		json_t *e;
@@ -793,23 +860,40 @@ load_row(struct loader *L, PGresult *r, int i)
 		json_decref(e);
 		f_end(b);
 	}
-	b = &L->out[T_CASES];
+	/* the rest of the result: one report_details row of arrays */
+	json_array_foreach(tasks, k, v) {
+		if (k >= REPORT_TASKS_MAX)
+			break;
+		a_str(&L->arr[A_TASK_NAME],
+		      jx_str(v, "name") ? jx_str(v, "name") : "?",
+		      REPORT_NAME_MAX);
+		a_str(&L->arr[A_TASK_OUTCOME],
+		      jx_str(v, "outcome") ? jx_str(v, "outcome") : "?",
+		      REPORT_NAME_MAX);
+		a_str(&L->arr[A_TASK_REASON], jx_str(v, "reason"),
+		      REPORT_TEXT_MAX);
+		has = get_ms(v, "duration_ms", &x);
+		a_int(&L->arr[A_TASK_DURATION], has, x);
+		has = get_i32(v, "exit_status", &x);
+		a_int(&L->arr[A_TASK_EXIT], has, x);
+		has = get_i32(v, "signal", &x);
+		a_int(&L->arr[A_TASK_SIGNAL], has, x);
+	}
 	json_array_foreach(json_object_get(tests, "cases"), k, v) {
 		if (k >= REPORT_CASES_MAX)
 			break;
-		f_str(b, job, 32);
-		f_int(b, 1, (int64_t)k);
-		f_str(b, jx_str(v, "classname") ? jx_str(v, "classname") : "",
+		a_str(&L->arr[A_CASE_CLASS],
+		      jx_str(v, "classname") ? jx_str(v, "classname") : "",
 		      REPORT_NAME_MAX);
-		f_str(b, jx_str(v, "name") ? jx_str(v, "name") : "?",
+		a_str(&L->arr[A_CASE_NAME],
+		      jx_str(v, "name") ? jx_str(v, "name") : "?",
 		      REPORT_NAME_MAX);
-		f_str(b, jx_str(v, "outcome") ? jx_str(v, "outcome") : "?", 16);
+		a_str(&L->arr[A_CASE_OUTCOME],
+		      jx_str(v, "outcome") ? jx_str(v, "outcome") : "?", 16);
 		has = get_ms(v, "duration_ms", &x);
-		f_int(b, has, x);
-		f_str(b, jx_str(v, "message"), 512);
-		f_end(b);
+		a_int(&L->arr[A_CASE_DURATION], has, x);
+		a_str(&L->arr[A_CASE_MESSAGE], jx_str(v, "message"), 512);
 	}
-	b = &L->out[T_CODES];
 	{
 		const char *code;
 		json_t *cnt;
@@ -822,13 +906,10 @@ load_row(struct loader *L, PGresult *r, int i)
 			    json_integer_value(cnt) > INT32_MAX ||
 			    strlen(code) > 16)
 				continue;
-			f_str(b, job, 32);
-			f_str(b, code, 16);
-			f_int(b, 1, json_integer_value(cnt));
-			f_end(b);
+			a_str(&L->arr[A_LINT_CODE], code, 16);
+			a_int(&L->arr[A_LINT_COUNT], 1, json_integer_value(cnt));
 		}
 	}
-	b = &L->out[T_CHECKS];
 	{
 		/* check names are keys: the first of each name wins */
 		const char *seen[REPORT_CHECKS_MAX];
@@ -847,24 +928,25 @@ load_row(struct loader *L, PGresult *r, int i)
 			if (s < nseen)
 				continue;
 			seen[nseen++] = name;
-			f_str(b, job, 32);
-			f_str(b, name, 64);
-			f_bool(b, json_is_true(json_object_get(v, "ok")));
-			f_str(b, jx_str(v, "detail"), REPORT_TEXT_MAX);
-			f_end(b);
+			a_str(&L->arr[A_CHECK_NAME], name, 64);
+			a_bool(&L->arr[A_CHECK_OK],
+			       json_is_true(json_object_get(v, "ok")));
+			a_str(&L->arr[A_CHECK_DETAIL], jx_str(v, "detail"),
+			      REPORT_TEXT_MAX);
 		}
 	}
-	b = &L->out[T_LEFTOVERS];
 	json_array_foreach(json_object_get(un, "leftovers"), k, v) {
 		if (k >= REPORT_LEFTOVERS_MAX)
 			break;
-		if (!json_is_string(v))
-			continue;
-		f_str(b, job, 32);
-		f_int(b, 1, (int64_t)k);
-		f_str(b, json_string_value(v), REPORT_TEXT_MAX);
-		f_end(b);
+		if (json_is_string(v))
+			a_str(&L->arr[A_LEFTOVER], json_string_value(v),
+			      REPORT_TEXT_MAX);
 	}
+	b = &L->out[T_DETAILS];
+	f_str(b, job, 32);
+	for (k = 0; k < A_COUNT; k++)
+		a_end(b, &L->arr[k]);
+	f_end(b);
 	json_decref(deps);
 	json_decref(ev);
 	json_decref(raw);
@@ -879,6 +961,8 @@ reset_batch(struct loader *L)
 
 	for (t = 0; t < T_COUNT; t++)
 		buf_reset(&L->out[t]);
+	for (t = 0; t < A_COUNT; t++)
+		buf_reset(&L->arr[t]);
 	L->rows = L->loaded = L->quarantined = 0;
 }
 
@@ -1119,7 +1203,7 @@ int
 report_load(struct db *db, const struct report_load_opts *opts,
             struct report_load_stats *stats)
 {
-	struct loader L = {db, opts, stats, NULL, {{0}}, {0}, 0, 0, 0, ""};
+	struct loader L = {.db = db, .opts = opts, .stats = stats};
 	int64_t after = 0, total = 0;
 	int t, done = 0, ret = -1, failures = 0, single = 0;
 	int size = opts->batch > 0 ? opts->batch : 500;
@@ -1127,6 +1211,8 @@ report_load(struct db *db, const struct report_load_opts *opts,
 	memset(stats, 0, sizeof(*stats));
 	for (t = 0; t < T_COUNT; t++)
 		buf_init(&L.out[t], COPY_MAX);
+	for (t = 0; t < A_COUNT; t++)
+		buf_init(&L.arr[t], COPY_MAX);
 	if (opts->retry_quarantined &&
 	    db_command(db, "clear the quarantine",
 	                      "DELETE FROM report_quarantine", 0, NULL, 0))
@@ -1180,6 +1266,8 @@ report_load(struct db *db, const struct report_load_opts *opts,
 out:
 	for (t = 0; t < T_COUNT; t++)
 		buf_release(&L.out[t]);
+	for (t = 0; t < A_COUNT; t++)
+		buf_release(&L.arr[t]);
 	sigcache_clear(&L.sigs);
 	free(L.sigs.sig);
 	free(L.sigs.id);
