@@ -14,7 +14,8 @@
  *                                   version) or a dependency regression
  *                                   (same version: changed_deps names the
  *                                   dependencies whose files changed)
- *   other verdict, same inputs      rerun_pending: a copy of the job is
+ *   other verdict, same inputs      rerun_pending (same version, file
+ *                                   and dependency files): a copy of the job is
  *                                   enqueued with "rerun_of"; once that
  *                                   re-run is loaded: flaky when it
  *                                   disagrees, else new_failure / fixed
@@ -251,6 +252,24 @@ is_true(PGresult *r, int i, int col)
 	return !PQgetisnull(r, i, col) && PQgetvalue(r, i, col)[0] == 't';
 }
 
+/*
+ * The two runs had the same inputs: same release, same file, same
+ * dependency files. The inputs key alone is not enough: it is a digest
+ * of the files' sha256 (or names, when the index gave none), and two
+ * releases whose cells carry no digest have equal keys; a new release
+ * that fails was then taken for a contradiction (rerun_pending, no news,
+ * no mail) instead of a release regression.
+ */
+static int
+same_inputs(PGresult *r, int i)
+{
+	return strcmp(PQgetvalue(r, i, Q_VERSION),
+	              PQgetvalue(r, i, Q_PVERSION)) == 0 &&
+	       strcmp(PQgetvalue(r, i, Q_FILE), PQgetvalue(r, i, Q_PFILE)) == 0 &&
+	       strcmp(PQgetvalue(r, i, Q_INPUTS),
+	              PQgetvalue(r, i, Q_PINPUTS)) == 0;
+}
+
 int
 report_changes(struct db *db, const struct cfg *cfg, int64_t sweep,
                FILE *out)
@@ -289,8 +308,7 @@ report_changes(struct db *db, const struct cfg *cfg, int64_t sweep,
 			          !is_true(r, i, Q_PHOSTILE);
 			if (passed == prev) {
 				change = passed ? "still_passing" : "still_failing";
-			} else if (strcmp(PQgetvalue(r, i, Q_INPUTS),
-			                  PQgetvalue(r, i, Q_PINPUTS)) != 0) {
+			} else if (!same_inputs(r, i)) {
 				change = passed ? "fixed" : "new_failure";
 				if (!passed &&
 				    strcmp(PQgetvalue(r, i, Q_VERSION),
