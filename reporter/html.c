@@ -11,6 +11,7 @@
 #include "report.h"
 
 #include "buf.h"
+#include "esc.h"
 #include "log.h"
 #include "os.h"
 #include "xalloc.h"
@@ -32,38 +33,18 @@ static const char style[] =
     "code{font-size:90%;word-break:break-all}\n"
     ".counts span{display:inline-block;margin-right:1.5em}\n";
 
-/* Escaped text, cut to max bytes (at a UTF-8 boundary). */
+/* Escaped text (esc.h), cut to max bytes (at a UTF-8 boundary). */
 static void
 esc(struct buf *b, const char *s, size_t max)
 {
-	size_t i, n = strlen(s);
+	size_t n = strlen(s);
 
 	if (n > max) {
 		n = max;
 		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
 			n--;
 	}
-	for (i = 0; i < n; i++) {
-		switch (s[i]) {
-		case '&':
-			buf_adds(b, "&amp;");
-			break;
-		case '<':
-			buf_adds(b, "&lt;");
-			break;
-		case '>':
-			buf_adds(b, "&gt;");
-			break;
-		case '"':
-			buf_adds(b, "&quot;");
-			break;
-		case '\'':
-			buf_adds(b, "&#39;");
-			break;
-		default:
-			buf_addc(b, (unsigned char)s[i] < 0x20 ? ' ' : s[i]);
-		}
-	}
+	esc_markup(b, s, n);
 	if (n < strlen(s))
 		buf_adds(b, "&hellip;");
 }

@@ -8,6 +8,7 @@
 #include "pool.h"
 #include "buf.h"
 #include "chan.h"
+#include "esc.h"
 #include "jx.h"
 #include "log.h"
 #include "os.h"
@@ -83,31 +84,11 @@ pathf(const char *fmt, ...)
 	return buf_detach(&b, NULL);
 }
 
-/* Append s with XML's five special characters escaped. */
+/* Append s with the markup characters escaped (esc.h). */
 static void
 xml_esc(struct buf *b, const char *s)
 {
-	for (; *s; s++) {
-		switch (*s) {
-		case '&':
-			buf_adds(b, "&amp;");
-			break;
-		case '<':
-			buf_adds(b, "&lt;");
-			break;
-		case '>':
-			buf_adds(b, "&gt;");
-			break;
-		case '\'':
-			buf_adds(b, "&apos;");
-			break;
-		case '"':
-			buf_adds(b, "&quot;");
-			break;
-		default:
-			buf_addc(b, *s);
-		}
-	}
+	esc_markup(b, s, strlen(s));
 }
 
 static char *
