@@ -58,6 +58,26 @@ cli_version(void)
 	return PYTI_VERSION;
 }
 
+/* A program's option of the same name as a common one replaces it
+ * (pyti-matrix's --version V is a release): is o such a common option? */
+static int
+shadowed(const struct cli_opt *o, const struct cli_prog *p)
+{
+	const struct cli_cmd *c;
+
+	if (o < common_opts || o >= common_opts + sizeof(common_opts) /
+	                                              sizeof(common_opts[0]))
+		return 0;
+	for (const struct cli_opt *x = p->opts; x && x->name; x++)
+		if (!strcmp(x->name, o->name))
+			return 1;
+	for (c = p->cmds; c && c->run; c++)
+		for (const struct cli_opt *x = c->opts; x && x->name; x++)
+			if (!strcmp(x->name, o->name))
+				return 1;
+	return 0;
+}
+
 static const struct cli_opt *
 find_opt(const struct cli_opt *const *tables, int ntables, int key)
 {
@@ -125,6 +145,8 @@ parse(struct state *st, const struct cli_opt *const *tables, int ntables,
 	shorts[sl++] = ':'; /* a missing value returns ':', not '?' */
 	for (int t = 0; t < ntables; t++) {
 		for (const struct cli_opt *o = tables[t]; o && o->name; o++) {
+			if (shadowed(o, st->cli.prog))
+				continue;
 			XGROW(lo, n + 1, alloc);
 			lo[n].name = o->name;
 			lo[n].has_arg = o->arg == CLI_ARG ? required_argument
@@ -218,11 +240,13 @@ print_row(FILE *f, const char *left, const char *help, const char *key)
 }
 
 static void
-print_opts(FILE *f, const struct cli_opt *o)
+print_opts(FILE *f, const struct cli_prog *p, const struct cli_opt *o)
 {
 	struct buf left = BUF_INIT(0);
 
 	for (; o && o->name; o++) {
+		if (shadowed(o, p))
+			continue;
 		buf_reset(&left);
 		if (o->key > 0 && o->key < 128)
 			buf_addf(&left, "-%c, ", o->key);
@@ -248,6 +272,9 @@ print_usage(FILE *f, const struct cli_prog *p)
 	        p->cmds[0].name || p->cmds[1].run ? " COMMAND [ARGS]" : "");
 	if (p->about)
 		fprintf(f, "%s\n", p->about);
+	for (const struct cli_opt *o = common_opts; o->name; o++)
+		if (o->key == KEY_VERSION && shadowed(o, p))
+			fprintf(f, "%s %s\n", p->name, PYTI_VERSION);
 	fprintf(f, "\nCommands:\n");
 	for (c = p->cmds; c->run; c++) {
 		snprintf(left, sizeof(left), "%s%s%s", c->name ? c->name : "",
@@ -256,13 +283,13 @@ print_usage(FILE *f, const struct cli_prog *p)
 		print_row(f, *left ? left : "(no command)", c->help, NULL);
 	}
 	fprintf(f, "\nOptions:\n");
-	print_opts(f, common_opts);
-	print_opts(f, p->opts);
+	print_opts(f, p, common_opts);
+	print_opts(f, p, p->opts);
 	for (c = p->cmds; c->run; c++) {
 		if (!c->opts)
 			continue;
 		fprintf(f, "\nOptions of %s:\n", c->name ? c->name : "(none)");
-		print_opts(f, c->opts);
+		print_opts(f, p, c->opts);
 	}
 	if (p->more)
 		fprintf(f, "\n%s", p->more);

@@ -33,7 +33,13 @@
  *	    --version         "NAME VERSION" on stdout, exit 0
  *
  * and the [log] level key (error, warn, info, debug; -v/-q count from
- * it). An option with a configuration key ("crawler.db") sets that key:
+ * it). A program option with the long name of a common one replaces it
+ * (pyti-matrix's `--version V` is the release to show, as its issue
+ * specifies): the common one is then neither parsed nor listed, and for
+ * --version the "NAME VERSION" line moves to the top of --help. Short
+ * letters still collide: c s v q h stay the common ones.
+ *
+ * An option with a configuration key ("crawler.db") sets that key:
  * an option beats --set, which beats the file. Exit statuses: 0 ok, 1
  * failure, 2 usage (a bad option, a missing or extra argument, an unknown
  * command); a command may return others it documents (pyti-crawl's 3).

@@ -148,16 +148,14 @@ static const struct cli_opt load_opts[] = {
     {0},
 };
 
-static const struct cli_opt sweep_opts[] = {
-    {"sweep", OPT_SWEEP, CLI_ARG, NULL, "ID", "the sweep", NULL},
-    {0},
-};
-
+/* summary's options; the other commands that take a sweep use the tail
+ * of the same table (--sweep alone) */
 static const struct cli_opt summary_opts[] = {
-    {"sweep", OPT_SWEEP, CLI_ARG, NULL, "ID", "the sweep", NULL},
     {"json", OPT_JSON, CLI_FLAG, NULL, NULL, "one JSON object", NULL},
+    {"sweep", OPT_SWEEP, CLI_ARG, NULL, "ID", "the sweep", NULL},
     {0},
 };
+#define sweep_opts (summary_opts + 1)
 
 static const struct cli_cmd cmds[] = {
     {"load", run_load, 0, 0, "[--batch N] [--limit N] [--retry-quarantined]",

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helper/report.sh"
 report_setup
-plan 15
+plan 17
 
 fixture <<'END'
 sweep
@@ -58,3 +58,11 @@ for args in "--package" "--package foo --format xml" "--package ../x" \
 	r="$r$?"
 done
 check_eq "usage errors: exit 2" "$r" 22222
+# --version V is the release (the issue's interface); it replaces the
+# common --version of common/cli, whose line moves into --help
+pyti-matrix --package foo-bar --version >/dev/null 2>"$TMP/v.err"
+check_eq "a bare --version is a usage error naming the missing value" \
+	"$? $(grep -c "option '--version' needs a value" "$TMP/v.err")" "2 1"
+check_eq "--help: the build version on its third line, --version V listed" \
+	"$(pyti-matrix --help | sed -n 3p | grep -c '^pyti-matrix [^ ][^ ]*$') $(pyti-matrix --help | grep -c -- '--version V ')" \
+	"1 1"
