@@ -7,7 +7,8 @@
 # restored VM and finished; an output flood stays within the host's caps;
 # a runner killed with -9 mid-job leaves a lease that is rescued and the
 # job finished by the restarted runner; the VM is back in the pool after
-# each of these (the next job on it is done).
+# each of these (the next job on it is done). QEMU runs confined as in
+# production (libvirt-qemu, seccomp; docs/security.md).
 . "$(dirname "$0")/../lib.sh"
 need psql virsh libvirtd virtlogd tini qemu-system-x86_64 pyti-run pyti-db
 [ "$(id -u)" -eq 0 ] || skip_all "needs root for libvirtd and PostgreSQL"
@@ -21,10 +22,14 @@ plan 18
 chmod 755 "$TMP"
 CI=$("$TOP/tests/helper/postgres/start" "$TMP/pg") || { echo "Bail out! no PostgreSQL"; exit 1; }
 at_exit "$TOP/tests/helper/postgres/stop" "$TMP/pg" immediate
-URI=$("$TOP/tests/helper/libvirt/start" "$TMP/lv") || { echo "Bail out! no libvirtd"; exit 1; }
+URI=$("$TOP/tests/helper/libvirt/start" "$TMP/lv" --confined) || { echo "Bail out! no libvirtd"; exit 1; }
 at_exit "$TOP/tests/helper/libvirt/stop" "$TMP/lv"
 vsh() { virsh -q -c "$URI" "$@"; }
 sql() { psql -X -A -t -q -d "$CI" -c "$1"; }
+# QEMU (libvirt-qemu) binds the channel socket in the state directory.
+mkdir -p "$TMP/state"
+chgrp libvirt-qemu "$TMP/state"
+chmod 2770 "$TMP/state"
 
 export PYTI_CONFIG=$TMP/pyti.conf
 cat >"$PYTI_CONFIG" <<CONF
