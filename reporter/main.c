@@ -21,7 +21,7 @@ struct ctx {
 	int json;
 };
 
-enum { OPT_SWEEP = 256, OPT_BATCH, OPT_LIMIT, OPT_RETRY, OPT_JSON };
+enum { OPT_SWEEP = 256, OPT_BATCH, OPT_LIMIT, OPT_RETRY, OPT_JSON, OPT_LISTEN };
 
 static int
 opt(struct cli *cli, int key, const char *arg)
@@ -157,6 +157,35 @@ static const struct cli_opt summary_opts[] = {
 };
 #define sweep_opts (summary_opts + 1)
 
+static int
+run_unsub(struct cli *cli, int argc, char **argv)
+{
+	const char *listen_addr = cfg_get(cli->cfg, "report",
+	                                  "unsubscribe-listen", "127.0.0.1:8025");
+	uint64_t ms;
+	struct db *db;
+	int ret;
+
+	(void)argc;
+	(void)argv;
+	if (cfg_get_duration_ms(cli->cfg, "report", "unsubscribe-timeout", 5000,
+	                        &ms) || ms < 100 || ms > 600000)
+		return log_error("[report] unsubscribe-timeout must be "
+		                 "100ms..10min");
+	db = open_db(cli);
+	if (!db)
+		return 1;
+	ret = report_unsub_serve(db, listen_addr, (int)ms, stdout);
+	db_free(db);
+	return ret == 0 ? 0 : 1;
+}
+
+static const struct cli_opt unsub_opts[] = {
+    {"listen", OPT_LISTEN, CLI_ARG, "report.unsubscribe-listen",
+     "ADDR:PORT", "where to answer (127.0.0.1:8025; port 0: any)", NULL},
+    {0},
+};
+
 static const struct cli_cmd cmds[] = {
     {"load", run_load, 0, 0, "[--batch N] [--limit N] [--retry-quarantined]",
      "results rows into the report tables", load_opts, 0},
@@ -172,6 +201,9 @@ static const struct cli_cmd cmds[] = {
      sweep_opts, 0},
     {"summary", run_sweep_cmd, 0, 0, "--sweep ID [--json]",
      "the sweep's counts", summary_opts, 0},
+    {"unsubscribe-server", run_unsub, 0, 0, "[--listen ADDR:PORT]",
+     "answer the mails' unsubscribe links (HTTP, behind nginx)", unsub_opts,
+     0},
     {0},
 };
 
