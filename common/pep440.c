@@ -38,6 +38,8 @@ struct span {
 };
 
 enum pre_kind { PRE_NONE = 0, PRE_A, PRE_B, PRE_RC };
+/* How the normal form spells each kind. */
+static const char *const pre_text[] = {"", "a", "b", "rc"};
 
 /* The pieces of a valid version, as spans of its text. */
 struct parts {
@@ -168,6 +170,55 @@ opt_number(const unsigned char *s, size_t *i, size_t e, struct span *out)
 	return digits(s, i, e, out);
 }
 
+/* Where the text goes on after an optional separator [-_.] at s[i]. */
+static size_t
+after_sep(const unsigned char *s, size_t i, size_t e)
+{
+	return i < e && is_sep(s[i]) ? i + 1 : i;
+}
+
+/*
+ * The pre-release spelling at s[i..e): its length (0: none), and its kind
+ * in *kind when there is one. The longest spelling wins (the regex
+ * backtracks to it).
+ */
+static size_t
+pre_word(const unsigned char *s, size_t i, size_t e, enum pre_kind *kind)
+{
+	switch (i < e ? lower(s[i]) : 0) {
+	case 'a':
+		*kind = PRE_A;
+		return word_at(s, i, e, "alpha") ? 5 : 1;
+	case 'b':
+		*kind = PRE_B;
+		return word_at(s, i, e, "beta") ? 4 : 1;
+	case 'c':
+		*kind = PRE_RC;
+		return 1;
+	case 'r':
+		if (!word_at(s, i, e, "rc"))
+			return 0;
+		*kind = PRE_RC;
+		return 2;
+	case 'p':
+		if (!word_at(s, i, e, "pre"))
+			return 0;
+		*kind = PRE_RC;
+		return word_at(s, i, e, "preview") ? 7 : 3;
+	}
+	return 0;
+}
+
+/* The post-release spelling (post, rev, r) at s[i..e): its length, or 0. */
+static size_t
+post_word(const unsigned char *s, size_t i, size_t e)
+{
+	return word_at(s, i, e, "post")  ? 4
+	       : word_at(s, i, e, "rev") ? 3
+	       : word_at(s, i, e, "r")   ? 1
+	                                 : 0;
+}
+
 /*
  * Parse s[b..e) (already stripped) into p. Returns 0 when all of it is a
  * version, -1 otherwise.
@@ -175,7 +226,7 @@ opt_number(const unsigned char *s, size_t *i, size_t e, struct span *out)
 static int
 parse_parts(const unsigned char *s, size_t b, size_t e, struct parts *p)
 {
-	size_t i = b, save;
+	size_t i = b, j, n;
 	struct span d;
 
 	memset(p, 0, sizeof(*p));
@@ -201,88 +252,37 @@ parse_parts(const unsigned char *s, size_t b, size_t e, struct parts *p)
 	}
 	p->release.len = (uint32_t)(i - p->release.off);
 
-	/* Pre-release: longest spelling first (the regex backtracks to it). */
-	save = i;
-	if (i < e && is_sep(s[i]))
-		i++;
-	{
-		size_t n = 0;
-
-		/* The longest spelling wins (the regex backtracks to it). */
-		switch (i < e ? lower(s[i]) : 0) {
-		case 'a':
-			p->pre = PRE_A;
-			n = word_at(s, i, e, "alpha") ? 5 : 1;
-			break;
-		case 'b':
-			p->pre = PRE_B;
-			n = word_at(s, i, e, "beta") ? 4 : 1;
-			break;
-		case 'c':
-			p->pre = PRE_RC;
-			n = 1;
-			break;
-		case 'r':
-			if (word_at(s, i, e, "rc")) {
-				p->pre = PRE_RC;
-				n = 2;
-			}
-			break;
-		case 'p':
-			if (word_at(s, i, e, "preview"))
-				n = 7;
-			else if (word_at(s, i, e, "pre"))
-				n = 3;
-			if (n)
-				p->pre = PRE_RC;
-			break;
-		}
-		if (n) {
-			i += n;
-			if (opt_number(s, &i, e, &p->pre_n))
-				return -1;
-		} else {
-			i = save;
-		}
+	/* Pre-release: [-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?N?. */
+	j = after_sep(s, i, e);
+	if ((n = pre_word(s, j, e, &p->pre)) > 0) {
+		i = j + n;
+		if (opt_number(s, &i, e, &p->pre_n))
+			return -1;
 	}
 
 	/* Post-release: "-N", or [-_.]?(post|rev|r)[-_.]?N?. */
-	save = i;
 	if (i + 1 < e && s[i] == '-' && is_digit(s[i + 1])) {
 		i++;
 		p->has_post = 1;
 		if (digits(s, &i, e, &p->post_n))
 			return -1;
 	} else {
-		static const char *const post[] = {"post", "rev", "r"};
-		size_t k;
-
-		if (i < e && is_sep(s[i]))
-			i++;
-		for (k = 0; k < 3; k++)
-			if (word_at(s, i, e, post[k]))
-				break;
-		if (k < 3) {
-			i += strlen(post[k]);
+		j = after_sep(s, i, e);
+		if ((n = post_word(s, j, e)) > 0) {
+			i = j + n;
 			p->has_post = 1;
 			if (opt_number(s, &i, e, &p->post_n))
 				return -1;
-		} else {
-			i = save;
 		}
 	}
 
-	/* Dev release. */
-	save = i;
-	if (i < e && is_sep(s[i]))
-		i++;
-	if (word_at(s, i, e, "dev")) {
-		i += 3;
+	/* Dev release: [-_.]?dev[-_.]?N?. */
+	j = after_sep(s, i, e);
+	if (word_at(s, j, e, "dev")) {
+		i = j + 3;
 		p->has_dev = 1;
 		if (opt_number(s, &i, e, &p->dev_n))
 			return -1;
-	} else {
-		i = save;
 	}
 
 	/* Local label: "+" [a-z0-9]+ ([-_.][a-z0-9]+)*. */
@@ -707,7 +707,6 @@ static void
 emit(struct sink *k, const unsigned char *s, const struct parts *p,
      unsigned flags)
 {
-	static const char *const pre[] = {"", "a", "b", "rc"};
 	struct span c;
 	size_t pos = p->release.off, end = p->release.off + p->release.len;
 	int first = 1;
@@ -736,7 +735,7 @@ emit(struct sink *k, const unsigned char *s, const struct parts *p,
 		sink_number(k, s, c);
 	}
 	if (p->pre != PRE_NONE) {
-		sink_put(k, pre[p->pre], strlen(pre[p->pre]));
+		sink_put(k, pre_text[p->pre], strlen(pre_text[p->pre]));
 		sink_number(k, s, p->pre_n);
 	}
 	if (p->has_post) {
@@ -831,7 +830,8 @@ long
 pep440_normalize_fast(const char *text, size_t len, char *out)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	size_t i = 0, e = len, save, n = 0;
+	size_t i = 0, e = len, j, n;
+	enum pre_kind pre;
 	char *o = out;
 
 	if (len > PEP440_MAX_LEN)
@@ -863,78 +863,35 @@ pep440_normalize_fast(const char *text, size_t len, char *out)
 	if (i == e)
 		return o - out;
 
-	save = i;
-	if (is_sep(s[i]))
-		i++;
-	switch (i < e ? lower(s[i]) : 0) {
-	case 'a':
-		n = word_at(s, i, e, "alpha") ? 5 : 1;
-		*o++ = 'a';
-		break;
-	case 'b':
-		n = word_at(s, i, e, "beta") ? 4 : 1;
-		*o++ = 'b';
-		break;
-	case 'c':
-		n = 1;
-		fast_put(&o, "rc", 2);
-		break;
-	case 'r':
-		if (word_at(s, i, e, "rc")) {
-			n = 2;
-			fast_put(&o, "rc", 2);
-		}
-		break;
-	case 'p':
-		if (word_at(s, i, e, "preview"))
-			n = 7;
-		else if (word_at(s, i, e, "pre"))
-			n = 3;
-		if (n)
-			fast_put(&o, "rc", 2);
-		break;
-	}
-	if (n) {
-		i += n;
+	j = after_sep(s, i, e);
+	if ((n = pre_word(s, j, e, &pre)) > 0) {
+		i = j + n;
+		fast_put(&o, pre_text[pre], strlen(pre_text[pre]));
 		if (fast_opt_number(s, &i, e, &o))
 			return -1;
-	} else {
-		i = save;
 	}
 
-	save = i;
 	if (i + 1 < e && s[i] == '-' && is_digit(s[i + 1])) {
 		i++;
 		fast_put(&o, ".post", 5);
 		if (fast_number(s, &i, e, &o))
 			return -1;
 	} else {
-		if (i < e && is_sep(s[i]))
-			i++;
-		n = word_at(s, i, e, "post")  ? 4
-		    : word_at(s, i, e, "rev") ? 3
-		    : word_at(s, i, e, "r")   ? 1
-		                              : 0;
-		if (n) {
-			i += n;
+		j = after_sep(s, i, e);
+		if ((n = post_word(s, j, e)) > 0) {
+			i = j + n;
 			fast_put(&o, ".post", 5);
 			if (fast_opt_number(s, &i, e, &o))
 				return -1;
-		} else {
-			i = save;
 		}
 	}
 
-	save = i;
-	if (i < e && is_sep(s[i]))
-		i++;
-	if (word_at(s, i, e, "dev")) {
-		i += 3;
+	j = after_sep(s, i, e);
+	if (word_at(s, j, e, "dev")) {
+		i = j + 3;
 		fast_put(&o, ".dev", 4);
 		if (fast_opt_number(s, &i, e, &o))
 			return -1;
-	} else {
-		i = save;
 	}
 
 	if (i < e && s[i] == '+') {
