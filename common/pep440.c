@@ -405,6 +405,28 @@ next_component(const unsigned char *s, struct span rel, size_t *pos,
 	return 1;
 }
 
+/*
+ * Iterate the parts of a local label span, split at [-_.]; *numeric says
+ * whether the part is all digits.
+ */
+static int
+next_local_part(const unsigned char *s, struct span local, size_t *pos,
+                struct span *out, int *numeric)
+{
+	size_t i = *pos, end = local.off + local.len;
+
+	if (i >= end)
+		return 0;
+	out->off = (uint32_t)i;
+	*numeric = 1;
+	for (; i < end && !is_sep(s[i]); i++)
+		if (!is_digit(s[i]))
+			*numeric = 0;
+	out->len = (uint32_t)(i - out->off);
+	*pos = i < end ? i + 1 : i;
+	return 1;
+}
+
 static int
 is_zero(const unsigned char *s, struct span d)
 {
@@ -462,32 +484,21 @@ build_key(struct pep440_version *v, const unsigned char *s,
 	if (p->local.len == 0) {
 		kw_byte(&w, 0x01);
 	} else {
-		size_t i = p->local.off, end = p->local.off + p->local.len;
+		struct span d;
+		int numeric;
 
 		kw_byte(&w, 0x02);
-		while (i < end) {
-			size_t b = i;
-			int numeric = 1;
-
-			while (i < end && !is_sep(s[i])) {
-				if (!is_digit(s[i]))
-					numeric = 0;
-				i++;
-			}
+		pos = p->local.off;
+		while (next_local_part(s, p->local, &pos, &d, &numeric)) {
 			if (numeric) {
-				struct span d = {(uint32_t)b,
-				                 (uint32_t)(i - b)};
-
 				kw_byte(&w, 0x03);
 				kw_number(&w, s, d);
 			} else {
 				kw_byte(&w, 0x02);
-				for (size_t k = b; k < i; k++)
+				for (size_t k = d.off; k < d.off + d.len; k++)
 					kw_byte(&w, lower(s[k]));
 				kw_byte(&w, 0x00);
 			}
-			if (i < end)
-				i++;
 		}
 		kw_byte(&w, 0x01);
 	}
@@ -747,33 +758,22 @@ emit(struct sink *k, const unsigned char *s, const struct parts *p,
 		sink_number(k, s, p->dev_n);
 	}
 	if (p->local.len && !(flags & EMIT_NO_LOCAL)) {
-		size_t i = p->local.off, lend = p->local.off + p->local.len;
+		struct span d;
+		int numeric;
 
 		sink_put(k, "+", 1);
-		while (i < lend) {
-			size_t b = i;
-			int numeric = 1;
-
-			while (i < lend && !is_sep(s[i])) {
-				if (!is_digit(s[i]))
-					numeric = 0;
-				i++;
-			}
+		pos = p->local.off;
+		while (next_local_part(s, p->local, &pos, &d, &numeric)) {
+			if (d.off > p->local.off)
+				sink_put(k, ".", 1);
 			if (numeric) {
-				struct span d = {(uint32_t)b,
-				                 (uint32_t)(i - b)};
-
 				sink_number(k, s, d);
 			} else {
-				for (size_t j = b; j < i; j++) {
+				for (size_t j = d.off; j < d.off + d.len; j++) {
 					unsigned char ch = lower(s[j]);
 
 					sink_put(k, &ch, 1);
 				}
-			}
-			if (i < lend) {
-				sink_put(k, ".", 1);
-				i++;
 			}
 		}
 	}

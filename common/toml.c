@@ -111,21 +111,27 @@ fnode_free(struct fnode *f)
 	free(f);
 }
 
+/* Free one node but not the nodes it holds (the arena frees those). */
 static void
-node_free(struct node *n)
+node_free_shallow(struct node *n)
 {
-	if (!n)
-		return;
-	for (size_t i = 0; i < n->n; i++) {
-		if (n->k)
-			free(n->k[i]);
-		node_free(n->v[i]);
-	}
+	for (size_t i = 0; n->k && i < n->n; i++)
+		free(n->k[i]);
 	free(n->k);
 	free(n->kl);
 	free(n->v);
 	free(n->s);
 	free(n);
+}
+
+static void
+node_free(struct node *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->n; i++)
+		node_free(n->v[i]);
+	node_free_shallow(n);
 }
 
 static void
@@ -568,19 +574,6 @@ new_node(struct parser *p, enum ntype t)
 	XGROW(p->nodes, p->nnodes + 1, p->anodes);
 	p->nodes[p->nnodes++] = n;
 	return n;
-}
-
-/* Free one node but not the nodes it holds (the arena frees those). */
-static void
-node_free_shallow(struct node *n)
-{
-	for (size_t i = 0; n->k && i < n->n; i++)
-		free(n->k[i]);
-	free(n->k);
-	free(n->kl);
-	free(n->v);
-	free(n->s);
-	free(n);
 }
 
 static void
@@ -1322,24 +1315,26 @@ to_json(const struct node *n, int tagged)
 	return o;
 }
 
-json_t *
-toml_parse(const char *data, size_t len, struct toml_error *err)
+static json_t *
+parse_to_json(const char *data, size_t len, struct toml_error *err,
+              int tagged)
 {
 	struct node *n = parse(data, len, err);
 	if (!n)
 		return NULL;
-	json_t *j = to_json(n, 0);
+	json_t *j = to_json(n, tagged);
 	node_free(n);
 	return j;
 }
 
 json_t *
+toml_parse(const char *data, size_t len, struct toml_error *err)
+{
+	return parse_to_json(data, len, err, 0);
+}
+
+json_t *
 toml_parse_tagged(const char *data, size_t len, struct toml_error *err)
 {
-	struct node *n = parse(data, len, err);
-	if (!n)
-		return NULL;
-	json_t *j = to_json(n, 1);
-	node_free(n);
-	return j;
+	return parse_to_json(data, len, err, 1);
 }
