@@ -1425,6 +1425,19 @@ out:
 	return ret;
 }
 
+/* Log "<n> <what>: 'a', 'b', ..." with the first NAMED_FAILURES names. */
+static void
+log_named(uint64_t n, char *const *names, const char *what)
+{
+	struct buf list = BUF_INIT(0);
+
+	for (uint64_t i = 0; i < NAMED_FAILURES && i < n; i++)
+		buf_addf(&list, "%s'%s'", i ? ", " : "", names[i]);
+	log_error("%llu %s: %s%s", (unsigned long long)n, what,
+	          buf_cstr(&list), n > NAMED_FAILURES ? ", ..." : "");
+	buf_release(&list);
+}
+
 int
 crawl_run(const struct crawl_opts *o)
 {
@@ -1471,8 +1484,8 @@ crawl_run(const struct crawl_opts *o)
 	       (unsigned long long)c.changed, (unsigned long long)c.deleted,
 	       (unsigned long long)c.stale_retried,
 	       (unsigned long long)c.stale_left, (unsigned long long)c.failed,
-	       (unsigned long long)fetch_bytes(c.f),
-	       (unsigned long long)fetch_requests(c.f),
+	       (unsigned long long)fetch_totals(c.f).bytes,
+	       (unsigned long long)fetch_totals(c.f).requests,
 	       (double)(os_mono_ms() - c.start_ms) / 1000.0);
 	printf(", gone %llu, quarantined %llu, retried %llu, revalidated %llu, "
 	       "revalidated-changed %llu, pauses %llu",
@@ -1481,7 +1494,7 @@ crawl_run(const struct crawl_opts *o)
 	       (unsigned long long)(c.revalidated_same +
 	                            c.revalidated_changed),
 	       (unsigned long long)c.revalidated_changed,
-	       (unsigned long long)fetch_pauses(c.f));
+	       (unsigned long long)fetch_totals(c.f).pauses);
 	if (o->download != CRAWL_DOWNLOAD_NONE)
 		printf(", downloaded %llu, present %llu, download-failed %llu, "
 		       "download-bytes %llu, unverifiable %llu",
@@ -1494,30 +1507,14 @@ crawl_run(const struct crawl_opts *o)
 	fflush(stdout);
 	ret = CRAWL_COMPLETE;
 	if (c.failed) {
-		struct buf names = BUF_INIT(0);
-
-		for (i = 0; i < NAMED_FAILURES && (uint64_t)i < c.failed; i++)
-			buf_addf(&names, "%s'%s'", i ? ", " : "",
-			         c.failed_names[i]);
-		log_error("%llu pages failed (left queued for the next run): "
-		          "%s%s",
-		          (unsigned long long)c.failed, buf_cstr(&names),
-		          c.failed > NAMED_FAILURES ? ", ..." : "");
-		buf_release(&names);
+		log_named(c.failed, c.failed_names,
+		          "pages failed (left queued for the next run)");
 		ret = CRAWL_PARTIAL;
 	}
 	if (c.dl_failed) {
-		struct buf urls = BUF_INIT(0);
-
-		for (i = 0; i < NAMED_FAILURES && (uint64_t)i < c.dl_failed;
-		     i++)
-			buf_addf(&urls, "%s'%s'", i ? ", " : "",
-			         c.dl_failed_urls[i]);
-		log_error("%llu downloads failed (nothing of them stored; "
-		          "retried next run): %s%s",
-		          (unsigned long long)c.dl_failed, buf_cstr(&urls),
-		          c.dl_failed > NAMED_FAILURES ? ", ..." : "");
-		buf_release(&urls);
+		log_named(c.dl_failed, c.dl_failed_urls,
+		          "downloads failed (nothing of them stored; retried next "
+		          "run)");
 		ret = CRAWL_PARTIAL;
 	}
 out:

@@ -27,7 +27,7 @@ struct fetch {
 	long nwaiting;
 	CURL **idle; /* easy handles to reuse */
 	long nidle;
-	uint64_t bytes, requests, pauses;
+	struct fetch_totals totals;
 	unsigned rand_state;
 	int64_t next_start_us; /* the rate cap: no start before this */
 	int64_t pause_until_ms; /* the global pause: no start before this */
@@ -147,22 +147,10 @@ fetch_slots(const struct fetch *f)
 	return n > 0 ? n : 0;
 }
 
-uint64_t
-fetch_bytes(const struct fetch *f)
+struct fetch_totals
+fetch_totals(const struct fetch *f)
 {
-	return f->bytes;
-}
-
-uint64_t
-fetch_requests(const struct fetch *f)
-{
-	return f->requests;
-}
-
-uint64_t
-fetch_pauses(const struct fetch *f)
-{
-	return f->pauses;
+	return f->totals;
 }
 
 /*
@@ -213,7 +201,7 @@ on_write(char *data, size_t size, size_t nmemb, void *arg)
 		r->too_big = 1;
 		return 0;
 	}
-	r->owner->bytes += n;
+	r->owner->totals.bytes += n;
 	r->got += n;
 	if (r->sink) {
 		long code = 0;
@@ -344,7 +332,7 @@ start(struct fetch *f, struct fetch_req *r)
 	if (curl_multi_add_handle(f->multi, e))
 		log_die("cannot add a request to libcurl");
 	f->running++;
-	f->requests++;
+	f->totals.requests++;
 }
 
 void
@@ -486,7 +474,7 @@ finish(struct fetch *f, CURL *e, CURLcode rc)
 				         r->retry_after ? r->retry_after : "",
 				         wait);
 			f->pause_until_ms = until;
-			f->pauses++;
+			f->totals.pauses++;
 		}
 	}
 	if (retry && r->tries <= f->o.retries) {

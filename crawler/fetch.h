@@ -119,10 +119,13 @@ void fetch_add(struct fetch *f, struct fetch_req *req);
  */
 int fetch_step(struct fetch *f, long timeout_ms);
 
-/* Total bytes received (decoded), requests started, and global pauses
- * (429 / Retry-After), for the summary. */
-uint64_t fetch_bytes(const struct fetch *f);
-uint64_t fetch_requests(const struct fetch *f);
-uint64_t fetch_pauses(const struct fetch *f);
+/* What a fetcher has done so far, for the summary. */
+struct fetch_totals {
+	uint64_t bytes;    /* received (decoded) */
+	uint64_t requests; /* started */
+	uint64_t pauses;   /* global pauses (429 / Retry-After) */
+};
+
+struct fetch_totals fetch_totals(const struct fetch *f);
 
 #endif

@@ -872,6 +872,14 @@ parse_html(const char *body, size_t len, struct html_sax *h)
 }
 
 static void
+html_sax_init(struct html_sax *h, const char *url)
+{
+	memset(h, 0, sizeof(*h));
+	h->url = url;
+	h->serial = SIMPLE_NO_SERIAL;
+}
+
+static void
 html_sax_release(struct html_sax *h)
 {
 	free(h->error);
@@ -881,20 +889,34 @@ html_sax_release(struct html_sax *h)
 	free(h->api);
 }
 
-int
-simple_parse_root(const char *body, size_t len, const char *ct, const char *url,
-                  struct simple_root *r)
+/*
+ * Whether a response is JSON (1) or HTML (0) text a parser may see;
+ * -1 logged, naming what, when it is neither or not text.
+ */
+static int
+document_kind(const char *body, size_t len, const char *ct, const char *what)
 {
 	int kind = simple_content_kind(ct);
-	char what[1100];
 
-	memset(r, 0, sizeof(*r));
-	r->serial = SIMPLE_NO_SERIAL;
-	snprintf(what, sizeof(what), "root listing '%s'", url);
 	if (kind < 0)
 		return log_error("%s: unexpected content type '%s'", what,
 		                 ct ? ct : "(none)");
 	if (simple_check_text(body, len, what))
+		return -1;
+	return kind;
+}
+
+int
+simple_parse_root(const char *body, size_t len, const char *ct, const char *url,
+                  struct simple_root *r)
+{
+	char what[1100];
+	int kind;
+
+	memset(r, 0, sizeof(*r));
+	r->serial = SIMPLE_NO_SERIAL;
+	snprintf(what, sizeof(what), "root listing '%s'", url);
+	if ((kind = document_kind(body, len, ct, what)) < 0)
 		return -1;
 	if (kind == 1) {
 		if (parse_root_json(body, len, url, r))
@@ -903,11 +925,9 @@ simple_parse_root(const char *body, size_t len, const char *ct, const char *url,
 		struct html_sax h;
 		int ret;
 
-		memset(&h, 0, sizeof(h));
-		h.url = url;
+		html_sax_init(&h, url);
 		h.is_root = 1;
 		h.root = r;
-		h.serial = SIMPLE_NO_SERIAL;
 		ret = parse_html(body, len, &h);
 		html_sax_release(&h);
 		if (ret)
@@ -1355,16 +1375,13 @@ int
 simple_parse_page(const char *body, size_t len, const char *ct, const char *url,
                   struct simple_page *page)
 {
-	int kind = simple_content_kind(ct);
 	char what[1100];
+	int kind;
 
 	memset(page, 0, sizeof(*page));
 	page->serial = SIMPLE_NO_SERIAL;
 	snprintf(what, sizeof(what), "page '%s'", url);
-	if (kind < 0)
-		return log_error("%s: unexpected content type '%s'", what,
-		                 ct ? ct : "(none)");
-	if (simple_check_text(body, len, what))
+	if ((kind = document_kind(body, len, ct, what)) < 0)
 		return -1;
 	if (kind == 1) {
 		if (parse_page_json(body, len, url, page))
@@ -1373,9 +1390,7 @@ simple_parse_page(const char *body, size_t len, const char *ct, const char *url,
 		struct html_sax h;
 		int ret;
 
-		memset(&h, 0, sizeof(h));
-		h.url = url;
-		h.serial = SIMPLE_NO_SERIAL;
+		html_sax_init(&h, url);
 		h.files = json_array();
 		ret = parse_html(body, len, &h);
 		page->files = h.files;

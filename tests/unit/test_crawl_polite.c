@@ -158,7 +158,7 @@ test_rate_cap(void **state)
 		assert_int_equal(fetch_step(f, 100), 0);
 	assert_int_equal(finished, 11);
 	assert_true(os_mono_ms() - t0 >= 500);
-	assert_int_equal(fetch_requests(f), 11);
+	assert_int_equal(fetch_totals(f).requests, 11);
 	fetch_free(f);
 	curl_global_cleanup();
 }
