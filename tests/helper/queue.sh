@@ -1,5 +1,5 @@
 # tests/helper/queue.sh: sourced by the VM tests (after tests/lib.sh and
-# tests/helper/images.sh) that run many jobs through the production path:
+# tests/helper/images.sh; it sources tests/helper/postgres.sh) that run many jobs through the production path:
 # a throwaway PostgreSQL queue, the runner's content-addressed store, and
 # `pyti-run` as a daemon with a pool of VMs that boot once, are saved, and
 # are restored per job (docs/runner.md). Each job is checked afterwards by
@@ -17,6 +17,8 @@
 # dead, is still queued or running when the bound ran out, or has no
 # package result, is a failure (never a skip).
 
+. "$TOP/tests/helper/postgres.sh"
+
 QUEUE_DIR=$TMP/queue
 QUEUE_JOBS=0
 
@@ -25,25 +27,17 @@ QUEUE_JOBS=0
 queue_setup() {
 	QUEUE_PLATFORM=$1
 	QUEUE_VMS=$2
-	need psql pyti-db
-	[ -x /usr/lib/postgresql/15/bin/initdb ] ||
-		skip_all "needs PostgreSQL 15 (make deps)"
+	pg_need
 	start_libvirt
 	mkdir -p "$QUEUE_DIR/store" "$QUEUE_DIR/res"
-	chmod 755 "$TMP"
-	QUEUE_CI=$("$TOP/tests/helper/postgres/start" "$QUEUE_DIR/pg") || {
-		echo "Bail out! cannot start PostgreSQL"
-		exit 1
-	}
-	at_exit "'$TOP/tests/helper/postgres/stop' '$QUEUE_DIR/pg' immediate"
-	export PYTI_CONFIG=$QUEUE_DIR/pyti.conf
+	pg_start "$QUEUE_DIR/pg"
+	QUEUE_CI=$PG_CI
+	pg_config "$QUEUE_DIR/pyti.conf"
 	# hello-timeout/boot-timeout: a pool booting under TCG on a loaded
 	# 2-core machine; job-timeout bounds one job (a good package runs
 	# every task); one infra retry, one attempt: an infrastructure failure
 	# ends the job dead at once instead of looping until the bound.
-	cat >"$PYTI_CONFIG" <<CONF
-[database]
-conninfo = $QUEUE_CI
+	cat >>"$PYTI_CONFIG" <<CONF
 [runner]
 name = q
 uri = $LIBVIRT_URI
@@ -61,11 +55,7 @@ infra-retries = 1
 [platform $QUEUE_PLATFORM]
 memory = 1024M
 CONF
-	pyti-db migrate >"$QUEUE_DIR/migrate.log" 2>&1 || {
-		cat "$QUEUE_DIR/migrate.log" >&2
-		echo "Bail out! pyti-db migrate failed"
-		exit 1
-	}
+	pg_migrate "$QUEUE_DIR/migrate.log"
 	: >"$QUEUE_DIR/jobs"
 }
 
@@ -117,7 +107,7 @@ queue_run() {
 		"(pyti-run exit $QUEUE_STATUS; $(uptime | sed 's/.*load/load/'))"
 }
 
-qsql() { psql -X -A -t -q -d "$QUEUE_CI" -c "$1"; }
+qsql() { pg_sql "$1"; }
 
 # queue_check: one TAP point per job (its outcome and findings against its
 # expectations), then: the daemon exited cleanly, every job is done, and

@@ -8,33 +8,23 @@
 #	result foo 1.0 passed
 #	END
 #	rsql "select count(*) from report_results"
+#
+# The PostgreSQL part is tests/helper/postgres.sh's (sourced here).
+
+. "$TOP/tests/helper/postgres.sh"
 
 report_setup() {
-	need psql pyti-db pyti-report
-	[ -x /usr/lib/postgresql/15/bin/initdb ] ||
-		skip_all "needs PostgreSQL 15 (make deps)"
-	[ "$(id -u)" -eq 0 ] || skip_all "needs root to run PostgreSQL as postgres"
-	chmod 755 "$TMP"
+	pg_need
+	need pyti-db pyti-report
 	REPORT_PG=$TMP/pg
-	REPORT_CI=$("$TOP/tests/helper/postgres/start" "$REPORT_PG") || {
-		echo "Bail out! cannot start PostgreSQL"
-		exit 1
-	}
-	at_exit "'$TOP/tests/helper/postgres/stop' '$REPORT_PG' immediate"
-	export PYTI_CONFIG=$TMP/pyti.conf
-	cat >"$PYTI_CONFIG" <<CONF
-[database]
-conninfo = $REPORT_CI
-CONF
-	pyti-db migrate >"$TMP/migrate.log" 2>&1 || {
-		cat "$TMP/migrate.log" >&2
-		echo "Bail out! pyti-db migrate failed"
-		exit 1
-	}
+	pg_start "$REPORT_PG"
+	REPORT_CI=$PG_CI
+	pg_config "$TMP/pyti.conf"
+	pg_migrate "$TMP/migrate.log"
 	REPORT_FIRST_JOB=1
 }
 
-rsql() { psql -X -A -t -q -v ON_ERROR_STOP=1 -d "$REPORT_CI" -c "$1"; }
+rsql() { pg_sql "$1"; }
 
 # fixture: the script on stdin through tests/helper/report-fixture into
 # the database; job ids continue from the last call.

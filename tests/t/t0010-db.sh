@@ -4,18 +4,15 @@
 # spec or the cell is bad; a stopped server is a clear error and exit 1,
 # and the next run after a restart works.
 . "$(dirname "$0")/../lib.sh"
-need psql pyti-db
-[ -x /usr/lib/postgresql/15/bin/initdb ] || skip_all "needs PostgreSQL 15"
-[ "$(id -u)" -eq 0 ] || skip_all "needs root to run PostgreSQL as postgres"
+. "$TOP/tests/helper/postgres.sh"
+pg_need
+need pyti-db
 plan 10
 
 PG=$TOP/tests/helper/postgres
-chmod 755 "$TMP"
-CI=$("$PG/start" "$TMP/pg") || { echo "Bail out! cannot start PostgreSQL"; exit 1; }
-at_exit "$PG/stop" "$TMP/pg" immediate
-export PYTI_CONFIG=$TMP/pyti.conf
-printf '[database]\nconninfo = %s\n' "$CI" >"$PYTI_CONFIG"
-sql() { psql -X -A -t -q -d "$CI" -c "$1"; }
+pg_start "$TMP/pg"
+pg_config "$TMP/pyti.conf"
+sql() { pg_sql "$1"; }
 
 check "migrate applies every migration" pyti-db migrate
 check_eq "migrate again applies none" \
