@@ -83,8 +83,18 @@ for line in open(cells):
     with open(os.path.join(out, c["project"] + ".json"), "w") as o:
         json.dump(spec, o)
 PY
+# in the order of PYTI_REAL_PROJECTS when given (the queue runs them in
+# that order), else by name
 n=0
-for s in "$TMP"/specs/*.json; do
+if [ -n "${PYTI_REAL_PROJECTS:-}" ]; then
+	specs=
+	for name in $PYTI_REAL_PROJECTS; do
+		specs="$specs $TMP/specs/$name.json"
+	done
+else
+	specs=$(ls "$TMP"/specs/*.json 2>/dev/null)
+fi
+for s in $specs; do
 	[ -f "$s" ] || continue
 	name=$(basename "$s" .json)
 	set -- $("$PYTHON" -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["dist"]["name"], s["python"], s["dist_version"])' "$s")
