@@ -525,6 +525,18 @@ guest_graph_run(struct guest_graph *g, const struct guest_hooks *hooks,
 }
 
 void
+guest_task_credit(struct guest_task_run *tr, int64_t ms)
+{
+	int64_t cap = tr->graph ? tr->graph->job_deadline : 0;
+
+	if (!tr->deadline || ms <= 0)
+		return;
+	tr->deadline += ms;
+	if (cap && tr->deadline > cap)
+		tr->deadline = cap;
+}
+
+void
 guest_graph_set_shares(struct guest_graph *g, const int *permille)
 {
 	for (size_t t = 0; t < g->n; t++)

@@ -132,6 +132,12 @@ int guest_graph_disable(struct guest_graph *g, const char *name);
  * left before the job's deadline"). */
 void guest_graph_set_deadline(struct guest_graph *g, int64_t mono_ms);
 
+/* The agent's own work done inside task tr took ms (making the build
+ * venv): it does not count against the package's limit. tr's deadline
+ * moves ms later, never past the job's deadline; a no-op for a task
+ * without a deadline. */
+void guest_task_credit(struct guest_task_run *tr, int64_t ms);
+
 /* With a job deadline: each task, when it starts, gets shares[task
  * index] (permille) of the time left among the tasks still to run (what
  * earlier tasks did not use rolls over), at least a minute, never more

@@ -474,6 +474,37 @@ test_guest_graph_shares_roll_over(void **state)
 	guest_graph_free(g);
 }
 
+/* The agent's own work inside a task is credited back to its limit, never
+ * past the job's deadline. */
+static enum guest_outcome
+run_credit(struct guest_task_run *tr, void *arg)
+{
+	int64_t *seen = arg, before = tr->deadline;
+
+	guest_task_credit(tr, 5000);
+	seen[0] = tr->deadline - before;
+	guest_task_credit(tr, 10000000);
+	seen[1] = tr->deadline;
+	return GUEST_OK;
+}
+
+static void
+test_guest_task_credit(void **state)
+{
+	static struct guest_task tasks[] = {T("a", "", "", run_credit)};
+	struct guest_graph *g;
+	int64_t seen[2], end;
+
+	tasks[0].limits.timeout_ms = 60000;
+	g = guest_graph_new(tasks, 1, "");
+	end = os_mono_ms() + 100000;
+	guest_graph_set_deadline(g, end);
+	guest_graph_run(g, NULL, NULL, seen);
+	assert_int_equal(seen[0], 5000);
+	assert_int_equal(seen[1], end); /* capped at the job's deadline */
+	guest_graph_free(g);
+}
+
 static char cg_dir[128];
 
 /* 1 if pid is gone (or only a zombie waiting to be reaped). */
@@ -632,6 +663,7 @@ main(void)
 	    cmocka_unit_test(test_guest_exec_lost_status_is_not_success),
 	    cmocka_unit_test(test_guest_graph_job_deadline),
 	    cmocka_unit_test(test_guest_graph_shares_roll_over),
+	    cmocka_unit_test(test_guest_task_credit),
 	    cmocka_unit_test_setup(test_guest_exec_detached_process_ends_task,
 	                           cg_setup),
 	};
