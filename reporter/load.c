@@ -419,6 +419,70 @@ f_real(struct buf *b, int has, double v)
 }
 
 /*
+ * The numeric columns of report_results, in COPY order, each from one
+ * object of the result: a count (integer >= 0), milliseconds, a signed
+ * 32-bit integer or a real in [lo, hi]; anything else is NULL.
+ */
+enum { FROM_TOTALS, FROM_COV, FROM_LINT, FROM_MD, FROM_UN };
+enum { NUM_COUNT, NUM_MS, NUM_I32, NUM_REAL };
+
+struct num_field {
+	int from, kind;
+	const char *key;
+	double hi;
+};
+
+static const struct num_field totals_fields[] = {
+    {FROM_TOTALS, NUM_COUNT, "tests", 0},
+    {FROM_TOTALS, NUM_COUNT, "passed", 0},
+    {FROM_TOTALS, NUM_COUNT, "failed", 0},
+    {FROM_TOTALS, NUM_COUNT, "errors", 0},
+    {FROM_TOTALS, NUM_COUNT, "skipped", 0},
+    {FROM_TOTALS, NUM_MS, "duration_ms", 0},
+    {0, 0, NULL, 0},
+};
+
+static const struct num_field figures_fields[] = {
+    {FROM_COV, NUM_REAL, "percent", 100},
+    {FROM_COV, NUM_COUNT, "lines", 0},
+    {FROM_COV, NUM_COUNT, "covered", 0},
+    {FROM_LINT, NUM_COUNT, "lines", 0},
+    {FROM_LINT, NUM_COUNT, "pycodestyle", 0},
+    {FROM_LINT, NUM_COUNT, "pyflakes", 0},
+    {FROM_LINT, NUM_REAL, "pycodestyle_per_kloc", 1e9},
+    {FROM_LINT, NUM_REAL, "pyflakes_per_kloc", 1e9},
+    {FROM_MD, NUM_COUNT, "score", 0},
+    {FROM_MD, NUM_COUNT, "max_score", 0},
+    {FROM_UN, NUM_I32, "exit_status", 0},
+    {0, 0, NULL, 0},
+};
+
+static void
+f_nums(struct buf *b, const struct num_field *f, const json_t *totals,
+       const json_t *cov, const json_t *lint, const json_t *md,
+       const json_t *un)
+{
+	const json_t *from[] = {totals, cov, lint, md, un};
+
+	for (; f->key; f++) {
+		const json_t *o = from[f->from];
+		int64_t x = 0;
+		double d = 0;
+		int has;
+
+		if (f->kind == NUM_REAL) {
+			has = get_real(o, f->key, 0, f->hi, &d);
+			f_real(b, has, d);
+			continue;
+		}
+		has = f->kind == NUM_COUNT ? get_count(o, f->key, &x)
+		      : f->kind == NUM_MS  ? get_ms(o, f->key, &x)
+		                           : get_i32(o, f->key, &x);
+		f_int(b, has, x);
+	}
+}
+
+/*
  * A bounded deep copy of untrusted JSON: strings cut to maxstr bytes,
  * arrays and objects to maxitems members, depth to 4. New reference.
  */
@@ -654,7 +718,6 @@ load_row(struct loader *L, PGresult *r, int i)
 	size_t k, n, pn;
 	int hostile = 0, pkg = strcmp(cls, "package") == 0, has;
 	int64_t x, sigid = 0, nfind = 0, dropped = 0, ncases = 0;
-	double d;
 	enum report_sig_kind kind;
 
 	raw = jx_parse(rawtext, (size_t)PQgetlength(r, i, C_RAW), "raw results");
@@ -774,45 +837,13 @@ load_row(struct loader *L, PGresult *r, int i)
 		dropped += x > INT32_MAX - dropped ? 0 : x;
 	f_int(b, 1, nfind);
 	f_int(b, 1, dropped > INT32_MAX ? INT32_MAX : dropped);
-	has = get_count(totals, "tests", &x);
-	f_int(b, has, x);
-	has = get_count(totals, "passed", &x);
-	f_int(b, has, x);
-	has = get_count(totals, "failed", &x);
-	f_int(b, has, x);
-	has = get_count(totals, "errors", &x);
-	f_int(b, has, x);
-	has = get_count(totals, "skipped", &x);
-	f_int(b, has, x);
-	has = get_ms(totals, "duration_ms", &x);
-	f_int(b, has, x);
+	f_nums(b, totals_fields, totals, totals, totals, totals, totals);
 	ncases = (int64_t)json_array_size(json_object_get(tests, "cases"));
 	dropped = ncases > REPORT_CASES_MAX ? ncases - REPORT_CASES_MAX : 0;
 	if (get_count(tests, "cases_dropped", &x))
 		dropped += x > INT32_MAX - dropped ? 0 : x;
 	f_int(b, 1, dropped);
-	has = get_real(cov, "percent", 0, 100, &d);
-	f_real(b, has, d);
-	has = get_count(cov, "lines", &x);
-	f_int(b, has, x);
-	has = get_count(cov, "covered", &x);
-	f_int(b, has, x);
-	has = get_count(lint, "lines", &x);
-	f_int(b, has, x);
-	has = get_count(lint, "pycodestyle", &x);
-	f_int(b, has, x);
-	has = get_count(lint, "pyflakes", &x);
-	f_int(b, has, x);
-	has = get_real(lint, "pycodestyle_per_kloc", 0, 1e9, &d);
-	f_real(b, has, d);
-	has = get_real(lint, "pyflakes_per_kloc", 0, 1e9, &d);
-	f_real(b, has, d);
-	has = get_count(md, "score", &x);
-	f_int(b, has, x);
-	has = get_count(md, "max_score", &x);
-	f_int(b, has, x);
-	has = get_i32(un, "exit_status", &x);
-	f_int(b, has, x);
+	f_nums(b, figures_fields, totals, cov, lint, md, un);
 	n = json_array_size(json_object_get(un, "leftovers"));
 	f_int(b, 1, (int64_t)(n > REPORT_LEFTOVERS_MAX ? REPORT_LEFTOVERS_MAX : n));
 	f_int(b, 1, strtoll(PQgetvalue(r, i, C_RETRIES), NULL, 10));
