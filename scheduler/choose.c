@@ -8,7 +8,7 @@
 #include "choose.h"
 
 #include "buf.h"
-#include "jx.h"
+#include "kv.h"
 #include "log.h"
 #include "pep503.h"
 #include "xalloc.h"
@@ -479,27 +479,21 @@ cut_py_suffix(struct sched_file *f)
 }
 
 static void
-file_read(struct sched_file *f, json_t *j, const char *norm)
+file_read(struct sched_file *f, const struct sched_rec_file *j,
+          const char *norm)
 {
 	memset(f, 0, sizeof(*f));
 	f->kind = SCHED_FILE_BADNAME;
 	f->size = -1;
-	if (!json_is_object(j))
+	if (!j->is_object)
 		return;
-	f->name = jx_str(j, "filename");
-	f->sha256 = jx_str(j, "sha256");
-	f->url = jx_str(j, "url");
-	f->requires_python = jx_str(j, "requires_python");
-	json_t *y = json_object_get(j, "yanked");
-	f->yanked = y && !json_is_false(y) && !json_is_null(y);
-	json_t *cm = json_object_get(j, "core_metadata");
-	if (json_is_object(cm))
-		f->metadata_sha256 = jx_str(cm, "sha256");
-	else if (json_is_true(cm)) /* no hash on the page: the crawler's */
-		f->metadata_sha256 = jx_str(j, "core_metadata_sha256");
-	int64_t size;
-	if (jx_int(j, "size", &size) == 0 && size >= 0)
-		f->size = size;
+	f->name = j->filename;
+	f->sha256 = j->sha256;
+	f->url = j->url;
+	f->requires_python = j->requires_python;
+	f->yanked = j->yanked;
+	f->metadata_sha256 = j->metadata_sha256;
+	f->size = j->size;
 	if (!f->name || !*f->name)
 		return;
 	if (f->requires_python)
@@ -547,28 +541,62 @@ file_read(struct sched_file *f, json_t *j, const char *norm)
 }
 
 int
-sched_project_load(struct sched_project *p, const char *norm, json_t *rec)
+sched_project_parse(struct sched_project *p, const char *norm,
+                    const char *text, size_t len)
 {
+	char err[300];
 	memset(p, 0, sizeof(*p));
-	json_t *files = json_object_get(rec, "files");
-	if (!json_is_array(files))
+	if (sched_rec_scan(&p->rec, text, len, err, sizeof(err)) < 0)
+		return log_error("project '%s': malformed record: %s", norm,
+		                 err);
+	if (!p->rec.has_files) {
+		sched_rec_release(&p->rec);
 		return log_error("project '%s': record has no files array",
 		                 norm);
-	if (json_array_size(files) > SCHED_MAX_FILES)
-		return log_error("project '%s': %zu files, more than %d", norm,
-		                 json_array_size(files), SCHED_MAX_FILES);
+	}
 	p->norm = xstrdup(norm);
-	p->rec = json_incref(rec);
-	p->display = jx_str(rec, "name");
-	if (!p->display)
-		p->display = jx_str(rec, "display_name");
-	if (!p->display)
-		p->display = p->norm;
-	p->nfiles = json_array_size(files);
+	p->display = p->rec.name     ? p->rec.name
+	             : p->rec.display_name ? p->rec.display_name
+	                                   : p->norm;
+	p->schedulable = p->rec.status && !strcmp(p->rec.status, "active") &&
+	                 !(p->rec.project_status &&
+	                   !strcmp(p->rec.project_status, "quarantined"));
+	p->nfiles = p->rec.nfiles;
 	p->files = xcalloc(p->nfiles ? p->nfiles : 1, sizeof(*p->files));
 	for (size_t i = 0; i < p->nfiles; i++)
-		file_read(&p->files[i], json_array_get(files, i), p->norm);
+		file_read(&p->files[i], &p->rec.files[i], p->norm);
 	return 0;
+}
+
+int
+sched_project_load(struct sched_project *p, const char *norm, json_t *rec)
+{
+	char *text = json_dumps(rec, JSON_COMPACT);
+	if (!text) {
+		memset(p, 0, sizeof(*p));
+		return log_error("project '%s': record cannot be serialized",
+		                 norm);
+	}
+	int rc = sched_project_parse(p, norm, text, strlen(text));
+	free(text);
+	return rc;
+}
+
+int
+sched_project_read(struct sched_project *p, struct mirror *m,
+                   const char *norm, struct buf *scratch, int *found)
+{
+	*found = -1;
+	int rc = kv_get(m->kv, MIRROR_PROJECTS, norm, strlen(norm), scratch);
+	if (rc == KV_NOTFOUND) {
+		*found = 0;
+		return -1;
+	}
+	if (rc < 0)
+		return -1;
+	*found = 1;
+	return sched_project_parse(p, norm, scratch->data ? scratch->data : "",
+	                           scratch->len);
 }
 
 void
@@ -587,7 +615,7 @@ sched_project_release(struct sched_project *p)
 	}
 	free(p->files);
 	free(p->norm);
-	json_decref(p->rec);
+	sched_rec_release(&p->rec);
 	memset(p, 0, sizeof(*p));
 }
 

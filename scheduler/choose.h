@@ -29,8 +29,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+#include "mirror.h"
 #include "pep440.h"
 #include "platform.h"
+#include "scan.h"
 
 /* Why a file is not a candidate on any platform (platform-independent). */
 enum sched_file_kind {
@@ -44,7 +47,7 @@ enum sched_file_kind {
 struct sched_rp; /* a parsed Requires-Python (private) */
 
 /* One file of a project record, read once. Strings borrowed from the
- * record (json), which the project holds. */
+ * record (scan.h), which the project holds. */
 struct sched_file {
 	const char *name; /* filename */
 	const char *sha256; /* NULL when the index gave none */
@@ -66,23 +69,38 @@ struct sched_file {
 
 struct sched_project {
 	char *norm; /* owned: normalized name */
-	json_t *rec; /* owned reference: the mirror record */
+	struct sched_rec rec; /* owned: the mirror record as read */
 	const char *display; /* borrowed from rec */
+	int schedulable; /* status active and not quarantined (PEP 792) */
 	struct sched_file *files; /* owned */
 	size_t nfiles;
 };
 
 /* The bound on files per project and tags per wheel read. */
-#define SCHED_MAX_FILES 100000
+#define SCHED_MAX_FILES SCHED_SCAN_MAX_FILES
+/* The largest mirror record read (the crawler's bound). */
+#define SCHED_MAX_RECORD ((size_t)256 << 20)
 #define SCHED_MAX_TAGS 4096
 
 /*
- * Read the project norm's record (a new reference is taken; the caller
- * keeps its own). A malformed file entry is kept as a non-candidate.
- * Returns 0, or -1 (logged) when the record itself is malformed (no
- * "files" array, more than SCHED_MAX_FILES files).
+ * Read the project norm's record from its JSON text (len bytes; scan.h).
+ * A malformed file entry is kept as a non-candidate. Returns 0, or -1
+ * (logged) when the record itself is malformed (not JSON, no "files"
+ * array, more than SCHED_MAX_FILES files); p is then empty.
  */
+int sched_project_parse(struct sched_project *p, const char *norm,
+                        const char *text, size_t len);
+
+/* The same from a jansson record (tests; rec is only read). */
 int sched_project_load(struct sched_project *p, const char *norm, json_t *rec);
+
+/*
+ * The same from the mirror: the record of norm copied into scratch (a
+ * buffer the caller reuses across projects) and parsed. Returns 0, or -1
+ * with *found 0 (not in the mirror, not logged) or -1 (logged).
+ */
+int sched_project_read(struct sched_project *p, struct mirror *m,
+                       const char *norm, struct buf *scratch, int *found);
 
 /* Free what the project holds. */
 void sched_project_release(struct sched_project *p);

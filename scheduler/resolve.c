@@ -252,10 +252,10 @@ proj_get(struct sched_resolver *rs, const char *norm)
 		return rs->projs[idx]->present ? &rs->projs[idx]->p : NULL;
 	struct proj_entry *e = xcalloc(1, sizeof(*e));
 	int found;
-	json_t *rec = mirror_get_project(rs->m, norm, &found);
-	if (rec && sched_project_load(&e->p, norm, rec) == 0)
+	struct buf text = BUF_INIT(SCHED_MAX_RECORD);
+	if (sched_project_read(&e->p, rs->m, norm, &text, &found) == 0)
 		e->present = 1;
-	json_decref(rec);
+	buf_release(&text);
 	XGROW(rs->projs, rs->nprojs + 1, rs->aprojs);
 	rs->projs[rs->nprojs] = e;
 	sched_map_put(&rs->proj_index, norm, (int64_t)rs->nprojs);

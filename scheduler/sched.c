@@ -99,6 +99,7 @@ struct run {
 	struct mirror m;
 	struct sched_deps_ctx *dctx;
 	struct sched_queue *q; /* SCHED_ENQUEUE only */
+	struct buf text; /* a record's text, reused */
 	size_t projects, cells, jobs, failed;
 };
 
@@ -150,28 +151,21 @@ static int
 do_project(struct run *r, const char *norm, int64_t serial)
 {
 	int found;
-	json_t *rec = mirror_get_project(&r->m, norm, &found);
 	struct sched_project p;
 	int rc = 0;
 
-	if (!rec) {
+	if (sched_project_read(&p, &r->m, norm, &r->text, &found) < 0) {
 		if (found == 0)
 			log_warn("project '%s' is not in the mirror", norm);
 		r->failed++;
 		return 0;
 	}
-	if (!mirror_project_schedulable(rec)) {
+	if (!p.schedulable) {
 		log_info("project '%s' is deleted or quarantined: no cells",
 		         norm);
-		json_decref(rec);
+		sched_project_release(&p);
 		return 0;
 	}
-	if (sched_project_load(&p, norm, rec) < 0) {
-		json_decref(rec);
-		r->failed++;
-		return 0;
-	}
-	json_decref(rec);
 	r->projects++;
 	json_t *cells = json_array();
 	for (size_t k = 0; k < r->ps.n; k++) {
@@ -231,16 +225,13 @@ followup(struct sched_queue *q, const struct sched_followup *fu, void *arg)
 		return 0;
 	}
 	int found;
-	json_t *rec = mirror_get_project(&r->m, fu->project, &found);
 	struct sched_project p;
-	if (!rec || sched_project_load(&p, fu->project, rec) < 0) {
-		json_decref(rec);
+	if (sched_project_read(&p, &r->m, fu->project, &r->text, &found) < 0) {
 		log_warn("job %lld: project '%s' unreadable: its second stage "
 		         "waits",
 		         fu->job_id, fu->project);
 		return 0;
 	}
-	json_decref(rec);
 	struct sched_choice ch = {.file = -1, .sdist = -1};
 	for (size_t i = 0; i < p.nfiles; i++)
 		if (p.files[i].sha256 &&
@@ -323,7 +314,7 @@ walk_one(const char *name, size_t nlen, int64_t serial, int status, void *arg)
 int
 sched_run(const struct cfg *c, const struct sched_opts *o)
 {
-	struct run r = {.c = c, .o = o};
+	struct run r = {.c = c, .o = o, .text = BUF_INIT(SCHED_MAX_RECORD)};
 	int rc = -1;
 
 	if (sched_platforms_load(&r.ps, c, o->platform) < 0)
@@ -391,5 +382,6 @@ out_m:
 	mirror_close(&r.m);
 out_ps:
 	sched_platforms_release(&r.ps);
+	buf_release(&r.text);
 	return rc;
 }
