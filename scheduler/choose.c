@@ -480,7 +480,7 @@ cut_py_suffix(struct sched_file *f)
 
 static void
 file_read(struct sched_file *f, const struct sched_rec_file *j,
-          const char *norm)
+          const char *norm, const struct sched_file *prev)
 {
 	memset(f, 0, sizeof(*f));
 	f->kind = SCHED_FILE_BADNAME;
@@ -496,8 +496,15 @@ file_read(struct sched_file *f, const struct sched_rec_file *j,
 	f->size = j->size;
 	if (!f->name || !*f->name)
 		return;
-	if (f->requires_python)
+	/* neighbours (files of one release) mostly share the value: parse
+	 * it once */
+	if (f->requires_python && prev && prev->rp &&
+	    !strcmp(prev->requires_python, f->requires_python)) {
+		f->rp = prev->rp;
+		f->rp_shared = 1;
+	} else if (f->requires_python) {
 		f->rp = rp_parse(f->requires_python);
+	}
 
 	const char *ext = split_ext(f->name);
 	if (!*ext) {
@@ -564,7 +571,8 @@ sched_project_parse(struct sched_project *p, const char *norm,
 	p->nfiles = p->rec.nfiles;
 	p->files = xcalloc(p->nfiles ? p->nfiles : 1, sizeof(*p->files));
 	for (size_t i = 0; i < p->nfiles; i++)
-		file_read(&p->files[i], &p->rec.files[i], p->norm);
+		file_read(&p->files[i], &p->rec.files[i], p->norm,
+		          i ? &p->files[i - 1] : NULL);
 	return 0;
 }
 
@@ -611,7 +619,8 @@ sched_project_release(struct sched_project *p)
 		free(f->tags);
 		free(f->build);
 		free(f->build_rest);
-		rp_free(f->rp);
+		if (!f->rp_shared)
+			rp_free(f->rp);
 	}
 	free(p->files);
 	free(p->norm);

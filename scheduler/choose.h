@@ -64,7 +64,8 @@ struct sched_file {
 	size_t ntags;
 	char *build; /* owned: build tag digits, NULL if none */
 	char *build_rest; /* owned: build tag after its digits */
-	struct sched_rp *rp; /* owned; NULL when no Requires-Python */
+	struct sched_rp *rp; /* NULL when no Requires-Python */
+	int rp_shared; /* rp is the previous file's (same text), not owned */
 };
 
 struct sched_project {

@@ -63,6 +63,15 @@ void sched_deps_cell_md(struct sched_deps_ctx *x, const struct sched_project *p,
                         const struct sched_choice *ch, const char *built,
                         size_t built_len, struct sched_deps *d);
 
+/* The same cell as one line of JSON appended to b, byte for byte what
+ * jx_write_line() writes of sched_cell_json() (without its "_release"),
+ * without building the tree: the dry run's output path. */
+struct buf;
+void sched_cell_write(struct buf *b, const struct sched_project *p,
+                      const struct sched_platform *pl,
+                      const struct sched_choice *ch,
+                      const struct sched_deps *d);
+
 /* The cell as the JSON object of pyti-schedule --dry-run --json (a new
  * reference). */
 json_t *sched_cell_json(const struct sched_project *p,

@@ -92,6 +92,126 @@ sched_cell_json(const struct sched_project *p, const struct sched_platform *pl,
 	return j;
 }
 
+#define BUF_LIT(b, lit) buf_add((b), (lit), sizeof(lit) - 1)
+
+/* A JSON string as jx_dumps() writes it: ASCII text escaped here, the
+ * rest through jansson (which checks it is UTF-8; sched_text() keeps
+ * what is not). */
+static void
+put_str(struct buf *b, const char *s, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80 || !s[i])
+			break;
+	if (i < n) {
+		json_t *j = sched_text(s, n);
+		char *t = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+		buf_add(b, t, strlen(t));
+		free(t);
+		json_decref(j);
+		return;
+	}
+	buf_addc(b, '"');
+	size_t run = 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *e = NULL;
+		if (c == '"')
+			e = "\\\"";
+		else if (c == '\\')
+			e = "\\\\";
+		else if (c == '\b')
+			e = "\\b";
+		else if (c == '\f')
+			e = "\\f";
+		else if (c == '\n')
+			e = "\\n";
+		else if (c == '\r')
+			e = "\\r";
+		else if (c == '\t')
+			e = "\\t";
+		else if (c >= 0x20)
+			continue;
+		buf_add(b, s + run, i - run);
+		run = i + 1;
+		if (e)
+			buf_add(b, e, strlen(e));
+		else
+			buf_addf(b, "\\u%04X", c);
+	}
+	buf_add(b, s + run, n - run);
+	buf_addc(b, '"');
+}
+
+static void
+put_cstr(struct buf *b, const char *s)
+{
+	if (s)
+		put_str(b, s, strlen(s));
+	else
+		BUF_LIT(b, "null");
+}
+
+static void
+put_json(struct buf *b, const json_t *j)
+{
+	if (json_is_array(j) && !json_array_size(j)) {
+		BUF_LIT(b, "[]");
+		return;
+	}
+	char *t = jx_dumps(j);
+	buf_add(b, t, strlen(t));
+	free(t);
+}
+
+void
+sched_cell_write(struct buf *b, const struct sched_project *p,
+                 const struct sched_platform *pl,
+                 const struct sched_choice *ch, const struct sched_deps *d)
+{
+	/* keys in jx_dumps()'s sorted order */
+	BUF_LIT(b, "{\"deps\":");
+	if (ch->file < 0) {
+		BUF_LIT(b, "[],\"file\":null,\"platform\":");
+		put_cstr(b, pl->name);
+		BUF_LIT(b, ",\"project\":");
+		put_cstr(b, p->norm);
+		BUF_LIT(b, ",\"python\":");
+		put_cstr(b, pl->python);
+		BUF_LIT(b, ",\"reason\":");
+		put_cstr(b, ch->reason);
+		buf_addf(b, ",\"resolution\":\"unavailable: no installable "
+		            "file\",\"version\":null}\n");
+		return;
+	}
+	const struct sched_file *f = &p->files[ch->file];
+	put_json(b, d->deps);
+	BUF_LIT(b, ",\"file\":{\"name\":");
+	put_cstr(b, f->name);
+	BUF_LIT(b, ",\"sha256\":");
+	put_cstr(b, f->sha256);
+	if (f->size >= 0)
+		buf_addf(b, ",\"size\":%lld},", (long long)f->size);
+	else
+		BUF_LIT(b, ",\"size\":null},");
+	BUF_LIT(b, "\"platform\":");
+	put_cstr(b, pl->name);
+	BUF_LIT(b, ",\"project\":");
+	put_cstr(b, p->norm);
+	BUF_LIT(b, ",\"python\":");
+	put_cstr(b, pl->python);
+	BUF_LIT(b, ",\"reason\":null,\"resolution\":");
+	put_cstr(b, d->resolution);
+	if (json_array_size(d->test_unresolved)) {
+		BUF_LIT(b, ",\"test_unresolved\":");
+		put_json(b, d->test_unresolved);
+	}
+	BUF_LIT(b, ",\"version\":");
+	put_cstr(b, ch->version);
+	BUF_LIT(b, "}\n");
+}
+
 struct run {
 	const struct cfg *c;
 	const struct sched_opts *o;
@@ -100,6 +220,7 @@ struct run {
 	struct sched_deps_ctx *dctx;
 	struct sched_queue *q; /* SCHED_ENQUEUE only */
 	struct buf text; /* a record's text, reused */
+	struct buf line; /* a cell's JSON line, reused */
 	size_t projects, cells, jobs, failed;
 };
 
@@ -178,10 +299,12 @@ do_project(struct run *r, const char *norm, int64_t serial)
 			sched_deps_cell(r->dctx, &p, pl, &ch, &d);
 		if (r->o->mode == SCHED_EXPLAIN) {
 			explain(r, &p, pl, &ch, &d);
+		} else if (r->o->mode == SCHED_DRY_JSON) {
+			buf_reset(&r->line);
+			sched_cell_write(&r->line, &p, pl, &ch, &d);
+			fwrite(r->line.data, 1, r->line.len, stdout);
 		} else {
 			json_t *cell = sched_cell_json(&p, pl, &ch, &d);
-			if (r->o->mode == SCHED_DRY_JSON)
-				jx_write_line(stdout, cell);
 			json_t *rel = json_object();
 			jx_set(rel, "author_email",
 			       jx_string_or_null(d.author_email));
@@ -314,7 +437,8 @@ walk_one(const char *name, size_t nlen, int64_t serial, int status, void *arg)
 int
 sched_run(const struct cfg *c, const struct sched_opts *o)
 {
-	struct run r = {.c = c, .o = o, .text = BUF_INIT(SCHED_MAX_RECORD)};
+	struct run r = {.c = c, .o = o, .text = BUF_INIT(SCHED_MAX_RECORD),
+	                .line = BUF_INIT(0)};
 	int rc = -1;
 
 	if (sched_platforms_load(&r.ps, c, o->platform) < 0)
@@ -383,5 +507,6 @@ out_m:
 out_ps:
 	sched_platforms_release(&r.ps);
 	buf_release(&r.text);
+	buf_release(&r.line);
 	return rc;
 }
