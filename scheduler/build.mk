@@ -3,9 +3,9 @@
 # LMDB, and libpq for the queue. Its unit tests are
 # tests/unit/test_sched_*.c, linked with every scheduler object but main.o.
 
-SCHED_PKGS := jansson lmdb libpq zlib
+SCHED_PKGS := jansson lmdb libpq zlib liblzma
 build/scheduler/%.o: PKG_CFLAGS := $(call pkg_cflags,$(SCHED_PKGS))
-SCHED_LIBS := $(call pkg_libs,$(SCHED_PKGS)) $(COMMON_DB_LIBS) -lm
+SCHED_LIBS := $(call pkg_libs,$(SCHED_PKGS)) -lbz2 $(COMMON_DB_LIBS) -lm
 SCHED_OBJS := $(patsubst %.c,build/%.o,$(wildcard scheduler/*.c))
 SCHED_LIB_OBJS := $(filter-out build/scheduler/main.o,$(SCHED_OBJS))
 

@@ -15,6 +15,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <bzlib.h>
+#include <lzma.h>
 #include <zlib.h>
 
 void
@@ -66,7 +68,7 @@ slot(struct sched_sdist *s, int which)
 	return &s->reqs[s->nreqs++];
 }
 
-/* --- tar.gz -------------------------------------------------------------- */
+/* --- tar (gzip, bzip2, xz or none) --------------------------------------- */
 
 static int
 octal(const unsigned char *f, size_t n, uint64_t *out)
@@ -93,12 +95,114 @@ octal(const unsigned char *f, size_t n, uint64_t *out)
 	return 0;
 }
 
+/* --- the decompressed stream of a tar archive ------------------------- */
+
+enum zkind { Z_GZIP, Z_BZIP2, Z_XZ };
+
+/* The xz decoder's memory bound (xz -9 needs 65 MiB). */
+#define XZ_MEMLIMIT ((uint64_t)128 << 20)
+
+struct zs {
+	enum zkind kind;
+	gzFile g; /* gzip, and plain tar (zlib reads it transparently) */
+	FILE *f; /* bzip2, xz */
+	BZFILE *bz;
+	int end; /* bzip2/xz: the stream ended */
+	lzma_stream lz;
+	unsigned char in[65536];
+};
+
 static int
-gz_full(gzFile g, void *buf, size_t n)
+zs_open(struct zs *z, const char *path, enum zkind kind)
+{
+	int err;
+	memset(z, 0, sizeof(*z));
+	z->kind = kind;
+	if (kind == Z_GZIP)
+		return (z->g = gzopen(path, "rb")) ? 0 : -1;
+	z->f = fopen(path, "rb");
+	if (!z->f)
+		return -1;
+	if (kind == Z_BZIP2) {
+		z->bz = BZ2_bzReadOpen(&err, z->f, 0, 0, NULL, 0);
+		if (err == BZ_OK)
+			return 0;
+	} else {
+		lzma_stream init = LZMA_STREAM_INIT;
+		z->lz = init;
+		if (lzma_stream_decoder(&z->lz, XZ_MEMLIMIT,
+		                        LZMA_CONCATENATED) == LZMA_OK)
+			return 0;
+	}
+	fclose(z->f);
+	z->f = NULL;
+	return -1;
+}
+
+static void
+zs_close(struct zs *z)
+{
+	int err;
+	if (z->g)
+		gzclose(z->g);
+	if (z->bz)
+		BZ2_bzReadClose(&err, z->bz);
+	if (z->kind == Z_XZ && z->f)
+		lzma_end(&z->lz);
+	if (z->f)
+		fclose(z->f);
+}
+
+/* Up to n bytes; returns how many (0 at the end) or -1 (corrupt). */
+static long
+zs_read(struct zs *z, void *buf, size_t n)
+{
+	int err;
+	if (n > INT32_MAX)
+		n = INT32_MAX;
+	if (z->kind == Z_GZIP)
+		return gzread(z->g, buf, (unsigned)n);
+	if (z->end)
+		return 0;
+	if (z->kind == Z_BZIP2) {
+		int r = BZ2_bzRead(&err, z->bz, buf, (int)n);
+		if (err == BZ_STREAM_END)
+			z->end = 1;
+		else if (err != BZ_OK)
+			return -1;
+		return r;
+	}
+	z->lz.next_out = buf;
+	z->lz.avail_out = n;
+	while (z->lz.avail_out) {
+		lzma_action act = LZMA_RUN;
+		if (!z->lz.avail_in) {
+			z->lz.next_in = z->in;
+			z->lz.avail_in = fread(z->in, 1, sizeof(z->in), z->f);
+			if (!z->lz.avail_in) {
+				if (ferror(z->f))
+					return -1;
+				act = LZMA_FINISH;
+			}
+		}
+		lzma_ret r = lzma_code(&z->lz, act);
+		if (r == LZMA_STREAM_END) {
+			z->end = 1;
+			break;
+		}
+		if (r != LZMA_OK)
+			return -1;
+	}
+	return (long)(n - z->lz.avail_out);
+}
+
+/* Exactly n bytes, or -1. */
+static int
+zs_full(struct zs *z, void *buf, size_t n)
 {
 	size_t got = 0;
 	while (got < n) {
-		int r = gzread(g, (char *)buf + got, (unsigned)(n - got));
+		long r = zs_read(z, (char *)buf + got, n - got);
 		if (r <= 0)
 			return -1;
 		got += (size_t)r;
@@ -108,12 +212,12 @@ gz_full(gzFile g, void *buf, size_t n)
 
 /* Skip n bytes of the stream. */
 static int
-gz_skip(gzFile g, uint64_t n)
+zs_skip(struct zs *z, uint64_t n)
 {
 	char tmp[65536];
 	while (n) {
 		size_t k = n > sizeof(tmp) ? sizeof(tmp) : (size_t)n;
-		if (gz_full(g, tmp, k) < 0)
+		if (zs_full(z, tmp, k) < 0)
 			return -1;
 		n -= k;
 	}
@@ -121,15 +225,15 @@ gz_skip(gzFile g, uint64_t n)
 }
 
 static int
-read_tar(const char *path, struct sched_sdist *s)
+read_tar(const char *path, enum zkind kind, struct sched_sdist *s)
 {
-	gzFile g = gzopen(path, "rb");
+	struct zs z;
 	unsigned char h[512];
 	char *longname = NULL;
 	uint64_t total = 0;
 	int rc = -1;
 
-	if (!g) {
+	if (zs_open(&z, path, kind) < 0) {
 		snprintf(s->why, sizeof(s->why), "cannot open the archive");
 		return -1;
 	}
@@ -140,12 +244,15 @@ read_tar(const char *path, struct sched_sdist *s)
 			         SCHED_SDIST_MAX_ENTRIES);
 			goto out;
 		}
-		int r = gzread(g, h, sizeof(h));
+		long r = zs_read(&z, h, sizeof(h));
 		if (r == 0)
 			break; /* end without the zero blocks: accepted */
-		if (r != (int)sizeof(h)) {
+		if (r > 0 && r < (long)sizeof(h) &&
+		    zs_full(&z, h + r, sizeof(h) - (size_t)r) == 0)
+			r = (long)sizeof(h);
+		if (r != (long)sizeof(h)) {
 			snprintf(s->why, sizeof(s->why),
-			         "truncated or corrupt tar.gz");
+			         "truncated or corrupt tar archive");
 			goto out;
 		}
 		int zero = 1;
@@ -175,10 +282,10 @@ read_tar(const char *path, struct sched_sdist *s)
 				goto out;
 			}
 			char *d = xmalloc((size_t)padded + 1);
-			if (gz_full(g, d, (size_t)padded) < 0) {
+			if (zs_full(&z, d, (size_t)padded) < 0) {
 				free(d);
 				snprintf(s->why, sizeof(s->why),
-				         "truncated tar.gz");
+				         "truncated tar archive");
 				goto out;
 			}
 			d[size] = 0;
@@ -220,9 +327,9 @@ read_tar(const char *path, struct sched_sdist *s)
 		struct sched_sdist_member *m = w ? slot(s, w) : NULL;
 		if (m && size <= SCHED_SDIST_MAX_MEMBER) {
 			m->data = xmalloc((size_t)padded + 1);
-			if (gz_full(g, m->data, (size_t)padded) < 0) {
+			if (zs_full(&z, m->data, (size_t)padded) < 0) {
 				snprintf(s->why, sizeof(s->why),
-				         "truncated tar.gz");
+				         "truncated tar archive");
 				goto out;
 			}
 			m->data[size] = 0;
@@ -234,15 +341,15 @@ read_tar(const char *path, struct sched_sdist *s)
 			m->name = NULL;
 		if (m && w == 3)
 			s->nreqs--;
-		if (gz_skip(g, padded) < 0) {
-			snprintf(s->why, sizeof(s->why), "truncated tar.gz");
+		if (zs_skip(&z, padded) < 0) {
+			snprintf(s->why, sizeof(s->why), "truncated tar archive");
 			goto out;
 		}
 	}
 	rc = 0;
 out:
 	free(longname);
-	gzclose(g);
+	zs_close(&z);
 	return rc;
 }
 
@@ -384,9 +491,19 @@ sched_sdist_read(const char *path, const char *name, struct sched_sdist *out)
 {
 	size_t n = strlen(name);
 	memset(out, 0, sizeof(*out));
-	if ((n > 7 && !strcasecmp(name + n - 7, ".tar.gz")) ||
-	    (n > 4 && !strcasecmp(name + n - 4, ".tgz")))
-		return read_tar(path, out);
+	static const struct {
+		const char *ext;
+		enum zkind kind;
+	} tars[] = {
+	    {".tar.gz", Z_GZIP}, {".tgz", Z_GZIP},   {".tar", Z_GZIP},
+	    {".tar.bz2", Z_BZIP2}, {".tbz", Z_BZIP2}, {".tar.xz", Z_XZ},
+	    {".txz", Z_XZ},
+	};
+	for (size_t i = 0; i < sizeof(tars) / sizeof(tars[0]); i++) {
+		size_t l = strlen(tars[i].ext);
+		if (n > l && !strcasecmp(name + n - l, tars[i].ext))
+			return read_tar(path, tars[i].kind, out);
+	}
 	if (n > 4 && !strcasecmp(name + n - 4, ".zip"))
 		return read_zip(path, out);
 	snprintf(out->why, sizeof(out->why),

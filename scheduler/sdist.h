@@ -2,8 +2,10 @@
  * Reading an sdist on the host without running anything: the few
  * top-level files the scheduler needs (pyproject.toml, tox.ini,
  * requirements*test*.txt), taken out of the archive in the store
- * (.tar.gz / .tgz through zlib's gzip reader and a tar header walk; .zip
- * through its central directory and raw inflate). Everything is bounded:
+ * (.tar.gz / .tgz / .tar through zlib's gzip reader, .tar.bz2 / .tbz
+ * through libbz2, .tar.xz / .txz through liblzma (its memory bounded to
+ * 128 MiB), then a tar header walk; .zip through its central directory
+ * and raw inflate). Everything is bounded:
  * SCHED_SDIST_MAX_MEMBER bytes per file kept, SCHED_SDIST_MAX_READ bytes
  * of decompressed archive walked, SCHED_SDIST_MAX_ENTRIES members.
  * Nothing is written to disk.
