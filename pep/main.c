@@ -9,25 +9,22 @@
 #include <stddef.h>
 
 /* Every command parses its own arguments (pep/<command>.c): raw. */
-#define RAW 0, -1
+#define RAW(word, run, args, help) {word, run, 0, -1, args, help, .raw = 1}
 static const struct cli_cmd cmds[] = {
-    {"normalize-name", pep_cmd_normalize_name, RAW, "", "PEP 503 names",
-     .raw = 1},
-    {"version", pep_cmd_version, RAW, "normalize|sort|compare",
-     "PEP 440 versions per line", .raw = 1},
-    {"specifier", pep_cmd_specifier, RAW, "SPEC [--prereleases]",
-     "true/false per version line", .raw = 1},
-    {"wheel", pep_cmd_wheel, RAW, "", "wheel filename per line -> JSON",
-     .raw = 1},
-    {"sdist", pep_cmd_sdist, RAW, "", "sdist filenames -> JSON", .raw = 1},
-    {"tags", pep_cmd_tags, RAW, "--python X.Y --platform P [--abi A]",
-     "supported tags", .raw = 1},
-    {"marker", pep_cmd_marker, RAW, "--python X.Y --platform linux",
-     "true/false per marker", .raw = 1},
-    {"requirement", pep_cmd_requirement, RAW, "",
-     "PEP 508 requirements -> JSON", .raw = 1},
-    {"metadata", pep_cmd_metadata, RAW, "FILE", "core metadata as JSON",
-     .raw = 1},
+    RAW("normalize-name", pep_cmd_normalize_name, "", "PEP 503 names"),
+    RAW("version", pep_cmd_version, "normalize|sort|compare",
+        "PEP 440 versions per line"),
+    RAW("specifier", pep_cmd_specifier, "SPEC [--prereleases]",
+        "true/false per version line"),
+    RAW("wheel", pep_cmd_wheel, "", "wheel filename per line -> JSON"),
+    RAW("sdist", pep_cmd_sdist, "", "sdist filenames -> JSON"),
+    RAW("tags", pep_cmd_tags, "--python X.Y --platform P [--abi A]",
+        "supported tags"),
+    RAW("marker", pep_cmd_marker, "--python X.Y --platform linux",
+        "true/false per marker"),
+    RAW("requirement", pep_cmd_requirement, "",
+        "PEP 508 requirements -> JSON"),
+    RAW("metadata", pep_cmd_metadata, "FILE", "core metadata as JSON"),
     {0},
 };
 
