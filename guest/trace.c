@@ -571,13 +571,14 @@ check_exec(struct parser *ps, const struct call *c)
 	for (int i = 0; danger[i]; i++)
 		if (!strcmp(base, danger[i]))
 			sev = "critical";
-	if (starts_dir(path, "/tmp") || starts_dir(path, "/var/tmp") ||
-	    starts_dir(path, "/dev/shm") || starts_dir(path, ps->pol->home))
-		sev = "critical";
-	/* execvp() walks PATH: a program that is not there anywhere is a
+	/* execvp() walks PATH (pip's build environment under /tmp and the
+	 * venv under $HOME come first): a program that is not there is a
 	 * lookup, not an execution, unless it is one that matters */
 	if (!strcmp(c->err, "ENOENT") && !strcmp(sev, "warning"))
 		return;
+	if (starts_dir(path, "/tmp") || starts_dir(path, "/var/tmp") ||
+	    starts_dir(path, "/dev/shm") || starts_dir(path, ps->pol->home))
+		sev = "critical";
 	e = ev_path(c->name, c->pid, path, c->err);
 	argv = json_array();
 	for (int i = 1; i < c->nstrs; i++)

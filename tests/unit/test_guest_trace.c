@@ -202,6 +202,30 @@ test_guest_trace_exec_and_fork_failure(void **state)
 	guest_findings_release(&f);
 }
 
+/* poetry-core, setuptools-scm, hatch-vcs look for git: execvp() walks
+ * PATH, whose first entries are pip's build environment (under /tmp) and
+ * the venv (under $HOME). A program that is in none of them was not run:
+ * no finding, unless it is one that matters (curl, a shell). */
+static void
+test_guest_trace_path_lookup_is_no_exec(void **state)
+{
+	struct guest_findings f = parse(
+	    "5 execve(\"/usr/bin/python3\", [\"python3\"], 0x1 /* 1 vars */) = "
+	    "0\n"
+	    "6 execve(\"/tmp/pip-build-env-cg0d/overlay/bin/git\", [\"git\", "
+	    "\"rev-parse\"], 0x1 /* 9 vars */) = -1 ENOENT (No such file or "
+	    "directory)\n"
+	    "6 execve(\"/home/pyti/venv/bin/git\", [\"git\", \"rev-parse\"], "
+	    "0x1 /* 9 vars */) = -1 ENOENT (No such file or directory)\n"
+	    "6 execve(\"/tmp/pip-build-env-cg0d/normal/bin/curl\", [\"curl\"], "
+	    "0x1 /* 9 vars */) = -1 ENOENT (No such file or directory)\n",
+	    NULL);
+
+	assert_int_equal(guest_findings_count(&f, "process.exec"), 1);
+	assert_non_null(strstr(detail_of(&f, "process.exec"), "curl"));
+	guest_findings_release(&f);
+}
+
 static void
 test_guest_trace_hostile_text(void **state)
 {
@@ -419,6 +443,7 @@ main(void)
 	    cmocka_unit_test(
 	        test_guest_trace_files_canaries_channel_persistence),
 	    cmocka_unit_test(test_guest_trace_exec_and_fork_failure),
+	    cmocka_unit_test(test_guest_trace_path_lookup_is_no_exec),
 	    cmocka_unit_test(test_guest_trace_hostile_text),
 	    cmocka_unit_test(test_guest_persistence_and_pth),
 	    cmocka_unit_test(test_guest_findings_cap_dedupe_and_utf8),
