@@ -15,8 +15,10 @@ PROGRAMS += bin/pyti-report bin/pyti-matrix
 bin/pyti-report: build/reporter/main.o $(REPORT_LIB_OBJS) $(LIBCOMMON_DB) $(LIBCOMMON)
 	$(call link,$(REPORT_LIBS))
 
-bin/pyti-matrix: build/reporter/matrix_main.o $(REPORT_LIB_OBJS) $(LIBCOMMON_DB) $(LIBCOMMON)
-	$(call link,$(REPORT_LIBS))
+# pyti-matrix is started once per question: it links only what it uses
+# (no libcurl and its ~15 libraries to load at every start)
+bin/pyti-matrix: build/reporter/matrix_main.o build/reporter/matrix.o $(LIBCOMMON_DB) $(LIBCOMMON)
+	$(call link,$(call pkg_libs,libpq jansson) $(COMMON_LIBS))
 
 # Unit tests: tests/unit/test_report_*.c, linked with the reporter's
 # modules.
