@@ -428,6 +428,8 @@ info:
 usage:
 	ret = short_usage(p);
 out:
+	if (p->release)
+		p->release(ctx);
 	cfg_free(st.cli.cfg);
 	free(st.sets);
 	free(st.binds);

@@ -104,6 +104,9 @@ struct cli_prog {
 	 * (built-in defaults, settings every command needs), or NULL.
 	 * Returns 0 or -1 (logged: exit 1). */
 	int (*setup)(struct cli *cli);
+	/* Frees what the program's ctx holds, when cli_main() returns
+	 * (whatever the outcome), or NULL. */
+	void (*release)(void *ctx);
 };
 
 struct cli {
@@ -116,7 +119,8 @@ struct cli {
 /*
  * Parse argv, load the configuration, set the log level, run the
  * command and return the exit status for main(). ctx is the program's
- * state, reachable as cli->ctx from the callbacks.
+ * state, reachable as cli->ctx from the callbacks, released by the
+ * program's release callback before cli_main() returns.
  */
 int cli_main(const struct cli_prog *prog, void *ctx, int argc, char **argv);
 

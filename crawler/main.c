@@ -61,6 +61,12 @@ opt(struct cli *cli, int key, const char *arg)
 	return 0;
 }
 
+static void
+release(void *ctx)
+{
+	crawl_opts_release(&((struct ctx *)ctx)->o);
+}
+
 static int
 setup(struct cli *cli)
 {
@@ -158,16 +164,13 @@ static const struct cli_prog prog = {
         "(named on stdout).\n",
     .opt = opt,
     .setup = setup,
+    .release = release,
 };
 
 int
 main(int argc, char **argv)
 {
-	struct ctx x;
-	int ret;
+	struct ctx x = {0};
 
-	memset(&x, 0, sizeof(x));
-	ret = cli_main(&prog, &x, argc, argv);
-	crawl_opts_release(&x.o);
-	return ret;
+	return cli_main(&prog, &x, argc, argv);
 }
