@@ -118,7 +118,8 @@ res plugin "wheel job: tests from the delivered sdist, root conftest and pytest.
 job daemon "$C/pyti_hostile_daemon-1.0.tar.gz" \
 	--spec '{"tasks": ["unpack", "build"]}'
 corpus_ok daemon hostile-daemon
-diag "daemonizing build: $("$PYTHON" -c '
+[ -e "$TMP/daemon.unwanted" ] ||
+	diag "daemonizing build: $("$PYTHON" -c '
 import json,sys; t={x["name"]: x for x in json.load(open(sys.argv[1]))["tasks"]}
 print("build %s in %d ms: %s" % (t["build"]["outcome"], t["build"]["duration_ms"], t["build"]["reason"]))' "$TMP/daemon.json" 2>/dev/null)"
 
