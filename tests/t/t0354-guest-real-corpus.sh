@@ -117,16 +117,20 @@ while read -r name id file version; do
 import json, sys
 path, name, plat, file, version = sys.argv[1:6]
 try:
-    r = json.load(open(path))
+    doc = json.load(open(path))
 except ValueError:
-    r = {}
+    doc = {}
+# the results row's raw document: the package result under "result",
+# beside the runner's record (docs/raw-data.md)
+r = doc.get("result") if isinstance(doc.get("result"), dict) else {}
 t = ((r.get("tests") or {}).get("totals") or {})
 bad = [x["name"] for x in r.get("tasks", []) if x.get("outcome") == "error"]
 pyti = (not r) or r.get("outcome") == "deps_missing" or bad
 print("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s" % (
     "PYTI" if pyti else "ok", name, version, plat, file,
     r.get("outcome", "no result"), t.get("passed", ""), t.get("failed", ""),
-    (r.get("outcome_reason") or "").replace("\t", " ")[:200]))
+    (r.get("outcome_reason") or "runner: %s" % json.dumps(
+        doc.get("runner"))).replace("\t", " ")[:200]))
 PY
 )
 	echo "${row#*	}" >>"$OUT"
