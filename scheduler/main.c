@@ -129,6 +129,16 @@ run(struct cli *cli, int argc, char **argv)
 	return sched_run(cli->cfg, o) < 0 ? 1 : 0;
 }
 
+static void
+release(void *ctx)
+{
+	struct ctx *x = ctx;
+
+	for (size_t i = 0; i < x->npkgs; i++)
+		free(x->pkgs[i]);
+	free(x->pkgs);
+}
+
 static const struct cli_cmd cmds[] = {
     {NULL, run, 0, -1, "[--full | --package NAME...]",
      "schedule the open sweep", NULL, 0},
@@ -150,18 +160,13 @@ static const struct cli_prog prog = {
     .cmds = cmds,
     .more = "Exit status: 0 ok, 1 failure, 2 usage.\n",
     .opt = opt,
+    .release = release,
 };
 
 int
 main(int argc, char **argv)
 {
-	struct ctx x;
-	int ret;
+	struct ctx x = {0};
 
-	memset(&x, 0, sizeof(x));
-	ret = cli_main(&prog, &x, argc, argv);
-	for (size_t i = 0; i < x.npkgs; i++)
-		free(x.pkgs[i]);
-	free(x.pkgs);
-	return ret;
+	return cli_main(&prog, &x, argc, argv);
 }
