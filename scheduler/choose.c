@@ -548,8 +548,8 @@ file_read(struct sched_file *f, const struct sched_rec_file *j,
 }
 
 int
-sched_project_parse(struct sched_project *p, const char *norm,
-                    const char *text, size_t len)
+sched_project_parse(struct sched_project *p, const char *norm, const char *text,
+                    size_t len)
 {
 	char err[300];
 	memset(p, 0, sizeof(*p));
@@ -562,7 +562,7 @@ sched_project_parse(struct sched_project *p, const char *norm,
 		                 norm);
 	}
 	p->norm = xstrdup(norm);
-	p->display = p->rec.name     ? p->rec.name
+	p->display = p->rec.name           ? p->rec.name
 	             : p->rec.display_name ? p->rec.display_name
 	                                   : p->norm;
 	p->schedulable = p->rec.status && !strcmp(p->rec.status, "active") &&
@@ -591,8 +591,8 @@ sched_project_load(struct sched_project *p, const char *norm, json_t *rec)
 }
 
 int
-sched_project_read(struct sched_project *p, struct mirror *m,
-                   const char *norm, struct buf *scratch, int *found)
+sched_project_read(struct sched_project *p, struct mirror *m, const char *norm,
+                   struct buf *scratch, int *found)
 {
 	*found = -1;
 	int rc = kv_get(m->kv, MIRROR_PROJECTS, norm, strlen(norm), scratch);

@@ -36,8 +36,8 @@ fail(struct sc *s, const char *fmt, ...)
 static void
 ws(struct sc *s)
 {
-	while (s->p < s->e && (*s->p == ' ' || *s->p == '\n' ||
-	                       *s->p == '\t' || *s->p == '\r'))
+	while (s->p < s->e && (*s->p == ' ' || *s->p == '\n' || *s->p == '\t' ||
+	                       *s->p == '\r'))
 		s->p++;
 }
 
@@ -241,8 +241,8 @@ static int value(struct sc *s, int depth, int keep, struct val *v);
  * An object's members: for each key, fn (when given) reads the value
  * itself and returns 1, or returns 0 to have it checked and skipped.
  */
-typedef int (*member_fn)(struct sc *s, const char *key, size_t klen,
-                         int depth, void *arg);
+typedef int (*member_fn)(struct sc *s, const char *key, size_t klen, int depth,
+                         void *arg);
 
 static int
 object(struct sc *s, int depth, member_fn fn, void *arg)
@@ -504,7 +504,8 @@ int
 sched_rec_scan(struct sched_rec *r, const char *text, size_t len, char *err,
                size_t errlen)
 {
-	struct sc s = {.p = text, .e = text + len, .err = err, .errlen = errlen};
+	struct sc s = {
+	    .p = text, .e = text + len, .err = err, .errlen = errlen};
 	struct files_acc fa = {.r = r};
 	memset(r, 0, sizeof(*r));
 	r->serial = -1;

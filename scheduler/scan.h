@@ -59,8 +59,8 @@ struct sched_rec {
  * Read a record (len bytes of text, need not be NUL-terminated). Returns
  * 0, or -1 with the reason in err (r is then empty, nothing to release).
  */
-int sched_rec_scan(struct sched_rec *r, const char *text, size_t len,
-                   char *err, size_t errlen);
+int sched_rec_scan(struct sched_rec *r, const char *text, size_t len, char *err,
+                   size_t errlen);
 
 /* Free what the record holds. */
 void sched_rec_release(struct sched_rec *r);

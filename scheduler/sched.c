@@ -167,8 +167,8 @@ put_json(struct buf *b, const json_t *j)
 
 void
 sched_cell_write(struct buf *b, const struct sched_project *p,
-                 const struct sched_platform *pl,
-                 const struct sched_choice *ch, const struct sched_deps *d)
+                 const struct sched_platform *pl, const struct sched_choice *ch,
+                 const struct sched_deps *d)
 {
 	/* keys in jx_dumps()'s sorted order */
 	BUF_LIT(b, "{\"deps\":");
@@ -437,7 +437,9 @@ walk_one(const char *name, size_t nlen, int64_t serial, int status, void *arg)
 int
 sched_run(const struct cfg *c, const struct sched_opts *o)
 {
-	struct run r = {.c = c, .o = o, .text = BUF_INIT(SCHED_MAX_RECORD),
+	struct run r = {.c = c,
+	                .o = o,
+	                .text = BUF_INIT(SCHED_MAX_RECORD),
 	                .line = BUF_INIT(0)};
 	int rc = -1;
 
@@ -449,12 +451,11 @@ sched_run(const struct cfg *c, const struct sched_opts *o)
 	if (!r.dctx)
 		goto out_m;
 	if (o->mode == SCHED_ENQUEUE || o->mode == SCHED_FOLLOWUPS) {
-		enum sched_sweep_kind kind = o->mode == SCHED_FOLLOWUPS
-		                                 ? SCHED_SWEEP_FOLLOWUPS
-		                             : o->full ? SCHED_SWEEP_FULL
-		                             : o->npackages
-		                                 ? SCHED_SWEEP_PACKAGES
-		                                 : SCHED_SWEEP_INCREMENTAL;
+		enum sched_sweep_kind kind =
+		    o->mode == SCHED_FOLLOWUPS ? SCHED_SWEEP_FOLLOWUPS
+		    : o->full                  ? SCHED_SWEEP_FULL
+		    : o->npackages             ? SCHED_SWEEP_PACKAGES
+		                               : SCHED_SWEEP_INCREMENTAL;
 		r.q = sched_queue_open(c, kind, &r.ps);
 		if (!r.q)
 			goto out_d;

@@ -342,7 +342,8 @@ read_tar(const char *path, enum zkind kind, struct sched_sdist *s)
 		if (m && w == 3)
 			s->nreqs--;
 		if (zs_skip(&z, padded) < 0) {
-			snprintf(s->why, sizeof(s->why), "truncated tar archive");
+			snprintf(s->why, sizeof(s->why),
+			         "truncated tar archive");
 			goto out;
 		}
 	}
@@ -495,7 +496,7 @@ sched_sdist_read(const char *path, const char *name, struct sched_sdist *out)
 		const char *ext;
 		enum zkind kind;
 	} tars[] = {
-	    {".tar.gz", Z_GZIP}, {".tgz", Z_GZIP},   {".tar", Z_GZIP},
+	    {".tar.gz", Z_GZIP},   {".tgz", Z_GZIP},  {".tar", Z_GZIP},
 	    {".tar.bz2", Z_BZIP2}, {".tbz", Z_BZIP2}, {".tar.xz", Z_XZ},
 	    {".txz", Z_XZ},
 	};

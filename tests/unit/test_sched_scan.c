@@ -80,9 +80,9 @@ agree(const char *text)
 		                              ? json_integer_value(sz)
 		                              : -1);
 		json_t *cm = json_object_get(f, "core_metadata");
-		const char *want = json_is_object(cm) ? str_or_null(cm, "sha256")
-		                   : json_is_true(cm)
-		                       ? str_or_null(f, "core_metadata_sha256")
+		const char *want =
+		    json_is_object(cm) ? str_or_null(cm, "sha256")
+		    : json_is_true(cm) ? str_or_null(f, "core_metadata_sha256")
 		                       : NULL;
 		same_str(g->metadata_sha256, want);
 	}
@@ -167,7 +167,8 @@ test_sched_scan_bounds(void **state)
 	/* a record truncated anywhere is refused */
 	const char *t = "{\"files\":[{\"filename\":\"a\\u00e9\",\"size\":1}]}";
 	for (size_t k = 0; k < strlen(t); k++)
-		assert_int_equal(sched_rec_scan(&r, t, k, err, sizeof(err)), -1);
+		assert_int_equal(sched_rec_scan(&r, t, k, err, sizeof(err)),
+		                 -1);
 	assert_int_equal(sched_rec_scan(&r, t, strlen(t), err, sizeof(err)), 0);
 	assert_string_equal(r.files[0].filename, "a\xc3\xa9");
 	sched_rec_release(&r);

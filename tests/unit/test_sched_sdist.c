@@ -99,8 +99,9 @@ test_sched_sdist_formats(void **state)
 		assert_int_equal(rc, 0);
 		assert_non_null(s.pyproject.name);
 		assert_string_equal(s.pyproject.name, "pyproject.toml");
-		assert_string_equal(s.pyproject.data,
-		                    "[build-system]\nrequires = [\"flit_core\"]\n");
+		assert_string_equal(
+		    s.pyproject.data,
+		    "[build-system]\nrequires = [\"flit_core\"]\n");
 		assert_non_null(s.tox.name);
 		sched_sdist_release(&s);
 	}
