@@ -574,6 +574,31 @@ sched_deps_cell_md(struct sched_deps_ctx *x, const struct sched_project *p,
 	}
 	if (src >= 0)
 		have = read_sdist(x, &p->files[src], &sd, d);
+	if (f->kind == SCHED_FILE_SDIST && !built && !md->ok && have == 1 &&
+	    sd.pkginfo.name && f->sha256) {
+		/* No metadata file on the index (PyPI serves none for
+		 * sdists): the sdist's own PKG-INFO, when PEP 643 says its
+		 * Requires-Dist is static, is as good as one. */
+		const struct sched_md *pk = sched_resolver_md_pkginfo(
+		    x->rs, f->sha256, sd.pkginfo.data, sd.pkginfo.len);
+		if (is_static(pk)) {
+			md = pk;
+			d->author_email = md->author_email
+			                      ? xstrdup(md->author_email)
+			                      : NULL;
+			d->maintainer_email =
+			    md->maintainer_email ? xstrdup(md->maintainer_email)
+			                         : NULL;
+			d->requires_python = md->requires_python
+			                         ? xstrdup(md->requires_python)
+			                         : NULL;
+			note(d,
+			     "runtime requirements from the sdist's PKG-INFO "
+			     "(Metadata-Version %s, Requires-Dist static: PEP "
+			     "643)",
+			     md->metadata_version);
+		}
+	}
 	if (f->kind == SCHED_FILE_SDIST) {
 		if (build_reqs(&sd, have, &pyproject, &breqs, d) < 0)
 			goto out;

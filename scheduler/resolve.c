@@ -243,6 +243,25 @@ sched_resolver_md_text(struct sched_resolver *rs, const char *text, size_t len)
 	return &e->md;
 }
 
+const struct sched_md *
+sched_resolver_md_pkginfo(struct sched_resolver *rs, const char *sdist_sha256,
+                          const char *text, size_t len)
+{
+	char key[80];
+	int64_t idx;
+	/* keyed apart from the metadata files' own sha256 keys */
+	snprintf(key, sizeof(key), "sdist:%.64s", sdist_sha256);
+	if (sched_map_get(&rs->md_index, key, &idx))
+		return &rs->mds[idx]->md;
+	struct md_entry *e = xcalloc(1, sizeof(*e));
+	md_parse(e, text, len, "PKG-INFO");
+	XGROW(rs->mds, rs->nmds + 1, rs->amds);
+	rs->mds[rs->nmds] = e;
+	sched_map_put(&rs->md_index, key, (int64_t)rs->nmds);
+	rs->nmds++;
+	return &e->md;
+}
+
 /* The project norm from the mirror (cached), or NULL when absent. */
 static const struct sched_project *
 proj_get(struct sched_resolver *rs, const char *norm)

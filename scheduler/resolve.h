@@ -66,6 +66,12 @@ const struct sched_md *sched_resolver_md(struct sched_resolver *rs,
 const struct sched_md *sched_resolver_md_text(struct sched_resolver *rs,
                                               const char *text, size_t len);
 
+/* An sdist's PKG-INFO (the sdist by its sha256): parsed once per sdist,
+ * then from the cache. Owned by the resolver. */
+const struct sched_md *sched_resolver_md_pkginfo(struct sched_resolver *rs,
+                                                 const char *sdist_sha256,
+                                                 const char *text, size_t len);
+
 enum sched_resolve_status {
 	SCHED_RESOLVE_OK,
 	SCHED_RESOLVE_CONFLICT, /* no combination satisfies everything */

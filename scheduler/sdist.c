@@ -24,6 +24,8 @@ sched_sdist_release(struct sched_sdist *s)
 {
 	free(s->pyproject.name);
 	free(s->pyproject.data);
+	free(s->pkginfo.name);
+	free(s->pkginfo.data);
 	free(s->tox.name);
 	free(s->tox.data);
 	for (size_t i = 0; i < s->nreqs; i++) {
@@ -34,7 +36,7 @@ sched_sdist_release(struct sched_sdist *s)
 }
 
 /* Which member a path is (after the top directory): 1 pyproject, 2 tox,
- * 3 a test requirements file, 0 none. */
+ * 3 a test requirements file, 4 PKG-INFO, 0 none. */
 static int
 wanted(const char *path, size_t len, size_t *rest)
 {
@@ -50,6 +52,8 @@ wanted(const char *path, size_t len, size_t *rest)
 		return 1;
 	if (rl == 7 && !memcmp(r, "tox.ini", 7))
 		return 2;
+	if (rl == 8 && !memcmp(r, "PKG-INFO", 8))
+		return 4;
 	if (rl > 16 && !strncmp(r, "requirements", 12) &&
 	    !memcmp(r + rl - 4, ".txt", 4) && memmem(r, rl, "test", 4))
 		return 3;
@@ -63,6 +67,8 @@ slot(struct sched_sdist *s, int which)
 		return s->pyproject.name ? NULL : &s->pyproject;
 	if (which == 2)
 		return s->tox.name ? NULL : &s->tox;
+	if (which == 4)
+		return s->pkginfo.name ? NULL : &s->pkginfo;
 	if (s->nreqs == SCHED_SDIST_MAX_REQS)
 		return NULL;
 	return &s->reqs[s->nreqs++];

@@ -1,6 +1,6 @@
 /*
  * Reading an sdist on the host without running anything: the few
- * top-level files the scheduler needs (pyproject.toml, tox.ini,
+ * top-level files the scheduler needs (pyproject.toml, PKG-INFO, tox.ini,
  * requirements*test*.txt), taken out of the archive in the store
  * (.tar.gz / .tgz / .tar through zlib's gzip reader, .tar.bz2 / .tbz
  * through libbz2, .tar.xz / .txz through liblzma (its memory bounded to
@@ -28,6 +28,8 @@ struct sched_sdist_member {
 
 struct sched_sdist {
 	struct sched_sdist_member pyproject; /* name NULL when absent */
+	struct sched_sdist_member pkginfo; /* PKG-INFO: the sdist's core
+	                                    * metadata (static parts: PEP 643) */
 	struct sched_sdist_member tox; /* tox.ini */
 	struct sched_sdist_member reqs[SCHED_SDIST_MAX_REQS];
 	size_t nreqs; /* requirements*test*.txt */

@@ -14,7 +14,7 @@
 need nginx
 PIPW=$(ls /usr/share/python-wheels/pip-*.whl 2>/dev/null | tail -n 1)
 [ -n "$PIPW" ] || skip_all "needs Debian's pip wheel (python3-pip-whl)"
-set -- $( [ -n "${PYTI_LONG:-}" ] && echo 28 || echo 19 )
+set -- $( [ -n "${PYTI_LONG:-}" ] && echo 30 || echo 21 )
 plan $1
 
 FIX=$TOP/tests/helper/fixture-index/fixture-index
@@ -97,7 +97,7 @@ check_eq "test extras on debian-12: same set as pip's root[test]" \
 
 pyti-schedule --dry-run --json --db "$TMP/db" --store "$TMP/store" \
 	--platform debian-12 --package conflict missing withtests sdist-static \
-	sdist-dynamic chain >"$TMP/cells.jsonl"
+	sdist-dynamic sdist-pkginfo sdist-pkginfo-old chain >"$TMP/cells.jsonl"
 check_grep "a conflict names the requirements" \
 	'"resolution":"conflict: conflict-m 2.0 (chosen for conflict) does not satisfy .conflict-m<2. (from conflict-n)"' \
 	"$TMP/cells.jsonl"
@@ -110,6 +110,11 @@ check_grep "a static sdist gets pip's default build requirements" \
 check_grep "an sdist without static metadata is two-stage" \
 	'"name":"setuptools-68.0-py3-none-any.whl","role":"build".*"project":"sdist-dynamic".*"resolution":"two_stage"' \
 	"$TMP/cells.jsonl"
+check_grep "an sdist with no metadata file but a static PKG-INFO (PEP 643) is one stage, its requirements resolved" \
+	'"name":"chain_c-2.0-py3-none-any.whl","role":"runtime".*"project":"sdist-pkginfo".*"resolution":"ok"' \
+	"$TMP/cells.jsonl"
+check_grep "a PKG-INFO older than Metadata-Version 2.2 is not static: two-stage" \
+	'"project":"sdist-pkginfo-old".*"resolution":"two_stage"' "$TMP/cells.jsonl"
 pyti-schedule --dry-run --json --db "$TMP/db" --store "$TMP/store" \
 	--platform debian-12 --package sdist-hatch sdist-badtoml sdist-noreq \
 	groups >"$TMP/sdist.jsonl"

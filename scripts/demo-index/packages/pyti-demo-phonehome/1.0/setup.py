@@ -15,4 +15,4 @@ try:
 except OSError:
     pass
 
-setup()
+setup(install_requires=[])
