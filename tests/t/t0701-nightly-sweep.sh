@@ -14,7 +14,8 @@
 # affected maintainer (ada@calc.example, bea@persist.example) in the
 # outbox. 4 VM jobs in all.
 . "$(dirname "$0")/../lib.sh"
-# 4 VM jobs and two pool boots: minutes under TCG; make test runs t0700.
+# 4 VM jobs and two pool boots: ~10 min under TCG; make test runs t0702,
+# the same sweeps with a scripted agent and no VM.
 long_test "two sweeps with 4 VM jobs"
 [ "$(id -u)" = 0 ] || skip_all "needs root (embedded PostgreSQL as postgres, private libvirtd)"
 need psql curl virsh
