@@ -86,28 +86,9 @@ check_eq "serve: PEP 691 JSON when asked, with the project's serial header" \
 	"content-type x-pypi-last-serial "
 
 at_exit "'$TOP/scripts/pyti-postgres' stop '$V/pg'"
-cat >"$TMP/pyti.conf" <<CONF
-[nightly]
-var = $V
-postgres = embedded
-pool = no
-keep-postgres = yes
-deadline = 2s
-[database]
-conninfo = host=$V/pg dbname=pyti user=postgres
-[crawler]
-index = http://127.0.0.1:$port/simple/
-db = $V/mirror
-store = $V/store
-download = all
-[store]
-dir = $V/store
-[schedule]
-only = pyti-demo-calc pyti-demo-greet
-[platform debian-12]
-suite = bookworm
-python = 3.11
-CONF
+. "$TOP/tests/helper/nightly.sh"
+nightly_conf "pool = no
+deadline = 2s" "pyti-demo-calc pyti-demo-greet" "" ""
 "$TOP/cron/pyti-nightly" --config "$TMP/pyti.conf" --no-progress >"$TMP/n1.out" 2>&1
 check_eq "no runner: the run stage hits the deadline, exit 4" "$?" 4
 CI="host=$V/pg dbname=pyti user=postgres"
