@@ -237,6 +237,23 @@ struct val {
 
 static int value(struct sc *s, int depth, int keep, struct val *v);
 
+/* After a member of an object or array: ',' (1: another follows) or the
+ * closing byte (0: done), else -1 (logged). */
+static int
+next_member(struct sc *s, char close)
+{
+	ws(s);
+	if (s->p < s->e && *s->p == ',') {
+		s->p++;
+		return 1;
+	}
+	if (s->p < s->e && *s->p == close) {
+		s->p++;
+		return 0;
+	}
+	return fail(s, "expected ',' or '%c'", close);
+}
+
 /*
  * An object's members: for each key, fn (when given) reads the value
  * itself and returns 1, or returns 0 to have it checked and skipped.
@@ -280,16 +297,9 @@ object(struct sc *s, int depth, member_fn fn, void *arg)
 			if (value(s, depth + 1, 0, &v) < 0)
 				return -1;
 		}
-		ws(s);
-		if (s->p < s->e && *s->p == ',') {
-			s->p++;
-			continue;
-		}
-		if (s->p < s->e && *s->p == '}') {
-			s->p++;
-			return 0;
-		}
-		return fail(s, "expected ',' or '}'");
+		int more = next_member(s, '}');
+		if (more <= 0)
+			return more;
 	}
 }
 
@@ -317,16 +327,9 @@ array(struct sc *s, int depth, elem_fn fn, void *arg)
 			if (value(s, depth + 1, 0, &v) < 0)
 				return -1;
 		}
-		ws(s);
-		if (s->p < s->e && *s->p == ',') {
-			s->p++;
-			continue;
-		}
-		if (s->p < s->e && *s->p == ']') {
-			s->p++;
-			return 0;
-		}
-		return fail(s, "expected ',' or ']'");
+		int more = next_member(s, ']');
+		if (more <= 0)
+			return more;
 	}
 }
 

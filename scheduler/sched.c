@@ -165,6 +165,19 @@ put_json(struct buf *b, const json_t *j)
 	free(t);
 }
 
+/* "platform":...,"project":...,"python":... of a cell line */
+static void
+put_where(struct buf *b, const struct sched_project *p,
+          const struct sched_platform *pl)
+{
+	BUF_LIT(b, "\"platform\":");
+	put_cstr(b, pl->name);
+	BUF_LIT(b, ",\"project\":");
+	put_cstr(b, p->norm);
+	BUF_LIT(b, ",\"python\":");
+	put_cstr(b, pl->python);
+}
+
 void
 sched_cell_write(struct buf *b, const struct sched_project *p,
                  const struct sched_platform *pl, const struct sched_choice *ch,
@@ -173,12 +186,8 @@ sched_cell_write(struct buf *b, const struct sched_project *p,
 	/* keys in jx_dumps()'s sorted order */
 	BUF_LIT(b, "{\"deps\":");
 	if (ch->file < 0) {
-		BUF_LIT(b, "[],\"file\":null,\"platform\":");
-		put_cstr(b, pl->name);
-		BUF_LIT(b, ",\"project\":");
-		put_cstr(b, p->norm);
-		BUF_LIT(b, ",\"python\":");
-		put_cstr(b, pl->python);
+		BUF_LIT(b, "[],\"file\":null,");
+		put_where(b, p, pl);
 		BUF_LIT(b, ",\"reason\":");
 		put_cstr(b, ch->reason);
 		buf_addf(b, ",\"resolution\":\"unavailable: no installable "
@@ -195,12 +204,7 @@ sched_cell_write(struct buf *b, const struct sched_project *p,
 		buf_addf(b, ",\"size\":%lld},", (long long)f->size);
 	else
 		BUF_LIT(b, ",\"size\":null},");
-	BUF_LIT(b, "\"platform\":");
-	put_cstr(b, pl->name);
-	BUF_LIT(b, ",\"project\":");
-	put_cstr(b, p->norm);
-	BUF_LIT(b, ",\"python\":");
-	put_cstr(b, pl->python);
+	put_where(b, p, pl);
 	BUF_LIT(b, ",\"reason\":null,\"resolution\":");
 	put_cstr(b, d->resolution);
 	if (json_array_size(d->test_unresolved)) {
