@@ -46,15 +46,9 @@ PYTI_INIT=$TOP/guest/image/init PYTI_AGENT=$TOP/tests/helper/hostile-agent \
 	{ echo "Bail out! cannot make the hostile image"; exit 1; }
 rm "$H/base.img"
 
-CI=$("$TOP/tests/helper/postgres/start" "$TMP/pg") || { echo "Bail out! no PostgreSQL"; exit 1; }
-at_exit "$TOP/tests/helper/postgres/stop" "$TMP/pg" immediate
-URI=$("$TOP/tests/helper/libvirt/start" "$TMP/lv" --confined) || { echo "Bail out! no libvirtd"; exit 1; }
-at_exit "$TOP/tests/helper/libvirt/stop" "$TMP/lv"
+. "$TOP/tests/helper/runner-host.sh"
+runner_host
 sql() { psql -X -A -t -q -d "$CI" -c "$1"; }
-# QEMU (libvirt-qemu) binds the channel socket in the state directory.
-mkdir -p "$TMP/state"
-chgrp libvirt-qemu "$TMP/state"
-chmod 2770 "$TMP/state"
 
 export PYTI_CONFIG=$TMP/pyti.conf
 cat >"$PYTI_CONFIG" <<CONF

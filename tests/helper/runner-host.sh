@@ -1,0 +1,19 @@
+# tests/helper/runner-host.sh: sourced (after tests/lib.sh) by the runner's
+# VM tests (t0402, t0404, t0405). runner_host sets up a runner host as
+# production has it, private to the test and stopped when it ends:
+#   CI          the conninfo of a throwaway PostgreSQL
+#   URI         a private libvirtd running QEMU confined (the libvirt-qemu
+#               user, seccomp: tests/helper/libvirt/start --confined)
+#   $TMP/state  the runner's state directory, where QEMU (as libvirt-qemu)
+#               binds the channel socket
+# Either server failing to start bails out.
+runner_host() {
+	chmod 755 "$TMP"
+	CI=$("$TOP/tests/helper/postgres/start" "$TMP/pg") || { echo "Bail out! no PostgreSQL"; exit 1; }
+	at_exit "$TOP/tests/helper/postgres/stop" "$TMP/pg" immediate
+	URI=$("$TOP/tests/helper/libvirt/start" "$TMP/lv" --confined) || { echo "Bail out! no libvirtd"; exit 1; }
+	at_exit "$TOP/tests/helper/libvirt/stop" "$TMP/lv"
+	mkdir -p "$TMP/state"
+	chgrp libvirt-qemu "$TMP/state"
+	chmod 2770 "$TMP/state"
+}
