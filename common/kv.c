@@ -186,6 +186,29 @@ lock_writer(struct kv *kv)
 	return log_error("cannot lock '%s': %s", path, strerror(errno));
 }
 
+/*
+ * A reader of a directory whose data.mdb is absent or empty: a writer was
+ * killed between creating the directory (or the file) and writing the
+ * first meta pages. Say so, rather than LMDB's "No such file or
+ * directory" or "Bad file descriptor", and leave the directory as it is
+ * (mdb_env_open would create lock.mdb in it).
+ */
+static int
+never_written(const char *dir)
+{
+	char path[4200];
+	struct stat st;
+
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+		return 0; /* mdb_env_open() names what is wrong */
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (stat(path, &st) ? errno != ENOENT : st.st_size > 0)
+		return 0;
+	return log_error("lmdb '%s': no data.mdb, or an empty one (not a "
+	                 "pyti mirror, or never written)",
+	                 dir);
+}
+
 struct kv *
 kv_open(const char *dir, const char *const *names, size_t n, unsigned flags,
         size_t map_size)
@@ -208,6 +231,8 @@ kv_open(const char *dir, const char *const *names, size_t n, unsigned flags,
 		goto fail;
 	}
 	if (!(flags & KV_RDONLY) && lock_writer(kv))
+		goto fail;
+	if ((flags & KV_RDONLY) && never_written(dir))
 		goto fail;
 	if (flags & KV_RDONLY)
 		eflags |= MDB_RDONLY;

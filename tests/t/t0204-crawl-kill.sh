@@ -16,9 +16,10 @@ total=$(wc -l <"$TMP/tree/truth.jsonl")
 subset() {
 	if ! pyti-crawl dump --db "$TMP/db" >"$TMP/dump" 2>"$TMP/dump.err"
 	then
-		# Killed before the databases (or their directory: on a busy
-		# machine 0.05 s may not get past the dynamic loader) were
-		# first created: empty.
+		# Killed before the databases (their directory, or data.mdb's
+		# first meta pages: on a busy machine 0.05 s may not get past
+		# the dynamic loader, or may stop just after mkdir) were first
+		# written: empty, and the reader says so.
 		[ ! -d "$TMP/db" ] || grep -q "never written" "$TMP/dump.err" ||
 			return 1
 		: >"$TMP/dump"

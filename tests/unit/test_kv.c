@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -201,6 +202,16 @@ test_kv_open_readonly_missing(void **state)
 
 	snprintf(path, sizeof(path), "%s/nope", d);
 	assert_null(kv_open(path, dbs, 2, KV_RDONLY, 0));
+	/* A writer killed after mkdir (or after creating data.mdb, before
+	 * its meta pages): never written, and the reader creates nothing. */
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_null(kv_open(path, dbs, 2, KV_RDONLY, 0));
+	snprintf(path, sizeof(path), "%s/nope/data.mdb", d);
+	fclose(fopen(path, "w"));
+	snprintf(path, sizeof(path), "%s/nope", d);
+	assert_null(kv_open(path, dbs, 2, KV_RDONLY, 0));
+	snprintf(path, sizeof(path), "%s/nope/lock.mdb", d);
+	assert_int_equal(access(path, F_OK), -1);
 	kv = kv_open(d, dbs, 2, 0, 0);
 	assert_non_null(kv);
 	kv_close(kv);
