@@ -8,6 +8,8 @@
 #	result foo 1.0 passed
 #	END
 #	rsql "select count(*) from report_results"
+#	report_load_changes 2            # load, then changes of sweeps 1..2
+#	report_mail_conf 'recipient-per-day = 100'   # [mail] and [report]
 #
 # The PostgreSQL part is tests/helper/postgres.sh's (sourced here).
 
@@ -34,4 +36,27 @@ fixture() {
 	psql -X -q -v ON_ERROR_STOP=1 -d "$REPORT_CI" -f "$TMP/fixture.sql" \
 		>/dev/null || { echo "Bail out! fixture SQL"; exit 1; }
 	REPORT_FIRST_JOB=$(($(rsql "select coalesce(max(id), 0) from jobs") + 1))
+}
+
+# report_load_changes N: pyti-report load, then changes of sweeps 1..N.
+report_load_changes() {
+	pyti-report load >/dev/null || { echo "Bail out! load"; exit 1; }
+	s=1
+	while [ "$s" -le "$1" ]; do
+		pyti-report changes --sweep "$s" >/dev/null ||
+			{ echo "Bail out! changes --sweep $s"; exit 1; }
+		s=$((s + 1))
+	done
+}
+
+# report_mail_conf [LINE...]: a [mail] section writing into $TMP/outbox
+# (no retry delay; LINEs added to it) and [report] base-url, appended to
+# $PYTI_CONFIG.
+report_mail_conf() {
+	{
+		printf '[mail]\nfrom = pyti@example.org\noutbox = %s/outbox\n' "$TMP"
+		printf 'retry-after = 0s\ntimeout = 10s\n'
+		for l in "$@"; do printf '%s\n' "$l"; done
+		printf '[report]\nbase-url = https://pyti.example.org\n'
+	} >>"$PYTI_CONFIG"
 }

@@ -29,20 +29,10 @@ result evil 1.0 passed hostile=1 author=x@example.org\r\nBcc:_victim@example.com
 result still 1.0 build_failed author=dave@example.org
 result quiet 1.1 tests_failed author=erin@example.org
 END
-pyti-report load >/dev/null && pyti-report changes --sweep 1 >/dev/null &&
-	pyti-report changes --sweep 2 >/dev/null || { echo "Bail out! load/changes"; exit 1; }
+report_load_changes 2
 rsql "insert into report_recipients (address, token, opted_out_at) values ('erin@example.org', 'x', now())" >/dev/null
 
-cat >>"$PYTI_CONFIG" <<CONF
-[mail]
-from = pyti@example.org
-outbox = $TMP/outbox
-retry-after = 0s
-timeout = 10s
-recipient-per-day = 100
-[report]
-base-url = https://pyti.example.org
-CONF
+report_mail_conf 'recipient-per-day = 100'
 check "mail sweep 1" pyti-report mail --sweep 1
 check_grep "a first sweep is a baseline: nothing queued" "queued=0 sent=0" "$TMP/.out"
 check "mail sweep 2 into the outbox directory" pyti-report mail --sweep 2

@@ -26,18 +26,8 @@ result pyti-demo-calc 1.1 tests_failed file=calc.whl author=ada@calc.example
 result pyti-demo-persist 0.2 passed hostile=1 author=bea@persist.example
 result gap 1.1 tests_failed author=gil@gap.example
 END
-cat >>"$PYTI_CONFIG" <<CONF
-[mail]
-from = pyti@example.org
-outbox = $TMP/outbox
-retry-after = 0s
-timeout = 10s
-[report]
-base-url = https://pyti.example.org
-CONF
-pyti-report load >/dev/null && pyti-report changes --sweep 1 >/dev/null &&
-	pyti-report changes --sweep 2 >/dev/null ||
-	{ echo "Bail out! load/changes"; exit 1; }
+report_mail_conf
+report_load_changes 2
 check "changes of the third sweep" pyti-report changes --sweep 3
 check_eq "calc 1.1 is a release regression against 1.0 (not a contradiction)" \
 	"$(rsql "select change || ' ' || coalesce(regression, '-') || ' ' || prev_version from report_changes where sweep_id = 3 and project = 'pyti-demo-calc'")" \
