@@ -20,8 +20,22 @@ $(COMMON_DB_OBJS): PKG_CFLAGS := $(call pkg_cflags,$(COMMON_PKGS) \
 COMMON_DB_LIBS := $(call pkg_libs,$(COMMON_DB_PKGS))
 LIBCOMMON_DB := build/libcommon-db.a
 
-COMMON_OBJS := $(patsubst %.c,build/%.o,$(filter-out $(COMMON_DB_SRCS), \
-	$(wildcard common/*.c)))
+# HTTP downloads (common/fetch.c, libcurl's multi interface) and the
+# verified content-addressed store writer (common/store.c) are a third
+# archive, libcommon-fetch.a: only its objects get libcurl's flags, and
+# only a program that fetches (the crawler; the scheduler for metadata
+# missing from the store) links it, before $(LIBCOMMON), with
+# $(COMMON_FETCH_LIBS).
+COMMON_FETCH_PKGS := libcurl
+COMMON_FETCH_SRCS := common/fetch.c common/store.c
+COMMON_FETCH_OBJS := $(patsubst %.c,build/%.o,$(COMMON_FETCH_SRCS))
+$(COMMON_FETCH_OBJS): PKG_CFLAGS := $(call pkg_cflags,$(COMMON_PKGS) \
+	$(COMMON_FETCH_PKGS))
+COMMON_FETCH_LIBS := $(call pkg_libs,$(COMMON_FETCH_PKGS)) -lm
+LIBCOMMON_FETCH := build/libcommon-fetch.a
+
+COMMON_OBJS := $(patsubst %.c,build/%.o,$(filter-out $(COMMON_DB_SRCS) \
+	$(COMMON_FETCH_SRCS),$(wildcard common/*.c)))
 LIBCOMMON := build/libcommon.a
 
 # The version every program prints (--version, common/cli.c): git describe
@@ -43,15 +57,28 @@ $(LIBCOMMON_DB): $(COMMON_DB_OBJS)
 	@mkdir -p $(dir $@)
 	$(QUIET_AR)rm -f $@ && ar rcs $@ $^
 
+$(LIBCOMMON_FETCH): $(COMMON_FETCH_OBJS)
+	@mkdir -p $(dir $@)
+	$(QUIET_AR)rm -f $@ && ar rcs $@ $^
+
 # Unit tests of common modules: every tests/unit/test_*.c that does not
-# belong to a program (those carry the program's symbol prefix).
+# belong to a program (those carry the program's symbol prefix) or to
+# libcommon-fetch.a (below).
 PROGRAM_TEST_PREFIXES := crawl_ sched_ run_ guest_ report_
+COMMON_FETCH_UNIT_SRCS := tests/unit/test_store.c
 COMMON_UNIT_SRCS := $(filter-out \
-	$(foreach p,$(PROGRAM_TEST_PREFIXES),tests/unit/test_$(p)%), \
-	$(wildcard tests/unit/test_*.c))
+	$(foreach p,$(PROGRAM_TEST_PREFIXES),tests/unit/test_$(p)%) \
+	$(COMMON_FETCH_UNIT_SRCS), $(wildcard tests/unit/test_*.c))
 COMMON_UNIT := $(patsubst tests/unit/%.c,build/tests/unit/%,$(COMMON_UNIT_SRCS))
 UNIT_TESTS += $(COMMON_UNIT)
 
 build/tests/unit/%.o: PKG_CFLAGS := $(call pkg_cflags,$(COMMON_PKGS) cmocka)
 $(COMMON_UNIT): build/tests/unit/%: build/tests/unit/%.o $(LIBCOMMON)
 	$(call link,$(COMMON_LIBS) $(call pkg_libs,cmocka))
+
+COMMON_FETCH_UNIT := $(patsubst tests/unit/%.c,build/tests/unit/%, \
+	$(COMMON_FETCH_UNIT_SRCS))
+UNIT_TESTS += $(COMMON_FETCH_UNIT)
+$(COMMON_FETCH_UNIT): build/tests/unit/%: build/tests/unit/%.o \
+		$(LIBCOMMON_FETCH) $(LIBCOMMON)
+	$(call link,$(COMMON_FETCH_LIBS) $(COMMON_LIBS) $(call pkg_libs,cmocka))

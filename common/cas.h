@@ -1,12 +1,12 @@
 /*
  * The content-addressed file store (cas) and its layout: core-metadata files
  * (PEP 658) and distribution files, each under its own sha256. The
- * crawler writes it (crawler/store.h: verified while streaming, published
+ * crawler writes it (common/store.h: verified while streaming, published
  * by rename); the scheduler and the runner read it. One function here
  * says where a file lives, so writer and readers cannot disagree:
  *
  *	STORE/<sha256[0:2]>/<sha256>	a verified file (64 lowercase hex)
- *	STORE/tmp/...			downloads in progress (crawler only)
+ *	STORE/tmp/...			downloads in progress (store.c only)
  *
  * A final name only ever holds the bytes its name promises; readers
  * still check size and digest of what they load from it.

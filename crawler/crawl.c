@@ -293,7 +293,7 @@ struct crawl {
 	size_t nlater, later_alloc;
 	int commit_failed;
 	/* the download phase */
-	struct crawl_store *store;
+	struct store *store;
 	char *dl_cursor; /* last downloads key handled */
 	uint64_t dl_fetched, dl_present, dl_failed, dl_bytes, dl_skipped;
 	char *dl_failed_urls[NAMED_FAILURES];
@@ -963,7 +963,7 @@ struct dl_unhashed {
 struct dl_items {
 	struct dl_unhashed *u;
 	size_t nu, ualloc;
-	struct crawl_store_item *v;
+	struct store_item *v;
 	size_t *project; /* index into the round's names, per item */
 	char **owned; /* metadata URLs, per item (NULL for files) */
 	size_t n, alloc, nproject, nowned;
@@ -971,7 +971,7 @@ struct dl_items {
 
 static void
 dl_add(struct dl_items *d, size_t project, const char *url, const char *sha,
-       int64_t size, enum crawl_store_kind kind, char *owned)
+       int64_t size, enum store_kind kind, char *owned)
 {
 	size_t a = d->alloc;
 
@@ -1014,7 +1014,7 @@ dl_collect(struct crawl *c, struct dl_items *d, size_t project, json_t *rec)
 			const char *had = json_string_value(
 			    json_object_get(f, "core_metadata_sha256"));
 
-			if (!had || !crawl_store_has(c->store, had, -1)) {
+			if (!had || !store_has(c->store, had, -1)) {
 				XGROW(d->u, d->nu + 1, d->ualloc);
 				d->u[d->nu].project = project;
 				d->u[d->nu].file = f;
@@ -1027,7 +1027,7 @@ dl_collect(struct crawl *c, struct dl_items *d, size_t project, json_t *rec)
 		if (msha) {
 			char *mu = metadata_url(url);
 
-			dl_add(d, project, mu, msha, -1, CRAWL_STORE_METADATA,
+			dl_add(d, project, mu, msha, -1, STORE_METADATA,
 			       mu);
 		}
 		if (c->o->download != CRAWL_DOWNLOAD_ALL)
@@ -1040,12 +1040,12 @@ dl_collect(struct crawl *c, struct dl_items *d, size_t project, json_t *rec)
 		}
 		dl_add(d, project, url, sha,
 		       json_is_integer(size) ? json_integer_value(size) : -1,
-		       CRAWL_STORE_DIST, NULL);
+		       STORE_DIST, NULL);
 	}
 }
 
 static void
-dl_failed(struct crawl *c, const struct crawl_store_item *it,
+dl_failed(struct crawl *c, const struct store_item *it,
           const char *project)
 {
 	log_error("download '%s' (project '%s') failed: %s", it->url, project,
@@ -1072,9 +1072,9 @@ uh_done(struct fetch_req *req)
 {
 	struct uh_job *j = req->arg;
 	struct crawl *c = j->c;
-	struct crawl_store_item it;
+	struct store_item it;
 	char hex[SHA256_HEX_LEN + 1], err[512];
-	struct crawl_store_writer *w = NULL;
+	struct store_writer *w = NULL;
 
 	memset(&it, 0, sizeof(it));
 	it.url = j->u->url;
@@ -1087,23 +1087,23 @@ uh_done(struct fetch_req *req)
 		goto fail;
 	}
 	sha256_hex(req->body.data ? req->body.data : "", req->body.len, hex);
-	if (crawl_store_has(c->store, hex, (int64_t)req->body.len)) {
+	if (store_has(c->store, hex, (int64_t)req->body.len)) {
 		c->dl_present++;
 	} else {
-		w = crawl_store_writer_new(c->store, hex, (int64_t)req->body.len,
+		w = store_writer_new(c->store, hex, (int64_t)req->body.len,
 		                           UNHASHED_MAX, err, sizeof(err));
 		if (!w) {
 			snprintf(it.error, sizeof(it.error), "%s", err);
 			goto fail;
 		}
-		if (crawl_store_writer_write(w, req->body.data, req->body.len) ||
-		    crawl_store_writer_commit(w)) {
+		if (store_writer_write(w, req->body.data, req->body.len) ||
+		    store_writer_commit(w)) {
 			snprintf(it.error, sizeof(it.error), "%s",
-			         crawl_store_writer_error(w));
-			crawl_store_writer_free(w);
+			         store_writer_error(w));
+			store_writer_free(w);
 			goto fail;
 		}
-		crawl_store_writer_free(w);
+		store_writer_free(w);
 		c->dl_fetched++;
 		c->dl_bytes += req->body.len;
 	}
@@ -1188,17 +1188,17 @@ download_round(struct crawl *c)
 		if (found && status && !strcmp(status, "active"))
 			dl_collect(c, &d, i, recs[i]);
 	}
-	if (d.n && crawl_store_fetch(c->store, c->f, d.v, d.n) < 0)
+	if (d.n && store_fetch(c->store, c->f, d.v, d.n) < 0)
 		goto out;
 	if (d.nu && fetch_unhashed(c, &d, r.names, bad, dirty) < 0)
 		goto out;
 	for (i = 0; i < d.n; i++) {
-		const struct crawl_store_item *it = &d.v[i];
+		const struct store_item *it = &d.v[i];
 
-		if (it->result == CRAWL_STORE_FETCHED) {
+		if (it->result == STORE_FETCHED) {
 			c->dl_fetched++;
 			c->dl_bytes += it->bytes;
-		} else if (it->result == CRAWL_STORE_PRESENT) {
+		} else if (it->result == STORE_PRESENT) {
 			c->dl_present++;
 		} else {
 			bad[d.project[i]] = 1;
@@ -1240,14 +1240,14 @@ out:
 static int
 download_phase(struct crawl *c)
 {
-	struct crawl_store_opts so = {c->o->store, c->o->max_metadata,
+	struct store_opts so = {c->o->store, c->o->max_metadata,
 	                              c->o->max_dist};
 	uint64_t queued;
 	int rc;
 
 	/* Open the store even when nothing is queued: opening removes the
 	 * temporary files a killed run left behind. */
-	c->store = crawl_store_open(&so);
+	c->store = store_open(&so);
 	if (!c->store)
 		return -1;
 	if (kv_count(c->m.kv, MIRROR_DOWNLOADS, &queued))
@@ -1533,7 +1533,7 @@ out:
 		free(c.dl_failed_urls[i]);
 	}
 	free(c.dl_cursor);
-	crawl_store_close(c.store);
+	store_close(c.store);
 	fetch_free(c.f);
 	mirror_close(&c.m);
 	the_crawl = NULL;
@@ -1597,10 +1597,10 @@ read_line(FILE *in, struct line *l)
 }
 
 static int
-fetch_round(struct crawl_store *s, struct fetch *f, const char *dir,
+fetch_round(struct store *s, struct fetch *f, const char *dir,
             struct line *lines, size_t n, FILE *out)
 {
-	struct crawl_store_item *items = xcalloc(n ? n : 1, sizeof(*items));
+	struct store_item *items = xcalloc(n ? n : 1, sizeof(*items));
 	struct buf path = BUF_INIT(0);
 	size_t i, m = 0, *idx = xcalloc(n ? n : 1, sizeof(*idx));
 	int ret = 0;
@@ -1615,23 +1615,23 @@ fetch_round(struct crawl_store *s, struct fetch *f, const char *dir,
 		items[m].size = lines[i].size;
 		items[m].kind =
 		    len >= 9 && !strcmp(lines[i].url + len - 9, ".metadata")
-		        ? CRAWL_STORE_METADATA
-		        : CRAWL_STORE_DIST;
+		        ? STORE_METADATA
+		        : STORE_DIST;
 		idx[i] = m++;
 	}
-	if (m && crawl_store_fetch(s, f, items, m) < 0) {
+	if (m && store_fetch(s, f, items, m) < 0) {
 		ret = -1;
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		const struct crawl_store_item *it = &items[idx[i]];
+		const struct store_item *it = &items[idx[i]];
 
 		if (lines[i].bad) {
 			fprintf(out, "failed %s: %s\n", lines[i].url,
 			        lines[i].bad);
 			ret = 1;
-		} else if (it->result == CRAWL_STORE_FETCHED ||
-		           it->result == CRAWL_STORE_PRESENT) {
+		} else if (it->result == STORE_FETCHED ||
+		           it->result == STORE_PRESENT) {
 			cas_path(dir, it->sha256, &path);
 			fprintf(out, "ok %s %s\n",
 			        buf_cstr(&path) + strlen(dir) + 4, /* the hex */
@@ -1655,8 +1655,8 @@ out:
 int
 crawl_fetch_lines(const struct crawl_opts *o, FILE *in, FILE *out)
 {
-	struct crawl_store_opts so = {o->store, o->max_metadata, o->max_dist};
-	struct crawl_store *s = crawl_store_open(&so);
+	struct store_opts so = {o->store, o->max_metadata, o->max_dist};
+	struct store *s = store_open(&so);
 	struct fetch *f = NULL;
 	struct line lines[FETCH_LINES];
 	size_t n = 0, i;
@@ -1686,6 +1686,6 @@ crawl_fetch_lines(const struct crawl_opts *o, FILE *in, FILE *out)
 	}
 out:
 	fetch_free(f);
-	crawl_store_close(s);
+	store_close(s);
 	return ret;
 }

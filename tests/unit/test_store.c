@@ -1,5 +1,5 @@
 /*
- * Tests of crawler/store.c without a network: the path of a digest, the
+ * Tests of common/store.c without a network: the path of a digest, the
  * streaming writer (verify while writing, caps, reset before a retry,
  * commit only on a match) and the removal of dead processes' temporary
  * files when a store is opened. What crosses HTTP is in
@@ -26,22 +26,22 @@
 
 struct env {
 	char dir[64];
-	struct crawl_store *s;
+	struct store *s;
 };
 
 static int
 setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	struct crawl_store_opts o;
+	struct store_opts o;
 
-	snprintf(e->dir, sizeof(e->dir), "/tmp/test_crawl_store.XXXXXX");
+	snprintf(e->dir, sizeof(e->dir), "/tmp/test_store.XXXXXX");
 	if (!mkdtemp(e->dir))
 		return -1;
 	o.dir = e->dir;
 	o.max_metadata = 1024;
 	o.max_dist = 1024;
-	e->s = crawl_store_open(&o);
+	e->s = store_open(&o);
 	*state = e;
 	return e->s ? 0 : -1;
 }
@@ -52,7 +52,7 @@ teardown(void **state)
 	struct env *e = *state;
 	char cmd[128];
 
-	crawl_store_close(e->s);
+	store_close(e->s);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
 	if (system(cmd))
 		return -1;
@@ -90,24 +90,24 @@ test_store_writer_commit(void **state)
 {
 	struct env *e = *state;
 	char err[256];
-	struct crawl_store_writer *w;
+	struct store_writer *w;
 	struct buf p = BUF_INIT(0);
 	FILE *f;
 	char got[8] = "";
 
-	assert_int_equal(crawl_store_has(e->s, ABC, -1), 0);
-	w = crawl_store_writer_new(e->s, ABC, 3, 1024, err, sizeof(err));
+	assert_int_equal(store_has(e->s, ABC, -1), 0);
+	w = store_writer_new(e->s, ABC, 3, 1024, err, sizeof(err));
 	assert_non_null(w);
 	assert_int_equal(tmp_entries(e), 1);
-	assert_int_equal(crawl_store_writer_write(w, "a", 1), 0);
-	assert_int_equal(crawl_store_writer_write(w, "bc", 2), 0);
-	assert_int_equal(crawl_store_writer_commit(w), 0);
-	assert_int_equal(crawl_store_writer_bytes(w), 3);
-	crawl_store_writer_free(w);
+	assert_int_equal(store_writer_write(w, "a", 1), 0);
+	assert_int_equal(store_writer_write(w, "bc", 2), 0);
+	assert_int_equal(store_writer_commit(w), 0);
+	assert_int_equal(store_writer_bytes(w), 3);
+	store_writer_free(w);
 	assert_int_equal(tmp_entries(e), 0);
-	assert_int_equal(crawl_store_has(e->s, ABC, -1), 1);
-	assert_int_equal(crawl_store_has(e->s, ABC, 3), 1);
-	assert_int_equal(crawl_store_has(e->s, ABC, 4), 0);
+	assert_int_equal(store_has(e->s, ABC, -1), 1);
+	assert_int_equal(store_has(e->s, ABC, 3), 1);
+	assert_int_equal(store_has(e->s, ABC, 4), 0);
 	cas_path(e->dir, ABC, &p);
 	f = fopen(buf_cstr(&p), "rb");
 	assert_non_null(f);
@@ -122,16 +122,16 @@ test_store_writer_mismatch(void **state)
 {
 	struct env *e = *state;
 	char err[256];
-	struct crawl_store_writer *w;
+	struct store_writer *w;
 
-	w = crawl_store_writer_new(e->s, ABC, -1, 1024, err, sizeof(err));
+	w = store_writer_new(e->s, ABC, -1, 1024, err, sizeof(err));
 	assert_non_null(w);
-	assert_int_equal(crawl_store_writer_write(w, "abd", 3), 0);
-	assert_int_equal(crawl_store_writer_commit(w), -1);
-	assert_non_null(strstr(crawl_store_writer_error(w),
+	assert_int_equal(store_writer_write(w, "abd", 3), 0);
+	assert_int_equal(store_writer_commit(w), -1);
+	assert_non_null(strstr(store_writer_error(w),
 	                       "sha256 mismatch: expected " ABC ", got "));
-	crawl_store_writer_free(w);
-	assert_int_equal(crawl_store_has(e->s, ABC, -1), 0);
+	store_writer_free(w);
+	assert_int_equal(store_has(e->s, ABC, -1), 0);
 	assert_int_equal(tmp_entries(e), 0);
 	assert_int_equal(entries(e->dir), 1); /* only tmp/ */
 }
@@ -141,15 +141,15 @@ test_store_writer_truncated(void **state)
 {
 	struct env *e = *state;
 	char err[256];
-	struct crawl_store_writer *w;
+	struct store_writer *w;
 
-	w = crawl_store_writer_new(e->s, ABC, 3, 1024, err, sizeof(err));
-	assert_int_equal(crawl_store_writer_write(w, "ab", 2), 0);
-	assert_int_equal(crawl_store_writer_commit(w), -1);
-	assert_string_equal(crawl_store_writer_error(w),
+	w = store_writer_new(e->s, ABC, 3, 1024, err, sizeof(err));
+	assert_int_equal(store_writer_write(w, "ab", 2), 0);
+	assert_int_equal(store_writer_commit(w), -1);
+	assert_string_equal(store_writer_error(w),
 	                    "truncated: 2 of 3 bytes");
-	crawl_store_writer_free(w);
-	assert_int_equal(crawl_store_has(e->s, ABC, -1), 0);
+	store_writer_free(w);
+	assert_int_equal(store_has(e->s, ABC, -1), 0);
 	assert_int_equal(tmp_entries(e), 0);
 }
 
@@ -158,25 +158,25 @@ test_store_writer_caps(void **state)
 {
 	struct env *e = *state;
 	char err[256], big[600];
-	struct crawl_store_writer *w;
+	struct store_writer *w;
 
 	memset(big, 'x', sizeof(big));
 	/* Over the index's size. */
-	w = crawl_store_writer_new(e->s, ABC, 3, 1024, err, sizeof(err));
-	assert_int_equal(crawl_store_writer_write(w, "abcd", 4), -1);
-	assert_string_equal(crawl_store_writer_error(w),
+	w = store_writer_new(e->s, ABC, 3, 1024, err, sizeof(err));
+	assert_int_equal(store_writer_write(w, "abcd", 4), -1);
+	assert_string_equal(store_writer_error(w),
 	                    "longer than the index's size of 3 bytes");
-	assert_int_equal(crawl_store_writer_write(w, "a", 1), -1);
-	assert_int_equal(crawl_store_writer_commit(w), -1);
-	crawl_store_writer_free(w);
+	assert_int_equal(store_writer_write(w, "a", 1), -1);
+	assert_int_equal(store_writer_commit(w), -1);
+	store_writer_free(w);
 	/* Over the cap, size unknown. */
-	w = crawl_store_writer_new(e->s, ABC, -1, 1000, err, sizeof(err));
-	assert_int_equal(crawl_store_writer_write(w, big, sizeof(big)), 0);
-	assert_int_equal(crawl_store_writer_write(w, big, sizeof(big)), -1);
-	assert_string_equal(crawl_store_writer_error(w),
+	w = store_writer_new(e->s, ABC, -1, 1000, err, sizeof(err));
+	assert_int_equal(store_writer_write(w, big, sizeof(big)), 0);
+	assert_int_equal(store_writer_write(w, big, sizeof(big)), -1);
+	assert_string_equal(store_writer_error(w),
 	                    "larger than the cap of 1000 bytes");
-	crawl_store_writer_free(w);
-	assert_int_equal(crawl_store_has(e->s, ABC, -1), 0);
+	store_writer_free(w);
+	assert_int_equal(store_has(e->s, ABC, -1), 0);
 	assert_int_equal(tmp_entries(e), 0);
 }
 
@@ -185,17 +185,17 @@ test_store_writer_reset(void **state)
 {
 	struct env *e = *state;
 	char err[256];
-	struct crawl_store_writer *w;
+	struct store_writer *w;
 
 	/* A first try sends garbage and is cut; the retry starts over. */
-	w = crawl_store_writer_new(e->s, ABC, 3, 1024, err, sizeof(err));
-	assert_int_equal(crawl_store_writer_write(w, "zz", 2), 0);
-	crawl_store_writer_reset(w);
-	assert_int_equal(crawl_store_writer_bytes(w), 0);
-	assert_int_equal(crawl_store_writer_write(w, "abc", 3), 0);
-	assert_int_equal(crawl_store_writer_commit(w), 0);
-	crawl_store_writer_free(w);
-	assert_int_equal(crawl_store_has(e->s, ABC, 3), 1);
+	w = store_writer_new(e->s, ABC, 3, 1024, err, sizeof(err));
+	assert_int_equal(store_writer_write(w, "zz", 2), 0);
+	store_writer_reset(w);
+	assert_int_equal(store_writer_bytes(w), 0);
+	assert_int_equal(store_writer_write(w, "abc", 3), 0);
+	assert_int_equal(store_writer_commit(w), 0);
+	store_writer_free(w);
+	assert_int_equal(store_has(e->s, ABC, 3), 1);
 }
 
 static void
@@ -205,18 +205,18 @@ test_store_writer_bad_sha(void **state)
 	char err[256];
 
 	assert_null(
-	    crawl_store_writer_new(e->s, "zz", -1, 10, err, sizeof(err)));
+	    store_writer_new(e->s, "zz", -1, 10, err, sizeof(err)));
 	assert_string_equal(err, "invalid sha256 'zz'");
 	assert_null(
-	    crawl_store_writer_new(e->s, NULL, -1, 10, err, sizeof(err)));
+	    store_writer_new(e->s, NULL, -1, 10, err, sizeof(err)));
 }
 
 static void
 test_store_open_cleans_tmp(void **state)
 {
 	struct env *e = *state;
-	struct crawl_store_opts o = {e->dir, 10, 10};
-	struct crawl_store *s2;
+	struct store_opts o = {e->dir, 10, 10};
+	struct store *s2;
 	char p[256];
 	FILE *f;
 
@@ -236,12 +236,12 @@ test_store_open_cleans_tmp(void **state)
 	f = fopen(p, "w");
 	assert_non_null(f);
 	fclose(f);
-	s2 = crawl_store_open(&o);
+	s2 = store_open(&o);
 	assert_non_null(s2);
 	assert_int_equal(tmp_entries(e), 1);
 	assert_int_equal(access(p, F_OK), 0);
 	unlink(p);
-	crawl_store_close(s2);
+	store_close(s2);
 }
 
 int

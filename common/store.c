@@ -31,23 +31,23 @@
 #define PUBLISH_MS 1000
 
 struct ready {
-	struct crawl_store_writer *w;
-	struct crawl_store_item *it;
+	struct store_writer *w;
+	struct store_item *it;
 };
 
-struct crawl_store {
+struct store {
 	char *dir;
 	char *tmp; /* dir/tmp */
 	size_t max_metadata, max_dist;
 	unsigned long counter; /* temporary file names */
-	/* crawl_store_fetch(): verified, waiting for publish() */
+	/* store_fetch(): verified, waiting for publish() */
 	struct ready *ready;
 	size_t nready, aready;
 	int64_t ready_since_ms; /* when the oldest of them was verified */
 };
 
-struct crawl_store_writer {
-	struct crawl_store *s;
+struct store_writer {
+	struct store *s;
 	char want[SHA256_HEX_LEN + 1]; /* lowercase */
 	int64_t size;
 	size_t max;
@@ -94,7 +94,7 @@ tmp_is_stale(const char *name, const struct stat *st)
 }
 
 static void
-clean_tmp(struct crawl_store *s)
+clean_tmp(struct store *s)
 {
 	DIR *d = opendir(s->tmp);
 	struct dirent *e;
@@ -121,14 +121,14 @@ clean_tmp(struct crawl_store *s)
 		         removed);
 }
 
-struct crawl_store *
-crawl_store_open(const struct crawl_store_opts *o)
+struct store *
+store_open(const struct store_opts *o)
 {
-	struct crawl_store *s;
+	struct store *s;
 	struct buf p = BUF_INIT(0);
 
 	if (!o->dir || !*o->dir) {
-		log_error("no store directory configured ([crawler] store)");
+		log_error("no store directory configured");
 		return NULL;
 	}
 	buf_addf(&p, "%s/tmp", o->dir);
@@ -146,7 +146,7 @@ crawl_store_open(const struct crawl_store_opts *o)
 }
 
 void
-crawl_store_close(struct crawl_store *s)
+store_close(struct store *s)
 {
 	if (!s)
 		return;
@@ -157,7 +157,7 @@ crawl_store_close(struct crawl_store *s)
 }
 
 int
-crawl_store_has(const struct crawl_store *s, const char *sha256, int64_t size)
+store_has(const struct store *s, const char *sha256, int64_t size)
 {
 	struct buf p = BUF_INIT(0);
 	struct stat st;
@@ -172,11 +172,11 @@ crawl_store_has(const struct crawl_store *s, const char *sha256, int64_t size)
 
 /* ---- the writer ---- */
 
-static int wfail(struct crawl_store_writer *w, const char *fmt, ...)
+static int wfail(struct store_writer *w, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static int
-wfail(struct crawl_store_writer *w, const char *fmt, ...)
+wfail(struct store_writer *w, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -187,11 +187,11 @@ wfail(struct crawl_store_writer *w, const char *fmt, ...)
 	return -1;
 }
 
-struct crawl_store_writer *
-crawl_store_writer_new(struct crawl_store *s, const char *sha256, int64_t size,
+struct store_writer *
+store_writer_new(struct store *s, const char *sha256, int64_t size,
                        size_t max, char *err, size_t errlen)
 {
-	struct crawl_store_writer *w;
+	struct store_writer *w;
 	struct buf p = BUF_INIT(0);
 	char want[SHA256_HEX_LEN + 1];
 	int fd;
@@ -222,7 +222,7 @@ crawl_store_writer_new(struct crawl_store *s, const char *sha256, int64_t size,
 }
 
 int
-crawl_store_writer_write(struct crawl_store_writer *w, const void *data,
+store_writer_write(struct store_writer *w, const void *data,
                          size_t n)
 {
 	const char *p = data;
@@ -251,7 +251,7 @@ crawl_store_writer_write(struct crawl_store_writer *w, const void *data,
 }
 
 void
-crawl_store_writer_reset(struct crawl_store_writer *w)
+store_writer_reset(struct store_writer *w)
 {
 	w->failed = 0;
 	w->error[0] = '\0';
@@ -265,7 +265,7 @@ crawl_store_writer_reset(struct crawl_store_writer *w)
 /* Check size and digest and close the file. Returns 0 or -1 (the
  * temporary file removed, the reason in w->error). */
 static int
-verify(struct crawl_store_writer *w)
+verify(struct store_writer *w)
 {
 	char got[SHA256_HEX_LEN + 1];
 	int ok = 0;
@@ -297,7 +297,7 @@ out:
  * creates is synced in its parent when sync_new_dir (else the caller
  * syncs the whole file system after). */
 static int
-publish_one(struct crawl_store_writer *w, int sync_new_dir)
+publish_one(struct store_writer *w, int sync_new_dir)
 {
 	struct buf final = BUF_INIT(0), dir = BUF_INIT(0);
 	int ret = -1;
@@ -331,7 +331,7 @@ out:
 }
 
 int
-crawl_store_writer_commit(struct crawl_store_writer *w)
+store_writer_commit(struct store_writer *w)
 {
 	struct buf dir = BUF_INIT(0);
 	int fd = w->fd, ret = -1;
@@ -358,19 +358,19 @@ crawl_store_writer_commit(struct crawl_store_writer *w)
 }
 
 const char *
-crawl_store_writer_error(const struct crawl_store_writer *w)
+store_writer_error(const struct store_writer *w)
 {
 	return w->error;
 }
 
 uint64_t
-crawl_store_writer_bytes(const struct crawl_store_writer *w)
+store_writer_bytes(const struct store_writer *w)
 {
 	return w->got;
 }
 
 void
-crawl_store_writer_free(struct crawl_store_writer *w)
+store_writer_free(struct store_writer *w)
 {
 	if (!w)
 		return;
@@ -385,9 +385,9 @@ crawl_store_writer_free(struct crawl_store_writer *w)
 /* ---- downloads through the fetcher ---- */
 
 struct job {
-	struct crawl_store *s;
-	struct crawl_store_item *it;
-	struct crawl_store_writer *w;
+	struct store *s;
+	struct store_item *it;
+	struct store_writer *w;
 	struct fetch_sink sink;
 	int *left;
 };
@@ -395,35 +395,35 @@ struct job {
 static int
 sink_write(void *arg, const char *data, size_t n)
 {
-	return crawl_store_writer_write(((struct job *)arg)->w, data, n);
+	return store_writer_write(((struct job *)arg)->w, data, n);
 }
 
 static void
 sink_reset(void *arg)
 {
-	crawl_store_writer_reset(((struct job *)arg)->w);
+	store_writer_reset(((struct job *)arg)->w);
 }
 
-static void item_fail(struct crawl_store_item *it, const char *fmt, ...)
+static void item_fail(struct store_item *it, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
-item_fail(struct crawl_store_item *it, const char *fmt, ...)
+item_fail(struct store_item *it, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(it->error, sizeof(it->error), fmt, ap);
 	va_end(ap);
-	it->result = CRAWL_STORE_FAILED;
+	it->result = STORE_FAILED;
 }
 
 static void
 job_done(struct fetch_req *req)
 {
 	struct job *j = req->arg;
-	struct crawl_store_item *it = j->it;
-	const char *werr = crawl_store_writer_error(j->w);
+	struct store_item *it = j->it;
+	const char *werr = store_writer_error(j->w);
 
 	/* The writer's reason first: curl overwrites req->error with its own
 	 * "failure writing output" when the sink refuses bytes. */
@@ -432,10 +432,10 @@ job_done(struct fetch_req *req)
 	else if (req->status != 200)
 		item_fail(it, "HTTP %ld", req->status);
 	else if (verify(j->w))
-		item_fail(it, "%s", crawl_store_writer_error(j->w));
+		item_fail(it, "%s", store_writer_error(j->w));
 	else {
 		/* Verified; published with others by publish_ready(). */
-		struct crawl_store *s = j->s;
+		struct store *s = j->s;
 
 		if (!s->nready)
 			s->ready_since_ms = os_mono_ms();
@@ -445,7 +445,7 @@ job_done(struct fetch_req *req)
 		j->w = NULL;
 	}
 	(*j->left)--;
-	crawl_store_writer_free(j->w);
+	store_writer_free(j->w);
 	free(j);
 	fetch_req_free(req);
 }
@@ -458,7 +458,7 @@ job_done(struct fetch_req *req)
  * before its bytes are on disk.
  */
 static void
-publish_ready(struct crawl_store *s)
+publish_ready(struct store *s)
 {
 	int fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
 	size_t i;
@@ -466,19 +466,19 @@ publish_ready(struct crawl_store *s)
 	if (fd < 0 || syncfs(fd))
 		err = errno;
 	for (i = 0; i < s->nready; i++) {
-		struct crawl_store_writer *w = s->ready[i].w;
-		struct crawl_store_item *it = s->ready[i].it;
+		struct store_writer *w = s->ready[i].w;
+		struct store_item *it = s->ready[i].it;
 
 		if (err)
 			item_fail(it, "cannot sync the store '%s': %s", s->dir,
 			          strerror(err));
 		else if (publish_one(w, 0))
-			item_fail(it, "%s", crawl_store_writer_error(w));
+			item_fail(it, "%s", store_writer_error(w));
 		else {
-			it->result = CRAWL_STORE_FETCHED;
-			it->bytes = crawl_store_writer_bytes(w);
+			it->result = STORE_FETCHED;
+			it->bytes = store_writer_bytes(w);
 		}
-		crawl_store_writer_free(w);
+		store_writer_free(w);
 	}
 	/* The files are whole under their names already: a failure here
 	 * only means a system crash might undo some renames. */
@@ -491,11 +491,11 @@ publish_ready(struct crawl_store *s)
 }
 
 static int
-start_item(struct crawl_store *s, struct fetch *f, struct crawl_store_item *it,
+start_item(struct store *s, struct fetch *f, struct store_item *it,
            int *left)
 {
 	size_t max =
-	    it->kind == CRAWL_STORE_METADATA ? s->max_metadata : s->max_dist;
+	    it->kind == STORE_METADATA ? s->max_metadata : s->max_dist;
 	struct fetch_req *req;
 	struct job *j;
 	char err[512];
@@ -511,7 +511,7 @@ start_item(struct crawl_store *s, struct fetch *f, struct crawl_store_item *it,
 	j->s = s;
 	j->it = it;
 	j->left = left;
-	j->w = crawl_store_writer_new(s, it->sha256, it->size, max, err,
+	j->w = store_writer_new(s, it->sha256, it->size, max, err,
 	                              sizeof(err));
 	if (!j->w) {
 		item_fail(it, "%s", err);
@@ -550,17 +550,17 @@ order_cmp(const void *a, const void *b)
 }
 
 int
-crawl_store_fetch(struct crawl_store *s, struct fetch *f,
-                  struct crawl_store_item *items, size_t n)
+store_fetch(struct store *s, struct fetch *f,
+                  struct store_item *items, size_t n)
 {
 	struct order *ord = xcalloc(n ? n : 1, sizeof(*ord));
 	size_t i, nord = 0, next = 0;
 	int left = 0, ret = 0;
 
 	for (i = 0; i < n; i++) {
-		struct crawl_store_item *it = &items[i];
+		struct store_item *it = &items[i];
 
-		it->result = CRAWL_STORE_PENDING;
+		it->result = STORE_PENDING;
 		it->bytes = 0;
 		it->error[0] = '\0';
 		if (cas_key(it->sha256, ord[nord].sha)) {
@@ -574,7 +574,7 @@ crawl_store_fetch(struct crawl_store *s, struct fetch *f,
 	qsort(ord, nord, sizeof(*ord), order_cmp);
 	for (;;) {
 		while (next < nord && fetch_slots(f) > 0) {
-			struct crawl_store_item *it = &items[ord[next].i];
+			struct store_item *it = &items[ord[next].i];
 
 			if (next > 0 &&
 			    !strcmp(ord[next].sha, ord[next - 1].sha)) {
@@ -582,8 +582,8 @@ crawl_store_fetch(struct crawl_store *s, struct fetch *f,
 				continue;
 			}
 			next++;
-			if (crawl_store_has(s, it->sha256, it->size))
-				it->result = CRAWL_STORE_PRESENT;
+			if (store_has(s, it->sha256, it->size))
+				it->result = STORE_PRESENT;
 			else
 				start_item(s, f, it, &left);
 		}
@@ -605,27 +605,52 @@ crawl_store_fetch(struct crawl_store *s, struct fetch *f,
 		return -1;
 	}
 	for (i = 1; i < nord; i++) {
-		struct crawl_store_item *it = &items[ord[i].i];
-		const struct crawl_store_item *first = &items[ord[i - 1].i];
+		struct store_item *it = &items[ord[i].i];
+		const struct store_item *first = &items[ord[i - 1].i];
 
 		if (strcmp(ord[i].sha, ord[i - 1].sha))
 			continue;
 		/* ord[i-1] already holds the first one's result. */
-		if (first->result == CRAWL_STORE_FAILED)
+		if (first->result == STORE_FAILED)
 			item_fail(it, "%s", first->error);
 		else if (it->size >= 0 &&
-		         !crawl_store_has(s, it->sha256, it->size))
+		         !store_has(s, it->sha256, it->size))
 			item_fail(it,
 			          "size differs from the index's %lld "
 			          "bytes",
 			          (long long)it->size);
 		else
-			it->result = CRAWL_STORE_PRESENT;
+			it->result = STORE_PRESENT;
 	}
 	for (i = 0; i < n; i++)
-		if (items[i].result != CRAWL_STORE_PRESENT &&
-		    items[i].result != CRAWL_STORE_FETCHED)
+		if (items[i].result != STORE_PRESENT &&
+		    items[i].result != STORE_FETCHED)
 			ret = 1;
 	free(ord);
 	return ret;
+}
+
+int
+store_get(struct store *s, struct fetch *f, const char *url,
+          const char *sha256, enum store_kind kind, struct buf *path,
+          char *err, size_t errlen)
+{
+	struct store_item it = {.url = url, .sha256 = sha256, .size = -1,
+	                        .kind = kind};
+	int rc;
+
+	if (cas_key(sha256, (char[SHA256_HEX_LEN + 1]){0})) {
+		snprintf(err, errlen, "invalid sha256 '%.80s'",
+		         sha256 ? sha256 : "(none)");
+		return 1;
+	}
+	rc = store_fetch(s, f, &it, 1);
+	if (rc < 0)
+		return -1;
+	if (it.result != STORE_FETCHED && it.result != STORE_PRESENT) {
+		snprintf(err, errlen, "%s", it.error);
+		return 1;
+	}
+	cas_path(s->dir, sha256, path);
+	return 0;
 }

@@ -1,5 +1,6 @@
 /*
- * HTTP for the crawler: libcurl's multi interface with a bounded number of
+ * HTTP downloads (the crawler's pages and files, the store's on-demand
+ * files; libcommon-fetch.a): libcurl's multi interface with a bounded number of
  * requests in flight, connection reuse, HTTP/2 multiplexing where the
  * server offers it, gzip, timeouts, a redirect limit, a body cap counted
  * on decoded bytes, and retries with exponential backoff and jitter on
@@ -13,8 +14,8 @@
  * (after retries) or a failure with a message. Retries are invisible to
  * the caller apart from req->tries.
  */
-#ifndef PYTI_CRAWLER_FETCH_H
-#define PYTI_CRAWLER_FETCH_H
+#ifndef PYTI_FETCH_H
+#define PYTI_FETCH_H
 
 #include <stddef.h>
 #include <stdint.h>
