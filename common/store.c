@@ -188,8 +188,8 @@ wfail(struct store_writer *w, const char *fmt, ...)
 }
 
 struct store_writer *
-store_writer_new(struct store *s, const char *sha256, int64_t size,
-                       size_t max, char *err, size_t errlen)
+store_writer_new(struct store *s, const char *sha256, int64_t size, size_t max,
+                 char *err, size_t errlen)
 {
 	struct store_writer *w;
 	struct buf p = BUF_INIT(0);
@@ -222,8 +222,7 @@ store_writer_new(struct store *s, const char *sha256, int64_t size,
 }
 
 int
-store_writer_write(struct store_writer *w, const void *data,
-                         size_t n)
+store_writer_write(struct store_writer *w, const void *data, size_t n)
 {
 	const char *p = data;
 
@@ -491,11 +490,9 @@ publish_ready(struct store *s)
 }
 
 static int
-start_item(struct store *s, struct fetch *f, struct store_item *it,
-           int *left)
+start_item(struct store *s, struct fetch *f, struct store_item *it, int *left)
 {
-	size_t max =
-	    it->kind == STORE_METADATA ? s->max_metadata : s->max_dist;
+	size_t max = it->kind == STORE_METADATA ? s->max_metadata : s->max_dist;
 	struct fetch_req *req;
 	struct job *j;
 	char err[512];
@@ -511,8 +508,7 @@ start_item(struct store *s, struct fetch *f, struct store_item *it,
 	j->s = s;
 	j->it = it;
 	j->left = left;
-	j->w = store_writer_new(s, it->sha256, it->size, max, err,
-	                              sizeof(err));
+	j->w = store_writer_new(s, it->sha256, it->size, max, err, sizeof(err));
 	if (!j->w) {
 		item_fail(it, "%s", err);
 		free(j);
@@ -550,8 +546,8 @@ order_cmp(const void *a, const void *b)
 }
 
 int
-store_fetch(struct store *s, struct fetch *f,
-                  struct store_item *items, size_t n)
+store_fetch(struct store *s, struct fetch *f, struct store_item *items,
+            size_t n)
 {
 	struct order *ord = xcalloc(n ? n : 1, sizeof(*ord));
 	size_t i, nord = 0, next = 0;
@@ -613,8 +609,7 @@ store_fetch(struct store *s, struct fetch *f,
 		/* ord[i-1] already holds the first one's result. */
 		if (first->result == STORE_FAILED)
 			item_fail(it, "%s", first->error);
-		else if (it->size >= 0 &&
-		         !store_has(s, it->sha256, it->size))
+		else if (it->size >= 0 && !store_has(s, it->sha256, it->size))
 			item_fail(it,
 			          "size differs from the index's %lld "
 			          "bytes",
@@ -631,12 +626,11 @@ store_fetch(struct store *s, struct fetch *f,
 }
 
 int
-store_get(struct store *s, struct fetch *f, const char *url,
-          const char *sha256, enum store_kind kind, struct buf *path,
-          char *err, size_t errlen)
+store_get(struct store *s, struct fetch *f, const char *url, const char *sha256,
+          enum store_kind kind, struct buf *path, char *err, size_t errlen)
 {
-	struct store_item it = {.url = url, .sha256 = sha256, .size = -1,
-	                        .kind = kind};
+	struct store_item it = {
+	    .url = url, .sha256 = sha256, .size = -1, .kind = kind};
 	int rc;
 
 	if (cas_key(sha256, (char[SHA256_HEX_LEN + 1]){0})) {

@@ -90,8 +90,7 @@ void store_close(struct store *s);
  * Whether the store holds sha256 (and, when size >= 0, with that size).
  * Returns 1 or 0 (also 0 for an invalid sha256).
  */
-int store_has(const struct store *s, const char *sha256,
-                    int64_t size);
+int store_has(const struct store *s, const char *sha256, int64_t size);
 
 /*
  * Download items[0..n-1] into the store through f, at most f's
@@ -106,8 +105,8 @@ int store_has(const struct store *s, const char *sha256,
  * oversized, local write error), -1 (logged) when the fetcher itself
  * failed (items not done are left STORE_PENDING).
  */
-int store_fetch(struct store *s, struct fetch *f,
-                      struct store_item *items, size_t n);
+int store_fetch(struct store *s, struct fetch *f, struct store_item *items,
+                size_t n);
 
 /*
  * One file on demand: the store's path of sha256 into path (replacing
@@ -135,10 +134,9 @@ int store_get(struct store *s, struct fetch *f, const char *url,
  * reason in err (an invalid sha256, a temporary file that cannot be
  * created).
  */
-struct store_writer *store_writer_new(struct store *s,
-                                                  const char *sha256,
-                                                  int64_t size, size_t max,
-                                                  char *err, size_t errlen);
+struct store_writer *store_writer_new(struct store *s, const char *sha256,
+                                      int64_t size, size_t max, char *err,
+                                      size_t errlen);
 
 /*
  * Hash and write n bytes. Returns 0, or -1 when the body goes over the
@@ -146,8 +144,7 @@ struct store_writer *store_writer_new(struct store *s,
  * store_writer_error()). After -1 the writer only accepts reset or
  * free.
  */
-int store_writer_write(struct store_writer *w, const void *data,
-                             size_t n);
+int store_writer_write(struct store_writer *w, const void *data, size_t n);
 
 /* Start over (a retried transfer): empty file, fresh digest. */
 void store_writer_reset(struct store_writer *w);

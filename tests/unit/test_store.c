@@ -146,8 +146,7 @@ test_store_writer_truncated(void **state)
 	w = store_writer_new(e->s, ABC, 3, 1024, err, sizeof(err));
 	assert_int_equal(store_writer_write(w, "ab", 2), 0);
 	assert_int_equal(store_writer_commit(w), -1);
-	assert_string_equal(store_writer_error(w),
-	                    "truncated: 2 of 3 bytes");
+	assert_string_equal(store_writer_error(w), "truncated: 2 of 3 bytes");
 	store_writer_free(w);
 	assert_int_equal(store_has(e->s, ABC, -1), 0);
 	assert_int_equal(tmp_entries(e), 0);
@@ -204,11 +203,9 @@ test_store_writer_bad_sha(void **state)
 	struct env *e = *state;
 	char err[256];
 
-	assert_null(
-	    store_writer_new(e->s, "zz", -1, 10, err, sizeof(err)));
+	assert_null(store_writer_new(e->s, "zz", -1, 10, err, sizeof(err)));
 	assert_string_equal(err, "invalid sha256 'zz'");
-	assert_null(
-	    store_writer_new(e->s, NULL, -1, 10, err, sizeof(err)));
+	assert_null(store_writer_new(e->s, NULL, -1, 10, err, sizeof(err)));
 }
 
 static void
