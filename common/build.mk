@@ -82,3 +82,9 @@ UNIT_TESTS += $(COMMON_FETCH_UNIT)
 $(COMMON_FETCH_UNIT): build/tests/unit/%: build/tests/unit/%.o \
 		$(LIBCOMMON_FETCH) $(LIBCOMMON)
 	$(call link,$(COMMON_FETCH_LIBS) $(COMMON_LIBS) $(call pkg_libs,cmocka))
+
+# tests/helper/common/store-get: store_get() for t0030.
+PROGRAMS += build/tests/helper/store-get
+build/tests/helper/store-get: build/tests/helper/common/store-get.o \
+		$(LIBCOMMON_FETCH) $(LIBCOMMON)
+	$(call link,$(COMMON_FETCH_LIBS) $(COMMON_LIBS))

@@ -2,7 +2,9 @@
  * Tests of common/store.c without a network: the path of a digest, the
  * streaming writer (verify while writing, caps, reset before a retry,
  * commit only on a match) and the removal of dead processes' temporary
- * files when a store is opened. What crosses HTTP is in
+ * files when a store is opened, and store_get() where no byte crosses
+ * the network (a file already stored, an invalid digest, a refused
+ * connection). What crosses HTTP is in tests/t/t0030-store-get.sh and
  * tests/t/t0205-crawl-download.sh.
  */
 #include <setjmp.h>
@@ -241,6 +243,89 @@ test_store_open_cleans_tmp(void **state)
 	store_close(s2);
 }
 
+/* A fetcher that gives up at once: one try, short timeouts. */
+static struct fetch *
+quick_fetch(void)
+{
+	struct fetch_opts o = {.max_in_flight = 1,
+	                       .connect_timeout_ms = 2000,
+	                       .total_timeout_ms = 5000,
+	                       .retries = 0,
+	                       .retry_base_ms = 10,
+	                       .retry_max_ms = 100,
+	                       .user_agent = "test_store"};
+
+	return fetch_new(&o);
+}
+
+static void
+test_store_get_present(void **state)
+{
+	struct env *e = *state;
+	struct store_writer *w;
+	struct fetch *f = quick_fetch();
+	struct buf path = BUF_INIT(0);
+	char err[256], want[256];
+
+	w = store_writer_new(e->s, ABC, 3, 10, err, sizeof(err));
+	assert_non_null(w);
+	assert_int_equal(store_writer_write(w, "abc", 3), 0);
+	assert_int_equal(store_writer_commit(w), 0);
+	store_writer_free(w);
+	/* Port 1 refuses: a path back means no request was made. The
+	 * digest in capitals is the same file. */
+	assert_int_equal(store_get(e->s, f, "http://127.0.0.1:1/abc.metadata",
+	                           "BA7816BF8F01CFEA414140DE5DAE2223B00361A396"
+	                           "177A9CB410FF61F20015AD",
+	                           STORE_METADATA, &path, err, sizeof(err)),
+	                 0);
+	snprintf(want, sizeof(want), "%s/ba/%s", e->dir, ABC);
+	assert_string_equal(buf_cstr(&path), want);
+	buf_release(&path);
+	fetch_free(f);
+}
+
+static void
+test_store_get_invalid(void **state)
+{
+	struct env *e = *state;
+	struct fetch *f = quick_fetch();
+	struct buf path = BUF_INIT(0);
+	char err[256];
+
+	buf_adds(&path, "untouched");
+	assert_int_equal(store_get(e->s, f, "http://127.0.0.1:1/x", "abc",
+	                           STORE_METADATA, &path, err, sizeof(err)),
+	                 1);
+	assert_string_equal(err, "invalid sha256 'abc'");
+	assert_int_equal(store_get(e->s, f, "http://127.0.0.1:1/x", NULL,
+	                           STORE_METADATA, &path, err, sizeof(err)),
+	                 1);
+	assert_string_equal(buf_cstr(&path), "untouched");
+	buf_release(&path);
+	fetch_free(f);
+}
+
+static void
+test_store_get_refused(void **state)
+{
+	struct env *e = *state;
+	struct fetch *f = quick_fetch();
+	struct buf path = BUF_INIT(0);
+	char err[256];
+
+	assert_int_equal(store_get(e->s, f, "http://127.0.0.1:1/abc.metadata",
+	                           ABC, STORE_METADATA, &path, err,
+	                           sizeof(err)),
+	                 1);
+	assert_true(strlen(err) > 0);
+	assert_int_equal(store_has(e->s, ABC, -1), 0);
+	assert_int_equal(tmp_entries(e), 0);
+	assert_int_equal(path.len, 0);
+	buf_release(&path);
+	fetch_free(f);
+}
+
 int
 main(void)
 {
@@ -258,6 +343,12 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_store_writer_bad_sha, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_store_open_cleans_tmp, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_store_get_present, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_store_get_invalid, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_store_get_refused, setup,
 	                                    teardown),
 	};
 
