@@ -12,15 +12,18 @@
 #include "buf.h"
 #include "cas.h"
 #include "cfg.h"
+#include "fetch.h"
 #include "jx.h"
 #include "pep508.h"
 #include "sdist.h"
 #include "toml.h"
 #include "log.h"
 #include "map.h"
+#include "metadata.h"
 #include "mirror.h"
 #include "pep503.h"
 #include "resolve.h"
+#include "store.h"
 #include "xalloc.h"
 
 #include <stdarg.h>
@@ -35,6 +38,9 @@
 struct sched_deps_ctx {
 	const char *store;
 	struct sched_resolver *rs;
+	/* [store] fetch-missing: metadata fetched on demand, else NULL */
+	struct store *fetch_store;
+	struct fetch *fetch;
 	/* build requirements resolved per platform and requirement list:
 	 * most sdists share pip's default, and resolving it again for
 	 * every cell was most of a sweep's time */
@@ -88,6 +94,45 @@ sched_deps_release(struct sched_deps *d)
 	free(d->metadata_sha256);
 }
 
+/* [store] fetch-missing = yes: a metadata file the mirror names but the
+ * store lacks is fetched on demand (common/store.h), one try after a
+ * retry, bounded by [store] fetch-timeout. Off by default: the crawler's
+ * --download=metadata fills the store, and this is for its gaps. */
+static int
+fetch_missing_open(const struct cfg *c, const char *store,
+                   struct sched_deps_ctx *x)
+{
+	struct fetch_opts fo = {.max_in_flight = 1,
+	                        .connect_timeout_ms = 10000,
+	                        .retries = 1,
+	                        .retry_base_ms = 1000,
+	                        .retry_max_ms = 10000,
+	                        .low_speed_bytes = 100,
+	                        .low_speed_secs = 30,
+	                        .max_redirects = 5,
+	                        .user_agent = "pyti-schedule"};
+	struct store_opts so = {store, META_MAX_BYTES, META_MAX_BYTES};
+	uint64_t ms;
+	int on;
+
+	if (cfg_get_bool(c, "store", "fetch-missing", 0, &on) < 0 ||
+	    cfg_get_duration_ms(c, "store", "fetch-timeout", 60000, &ms) < 0)
+		return -1;
+	if (!on)
+		return 0;
+	if (!store)
+		return log_error("[store] fetch-missing needs [store] dir");
+	fo.total_timeout_ms = (long)ms;
+	x->fetch_store = store_open(&so);
+	if (!x->fetch_store)
+		return -1;
+	x->fetch = fetch_new(&fo);
+	if (!x->fetch)
+		return -1;
+	sched_resolver_fetch_missing(x->rs, x->fetch_store, x->fetch);
+	return 0;
+}
+
 struct sched_deps_ctx *
 sched_deps_new(const struct cfg *c, const char *store, struct mirror *m,
                const struct sched_choose_opts *o)
@@ -108,6 +153,10 @@ sched_deps_new(const struct cfg *c, const char *store, struct mirror *m,
 	x->rs = sched_resolver_new(m, store, &l);
 	x->store = store;
 	x->o = o;
+	if (fetch_missing_open(c, store, x) < 0) {
+		sched_deps_free(x);
+		return NULL;
+	}
 	return x;
 }
 
@@ -159,6 +208,8 @@ sched_deps_free(struct sched_deps_ctx *x)
 	build_cache_clear(x);
 	free(x->builds);
 	sched_resolver_free(x->rs);
+	fetch_free(x->fetch);
+	store_close(x->fetch_store);
 	free(x);
 }
 
@@ -546,7 +597,7 @@ sched_deps_cell_md(struct sched_deps_ctx *x, const struct sched_project *p,
 	const struct sched_file *f = &p->files[ch->file];
 	const struct sched_md *md =
 	    built ? sched_resolver_md_text(x->rs, built, built_len)
-	          : sched_resolver_md(x->rs, f->metadata_sha256);
+	          : sched_resolver_md(x->rs, f->metadata_sha256, f->url);
 	struct sched_resolution run = {0}, test = {0};
 	const struct sched_resolution *build;
 	struct sched_sdist sd;

@@ -18,6 +18,7 @@
 #include "pep503.h"
 #include "pep508.h"
 #include "sha256.h"
+#include "store.h"
 #include "xalloc.h"
 
 #include <stdarg.h>
@@ -49,6 +50,8 @@ struct sched_resolver {
 	struct proj_entry **projs;
 	size_t nprojs, aprojs;
 	struct md_entry none; /* for files without a metadata file */
+	struct store *fetch_store; /* borrowed; NULL: no on-demand fetch */
+	struct fetch *fetch;
 };
 
 /* Cached projects beyond this are dropped (all at once) between
@@ -123,17 +126,32 @@ static void md_parse(struct md_entry *e, const char *data, size_t len,
 
 /* Read and parse the metadata file sha256 from the store. */
 static void
-md_load(struct sched_resolver *rs, const char *sha256, struct md_entry *e)
+md_load(struct sched_resolver *rs, const char *sha256, const char *url,
+        struct md_entry *e)
 {
 	struct sched_md *md = &e->md;
 	struct buf path = BUF_INIT(0), data = BUF_INIT(META_MAX_BYTES);
-	char got[SHA256_HEX_LEN + 1];
+	struct buf mu = BUF_INIT(0);
+	char got[SHA256_HEX_LEN + 1], err[512];
 
 	if (!rs->store || cas_path(rs->store, sha256, &path) < 0) {
 		snprintf(md->why, sizeof(md->why), "%s",
 		         rs->store ? "invalid metadata sha256"
 		                   : "no store configured");
 		goto out;
+	}
+	if (access(buf_cstr(&path), R_OK) < 0 && rs->fetch && url) {
+		/* PEP 658: the metadata file is the file's URL + .metadata */
+		buf_addf(&mu, "%s.metadata", url);
+		if (store_get(rs->fetch_store, rs->fetch, buf_cstr(&mu), sha256,
+		              STORE_METADATA, &path, err, sizeof(err))) {
+			log_warn("metadata '%s': %s", buf_cstr(&mu), err);
+			snprintf(md->why, sizeof(md->why),
+			         "metadata file %.16s... not in the store, "
+			         "fetch failed: %.180s",
+			         sha256, err);
+			goto out;
+		}
 	}
 	if (access(buf_cstr(&path), R_OK) < 0) {
 		snprintf(md->why, sizeof(md->why),
@@ -156,6 +174,7 @@ md_load(struct sched_resolver *rs, const char *sha256, struct md_entry *e)
 out:
 	buf_release(&path);
 	buf_release(&data);
+	buf_release(&mu);
 }
 
 /* Parse core metadata text into e (md->ok set when it parsed). */
@@ -211,7 +230,7 @@ md_parse(struct md_entry *e, const char *data, size_t len, const char *what)
 }
 
 static struct md_entry *
-md_get(struct sched_resolver *rs, const char *sha256)
+md_get(struct sched_resolver *rs, const char *sha256, const char *url)
 {
 	int64_t idx;
 	if (!sha256)
@@ -219,7 +238,7 @@ md_get(struct sched_resolver *rs, const char *sha256)
 	if (sched_map_get(&rs->md_index, sha256, &idx))
 		return rs->mds[idx];
 	struct md_entry *e = xcalloc(1, sizeof(*e));
-	md_load(rs, sha256, e);
+	md_load(rs, sha256, url, e);
 	XGROW(rs->mds, rs->nmds + 1, rs->amds);
 	rs->mds[rs->nmds] = e;
 	sched_map_put(&rs->md_index, sha256, (int64_t)rs->nmds);
@@ -227,10 +246,19 @@ md_get(struct sched_resolver *rs, const char *sha256)
 	return e;
 }
 
-const struct sched_md *
-sched_resolver_md(struct sched_resolver *rs, const char *sha256)
+void
+sched_resolver_fetch_missing(struct sched_resolver *rs, struct store *s,
+                             struct fetch *f)
 {
-	return &md_get(rs, sha256)->md;
+	rs->fetch_store = s;
+	rs->fetch = f;
+}
+
+const struct sched_md *
+sched_resolver_md(struct sched_resolver *rs, const char *sha256,
+                  const char *url)
+{
+	return &md_get(rs, sha256, url)->md;
 }
 
 const struct sched_md *
@@ -679,7 +707,8 @@ solve(struct ctx *x, struct state *s)
 			break;
 		}
 		const struct sched_file *f = &s->v[k].proj->files[c[i]];
-		const struct md_entry *md = md_get(x->rs, f->metadata_sha256);
+		const struct md_entry *md =
+		    md_get(x->rs, f->metadata_sha256, f->url);
 		if (!md->md.ok) {
 			fail(x, SCHED_RESOLVE_UNAVAILABLE, "%s %s: %s",
 			     s->v[k].name, f->version_text, md->md.why);

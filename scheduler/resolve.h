@@ -56,10 +56,22 @@ sched_resolver_new(struct mirror *m, const char *store,
                    const struct sched_resolver_limits *l);
 void sched_resolver_free(struct sched_resolver *rs);
 
+struct store;
+struct fetch;
+
+/* Fetch metadata files missing from the store on demand (common/store.h
+ * store_get(): PEP 658's file URL with ".metadata", bounded, verified,
+ * cached in the store) through s and f, both borrowed and outliving the
+ * resolver. Without it a missing file is unavailable. */
+void sched_resolver_fetch_missing(struct sched_resolver *rs, struct store *s,
+                                  struct fetch *f);
+
 /* The metadata of a file (by its PEP 658 sha256; NULL gives a "no core
- * metadata file" record). Borrowed from the resolver's cache. */
+ * metadata file" record; url, the distribution file's URL or NULL, is
+ * where a missing one is fetched from). Borrowed from the resolver's
+ * cache. */
 const struct sched_md *sched_resolver_md(struct sched_resolver *rs,
-                                         const char *sha256);
+                                         const char *sha256, const char *url);
 
 /* Core metadata given as text (a built wheel's METADATA a two-stage
  * job's first stage reported). Owned by the resolver. */
