@@ -42,7 +42,7 @@ queue_setup() {
 name = q
 uri = $LIBVIRT_URI
 accel = $ACCEL
-state-dir = $QUEUE_DIR/state
+state-dir = $LIBVIRT_STATE
 spool = $QUEUE_DIR/spool
 store = $QUEUE_DIR/store
 lease = 60s

@@ -7,13 +7,11 @@
 #   $TMP/state  the runner's state directory, where QEMU (as libvirt-qemu)
 #               binds the channel socket
 # Either server failing to start bails out.
+. "$TOP/tests/helper/images.sh"
 runner_host() {
-	chmod 755 "$TMP"
 	CI=$("$TOP/tests/helper/postgres/start" "$TMP/pg") || { echo "Bail out! no PostgreSQL"; exit 1; }
 	at_exit "$TOP/tests/helper/postgres/stop" "$TMP/pg" immediate
 	URI=$("$TOP/tests/helper/libvirt/start" "$TMP/lv" --confined) || { echo "Bail out! no libvirtd"; exit 1; }
 	at_exit "$TOP/tests/helper/libvirt/stop" "$TMP/lv"
-	mkdir -p "$TMP/state"
-	chgrp libvirt-qemu "$TMP/state"
-	chmod 2770 "$TMP/state"
+	qemu_dir "$TMP/state"
 }
