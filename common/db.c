@@ -161,6 +161,22 @@ db_command(struct db *db, const char *what, const char *sql, int n,
 	return r ? 0 : -1;
 }
 
+int64_t
+db_rows(struct db *db, const char *what, const char *sql, int n,
+        const char *const *params, int tuples)
+{
+	PGresult *r = db_exec(db, what, sql, n, params,
+	                      tuples ? PGRES_TUPLES_OK : PGRES_COMMAND_OK);
+	int64_t rows;
+
+	if (!r)
+		return -1;
+	/* PQcmdTuples() is "" for a command that reports no count */
+	rows = tuples ? PQntuples(r) : strtoll(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	return rows;
+}
+
 int
 db_begin(struct db *db)
 {

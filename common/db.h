@@ -84,6 +84,12 @@ int db_failed_permanently(const struct db *db);
 int db_command(struct db *db, const char *what, const char *sql, int n,
                const char *const *params, int tuples);
 
+/* db_command() that counts: the rows the statement returned (tuples set:
+ * a SELECT, or a RETURNING clause) or changed (an INSERT, UPDATE or
+ * DELETE). Returns that number (>= 0), or -1 (logged). */
+int64_t db_rows(struct db *db, const char *what, const char *sql, int n,
+                const char *const *params, int tuples);
+
 /* BEGIN / COMMIT / ROLLBACK. Return 0 or -1 (logged). A failed COMMIT
  * leaves nothing written (or, if the connection broke during it, an
  * unknown outcome: callers whose writes are not idempotent check). */
