@@ -16,22 +16,20 @@ report_finish(struct db *db, int64_t sweep)
 {
 	char s[32];
 	const char *p[1] = {s};
-	PGresult *r;
-	int ret;
+	int64_t rows;
 
 	snprintf(s, sizeof(s), "%" PRId64, sweep);
-	r = db_exec(db, "finish the sweep",
-	                    "UPDATE sweeps SET state = 'done', finished_at ="
-	                    " coalesce(finished_at, now()) WHERE id = $1"
-	                    " RETURNING id",
-	                    1, p, PGRES_TUPLES_OK);
-	if (!r)
+	rows = db_rows(db, "finish the sweep",
+	               "UPDATE sweeps SET state = 'done', finished_at ="
+	               " coalesce(finished_at, now()) WHERE id = $1",
+	               1, p, 0);
+	if (rows < 0)
 		return -1;
-	ret = PQntuples(r) == 1 ? 0 : 1;
-	PQclear(r);
-	if (ret)
+	if (rows != 1) {
 		log_error("no sweep %" PRId64, sweep);
-	return ret;
+		return 1;
+	}
+	return 0;
 }
 
 /* Figures: name and query (one bigint row); $1 is the sweep. */

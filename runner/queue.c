@@ -170,22 +170,19 @@ run_queue_heartbeat(struct run_queue *q, int64_t id, int64_t fence,
 {
 	char sid[32], sfence[32], lease[32];
 	const char *params[3] = {sid, sfence, lease};
-	PGresult *r;
-	int ret;
+	int64_t rows;
 
 	snprintf(sid, sizeof(sid), "%" PRId64, id);
 	snprintf(sfence, sizeof(sfence), "%" PRId64, fence);
 	snprintf(lease, sizeof(lease), "%" PRId64, lease_s);
-	r = exec(q, "extend a lease",
-	         "UPDATE jobs SET lease_expires_at = now() +"
-	         " make_interval(secs => $3::bigint)"
-	         " WHERE id = $1 AND fence = $2 AND state = 'running'",
-	         3, params, PGRES_COMMAND_OK);
-	if (!r)
+	rows = db_rows(q->db, "extend a lease",
+	               "UPDATE jobs SET lease_expires_at = now() +"
+	               " make_interval(secs => $3::bigint)"
+	               " WHERE id = $1 AND fence = $2 AND state = 'running'",
+	               3, params, 0);
+	if (rows < 0)
 		return -1;
-	ret = strcmp(PQcmdTuples(r), "1") == 0 ? 0 : RUN_QUEUE_LOST;
-	PQclear(r);
-	return ret;
+	return rows == 1 ? 0 : RUN_QUEUE_LOST;
 }
 
 /*
