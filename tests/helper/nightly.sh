@@ -10,6 +10,10 @@
 # bea@persist.example) in the outbox. Sweep 3, with nothing changed, runs
 # no job and says so.
 #
+# nightly_need PROGRAM...  skip the test unless the sweep can run here:
+#                          root, psql, curl, PostgreSQL 15, pyti-schedule,
+#                          pyti-report, pyti-matrix and PROGRAM... built,
+#                          Debian's setuptools, wheel and six
 # nightly_index_serve      build the demo index (scripts/pyti-demo-index,
 #                          set "test", generation 1) and serve it on $port;
 #                          sets P, V, port, DI, CI and q()
@@ -31,6 +35,19 @@ V=$TMP/var
 CI="host=$V/pg dbname=pyti user=postgres"
 DI=$TOP/scripts/pyti-demo-index
 q() { psql -X -A -t -q -d "$CI" -c "$1" 2>&1; }
+
+nightly_need() {
+	[ "$(id -u)" = 0 ] || skip_all "needs root (embedded PostgreSQL as postgres)"
+	need psql curl
+	[ -x /usr/lib/postgresql/15/bin/initdb ] || skip_all "needs PostgreSQL 15 (make deps)"
+	for p in pyti-schedule pyti-report pyti-matrix "$@"; do
+		[ -x "$BIN/$p" ] || skip_all "$p not built"
+	done
+	# the demo index repacks these from this machine's Debian packages
+	for d in python3-setuptools python3-wheel python3-six; do
+		dpkg -s "$d" >/dev/null 2>&1 || skip_all "needs $d (make deps)"
+	done
+}
 
 nightly_index() {
 	$PYTHON "$DI" build --out "$TMP/index" --base-url "http://127.0.0.1:$port" \

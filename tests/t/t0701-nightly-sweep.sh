@@ -12,18 +12,12 @@
 # 4 minutes under TCG (make test runs it; CI measured 35 min without it).
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (embedded PostgreSQL as postgres, private libvirtd)"
-need psql curl virsh
-[ -x /usr/lib/postgresql/15/bin/initdb ] || skip_all "needs PostgreSQL 15 (make deps)"
-for p in pyti-schedule pyti-report pyti-matrix; do
-	[ -x "$BIN/$p" ] || skip_all "$p not built"
-done
-for d in python3-setuptools python3-wheel python3-six; do
-	dpkg -s "$d" >/dev/null 2>&1 || skip_all "needs $d (make deps)"
-done
+need virsh
+. "$TOP/tests/helper/nightly.sh"
+nightly_need
 . "$TOP/tests/helper/images.sh"
 ensure_images debian-12
 
-. "$TOP/tests/helper/nightly.sh"
 nightly_index_serve
 at_exit "'$TOP/scripts/pyti-libvirtd' stop '$V/libvirt'"
 nightly_conf "pool = yes

@@ -16,17 +16,8 @@
 # known only once built, a two-stage job whose second stage runs and
 # decides its cell within the same sweep.
 . "$(dirname "$0")/../lib.sh"
-[ "$(id -u)" = 0 ] || skip_all "needs root (embedded PostgreSQL as postgres)"
-need psql curl
-[ -x /usr/lib/postgresql/15/bin/initdb ] || skip_all "needs PostgreSQL 15 (make deps)"
-for p in pyti-schedule pyti-report pyti-matrix pyti-run; do
-	[ -x "$BIN/$p" ] || skip_all "$p not built"
-done
-for d in python3-setuptools python3-wheel python3-six; do
-	dpkg -s "$d" >/dev/null 2>&1 || skip_all "needs $d (make deps)"
-done
-
 . "$TOP/tests/helper/nightly.sh"
+nightly_need pyti-run
 nightly_index_serve
 nightly_conf "pool = no
 deadline = 5m" "pyti-demo-calc pyti-demo-persist pyti-demo-phonehome" "name = t0702
