@@ -2,7 +2,7 @@
  * Tests of the crawler's politeness settings (crawler/crawl.c): which
  * index URLs count as this machine, the polite defaults for any other
  * index, and the refusal of limits above them; and of the fetcher's rate
- * cap (crawler/fetch.c) without a network: requests to a port nobody
+ * cap (common/fetch.c) without a network: requests to a port nobody
  * listens on fail at once, so the time they take to start is the cap's;
  * and that a name that does not resolve is retried.
  */
