@@ -1,13 +1,13 @@
 /*
  * HTTP downloads (the crawler's pages and files, the store's on-demand
- * files; libcommon-fetch.a): libcurl's multi interface with a bounded number of
- * requests in flight, connection reuse, HTTP/2 multiplexing where the
- * server offers it, gzip, timeouts, a redirect limit, a body cap counted
- * on decoded bytes, and retries with exponential backoff and jitter on
- * connection errors (DNS included), 5xx and 429 (Retry-After honored,
- * capped), a cap on requests started per second, and a global pause: a
- * 429, or a 503 with Retry-After, holds back every request of the
- * fetcher (not only the one that got it) until the wait is over.
+ * files; libcommon-fetch.a): libcurl's multi interface with a bounded
+ * number of requests in flight, connection reuse, HTTP/2 multiplexing
+ * where the server offers it, gzip, timeouts, a redirect limit, a body
+ * cap counted on decoded bytes, and retries with exponential backoff and
+ * jitter on connection errors (DNS included), 5xx and 429 (Retry-After
+ * honored, capped), a cap on requests started per second, and a global
+ * pause: a 429, or a 503 with Retry-After, holds back every request of
+ * the fetcher (not only the one that got it) until the wait is over.
  *
  * The caller makes a struct fetch_req, gives it to fetch_add() and gets
  * it back, finished, in its done callback: either a final HTTP status
