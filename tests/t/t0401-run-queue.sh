@@ -4,13 +4,14 @@
 # every job exactly once; a runner killed with -9 mid-job has its lease
 # rescued and the job finished elsewhere; a runner frozen past its lease
 # cannot complete the job it lost (fencing); infrastructure failures are
-# retried and then dead-lettered with the last error; PostgreSQL restarted
+# retried and then dead-lettered with the last error; a released or rescued
+# job waits release-delay before it is claimed again; PostgreSQL restarted
 # mid-run loses and duplicates nothing; SIGTERM returns a running job.
 . "$(dirname "$0")/../lib.sh"
 need psql pyti-db pyti-run
 [ -x /usr/lib/postgresql/15/bin/initdb ] || skip_all "needs PostgreSQL 15"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root to run PostgreSQL as postgres"
-plan 22
+plan 24
 
 PG=$TOP/tests/helper/postgres
 chmod 755 "$TMP"
@@ -69,6 +70,14 @@ runner() { # runner NAME [OPTIONS]: start a runner in the background
 stop_runner() { kill "$(cat "$TMP/$1.pid")" 2>/dev/null; wait "$(cat "$TMP/$1.pid")" 2>/dev/null; }
 at_exit 'for p in "$TMP"/*.pid; do kill -9 $(cat "$p") 2>/dev/null; done'
 count() { sql "select count(*) from jobs where $1"; }
+# waited JOB: the seconds between each attempt of JOB ending and the next
+# one's claim (run_after; PostgreSQL's clock for both), one line, rounded down
+waited() {
+	sql "select string_agg(floor(extract(epoch from b.started_at - a.ended_at))::text, ' ' order by a.fence)
+		from job_attempts a join job_attempts b on b.job_id = a.job_id and b.fence = (
+		select min(fence) from job_attempts where job_id = a.job_id and fence > a.fence)
+		where a.job_id = $1"
+}
 state_is() { test "$(sql "select state from jobs where id = $1")" = "$2"; }
 
 # --- two runners share the queue: 30 jobs, each completed once ----------
@@ -93,6 +102,8 @@ wait "$(cat "$TMP/k2.pid")"
 check_eq "killed runner's job is done" "$(count "id = $J and state = 'done'")" 1
 check_eq "its first attempt was rescued" \
 	"$(sql "select string_agg(ending, ',' order by fence) from job_attempts where job_id = $J")" "rescued,done"
+check "and was claimed again only after release-delay (run_after, $(waited "$J") s)" \
+	test "$(waited "$J")" -ge 1
 
 # --- fencing: a frozen runner loses its lease and cannot complete -------
 enqueue '{"mode":"first-hangs"}'
@@ -118,6 +129,8 @@ runner d --exit-when-idle 3
 wait "$(cat "$TMP/d.pid")"
 check_eq "an always-failing job is dead" "$(count "id = $J and state = 'dead'")" 1
 check_eq "after 2 attempts" "$(sql "select attempts from jobs where id = $J")" 2
+check "the released job waited release-delay before its next claim ($(waited "$J") s)" \
+	test "$(waited "$J")" -ge 1
 check_grep "its last error names the infrastructure outcome" "exec-error" \
 	"$(sql "select last_error from jobs where id = $J" >"$TMP/err"; echo "$TMP/err")"
 
