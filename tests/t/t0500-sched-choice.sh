@@ -14,18 +14,11 @@ need nginx
 	skip_all "needs Debian's pip wheel (python3-pip-whl)"
 plan 9
 
-FIX=$TOP/tests/helper/fixture-index/fixture-index
-NGX=$TOP/tests/helper/nginx
-H=$TOP/tests/helper/sched
-port=$(free_port)
-url=http://127.0.0.1:$port
-$FIX generate --out "$TMP/tree" --base-url "$url" --count 1 --no-extras \
-	--formats json >/dev/null 2>&1 || { echo "Bail out! fixture-index"; exit 1; }
+. "$TOP/tests/helper/sched/index.sh"
+sched_tree
 $H/corpus "$TMP/tree" --random 300 >"$TMP/projects" ||
 	{ echo "Bail out! corpus"; exit 1; }
-$NGX/start --tree "$TMP/tree" --run "$TMP/ngx" --port "$port" --format json \
-	>/dev/null || { echo "Bail out! nginx"; exit 1; }
-at_exit "$NGX/stop --run '$TMP/ngx'"
+sched_serve
 
 check "crawl the corpus" pyti-crawl --index "$url/simple/" --db "$TMP/db" \
 	--no-progress

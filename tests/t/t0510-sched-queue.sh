@@ -13,21 +13,12 @@ need nginx psql
 [ -x /usr/lib/postgresql/15/bin/initdb ] || skip_all "needs PostgreSQL 15"
 plan 21
 
-FIX=$TOP/tests/helper/fixture-index/fixture-index
-NGX=$TOP/tests/helper/nginx
 PG=$TOP/tests/helper/postgres
-H=$TOP/tests/helper/sched
-port=$(free_port)
-url=http://127.0.0.1:$port
-$FIX generate --out "$TMP/tree" --base-url "$url" --count 1 --no-extras \
-	--formats json >/dev/null 2>&1 || { echo "Bail out! fixture-index"; exit 1; }
+. "$TOP/tests/helper/sched/index.sh"
+sched_tree
 $H/corpus "$TMP/tree" --random 20 >/dev/null || { echo "Bail out! corpus"; exit 1; }
-$H/corpus "$TMP/tree" --only-metadata \
-	--metadata "$TOP/tests/fixtures/sched/graphs.json" >/dev/null ||
-	{ echo "Bail out! corpus"; exit 1; }
-$NGX/start --tree "$TMP/tree" --run "$TMP/ngx" --port "$port" --format json \
-	>/dev/null || { echo "Bail out! nginx"; exit 1; }
-at_exit "$NGX/stop --run '$TMP/ngx'"
+sched_graphs
+sched_serve
 ci=$($PG/start "$TMP/pg") || { echo "Bail out! postgres"; exit 1; }
 at_exit "$PG/stop '$TMP/pg'"
 q() { psql -X -q -t -A "$ci" -c "$1"; }

@@ -10,19 +10,10 @@
 need nginx
 plan 7
 
-FIX=$TOP/tests/helper/fixture-index/fixture-index
-NGX=$TOP/tests/helper/nginx
-H=$TOP/tests/helper/sched
-port=$(free_port)
-url=http://127.0.0.1:$port
-$FIX generate --out "$TMP/tree" --base-url "$url" --count 1 --no-extras \
-	--formats json >/dev/null 2>&1 || { echo "Bail out! fixture-index"; exit 1; }
-$H/corpus "$TMP/tree" --only-metadata \
-	--metadata "$TOP/tests/fixtures/sched/graphs.json" >/dev/null ||
-	{ echo "Bail out! corpus"; exit 1; }
-$NGX/start --tree "$TMP/tree" --run "$TMP/ngx" --port "$port" --format json \
-	>/dev/null || { echo "Bail out! nginx"; exit 1; }
-at_exit "$NGX/stop --run '$TMP/ngx'"
+. "$TOP/tests/helper/sched/index.sh"
+sched_tree
+sched_graphs
+sched_serve
 pyti-crawl --index "$url/simple/" --db "$TMP/db" --no-progress \
 	>/dev/null 2>&1 || { echo "Bail out! crawl"; exit 1; }
 
