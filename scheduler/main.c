@@ -22,6 +22,7 @@ enum {
 	OPT_JSON,
 	OPT_EXPLAIN,
 	OPT_FOLLOWUPS,
+	OPT_WORKERS,
 };
 
 struct ctx {
@@ -50,6 +51,8 @@ static const struct cli_opt opts[] = {
      "why these files, or why none, in words", NULL},
     {"followups", OPT_FOLLOWUPS, CLI_FLAG, NULL, NULL,
      "only the second stages of finished first stages", NULL},
+    {"workers", OPT_WORKERS, CLI_ARG, "schedule.workers", "N",
+     "processes a --dry-run --json --full walk is split over", NULL},
     {0},
 };
 

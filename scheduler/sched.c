@@ -9,6 +9,7 @@
 #include "cfg.h"
 #include "deps.h"
 #include "jx.h"
+#include "kv.h"
 #include "log.h"
 #include "mirror.h"
 #include "pep440.h"
@@ -16,10 +17,17 @@
 #include "queue.h"
 #include "xalloc.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 int
 sched_opts_from_cfg(struct sched_opts *o, const struct cfg *c)
@@ -50,6 +58,12 @@ sched_opts_from_cfg(struct sched_opts *o, const struct cfg *c)
 		return log_error("[schedule] yanked: '%s' is not fallback or "
 		                 "never",
 		                 v);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int64_t w;
+	if (cfg_get_int(c, "schedule", "workers",
+	                cpus < 1 ? 1 : cpus > 8 ? 8 : cpus, 1, 64, &w) < 0)
+		return -1;
+	o->workers = (int)w;
 	return 0;
 }
 
@@ -225,6 +239,8 @@ struct run {
 	struct sched_queue *q; /* SCHED_ENQUEUE only */
 	struct buf text; /* a record's text, reused */
 	struct buf line; /* a cell's JSON line, reused */
+	struct buf *chunk; /* a walk_parallel() worker's lines, or NULL:
+	                      SCHED_DRY_JSON lines go to stdout */
 	size_t projects, cells, jobs, failed;
 };
 
@@ -304,9 +320,13 @@ do_project(struct run *r, const char *norm, int64_t serial)
 		if (r->o->mode == SCHED_EXPLAIN) {
 			explain(r, &p, pl, &ch, &d);
 		} else if (r->o->mode == SCHED_DRY_JSON) {
-			buf_reset(&r->line);
-			sched_cell_write(&r->line, &p, pl, &ch, &d);
-			fwrite(r->line.data, 1, r->line.len, stdout);
+			if (r->chunk) {
+				sched_cell_write(r->chunk, &p, pl, &ch, &d);
+			} else {
+				buf_reset(&r->line);
+				sched_cell_write(&r->line, &p, pl, &ch, &d);
+				fwrite(r->line.data, 1, r->line.len, stdout);
+			}
 		} else {
 			json_t *cell = sched_cell_json(&p, pl, &ch, &d);
 			json_t *rel = json_object();
@@ -396,6 +416,7 @@ out:
 struct walk {
 	struct run *r;
 	int rc;
+	struct names *names; /* walk_parallel()'s list, or NULL */
 };
 
 /* [schedule] only = NAME...: when set, the walk over the mirror takes
@@ -438,6 +459,237 @@ walk_one(const char *name, size_t nlen, int64_t serial, int status, void *arg)
 	return 0;
 }
 
+/* --- the --dry-run --json --full walk split over processes ------------ */
+
+/* The projects the walk takes, in name order. */
+struct names {
+	struct name {
+		char *norm;
+		int64_t serial;
+	} *v;
+	size_t n, a;
+};
+
+static int
+names_one(const char *name, size_t nlen, int64_t serial, int status,
+          void *arg)
+{
+	struct walk *w = arg;
+	struct names *ns = w->names;
+	if (status != MIRROR_ACTIVE || nlen > PEP503_MAX_LEN)
+		return 0;
+	char *norm = xmalloc(nlen + 1);
+	memcpy(norm, name, nlen);
+	norm[nlen] = 0;
+	if (!only_wants(w->r->c, norm)) {
+		free(norm);
+		return 0;
+	}
+	XGROW(ns->v, ns->n + 1, ns->a);
+	ns->v[ns->n].norm = norm;
+	ns->v[ns->n++].serial = serial;
+	return 0;
+}
+
+/* Ask the kernel to read the mirror's file into the page cache ahead of
+ * a walk that reads nearly all of it (the map itself is opened without
+ * readahead, for the random access of everything else), when it fits in
+ * half the free memory. Advice only: failures are ignored. */
+static void
+prefetch_mirror(const char *db)
+{
+	char path[4096];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/data.mdb", db);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	long pages = sysconf(_SC_AVPHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	if (fstat(fd, &st) == 0 && pages > 0 && psz > 0 &&
+	    (double)st.st_size < (double)pages * psz / 2)
+		(void)posix_fadvise(fd, 0, st.st_size, POSIX_FADV_WILLNEED);
+	close(fd);
+}
+
+/* Projects per chunk of the split walk: a few MB of lines. */
+#define SCHED_CHUNK 1024
+
+/* Worker k of n: chunks k, k + n, k + 2n, ... of the names, with its own
+ * mirror environment and dependency context (one LMDB environment per
+ * process, opened after the fork); each chunk's lines are made in
+ * memory, then written to out as an 8-byte length and the lines.
+ * Returns the exit status. */
+static int
+worker(struct run *r, const struct names *ns, int k, int n, FILE *out,
+       size_t *counts)
+{
+	struct buf chunk = BUF_INIT(0);
+	int rc = 1;
+	if (mirror_open(&r->m, r->o->db, 1, NULL) < 0)
+		return 1;
+	r->dctx = sched_deps_new(r->c, r->o->store, &r->m, &r->o->choose);
+	r->chunk = &chunk;
+	if (r->dctx) {
+		rc = 0;
+		for (size_t lo = (size_t)k * SCHED_CHUNK; lo < ns->n && rc == 0;
+		     lo += (size_t)n * SCHED_CHUNK) {
+			size_t hi = lo + SCHED_CHUNK < ns->n ? lo + SCHED_CHUNK
+			                                     : ns->n;
+			buf_reset(&chunk);
+			for (size_t i = lo; i < hi && rc == 0; i++)
+				if (do_project(r, ns->v[i].norm,
+				               ns->v[i].serial) < 0)
+					rc = 1;
+			/* the map's pages read for the chunk leave the
+			 * resident set, as a walk's do (KV_UNMAP) */
+			kv_unmap(r->m.kv);
+			uint64_t len = chunk.len;
+			if (fwrite(&len, sizeof(len), 1, out) != 1 ||
+			    fwrite(chunk.data ? chunk.data : "", 1, chunk.len,
+			           out) != chunk.len ||
+			    fflush(out) != 0)
+				rc = 1; /* the parent is gone or stopped */
+		}
+		sched_deps_free(r->dctx);
+	}
+	buf_release(&chunk);
+	mirror_close(&r->m);
+	counts[0] = r->projects;
+	counts[1] = r->cells;
+	counts[2] = r->failed;
+	return rc;
+}
+
+/* Copy chunk `i` of the walk from its worker's pipe to stdout. Returns 0
+ * or -1 (logged). */
+static int
+copy_chunk(FILE *in, size_t i)
+{
+	char b[1 << 16];
+	uint64_t len;
+	if (fread(&len, sizeof(len), 1, in) != 1)
+		return log_error("chunk %zu of the walk: its worker ended "
+		                 "before writing it",
+		                 i);
+	while (len > 0) {
+		size_t want = len < sizeof(b) ? (size_t)len : sizeof(b);
+		if (fread(b, 1, want, in) != want)
+			return log_error("chunk %zu of the walk: cut short", i);
+		if (fwrite(b, 1, want, stdout) != want)
+			return log_error("stdout: %s", strerror(errno));
+		len -= want;
+	}
+	return 0;
+}
+
+/* Read the mirror's file ahead (prefetch_mirror()) in a child of its
+ * own, so the parent goes on copying lines. Returns its pid, or -1. */
+static pid_t
+start_prefetch(const char *db)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		prefetch_mirror(db);
+		_exit(0);
+	}
+	return pid;
+}
+
+/*
+ * The walk over n processes: the names are read once here and cut into
+ * chunks of SCHED_CHUNK projects; worker k makes chunks k, k + n, ...
+ * and the parent copies the chunks to stdout in order, each from its
+ * worker's pipe (a worker is at most one chunk ahead): the output is the
+ * one process's, byte for byte. Returns 0 or -1 (logged).
+ */
+static int
+walk_parallel(struct run *r, int n)
+{
+	struct names ns = {0};
+	struct walk w = {r, 0, &ns};
+	int rc = 0;
+	if (mirror_each_serial(&r->m, NULL, names_one, &w) < 0)
+		rc = -1;
+	mirror_close(&r->m);
+	if (rc < 0)
+		goto out;
+	size_t nchunks = (ns.n + SCHED_CHUNK - 1) / SCHED_CHUNK;
+	if ((size_t)n > nchunks)
+		n = nchunks ? (int)nchunks : 1;
+	size_t *counts = mmap(NULL, (size_t)n * 3 * sizeof(size_t),
+	                      PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	                      -1, 0);
+	if (counts == MAP_FAILED) {
+		rc = log_error("mmap: %s", strerror(errno));
+		goto out;
+	}
+	FILE **in = xcalloc((size_t)n, sizeof(*in));
+	pid_t *pids = xcalloc((size_t)n, sizeof(*pids));
+	fflush(stdout);
+	fflush(stderr);
+	for (int k = 0; k < n && rc == 0; k++) {
+		int fd[2];
+		if (pipe(fd) < 0) {
+			rc = log_error("pipe: %s", strerror(errno));
+			break;
+		}
+		pids[k] = fork();
+		if (pids[k] < 0) {
+			rc = log_error("fork: %s", strerror(errno));
+			close(fd[0]);
+			close(fd[1]);
+			break;
+		}
+		if (pids[k] == 0) {
+			for (int j = 0; j < k; j++)
+				fclose(in[j]);
+			close(fd[0]);
+			FILE *out = fdopen(fd[1], "w");
+			_exit(out ? worker(r, &ns, k, n, out, counts + 3 * k)
+			          : 1);
+		}
+		close(fd[1]);
+		in[k] = fdopen(fd[0], "r");
+		if (!in[k]) {
+			close(fd[0]);
+			rc = log_error("fdopen: %s", strerror(errno));
+		}
+	}
+	pid_t pre = rc == 0 ? start_prefetch(r->o->db) : -1;
+	for (size_t i = 0; i < nchunks && rc == 0; i++)
+		rc = copy_chunk(in[i % (size_t)n], i);
+	if (pre > 0) {
+		kill(pre, SIGKILL);
+		waitpid(pre, NULL, 0);
+	}
+	for (int k = 0; k < n; k++)
+		if (in[k])
+			fclose(in[k]); /* a worker still writing stops */
+	for (int k = 0; k < n; k++) {
+		int st;
+		if (pids[k] <= 0)
+			continue;
+		while (waitpid(pids[k], &st, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+			if (rc == 0)
+				rc = log_error("worker %d of %d failed", k + 1,
+				               n);
+		}
+		r->projects += counts[3 * k];
+		r->cells += counts[3 * k + 1];
+		r->failed += counts[3 * k + 2];
+	}
+	free(in);
+	free(pids);
+	munmap(counts, (size_t)n * 3 * sizeof(size_t));
+out:
+	for (size_t i = 0; i < ns.n; i++)
+		free(ns.v[i].norm);
+	free(ns.v);
+	return rc;
+}
+
 int
 sched_run(const struct cfg *c, const struct sched_opts *o)
 {
@@ -451,6 +703,14 @@ sched_run(const struct cfg *c, const struct sched_opts *o)
 		return -1;
 	if (mirror_open(&r.m, o->db, 1, NULL) < 0)
 		goto out_ps;
+	if (o->mode == SCHED_DRY_JSON && !o->npackages && o->workers > 1) {
+		rc = walk_parallel(&r, o->workers);
+		fflush(stdout);
+		if (r.failed)
+			log_warn("%zu project%s could not be read", r.failed,
+			         r.failed == 1 ? "" : "s");
+		goto out_ps;
+	}
 	r.dctx = sched_deps_new(c, o->store, &r.m, &o->choose);
 	if (!r.dctx)
 		goto out_m;
@@ -483,7 +743,7 @@ sched_run(const struct cfg *c, const struct sched_opts *o)
 			free(norm);
 		}
 	} else {
-		struct walk w = {&r, 0};
+		struct walk w = {&r, 0, NULL};
 		if (mirror_each_serial(&r.m, NULL, walk_one, &w) < 0)
 			w.rc = -1;
 		rc = w.rc;

@@ -32,6 +32,8 @@ struct sched_opts {
 	char **packages; /* named projects (any spelling), or NULL */
 	size_t npackages;
 	const char *platform; /* only this platform, or NULL */
+	int workers; /* processes for a --dry-run --json --full walk
+	                ([schedule] workers; default: the online CPUs, <= 8) */
 	struct sched_choose_opts choose;
 };
 
