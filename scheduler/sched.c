@@ -64,6 +64,9 @@ sched_opts_from_cfg(struct sched_opts *o, const struct cfg *c)
 	                cpus < 1 ? 1 : cpus > 8 ? 8 : cpus, 1, 64, &w) < 0)
 		return -1;
 	o->workers = (int)w;
+	if (cfg_get_int(c, "schedule", "chunk", 1024, 1, 1 << 20, &w) < 0)
+		return -1;
+	o->chunk = (int)w;
 	return 0;
 }
 
@@ -511,9 +514,6 @@ prefetch_mirror(const char *db)
 	close(fd);
 }
 
-/* Projects per chunk of the split walk: a few MB of lines. */
-#define SCHED_CHUNK 1024
-
 /* Worker k of n: chunks k, k + n, k + 2n, ... of the names, with its own
  * mirror environment and dependency context (one LMDB environment per
  * process, opened after the fork); each chunk's lines are made in
@@ -524,6 +524,7 @@ worker(struct run *r, const struct names *ns, int k, int n, FILE *out,
        size_t *counts)
 {
 	struct buf chunk = BUF_INIT(0);
+	size_t per = (size_t)r->o->chunk;
 	int rc = 1;
 	if (mirror_open(&r->m, r->o->db, 1, NULL) < 0)
 		return 1;
@@ -531,10 +532,9 @@ worker(struct run *r, const struct names *ns, int k, int n, FILE *out,
 	r->chunk = &chunk;
 	if (r->dctx) {
 		rc = 0;
-		for (size_t lo = (size_t)k * SCHED_CHUNK; lo < ns->n && rc == 0;
-		     lo += (size_t)n * SCHED_CHUNK) {
-			size_t hi = lo + SCHED_CHUNK < ns->n ? lo + SCHED_CHUNK
-			                                     : ns->n;
+		for (size_t lo = (size_t)k * per; lo < ns->n && rc == 0;
+		     lo += (size_t)n * per) {
+			size_t hi = lo + per < ns->n ? lo + per : ns->n;
 			buf_reset(&chunk);
 			for (size_t i = lo; i < hi && rc == 0; i++)
 				if (do_project(r, ns->v[i].norm,
@@ -597,7 +597,7 @@ start_prefetch(const char *db)
 
 /*
  * The walk over n processes: the names are read once here and cut into
- * chunks of SCHED_CHUNK projects; worker k makes chunks k, k + n, ...
+ * chunks of [schedule] chunk projects (a few MB of lines); worker k makes chunks k, k + n, ...
  * and the parent copies the chunks to stdout in order, each from its
  * worker's pipe (a worker is at most one chunk ahead): the output is the
  * one process's, byte for byte. Returns 0 or -1 (logged).
@@ -613,7 +613,8 @@ walk_parallel(struct run *r, int n)
 	mirror_close(&r->m);
 	if (rc < 0)
 		goto out;
-	size_t nchunks = (ns.n + SCHED_CHUNK - 1) / SCHED_CHUNK;
+	size_t per = (size_t)r->o->chunk;
+	size_t nchunks = (ns.n + per - 1) / per;
 	if ((size_t)n > nchunks)
 		n = nchunks ? (int)nchunks : 1;
 	size_t *counts = mmap(NULL, (size_t)n * 3 * sizeof(size_t),

@@ -34,6 +34,7 @@ struct sched_opts {
 	const char *platform; /* only this platform, or NULL */
 	int workers; /* processes for a --dry-run --json --full walk
 	                ([schedule] workers; default: the online CPUs, <= 8) */
+	int chunk; /* projects per chunk of that walk ([schedule] chunk) */
 	struct sched_choose_opts choose;
 };
 

@@ -12,7 +12,7 @@
 need nginx
 [ -n "$(ls /usr/share/python-wheels/pip-*.whl 2>/dev/null)" ] ||
 	skip_all "needs Debian's pip wheel (python3-pip-whl)"
-plan 9
+plan 10
 
 . "$TOP/tests/helper/sched/index.sh"
 sched_tree
@@ -24,6 +24,13 @@ check "crawl the corpus" pyti-crawl --index "$url/simple/" --db "$TMP/db" \
 	--no-progress
 check "dry-run over the whole mirror" sh -c \
 	"pyti-schedule --dry-run --json --db '$TMP/db' >'$TMP/cells.jsonl'"
+
+# the walk over 3 workers in chunks of 7 projects: the one process's lines
+check "the walk split over workers gives the same lines" sh -c \
+	"pyti-schedule --dry-run --json --db '$TMP/db' --workers 1 >'$TMP/w1' &&
+	 pyti-schedule --dry-run --json --db '$TMP/db' --workers 3 \
+		--set schedule.chunk=7 >'$TMP/w3' &&
+	 test -s '$TMP/w1' && cmp '$TMP/w1' '$TMP/w3' && cmp '$TMP/w1' '$TMP/cells.jsonl'"
 
 # pyti's choice as "project platform filename"
 $PYTHON - "$TMP/cells.jsonl" >"$TMP/ours" <<'PY'
