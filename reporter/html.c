@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "esc.h"
 #include "log.h"
+#include "matrix.h"
 #include "os.h"
 #include "xalloc.h"
 
@@ -341,7 +342,7 @@ package_page(struct db *db, const char *dir, const char *project)
 	static const char *const casen[] = {"platform", "python", "test",
 	                                    "outcome", "message"};
 	struct buf b = BUF_INIT(PAGE_MAX);
-	const char *p[1] = {project};
+	const char *p[2] = {project, NULL};
 	char path[4096];
 	PGresult *r;
 	int i, ret = -1;
@@ -351,21 +352,15 @@ package_page(struct db *db, const char *dir, const char *project)
 	esc(&b, project, 200);
 	buf_adds(&b, "</h1>\n");
 	r = db_exec(db, "read a package's matrix",
-	            "WITH v AS (SELECT version FROM report_results"
-	            "  WHERE project = $1"
-	            "  ORDER BY class = 'package' DESC, job_id DESC LIMIT 1)"
-	            " SELECT DISTINCT ON (platform, python) platform, python,"
+	            "SELECT platform, python,"
 	            "  outcome, class, coalesce(passed::text, ''),"
 	            "  coalesce(tests_passed || '/' || tests_failed || '/' ||"
 	            "   tests_errors || '/' || tests_skipped, '-'),"
 	            "  coalesce(coverage_percent || '%', '-'), hostile,"
 	            "  findings, coalesce(round(duration_ms / 1000.0, 1)"
-	            "   || ' s', '-'), r.version"
-	            " FROM report_results r JOIN v USING (version)"
-	            " WHERE project = $1"
-	            " ORDER BY platform, python, class = 'package' DESC,"
-	            "  job_id DESC",
-	            1, p, PGRES_TUPLES_OK);
+	            "   || ' s', '-'), version"
+	            " FROM " REPORT_MATRIX_CELLS,
+	            2, p, PGRES_TUPLES_OK);
 	if (!r)
 		goto out;
 	if (PQntuples(r) > 0) {

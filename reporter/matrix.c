@@ -1,8 +1,8 @@
 /*
- * pyti-matrix's query and its three formats (matrix.h). Two indexed
- * queries: the release (the newest package result of the project, unless
- * given), then the newest result per platform and Python of that release
- * (a package outcome before an infrastructure one).
+ * pyti-matrix's query and its three formats (matrix.h). One indexed
+ * query, REPORT_MATRIX_CELLS: the release (the newest package result of
+ * the project, unless given) and the result that decides each platform
+ * and Python of it, in one round trip.
  */
 #include "matrix.h"
 
@@ -27,15 +27,14 @@ enum {
 	M_DURATION,
 	M_JOB,
 	M_CLASS,
+	M_VERSION,
 };
 
 static const char cells_sql[] =
-    "SELECT DISTINCT ON (platform, python) platform, python, outcome,"
+    "SELECT platform, python, outcome,"
     " tests_passed, tests_failed, tests_errors, tests_skipped,"
-    " coverage_percent, hostile, findings, duration_ms, job_id, class"
-    " FROM report_results WHERE project = $1 AND version = $2"
-    " ORDER BY platform, python, class = 'package' DESC,"
-    "  stage IS NOT DISTINCT FROM 'build', job_id DESC";
+    " coverage_percent, hostile, findings, duration_ms, job_id, class,"
+    " version FROM " REPORT_MATRIX_CELLS;
 
 static const char history_sql[] =
     "SELECT h.platform, h.python, h.version, h.outcome, h.job_id,"
@@ -245,31 +244,12 @@ int
 report_matrix(struct db *db, const struct report_matrix_opts *o,
               FILE *out)
 {
-	const char *p[2] = {o->project, NULL};
-	PGresult *v = NULL, *r = NULL, *h = NULL;
-	char *version = NULL, shist[16];
+	const char *p[2] = {o->project, o->version};
+	PGresult *r = NULL, *h = NULL;
+	const char *version;
+	char shist[16];
 	int ret = -1;
 
-	if (o->version) {
-		version = strdup(o->version);
-	} else {
-		v = db_exec(db, "find the latest tested release",
-		                    "SELECT version FROM report_results"
-		                    " WHERE project = $1"
-		                    " ORDER BY class = 'package' DESC, job_id DESC"
-		                    " LIMIT 1",
-		                    1, p, PGRES_TUPLES_OK);
-		if (!v)
-			goto out;
-		if (PQntuples(v) == 0) {
-			ret = REPORT_MATRIX_UNKNOWN;
-			goto out;
-		}
-		version = strdup(PQgetvalue(v, 0, 0));
-	}
-	if (!version)
-		goto out;
-	p[1] = version;
 	r = db_exec(db, "read the matrix", cells_sql, 2, p, PGRES_TUPLES_OK);
 	if (!r)
 		goto out;
@@ -277,6 +257,7 @@ report_matrix(struct db *db, const struct report_matrix_opts *o,
 		ret = REPORT_MATRIX_UNKNOWN;
 		goto out;
 	}
+	version = PQgetvalue(r, 0, M_VERSION);
 	if (o->history > 0) {
 		snprintf(shist, sizeof(shist), "%d", o->history);
 		p[1] = shist;
@@ -297,9 +278,7 @@ report_matrix(struct db *db, const struct report_matrix_opts *o,
 	}
 	ret = fflush(out) == 0 ? 0 : log_error("cannot write the matrix");
 out:
-	PQclear(v);
 	PQclear(r);
 	PQclear(h);
-	free(version);
 	return ret;
 }

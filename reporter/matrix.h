@@ -35,4 +35,21 @@ struct report_matrix_opts {
 int report_matrix(struct db *db, const struct report_matrix_opts *o,
                   FILE *out);
 
+/*
+ * The matrix's rows as an SQL FROM item (alias c) with parameters $1 the
+ * project and $2 the release (NULL: the latest tested one, the newest
+ * package verdict's, else the newest result's): for each platform and
+ * Python the report_results row that decides the cell (a package verdict
+ * before an infrastructure one, a test stage before a two-stage job's
+ * build stage, then the newest job). report_matrix() and the HTML
+ * package page both read it; one statement, one round trip.
+ */
+#define REPORT_MATRIX_CELLS \
+	"(SELECT DISTINCT ON (platform, python) * FROM report_results" \
+	" WHERE project = $1 AND version = coalesce($2," \
+	"  (SELECT l.version FROM report_results l WHERE l.project = $1" \
+	"   ORDER BY l.class = 'package' DESC, l.job_id DESC LIMIT 1))" \
+	" ORDER BY platform, python, class = 'package' DESC," \
+	"  stage IS NOT DISTINCT FROM 'build', job_id DESC) c"
+
 #endif

@@ -11,7 +11,7 @@
 CHROMIUM=$(command -v chromium || command -v chromium-browser) ||
 	skip_all "needs chromium (make deps)"
 report_setup
-plan 11
+plan 15
 
 fixture <<'END'
 sweep
@@ -54,3 +54,15 @@ mkdir -p "$art"
 cp "$TMP/cc/0.png" "$art/t0605-report-index.png" 2>/dev/null
 check_eq "a screenshot of the summary is kept (PNG)" \
 	"$(head -c 4 "$art/t0605-report-index.png" | od -An -c | tr -d ' ')" "211PNG"
+
+# A two-stage job's build stage never decides a cell over a test stage of
+# the same release, though newer: the page and pyti-matrix agree (both
+# read REPORT_MATRIX_CELLS; the page once had its own query without it).
+rsql "update report_results set outcome = 'tests_failed', passed = false
+ where project = 'beta' and job_id = (select min(job_id) from report_results where project = 'beta');
+update report_results set stage = 'build'
+ where project = 'beta' and job_id = (select max(job_id) from report_results where project = 'beta')" >/dev/null
+check "html again" pyti-report html "$TMP/site2"
+check_grep "the page's matrix shows the test stage's outcome" 'class="fail">tests_failed<' "$TMP/site2/pkg/beta.html"
+check "pyti-matrix beta" pyti-matrix --package beta --format csv
+check_grep "pyti-matrix shows the same" ",tests_failed," "$TMP/.out"
