@@ -15,3 +15,34 @@ runner_host() {
 	at_exit "$TOP/tests/helper/libvirt/stop" "$TMP/lv"
 	qemu_dir "$TMP/state"
 }
+
+# runner_conf NAME IMAGES PLATFORM: write $PYTI_CONFIG ($TMP/pyti.conf,
+# exported) for a pool of one VM of PLATFORM (1 GiB) from the image
+# directory IMAGES on runner_host's PostgreSQL and libvirtd, with the VM
+# tests' leases and polls; the test's own [runner] keys (timeouts,
+# retries) come on stdin.
+runner_conf() {
+	export PYTI_CONFIG=$TMP/pyti.conf
+	{
+		cat <<CONF
+[database]
+conninfo = $CI
+[images]
+dir = $2
+[runner]
+name = $1
+uri = $URI
+state-dir = $TMP/state
+spool = $TMP/spool
+store = $TMP/store
+accel = ${PYTI_ACCEL:-tcg}
+lease = 20s
+heartbeat = 2s
+rescue-interval = 2s
+poll = 500ms
+hello-timeout = 90s
+CONF
+		cat
+		printf '[platform %s]\nvms = 1\nmemory = 1024M\n' "$3"
+	} >"$PYTI_CONFIG"
+}

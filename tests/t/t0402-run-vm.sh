@@ -24,31 +24,11 @@ runner_host
 vsh() { virsh -q -c "$URI" "$@"; }
 sql() { psql -X -A -t -q -d "$CI" -c "$1"; }
 
-export PYTI_CONFIG=$TMP/pyti.conf
-cat >"$PYTI_CONFIG" <<CONF
-[database]
-conninfo = $CI
-[images]
-dir = $IMG
-[runner]
-name = t
-uri = $URI
-state-dir = $TMP/state
-spool = $TMP/spool
-store = $TMP/store
-accel = ${PYTI_ACCEL:-tcg}
-lease = 20s
-heartbeat = 2s
-rescue-interval = 2s
-poll = 500ms
+runner_conf t "$IMG" "$P" <<CONF
 silence-timeout = 20s
-hello-timeout = 90s
 boot-timeout = 900s
 job-timeout = 600s
 infra-retries = 2
-[platform $P]
-vms = 1
-memory = 1024M
 CONF
 check "migrate" pyti-db migrate
 

@@ -29,32 +29,12 @@ runner_host
 vsh() { virsh -q -c "$URI" "$@"; }
 sql() { psql -X -A -t -q -d "$CI" -c "$1"; }
 
-export PYTI_CONFIG=$TMP/pyti.conf
-cat >"$PYTI_CONFIG" <<CONF
-[database]
-conninfo = $CI
-[images]
-dir = $IMG
-[runner]
-name = c
-uri = $URI
-state-dir = $TMP/state
-spool = $TMP/spool
-store = $TMP/store
-accel = ${PYTI_ACCEL:-tcg}
-lease = 20s
-heartbeat = 2s
-rescue-interval = 2s
-poll = 500ms
+runner_conf c "$IMG" "$P" <<CONF
 silence-timeout = 60s
-hello-timeout = 90s
 boot-timeout = 900s
 job-timeout = 600s
 release-delay = 2s
 infra-retries = 1
-[platform $P]
-vms = 1
-memory = 1024M
 CONF
 check "migrate" pyti-db migrate
 

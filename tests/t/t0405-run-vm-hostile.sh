@@ -50,33 +50,13 @@ rm "$H/base.img"
 runner_host
 sql() { psql -X -A -t -q -d "$CI" -c "$1"; }
 
-export PYTI_CONFIG=$TMP/pyti.conf
-cat >"$PYTI_CONFIG" <<CONF
-[database]
-conninfo = $CI
-[images]
-dir = $TMP/img
-[runner]
-name = h
-uri = $URI
-state-dir = $TMP/state
-spool = $TMP/spool
-store = $TMP/store
-accel = ${PYTI_ACCEL:-tcg}
-lease = 20s
-heartbeat = 2s
-rescue-interval = 2s
-poll = 500ms
+runner_conf h "$TMP/img" "$P" <<CONF
 infra-retries = 0
 job-timeout = 300s
 silence-timeout = 10s
 frame-timeout = 4s
-hello-timeout = 90s
 boot-timeout = 600s
 release-delay = 1s
-[platform $P]
-vms = 1
-memory = 1024M
 CONF
 check "migrate" pyti-db migrate
 
