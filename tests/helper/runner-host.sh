@@ -8,9 +8,10 @@
 #               binds the channel socket
 # Either server failing to start bails out.
 . "$TOP/tests/helper/images.sh"
+. "$TOP/tests/helper/postgres.sh"
 runner_host() {
-	CI=$("$TOP/tests/helper/postgres/start" "$TMP/pg") || { echo "Bail out! no PostgreSQL"; exit 1; }
-	at_exit "$TOP/tests/helper/postgres/stop" "$TMP/pg" immediate
+	pg_start "$TMP/pg"
+	CI=$PG_CI
 	URI=$("$TOP/tests/helper/libvirt/start" "$TMP/lv" --confined) || { echo "Bail out! no libvirtd"; exit 1; }
 	at_exit "$TOP/tests/helper/libvirt/stop" "$TMP/lv"
 	qemu_dir "$TMP/state"

@@ -8,19 +8,16 @@
 # job waits release-delay before it is claimed again; PostgreSQL restarted
 # mid-run loses and duplicates nothing; SIGTERM returns a running job.
 . "$(dirname "$0")/../lib.sh"
-need psql pyti-db pyti-run
-[ -x /usr/lib/postgresql/15/bin/initdb ] || skip_all "needs PostgreSQL 15"
-[ "$(id -u)" -eq 0 ] || skip_all "needs root to run PostgreSQL as postgres"
+. "$TOP/tests/helper/postgres.sh"
+need pyti-db pyti-run
+pg_need
 plan 24
 
 PG=$TOP/tests/helper/postgres
-chmod 755 "$TMP"
-CI=$("$PG/start" "$TMP/pg") || { echo "Bail out! cannot start PostgreSQL"; exit 1; }
-at_exit "$PG/stop" "$TMP/pg" immediate
-export PYTI_CONFIG=$TMP/pyti.conf
-cat >"$PYTI_CONFIG" <<CONF
-[database]
-conninfo = $CI
+pg_start "$TMP/pg"
+CI=$PG_CI
+pg_config "$TMP/pyti.conf"
+cat >>"$PYTI_CONFIG" <<CONF
 [runner]
 lease = 3s
 heartbeat = 1s

@@ -11,20 +11,17 @@
 # missing store file, a full spool disk, PostgreSQL down longer than a
 # lease -- lose, double and dead-letter nothing.
 . "$(dirname "$0")/../lib.sh"
-need psql pyti-db pyti-run
-[ -x /usr/lib/postgresql/15/bin/initdb ] || skip_all "needs PostgreSQL 15"
-[ "$(id -u)" -eq 0 ] || skip_all "needs root to run PostgreSQL as postgres"
+. "$TOP/tests/helper/postgres.sh"
+need pyti-db pyti-run
+pg_need
 plan 43
 
 PG=$TOP/tests/helper/postgres
-chmod 755 "$TMP"
-CI=$("$PG/start" "$TMP/pg") || { echo "Bail out! cannot start PostgreSQL"; exit 1; }
-at_exit "$PG/stop" "$TMP/pg" immediate
+pg_start "$TMP/pg"
+CI=$PG_CI
 mkdir -p "$TMP/store"
-export PYTI_CONFIG=$TMP/pyti.conf
-cat >"$PYTI_CONFIG" <<CONF
-[database]
-conninfo = $CI
+pg_config "$TMP/pyti.conf"
+cat >>"$PYTI_CONFIG" <<CONF
 [runner]
 store = $TMP/store
 lease = 4s
