@@ -60,8 +60,11 @@ sched_opts_from_cfg(struct sched_opts *o, const struct cfg *c)
 		                 v);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int64_t w;
-	if (cfg_get_int(c, "schedule", "workers",
-	                cpus < 1 ? 1 : cpus > 8 ? 8 : cpus, 1, 64, &w) < 0)
+	if (cpus < 1)
+		cpus = 1;
+	if (cpus > 8)
+		cpus = 8;
+	if (cfg_get_int(c, "schedule", "workers", cpus, 1, 64, &w) < 0)
 		return -1;
 	o->workers = (int)w;
 	if (cfg_get_int(c, "schedule", "chunk", 1024, 1, 1 << 20, &w) < 0)
@@ -465,17 +468,18 @@ walk_one(const char *name, size_t nlen, int64_t serial, int status, void *arg)
 /* --- the --dry-run --json --full walk split over processes ------------ */
 
 /* The projects the walk takes, in name order. */
+struct name {
+	char *norm;
+	int64_t serial;
+};
+
 struct names {
-	struct name {
-		char *norm;
-		int64_t serial;
-	} *v;
+	struct name *v;
 	size_t n, a;
 };
 
 static int
-names_one(const char *name, size_t nlen, int64_t serial, int status,
-          void *arg)
+names_one(const char *name, size_t nlen, int64_t serial, int status, void *arg)
 {
 	struct walk *w = arg;
 	struct names *ns = w->names;
@@ -617,9 +621,9 @@ walk_parallel(struct run *r, int n)
 	size_t nchunks = (ns.n + per - 1) / per;
 	if ((size_t)n > nchunks)
 		n = nchunks ? (int)nchunks : 1;
-	size_t *counts = mmap(NULL, (size_t)n * 3 * sizeof(size_t),
-	                      PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-	                      -1, 0);
+	size_t *counts =
+	    mmap(NULL, (size_t)n * 3 * sizeof(size_t), PROT_READ | PROT_WRITE,
+	         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (counts == MAP_FAILED) {
 		rc = log_error("mmap: %s", strerror(errno));
 		goto out;

@@ -75,6 +75,49 @@ choose(const char *files, const struct sched_platform *pl, enum sched_pre pre,
 #define FY(n) "{\"filename\":\"" n "\",\"yanked\":\"bad\"}"
 #define FR(n, rp) "{\"filename\":\"" n "\",\"requires_python\":\"" rp "\"}"
 
+/* One case of the choice on debian-12: the record's files, the
+ * pre-release rule, the file chosen ("-": none) and a part of the reason
+ * (NULL: not checked). */
+static const struct choose_case {
+	const char *files;
+	enum sched_pre pre;
+	const char *want;
+	const char *why;
+} choose_cases[] = {
+    /* build tags as numbers, then their rest */
+    {"[" F("foo-1.0-2-py3-none-any.whl") "," F(
+         "foo-1.0-10-py3-none-any.whl") "," F("foo-1.0-py3-none-any.whl") "]",
+     SCHED_PRE_FALLBACK, "foo-1.0-10-py3-none-any.whl", NULL},
+    /* a better tag beats a build tag; a wheel beats the sdist */
+    {"[" F("foo-1.0-9-py3-none-any.whl") "," F(
+         "foo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl") "," F("foo-1.0.tar."
+                                                                "gz") "]",
+     SCHED_PRE_FALLBACK, "foo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", NULL},
+    /* yanked only when nothing else, even over a newer version */
+    {"[" FY("foo-2.0.tar.gz") "," F("foo-1.0.tar.gz") "]", SCHED_PRE_FALLBACK,
+     "foo-1.0.tar.gz", NULL},
+    {"[" FY("foo-2.0.tar.gz") "]", SCHED_PRE_FALLBACK, "foo-2.0.tar.gz", NULL},
+    /* pre-releases only when there is nothing else */
+    {"[" F("foo-2.0b1.tar.gz") "," F("foo-1.0.tar.gz") "]", SCHED_PRE_FALLBACK,
+     "foo-1.0.tar.gz", NULL},
+    {"[" F("foo-2.0b1.tar.gz") "]", SCHED_PRE_FALLBACK, "foo-2.0b1.tar.gz",
+     NULL},
+    {"[" F("foo-2.0b1.tar.gz") "]", SCHED_PRE_NEVER, "-", "only pre-releases"},
+    /* an older release when the newest has nothing for the cell */
+    {"[" F("foo-2.0-cp313-cp313-manylinux_2_17_x86_64.whl") "," F(
+         "foo-1.0-py3-none-any.whl") "]",
+     SCHED_PRE_FALLBACK, "foo-1.0-py3-none-any.whl", NULL},
+    /* nothing: the reason names the rule */
+    {"[" FR("foo-1.0.tar.gz", ">=3.12") "]", SCHED_PRE_FALLBACK, "-",
+     "requires-python excludes"},
+    {"[" FR("foo-1.0.tar.gz", ">=3.12") "]", SCHED_PRE_FALLBACK, "-", ">=3.12"},
+    {"[" F("foo-1.0-cp311-cp311-win_amd64.whl") "]", SCHED_PRE_FALLBACK, "-",
+     "no compatible wheel and no sdist"},
+    {"[" F("bar-1.0.tar.gz") "," F("foo-1.0.egg") "]", SCHED_PRE_FALLBACK, "-",
+     NULL},
+    {"[]", SCHED_PRE_FALLBACK, "-", "no files"},
+};
+
 static void
 test_sched_choose_rules(void **state)
 {
@@ -86,64 +129,18 @@ test_sched_choose_rules(void **state)
 	const struct sched_platform *pl = &ps.v[0];
 	assert_string_equal(pl->python_full, "3.11.2");
 	assert_string_equal(pl->tag_platform, "manylinux_2_36_x86_64");
-
-	/* build tags as numbers, then their rest */
-	assert_string_equal(
-	    choose("[" F("foo-1.0-2-py3-none-any.whl") "," F(
-	               "foo-1.0-10-py3-none-any.whl") "," F("foo-1.0-py3-none-"
-	                                                    "any.whl") "]",
-	           pl, SCHED_PRE_FALLBACK, NULL, 0),
-	    "foo-1.0-10-py3-none-any.whl");
-	/* a better tag beats a build tag; a wheel beats the sdist */
-	assert_string_equal(choose("[" F("foo-1.0-9-py3-none-any.whl") "," F(
-	                               "foo-1.0-cp311-cp311-manylinux_2_17_x86_"
-	                               "64.whl") "," F("foo-1.0.tar.gz") "]",
-	                           pl, SCHED_PRE_FALLBACK, NULL, 0),
-	                    "foo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl");
-	/* yanked only when nothing else, even over a newer version */
-	assert_string_equal(
-	    choose("[" FY("foo-2.0.tar.gz") "," F("foo-1.0.tar.gz") "]", pl,
-	           SCHED_PRE_FALLBACK, NULL, 0),
-	    "foo-1.0.tar.gz");
-	assert_string_equal(choose("[" FY("foo-2.0.tar.gz") "]", pl,
-	                           SCHED_PRE_FALLBACK, NULL, 0),
-	                    "foo-2.0.tar.gz");
-	/* pre-releases only when there is nothing else */
-	assert_string_equal(
-	    choose("[" F("foo-2.0b1.tar.gz") "," F("foo-1.0.tar.gz") "]", pl,
-	           SCHED_PRE_FALLBACK, NULL, 0),
-	    "foo-1.0.tar.gz");
-	assert_string_equal(choose("[" F("foo-2.0b1.tar.gz") "]", pl,
-	                           SCHED_PRE_FALLBACK, NULL, 0),
-	                    "foo-2.0b1.tar.gz");
-	assert_string_equal(choose("[" F("foo-2.0b1.tar.gz") "]", pl,
-	                           SCHED_PRE_NEVER, why, sizeof(why)),
-	                    "-");
-	assert_non_null(strstr(why, "only pre-releases"));
-	/* an older release when the newest has nothing for the cell */
-	assert_string_equal(
-	    choose("[" F("foo-2.0-cp313-cp313-manylinux_2_17_x86_64.whl") "," F(
-	               "foo-1.0-py3-none-any.whl") "]",
-	           pl, SCHED_PRE_FALLBACK, NULL, 0),
-	    "foo-1.0-py3-none-any.whl");
-	/* nothing: the reason names the rule */
-	assert_string_equal(choose("[" FR("foo-1.0.tar.gz", ">=3.12") "]", pl,
-	                           SCHED_PRE_FALLBACK, why, sizeof(why)),
-	                    "-");
-	assert_non_null(strstr(why, "requires-python excludes"));
-	assert_non_null(strstr(why, ">=3.12"));
-	assert_string_equal(
-	    choose("[" F("foo-1.0-cp311-cp311-win_amd64.whl") "]", pl,
-	           SCHED_PRE_FALLBACK, why, sizeof(why)),
-	    "-");
-	assert_non_null(strstr(why, "no compatible wheel and no sdist"));
-	assert_string_equal(
-	    choose("[" F("bar-1.0.tar.gz") "," F("foo-1.0.egg") "]", pl,
-	           SCHED_PRE_FALLBACK, why, sizeof(why)),
-	    "-");
-	assert_string_equal(
-	    choose("[]", pl, SCHED_PRE_FALLBACK, why, sizeof(why)), "-");
-	assert_string_equal(why, "no files");
+	for (size_t i = 0; i < sizeof(choose_cases) / sizeof(*choose_cases);
+	     i++) {
+		const struct choose_case *k = &choose_cases[i];
+		const char *got =
+		    choose(k->files, pl, k->pre, why, sizeof(why));
+		if (strcmp(got, k->want) || (k->why && !strstr(why, k->why)))
+			print_message("case %zu: %s: chose '%s', reason '%s'\n",
+			              i, k->files, got, why);
+		assert_string_equal(got, k->want);
+		if (k->why)
+			assert_non_null(strstr(why, k->why));
+	}
 	sched_platforms_release(&ps);
 	cfg_free(c);
 }
@@ -160,10 +157,11 @@ test_sched_choose_hostile(void **state)
 	/* malformed entries are kept as non-candidates, never a crash */
 	load(
 	    &p,
-	    "[1, {}, {\"filename\": 5}, {\"filename\": \"\"}," F("foo-1.0-py3-"
-	                                                         "none-any-x."
-	                                                         "whl") "," F(
-	        "foo-1.0-p.y.3-n.o.n.e-a.n.y.whl") "," F("foo-.tar.gz") "," F("-1.0.tar.gz") "]");
+	    "[1, {}, {\"filename\": 5}, {\"filename\": \"\"}," F(
+	        "foo-1.0-py3-"
+	        "none-any-x."
+	        "whl") "," F("foo-1.0-p.y.3-n.o.n.e-a.n.y.whl") "," F("foo-."
+	                                                              "tar.gz") "," F("-1.0.tar.gz") "]");
 	for (size_t i = 0; i < ps.n; i++) {
 		struct sched_choice ch;
 		struct sched_choose_opts o = {0};
