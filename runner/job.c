@@ -376,6 +376,27 @@ gate_abort(void *arg)
 }
 
 /*
+ * In the child of an executor's fork(): its own process group (the job
+ * timeout kills the group), the job's environment, CMD run by /bin/sh.
+ * Never returns.
+ */
+static void
+exec_command(const char *cmd, int64_t job_id, int attempt,
+             const char *platform)
+{
+	char sid[32], satt[16];
+
+	snprintf(sid, sizeof(sid), "%lld", (long long)job_id);
+	snprintf(satt, sizeof(satt), "%d", attempt);
+	setpgid(0, 0);
+	setenv("PYTI_JOB_ID", sid, 1);
+	setenv("PYTI_ATTEMPT", satt, 1);
+	setenv("PYTI_PLATFORM", platform, 1);
+	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+	_exit(127);
+}
+
+/*
  * Start the chan executor's command with one end of a socketpair as its
  * stdin and stdout: it speaks the agent's side of the channel. Returns
  * the host's end, or -1 (logged).
@@ -385,12 +406,9 @@ spawn_chan(const char *cmd, int64_t job_id, int attempt, const char *platform,
            pid_t *pid)
 {
 	int sv[2];
-	char sid[32], satt[16];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		return log_error("socketpair: %s", strerror(errno));
-	snprintf(sid, sizeof(sid), "%lld", (long long)job_id);
-	snprintf(satt, sizeof(satt), "%d", attempt);
 	*pid = fork();
 	if (*pid < 0) {
 		close(sv[0]);
@@ -398,14 +416,9 @@ spawn_chan(const char *cmd, int64_t job_id, int attempt, const char *platform,
 		return log_error("fork: %s", strerror(errno));
 	}
 	if (*pid == 0) {
-		setpgid(0, 0);
 		dup2(sv[1], 0);
 		dup2(sv[1], 1);
-		setenv("PYTI_JOB_ID", sid, 1);
-		setenv("PYTI_ATTEMPT", satt, 1);
-		setenv("PYTI_PLATFORM", platform, 1);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
+		exec_command(cmd, job_id, attempt, platform);
 	}
 	setpgid(*pid, *pid);
 	close(sv[1]);
@@ -723,7 +736,6 @@ attempt_exec(const char *cmd, const char *spec, int64_t job_id, int attempt,
 	struct buf ob = BUF_INIT(EXEC_OUT_MAX), eb = BUF_INIT(EXEC_ERR_MAX);
 	int64_t start = os_mono_ms(), last_tick = start;
 	int status = 0, open_fds = 2, killed = 0;
-	char sid[32], satt[16];
 	size_t off = 0, len = strlen(spec);
 	pid_t pid;
 
@@ -732,23 +744,16 @@ attempt_exec(const char *cmd, const char *spec, int64_t job_id, int attempt,
 		set_infra(a, RUN_INFRA_HOST, "pipe: %s", strerror(errno));
 		goto out;
 	}
-	snprintf(sid, sizeof(sid), "%lld", (long long)job_id);
-	snprintf(satt, sizeof(satt), "%d", attempt);
 	pid = fork();
 	if (pid < 0) {
 		set_infra(a, RUN_INFRA_HOST, "fork: %s", strerror(errno));
 		goto out;
 	}
 	if (pid == 0) {
-		setpgid(0, 0);
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(err[1], 2);
-		setenv("PYTI_JOB_ID", sid, 1);
-		setenv("PYTI_ATTEMPT", satt, 1);
-		setenv("PYTI_PLATFORM", platform, 1);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
+		exec_command(cmd, job_id, attempt, platform);
 	}
 	setpgid(pid, pid);
 	close(in[0]);

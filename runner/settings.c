@@ -36,6 +36,21 @@ struct collect {
 	int err;
 };
 
+/* [runner] KEY is A (the default) or B: *is_b says which; else -1
+ * (logged). */
+static int
+either(const struct cfg *c, const char *key, const char *a, const char *b,
+       int *is_b)
+{
+	const char *v = cfg_get(c, "runner", key, a);
+
+	if (strcmp(v, a) && strcmp(v, b))
+		return log_error("[runner] %s must be %s or %s, not '%s'", key,
+		                 a, b, v);
+	*is_b = strcmp(v, b) == 0;
+	return 0;
+}
+
 static int
 add_platform(struct run_settings *s, const struct cfg *c, const char *name)
 {
@@ -124,24 +139,9 @@ run_settings_load(const struct cfg *c, const char *const *only, int nonly,
 		s->rescue_s = 1;
 	s->infra_retries = (int)n;
 	s->max_in = (int64_t)u;
-	{
-		const char *stop = cfg_get(c, "runner", "on-stop", "return");
-
-		if (strcmp(stop, "return") && strcmp(stop, "finish"))
-			return log_error("[runner] on-stop must be return or "
-			                 "finish, not '%s'",
-			                 stop);
-		s->finish_on_stop = strcmp(stop, "finish") == 0;
-	}
-	{
-		const char *reset = cfg_get(c, "runner", "reset", "restore");
-
-		if (strcmp(reset, "restore") && strcmp(reset, "boot"))
-			return log_error("[runner] reset must be restore or "
-			                 "boot, not '%s'",
-			                 reset);
-		s->boot_per_job = strcmp(reset, "boot") == 0;
-	}
+	if (either(c, "on-stop", "return", "finish", &s->finish_on_stop) ||
+	    either(c, "reset", "restore", "boot", &s->boot_per_job))
+		return -1;
 	if (strcmp(s->accel, "auto") && strcmp(s->accel, "kvm") &&
 	    strcmp(s->accel, "tcg"))
 		return log_error("[runner] accel must be auto, kvm or tcg, "
