@@ -34,45 +34,27 @@ guest_dist_kind(const char *name)
 struct guest_pytest_verdict
 guest_pytest_verdict(int status)
 {
+	/* pytest's exit codes 0-5, in order */
+	static const struct guest_pytest_verdict known[] = {
+	    {"passed", 1, "all tests passed"},
+	    {"tests_failed", 1, "some tests failed"},
+	    {"tests_interrupted", 1,
+	     "pytest was interrupted (errors during collection): "
+	     "not every test ran"},
+	    {"tests_internal_error", 0,
+	     "pytest stopped on an internal error (pytest or a plugin), not "
+	     "a test failure"},
+	    {"tests_usage_error", 0,
+	     "pytest could not use its command line or the project's pytest "
+	     "configuration (an option of a plugin that is not installed?)"},
+	    {"no_tests", 0, "pytest collected no tests"},
+	};
 	struct guest_pytest_verdict v = {"tests_failed", 1, NULL};
 
-	switch (status) {
-	case 0:
-		v.outcome = "passed";
-		v.meaning = "all tests passed";
-		break;
-	case 1:
-		v.meaning = "some tests failed";
-		break;
-	case 2:
-		v.outcome = "tests_interrupted";
-		v.meaning =
-		    "pytest was interrupted (errors during collection): "
-		    "not every test ran";
-		break;
-	case 3:
-		v.outcome = "tests_internal_error";
-		v.package_fault = 0;
-		v.meaning = "pytest stopped on an internal error (pytest or a "
-		            "plugin), not a test failure";
-		break;
-	case 4:
-		v.outcome = "tests_usage_error";
-		v.package_fault = 0;
-		v.meaning = "pytest could not use its command line or the "
-		            "project's pytest configuration (an option of a "
-		            "plugin that is not installed?)";
-		break;
-	case 5:
-		v.outcome = "no_tests";
-		v.package_fault = 0;
-		v.meaning = "pytest collected no tests";
-		break;
-	default:
-		v.meaning = status > 128
-		                ? "pytest was killed by a signal"
-		                : "pytest ended with an unknown status";
-	}
+	if (status >= 0 && status < (int)(sizeof known / sizeof known[0]))
+		return known[status];
+	v.meaning = status > 128 ? "pytest was killed by a signal"
+	                         : "pytest ended with an unknown status";
 	return v;
 }
 
