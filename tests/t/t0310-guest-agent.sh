@@ -9,6 +9,7 @@
 # tested in the runner's tests; the whole corpus in t0350).
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helper/images.sh"
+. "$TOP/tests/helper/guest-vm-job.sh"
 need qemu-system-x86_64
 [ -x "$BIN/pyti-agent" ] || skip_all "bin/pyti-agent is not built"
 P=${PYTI_AGENT_PLATFORM:-debian-12}
@@ -21,39 +22,8 @@ plan 12
 "$TOP/tests/helper/build-corpus" "$TMP/corpus" good-pass hostile-bashrc >"$TMP/corpus.log" 2>&1 ||
 	{ cat "$TMP/corpus.log" >&2; echo "Bail out! build-corpus failed"; exit 1; }
 
-# job NAME DIST [guest-job args...]: boot, run one job, stop the VM.
-job() {
-	name=$1
-	shift
-	boot_image "$P" "$name"
-	timeout -k 5 "$((JOB_TIMEOUT + BOOT_TIMEOUT))" \
-		"$TOP/tests/helper/guest-job" "$TMP/$name.sock" "$@" \
-		--timeout "$((JOB_TIMEOUT + BOOT_TIMEOUT))" \
-		>"$TMP/$name.json" 2>"$TMP/$name.err"
-	st=$?
-	kill -9 "$BOOT_PID" 2>/dev/null
-	wait "$BOOT_PID" 2>/dev/null
-	[ $st = 0 ] || diag "$name: guest-job exit $st" "$(cat "$TMP/$name.err")" \
-		"console:" "$(tail -n 15 "$TMP/$name.console" 2>/dev/null)"
-	return $st
-}
-
-# jq_ok NAME DESC PYTHON-EXPR: a check on the results of job NAME (r).
-res() {
-	name=$1
-	desc=$2
-	expr=$3
-	check "$desc" "$PYTHON" -c "
-import json, sys
-r = json.load(open(sys.argv[1]))
-t = {x['name']: x for x in r.get('tasks', [])}
-k = [f['kind'] for f in r.get('findings', [])]
-ok = $expr
-if not ok:
-    print(json.dumps({x: r.get(x) for x in ('outcome', 'outcome_reason', 'findings', '_error')}, indent=1)[:3000])
-    print({n: (x['outcome'], x['reason']) for n, x in t.items()})
-sys.exit(0 if ok else 1)" "$TMP/$name.json"
-}
+job() { vm_job "$@"; }
+res() { vm_res "$@"; }
 
 good=$(ls "$TMP"/corpus/pyti_good_pass-1.0.tar.gz)
 check "good sdist: the job completes (RSLT and DONE)" job good "$good"

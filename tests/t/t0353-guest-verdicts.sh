@@ -14,6 +14,7 @@
 # Debian's own .debs (tests/helper/backend-wheels).
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helper/images.sh"
+. "$TOP/tests/helper/guest-vm-job.sh"
 need qemu-system-x86_64
 [ -x "$BIN/pyti-agent" ] || skip_all "bin/pyti-agent is not built"
 long_test "ten VM boots and jobs under TCG, ~25 min; a sample (hostile-daemon, hostile-refused-write) runs in t0350"
@@ -44,45 +45,18 @@ wanted() {
 	return 1
 }
 
-# job NAME DIST [guest-job args...]: boot, run one job, stop the VM.
+# job NAME DIST [guest-job args...]: a wanted job, in a VM of its own.
 job() {
-	name=$1
-	shift
-	wanted "$name" || return 0
-	boot_image "$P" "$name"
-	timeout -k 5 "$((JOB_TIMEOUT + BOOT_TIMEOUT))" \
-		"$TOP/tests/helper/guest-job" "$TMP/$name.sock" "$@" \
-		--timeout "$((JOB_TIMEOUT + BOOT_TIMEOUT))" \
-		>"$TMP/$name.json" 2>"$TMP/$name.err"
-	st=$?
-	kill -9 "$BOOT_PID" 2>/dev/null
-	wait "$BOOT_PID" 2>/dev/null
-	[ $st = 0 ] || diag "$name: guest-job exit $st" "$(cat "$TMP/$name.err")" \
-		"console:" "$(tail -n 15 "$TMP/$name.console" 2>/dev/null)"
+	wanted "$1" || return 0
+	vm_job "$@"
 	return 0
 }
 
-# res NAME DESC PYTHON-EXPR: a check on the results of job NAME (r; t:
-# tasks by name; k: finding kinds; d(task): the task's data).
+# res NAME DESC PYTHON-EXPR: vm_res, a skip for a job not wanted.
 res() {
-	name=$1
-	desc=$2
-	expr=$3
-	[ ! -e "$TMP/$name.unwanted" ] ||
-		{ skip "$desc: not in PYTI_VERDICT_JOBS"; return 0; }
-	check "$desc" "$PYTHON" -c "
-import json, sys
-r = json.load(open(sys.argv[1]))
-t = {x['name']: x for x in r.get('tasks', [])}
-k = [f['kind'] for f in r.get('findings', [])]
-d = lambda n: t.get(n, {}).get('data', {})
-ok = $expr
-if not ok:
-    print(json.dumps({x: r.get(x) for x in ('outcome', 'outcome_reason', 'findings', 'tests', '_error')}, indent=1)[:4000])
-    print({n: (x['outcome'], x['reason'], x.get('data')) for n, x in t.items()})
-    for n, l in (r.get('_logs') or {}).items():
-        print('---', n); print(l[-1500:])
-sys.exit(0 if ok else 1)" "$TMP/$name.json"
+	[ ! -e "$TMP/$1.unwanted" ] ||
+		{ skip "$2: not in PYTI_VERDICT_JOBS"; return 0; }
+	vm_res "$@"
 }
 
 corpus_ok() { # NAME PACKAGE: the package's expect.json holds
