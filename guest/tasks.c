@@ -314,7 +314,7 @@ run_pkg(struct guest_job *job, struct guest_task_run *tr,
 		full[n++] = "256";
 		full[n++] = "--seccomp-bpf";
 		full[n++] = "-e";
-		full[n++] = "signal=none";
+		full[n++] = "signal=SIGXFSZ"; /* see guest/trace.c */
 		full[n++] = "-e";
 		full[n++] = "trace=" GUEST_TRACE_SYSCALLS;
 		full[n++] = "-u";

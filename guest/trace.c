@@ -48,6 +48,7 @@ struct parser {
 	struct pending pend[MAX_PENDING];
 	int seen_first_exec;
 	int fork_failed;
+	int fsize_hit;
 };
 
 /* ---- small string tools ---- */
@@ -711,6 +712,20 @@ parse_line(struct parser *ps, const char *line)
 	rest = end;
 	while (*rest == ' ')
 		rest++;
+	/* "--- SIGXFSZ {...} ---": a write went past RLIMIT_FSIZE. Python
+	 * ignores the signal and a package may swallow the EFBIG, so the
+	 * trace (ptrace sees ignored signals too) is the one sure witness. */
+	if (!strncmp(rest, "--- SIGXFSZ ", 12)) {
+		if (!ps->fsize_hit) {
+			ps->fsize_hit = 1;
+			guest_finding_add(ps->f, "resource.disk", NULL,
+			                  ps->pol->task, NULL,
+			                  "a write went past the file size limit "
+			                  "(SIGXFSZ to pid %ld)",
+			                  pid);
+		}
+		return;
+	}
 	if (!strncmp(rest, "<... ", 5)) {
 		struct pending *p = pending_for(ps, pid, 0);
 		const char *r = strstr(rest, " resumed>");

@@ -1,7 +1,7 @@
 /*
  * Reading strace output into findings. The agent runs package code under
  *
- *	strace -f -qq -y -s 256 --seccomp-bpf -e signal=none
+ *	strace -f -qq -y -s 256 --seccomp-bpf -e signal=SIGXFSZ
  *	       -e trace=GUEST_TRACE_SYSCALLS -o FILE CMD...
  *
  * (--seccomp-bpf: only the listed syscalls stop the tracee, ~2x instead of
@@ -11,7 +11,9 @@
  * concurrently. The parser joins halves per pid and turns the calls the
  * policy cares about into findings: connects with their destination, DNS
  * attempts, programs executed, writes/deletes outside the allowed places,
- * canary and channel-device opens, persistence files, fork failures.
+ * canary and channel-device opens, persistence files, fork failures, and
+ * SIGXFSZ (a write past the file size limit, which Python ignores and a
+ * package can hide: its "--- SIGXFSZ ... ---" line is a resource.disk).
  *
  * Everything in the file is package-influenced (paths, argv): lines are
  * bounded, parsing never trusts a quote to be closed, and the text goes

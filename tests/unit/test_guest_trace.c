@@ -202,6 +202,34 @@ test_guest_trace_exec_and_fork_failure(void **state)
 	guest_findings_release(&f);
 }
 
+/* A disk filler that stops at RLIMIT_FSIZE and deletes its file leaves no
+ * trace in the disk samples between two ticks: the SIGXFSZ line (strace
+ * sees the signal although Python ignores it) is the finding, once. */
+static void
+test_guest_trace_file_size_signal_is_disk(void **state)
+{
+	struct guest_findings f = parse(
+	    "5 openat(AT_FDCWD</w>, \"/tmp/.fill\", "
+	    "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0666) = 3</tmp/.fill>\n"
+	    "5 --- SIGXFSZ {si_signo=SIGXFSZ, si_code=SI_USER, si_pid=5, "
+	    "si_uid=1000} ---\n"
+	    "6 --- SIGXFSZ {si_signo=SIGXFSZ, si_code=SI_USER, si_pid=6, "
+	    "si_uid=1000} ---\n"
+	    "5 --- SIGCHLD {si_signo=SIGCHLD} ---\n"
+	    "5 unlink(\"/tmp/.fill\") = 0\n",
+	    NULL);
+	struct guest_findings g = parse(
+	    "5 write(1, \"--- SIGXFSZ {}\", 14) = 14\n"
+	    "5 openat(AT_FDCWD, \"/tmp/--- SIGXFSZ \", O_RDONLY) = 3\n",
+	    NULL);
+
+	assert_int_equal(guest_findings_count(&f, "resource.disk"), 1);
+	assert_non_null(strstr(detail_of(&f, "resource.disk"), "pid 5"));
+	assert_int_equal(guest_findings_count(&g, "resource.disk"), 0);
+	guest_findings_release(&f);
+	guest_findings_release(&g);
+}
+
 /* poetry-core, setuptools-scm, hatch-vcs look for git: execvp() walks
  * PATH, whose first entries are pip's build environment (under /tmp) and
  * the venv (under $HOME). A program that is in none of them was not run:
@@ -443,6 +471,7 @@ main(void)
 	    cmocka_unit_test(
 	        test_guest_trace_files_canaries_channel_persistence),
 	    cmocka_unit_test(test_guest_trace_exec_and_fork_failure),
+	    cmocka_unit_test(test_guest_trace_file_size_signal_is_disk),
 	    cmocka_unit_test(test_guest_trace_path_lookup_is_no_exec),
 	    cmocka_unit_test(test_guest_trace_hostile_text),
 	    cmocka_unit_test(test_guest_persistence_and_pth),
