@@ -201,9 +201,11 @@ static const struct cli_cmd cmds[] = {
      sweep_opts, 0},
     {"summary", run_sweep_cmd, 0, 0, "--sweep ID [--json]",
      "the sweep's counts", summary_opts, 0},
+    {"serve", run_unsub, 0, 0, "[--listen ADDR:PORT]",
+     "answer the mails' unsubscribe links and /matrix (HTTP, behind nginx)",
+     unsub_opts, 0},
     {"unsubscribe-server", run_unsub, 0, 0, "[--listen ADDR:PORT]",
-     "answer the mails' unsubscribe links (HTTP, behind nginx)", unsub_opts,
-     0},
+     "the same as serve (its older name)", unsub_opts, 0},
     {0},
 };
 

@@ -38,11 +38,13 @@ int report_html(struct db *db, const struct cfg *cfg, const char *dir,
                 int64_t sweep);
 
 /*
- * unsubscribe-server: answer the digests' unsubscribe links on
- * listen_addr ("127.0.0.1:8025"; port 0: any, printed) until SIGTERM or
- * SIGINT: GET shows a confirm form, POST (RFC 8058 one-click, or the
- * form) sets report_recipients.opted_out_at for the token. Every
- * connection ends within timeout_ms. One line per request on log.
+ * serve (or unsubscribe-server): answer on listen_addr ("127.0.0.1:8025";
+ * port 0: any, printed) until SIGTERM or SIGINT. /unsubscribe: GET shows
+ * a confirm form, POST (RFC 8058 one-click, or the form) sets
+ * report_recipients.opted_out_at for the token. /matrix?project=P
+ * [&version=V][&history=N]: report_matrix()'s JSON over the connection
+ * kept open (unsub.c). Every connection ends within timeout_ms. One line
+ * per request on log.
  * Returns 0 when stopped, -1 (logged) when it cannot listen.
  */
 int report_unsub_serve(struct db *db, const char *listen_addr, int timeout_ms,

@@ -13,12 +13,23 @@
  * made by `mail` with getrandom): knowing an address is not enough to
  * unsubscribe it. A token of another shape is refused before any query.
  *
+ *   GET  /matrix?project=P[&version=V][&history=N]
+ *                               the package's matrix as pyti-matrix
+ *                               --format json prints it (404 when it has
+ *                               no results): for dashboards, over one
+ *                               database connection kept open, so an
+ *                               answer costs the query, not a process
+ *                               and a backend start
+ *
  * One connection at a time, one request per connection, every read and
  * write under a deadline; the request head is at most 8 KiB and the body
  * 1 KiB; chunked bodies are refused. Meant to sit behind nginx (TLS, and
  * it absorbs slow clients: docs/reporter.md).
  */
 #include "report.h"
+
+#include "matrix.h"
+#include "pep503.h"
 
 #include "buf.h"
 #include "esc.h"
@@ -39,6 +50,7 @@
 #define HEAD_MAX 8192
 #define BODY_MAX 1024
 #define TOKEN_LEN 32
+#define PARAM_MAX 256 /* a /matrix parameter, decoded */
 
 static volatile sig_atomic_t stop;
 
@@ -140,6 +152,156 @@ respond(int fd, int status, const char *reason, const char *title,
 	write_all(fd, out.data, out.len, deadline);
 	buf_release(&body);
 	buf_release(&out);
+}
+
+/* A JSON response (the matrix, or {"error": text}). */
+static void
+respond_json(int fd, int status, const char *reason, const char *body,
+             size_t len, int64_t deadline)
+{
+	struct buf out = BUF_INIT(len + 1024);
+
+	buf_addf(&out,
+	         "HTTP/1.1 %d %s\r\n"
+	         "Content-Type: application/json\r\n"
+	         "Content-Length: %zu\r\n"
+	         "X-Content-Type-Options: nosniff\r\n"
+	         "Access-Control-Allow-Origin: *\r\n"
+	         "Cache-Control: no-store\r\n"
+	         "Connection: close\r\n\r\n",
+	         status, reason, len);
+	buf_add(&out, body, len);
+	write_all(fd, out.data, out.len, deadline);
+	buf_release(&out);
+}
+
+static void
+json_error(int fd, int status, const char *reason, const char *text,
+           int64_t deadline)
+{
+	char body[256];
+	int n = snprintf(body, sizeof(body), "{\"error\": \"%s\"}\n", text);
+
+	respond_json(fd, status, reason, body, (size_t)n, deadline);
+}
+
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The value of key in a query string, percent- and '+'-decoded into out
+ * (at most max - 1 bytes, NUL-terminated). 1 found, 0 absent, -1 a bad
+ * escape, a control byte, or too long. */
+static int
+query_value(const char *s, size_t n, const char *key, char *out, size_t max)
+{
+	size_t kl = strlen(key), i = 0;
+
+	while (i < n) {
+		size_t end = i, o = 0, k;
+
+		while (end < n && s[end] != '&')
+			end++;
+		if (end - i > kl && s[i + kl] == '=' &&
+		    memcmp(s + i, key, kl) == 0) {
+			for (k = i + kl + 1; k < end; k++) {
+				int c = (unsigned char)s[k], hi, lo;
+
+				if (c == '%') {
+					if (k + 2 >= end)
+						return -1;
+					hi = hex_digit(s[k + 1]);
+					lo = hex_digit(s[k + 2]);
+					if (hi < 0 || lo < 0)
+						return -1;
+					c = hi * 16 + lo;
+					k += 2;
+				} else if (c == '+') {
+					c = ' ';
+				}
+				if (c < 0x20 || c == 0x7f || o + 1 >= max)
+					return -1;
+				out[o++] = (char)c;
+			}
+			out[o] = '\0';
+			return 1;
+		}
+		i = end + 1;
+	}
+	return 0;
+}
+
+/* GET /matrix: the query q (qlen bytes, no '?'). */
+static void
+serve_matrix(struct db *db, int fd, const char *q, size_t qlen,
+             int64_t deadline, FILE *log)
+{
+	char name[PARAM_MAX], norm[PARAM_MAX], version[PARAM_MAX];
+	char hist[16];
+	struct report_matrix_opts o = {0};
+	char *data = NULL;
+	size_t size = 0;
+	FILE *m;
+	int rv, rh, ret;
+
+	if (query_value(q, qlen, "project", name, sizeof(name)) != 1 ||
+	    !pep503_valid(name, strlen(name))) {
+		json_error(fd, 400, "Bad Request",
+		           "project=NAME must be a valid project name", deadline);
+		return;
+	}
+	pep503_normalize_to(norm, name, strlen(name));
+	rv = query_value(q, qlen, "version", version, sizeof(version));
+	rh = query_value(q, qlen, "history", hist, sizeof(hist));
+	o.history = rh == 1 ? atoi(hist) : 0;
+	if (rv < 0 || rh < 0 || (rh == 1 && (strspn(hist, "0123456789") !=
+	                                         strlen(hist) ||
+	                                     o.history < 1 ||
+	                                     o.history > 1000))) {
+		json_error(fd, 400, "Bad Request",
+		           "version must be a plain string and history 1..1000",
+		           deadline);
+		return;
+	}
+	o.project = norm;
+	o.version = rv == 1 ? version : NULL;
+	o.format = REPORT_MATRIX_JSON;
+	if (!db_conn(db) || PQstatus(db_conn(db)) != CONNECTION_OK)
+		if (db_connect(db)) {
+			ret = -1;
+			goto answer;
+		}
+	m = open_memstream(&data, &size);
+	if (!m) {
+		ret = log_error("cannot buffer the matrix: %s",
+		                strerror(errno));
+		goto answer;
+	}
+	ret = report_matrix(db, &o, m);
+	if (fclose(m))
+		ret = -1;
+answer:
+	if (ret == 0)
+		respond_json(fd, 200, "OK", data, size, deadline);
+	else if (ret == REPORT_MATRIX_UNKNOWN)
+		json_error(fd, 404, "Not Found",
+		           "no results for this project (or this version)",
+		           deadline);
+	else
+		json_error(fd, 503, "Service Unavailable",
+		           "the results cannot be read right now", deadline);
+	fprintf(log, "GET matrix %s %s\n", norm,
+	        ret == 0 ? "found" : ret == REPORT_MATRIX_UNKNOWN ? "unknown" : "db-failure");
+	fflush(log);
+	free(data);
 }
 
 /* The value of key in an application/x-www-form-urlencoded string (a
@@ -269,10 +431,21 @@ serve_one(struct db *db, int fd, int timeout_ms, FILE *log)
 	}
 	q = memchr(sp1 + 1, '?', (size_t)(sp2 - sp1 - 1));
 	plen = (size_t)((q ? q : sp2) - (sp1 + 1));
+	if (plen >= 7 && memcmp(sp1 + 1 + plen - 7, "/matrix", 7) == 0) {
+		if (post)
+			json_error(fd, 405, "Method Not Allowed",
+			           "/matrix answers GET only", deadline);
+		else
+			serve_matrix(db, fd, q ? q + 1 : sp2,
+			             q ? (size_t)(sp2 - q - 1) : 0, deadline,
+			             log);
+		goto out;
+	}
 	if (!(plen >= 12 &&
 	      memcmp(sp1 + 1 + plen - 12, "/unsubscribe", 12) == 0)) {
 		respond(fd, 404, "Not Found", "Not found",
-		        "Nothing is here but /unsubscribe.", NULL, deadline);
+		        "Nothing is here but /unsubscribe and /matrix.", NULL,
+		        deadline);
 		goto out;
 	}
 	if (q)
