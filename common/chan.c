@@ -35,6 +35,8 @@ static const struct {
     [CHAN_RSLT] = {"RSLT", 8 * MIB, CHAN_FROM_GUEST},
     [CHAN_ERR] = {"ERR_", 64 * KIB, CHAN_FROM_GUEST},
     [CHAN_DONE] = {"DONE", 4 * KIB, CHAN_FROM_GUEST},
+    [CHAN_ARTF] = {"ARTF", CHAN_ARTIFACT_MAX + CHAN_NAME_MAX + 2,
+                   CHAN_FROM_GUEST},
 };
 
 const char *
@@ -430,9 +432,15 @@ chan_write_blob(struct chan *c, enum chan_type t, const char *name,
 	char head[CHAN_NAME_MAX + 2];
 	size_t n = strlen(name);
 
-	if (t != CHAN_FILE && t != CHAN_LOG)
+	if (t != CHAN_FILE && t != CHAN_LOG && t != CHAN_ARTF)
 		return log_error("channel: '%s' frames carry no name",
 		                 chan_type_code(t));
+	if (t == CHAN_ARTF && len > CHAN_ARTIFACT_MAX) {
+		c->err = CHAN_E_TOOBIG;
+		return log_error("channel: artifact '%.*s' of %zu bytes "
+		                 "exceeds the maximum of %u",
+		                 CHAN_NAME_MAX, name, len, CHAN_ARTIFACT_MAX);
+	}
 	if (!chan_name_valid(name)) {
 		c->err = CHAN_E_NAME;
 		return log_error("channel: invalid blob name '%.*s'",
@@ -451,7 +459,8 @@ chan_blob_parse(struct chan *c, const struct chan_frame *f,
 	const unsigned char *p = (const unsigned char *)buf_cstr(&f->payload);
 	size_t len = f->payload.len, n;
 
-	if (f->type != CHAN_FILE && f->type != CHAN_LOG) {
+	if (f->type != CHAN_FILE && f->type != CHAN_LOG &&
+	    f->type != CHAN_ARTF) {
 		if (c)
 			c->err = CHAN_E_NAME;
 		return log_error("channel: '%s' frame is not a named blob",
@@ -473,6 +482,13 @@ chan_blob_parse(struct chan *c, const struct chan_frame *f,
 			c->err = CHAN_E_NAME;
 		return log_error("channel: '%s' frame with an invalid name",
 		                 chan_type_code(f->type));
+	}
+	if (f->type == CHAN_ARTF && len - n - 2 > CHAN_ARTIFACT_MAX) {
+		if (c)
+			c->err = CHAN_E_TOOBIG;
+		return log_error("channel: artifact '%s' of %zu bytes exceeds "
+		                 "the maximum of %u",
+		                 out->name, len - n - 2, CHAN_ARTIFACT_MAX);
 	}
 	out->flags = p[n + 1];
 	out->data = (const char *)p + n + 2;

@@ -44,14 +44,16 @@ enum chan_type {
 	CHAN_RSLT, /* guest -> host: JSON raw results */
 	CHAN_ERR, /* guest -> host: JSON error */
 	CHAN_DONE, /* guest -> host: JSON, nothing follows */
+	CHAN_ARTF, /* guest -> host: named blob, a built file (the wheel of
+		      a two-stage job's first stage) */
 	CHAN_NTYPES
 };
 
 /* Which types a reader accepts: what the other side may send. */
 enum chan_dir {
 	CHAN_FROM_HOST = 1, /* the guest reads: HELO JOB_ FILE END_ */
-	CHAN_FROM_GUEST =
-	    2, /* the host reads: HELO TASK BEAT LOG_ RSLT ERR_ DONE */
+	CHAN_FROM_GUEST = 2, /* the host reads: HELO TASK BEAT LOG_ RSLT
+				ERR_ DONE ARTF */
 };
 
 /* chan_read() results other than 0 and -1. */
@@ -76,6 +78,11 @@ enum chan_err {
 
 /* Longest valid blob name, see chan_name_valid(). */
 #define CHAN_NAME_MAX 128
+
+/* Most data bytes of an ARTF blob (the frame's cap is this plus the
+ * largest name header), checked on the announced length before a byte of
+ * payload is read. */
+#define CHAN_ARTIFACT_MAX (64u * 1024u * 1024u)
 
 /* Blob flags (byte after the name). */
 #define CHAN_BLOB_TRUNCATED 0x01
@@ -108,7 +115,7 @@ struct chan_frame {
 		CHAN_HELO, BUF_INIT(0)                                         \
 	}
 
-/* A named blob inside a FILE or LOG_ frame. data points into the frame's
+/* A named blob inside a FILE, LOG_ or ARTF frame. data points into the frame's
  * payload: borrowed, valid while the frame is unchanged. */
 struct chan_blob {
 	char name[CHAN_NAME_MAX + 1];
@@ -147,17 +154,19 @@ int chan_write(struct chan *c, enum chan_type t, const void *payload,
                size_t len, int timeout_ms);
 
 /*
- * Write a named blob frame (CHAN_FILE or CHAN_LOG): name (checked with
- * chan_name_valid()), flags byte, data. As chan_write.
+ * Write a named blob frame (CHAN_FILE, CHAN_LOG or CHAN_ARTF): name
+ * (checked with chan_name_valid()), flags byte, data (an ARTF's at most
+ * CHAN_ARTIFACT_MAX bytes). As chan_write.
  */
 int chan_write_blob(struct chan *c, enum chan_type t, const char *name,
                     unsigned flags, const void *data, size_t len,
                     int timeout_ms);
 
 /*
- * Split a FILE or LOG_ frame into *out (name copied, data borrowed from
- * f). Returns 0, or -1 (logged, c->err = CHAN_E_NAME when c is not NULL)
- * for a malformed blob or an invalid name.
+ * Split a FILE, LOG_ or ARTF frame into *out (name copied, data borrowed
+ * from f). Returns 0, or -1 (logged, c->err = CHAN_E_NAME when c is not
+ * NULL) for a malformed blob, an invalid name, or an ARTF whose data
+ * passes CHAN_ARTIFACT_MAX (c->err = CHAN_E_TOOBIG).
  */
 int chan_blob_parse(struct chan *c, const struct chan_frame *f,
                     struct chan_blob *out);

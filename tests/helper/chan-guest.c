@@ -5,8 +5,9 @@
  * implementation with no VM (t0020). It listens on the unix socket
  * SOCKET, accepts one connection, answers the host's HELO with its nonce,
  * reads JOB_, every FILE (each checked against the spec's size and
- * sha256) and END_, then sends TASK, BEAT, LOG_ "fake.log", RSLT (naming
- * each file it got and whether it matched) and DONE. Every read is the
+ * sha256) and END_, then sends TASK, BEAT, LOG_ "fake.log", ARTF
+ * "fake-1.0-py3-none-any.whl" (the bytes "artifact\n"), RSLT (naming each
+ * file it got and whether it matched) and DONE. Every read is the
  * strict one of chan.c: a frame guest-job frames wrongly fails here.
  * Exit 0 when the whole exchange went through, 1 otherwise. Bounded:
  * 30 s for the connection, 10 s per frame.
@@ -133,6 +134,8 @@ serve(struct chan *c)
 	    chan_write(c, CHAN_BEAT, "", 0, WAIT_MS) ||
 	    chan_write_blob(c, CHAN_LOG, "fake.log", 0, "fake log\n", 9,
 	                    WAIT_MS) ||
+	    chan_write_blob(c, CHAN_ARTF, "fake-1.0-py3-none-any.whl", 0,
+	                    "artifact\n", 9, WAIT_MS) ||
 	    chan_write(c, CHAN_RSLT, text, strlen(text), WAIT_MS) ||
 	    chan_write(c, CHAN_DONE, "{}", 2, WAIT_MS))
 		goto out;

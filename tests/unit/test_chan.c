@@ -1,6 +1,7 @@
 /* Unit tests for common/chan.c: round trips over a socketpair, and every
  * way a frame can be wrong -- truncated, oversized, bad magic, wrong
- * direction, bad blob names, a silent or stalling peer. */
+ * direction, bad blob names, a silent or stalling peer; the artifact
+ * frame and its cap. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -401,6 +402,106 @@ test_chan_read_abort_mid_frame(void **state)
 	pair_close(&p);
 }
 
+/* ARTF: the guest hands the host one built file. Only the guest sends it,
+ * its cap is checked on the announced length before a byte of payload is
+ * read, and it counts in the connection's budget like every frame. */
+static void
+test_chan_artifact_roundtrip(void **state)
+{
+	struct pair p;
+	struct chan_frame f = CHAN_FRAME_INIT;
+	struct chan_blob b;
+
+	pair_open(&p);
+	assert_int_equal(chan_write_blob(&p.g, CHAN_ARTF,
+	                                 "foo-1.0-py3-none-any.whl", 0,
+	                                 "PK\3\4", 4, 1000),
+	                 0);
+	assert_int_equal(chan_read(&p.h, &f, 1000), 0);
+	assert_int_equal(f.type, CHAN_ARTF);
+	assert_string_equal(chan_type_code(CHAN_ARTF), "ARTF");
+	assert_int_equal(chan_blob_parse(&p.h, &f, &b), 0);
+	assert_string_equal(b.name, "foo-1.0-py3-none-any.whl");
+	assert_int_equal(b.len, 4);
+	assert_memory_equal(b.data, "PK\3\4", 4);
+	/* the host never sends one, and a guest does not accept one */
+	assert_int_equal(
+	    chan_write_blob(&p.h, CHAN_ARTF, "x.whl", 0, "x", 1, 1000), 0);
+	assert_int_equal(chan_read(&p.g, &f, 1000), -1);
+	assert_int_equal(p.g.err, CHAN_E_TYPE);
+	/* nor a name with a path in it */
+	assert_int_equal(
+	    chan_write_blob(&p.g, CHAN_ARTF, "../x.whl", 0, "x", 1, 1000), -1);
+	assert_int_equal(p.g.err, CHAN_E_NAME);
+	chan_frame_release(&f);
+	pair_close(&p);
+}
+
+static void
+test_chan_artifact_cap(void **state)
+{
+	struct pair p;
+	struct chan_frame f = CHAN_FRAME_INIT;
+	struct chan_blob b;
+	unsigned char hdr[8] = {'A', 'R', 'T', 'F'};
+	uint32_t over = CHAN_ARTIFACT_MAX + CHAN_NAME_MAX + 3;
+	static const char one[1];
+
+	assert_int_equal(chan_type_max(CHAN_ARTF),
+	                 CHAN_ARTIFACT_MAX + CHAN_NAME_MAX + 2);
+	pair_open(&p);
+	/* the writer refuses data above the cap before it sends anything
+	 * (the length alone is checked: no byte of data is read) */
+	assert_int_equal(chan_write_blob(&p.g, CHAN_ARTF, "x.whl", 0, one,
+	                                 (size_t)CHAN_ARTIFACT_MAX + 1, 1000),
+	                 -1);
+	assert_int_equal(p.g.err, CHAN_E_TOOBIG);
+	assert_int_equal(p.g.bytes_out, 0);
+	/* a header announcing more than the frame's cap: refused on the
+	 * header, nothing allocated for it */
+	hdr[4] = (unsigned char)(over >> 24);
+	hdr[5] = (unsigned char)(over >> 16);
+	hdr[6] = (unsigned char)(over >> 8);
+	hdr[7] = (unsigned char)over;
+	raw(p.guest, hdr, sizeof(hdr));
+	assert_int_equal(chan_read(&p.h, &f, 1000), -1);
+	assert_int_equal(p.h.err, CHAN_E_TOOBIG);
+	assert_int_equal(f.payload.len, 0);
+	pair_close(&p);
+
+	/* within the frame's cap but a short name: the data passes the
+	 * artifact's cap, which the blob parse refuses */
+	f.type = CHAN_ARTF;
+	buf_init(&f.payload, 0);
+	buf_addc(&f.payload, 1);
+	buf_addc(&f.payload, 'x');
+	buf_addc(&f.payload, 0);
+	{
+		char *big = calloc(1, (size_t)CHAN_ARTIFACT_MAX + 1);
+
+		assert_non_null(big);
+		buf_add(&f.payload, big, (size_t)CHAN_ARTIFACT_MAX + 1);
+		free(big);
+	}
+	assert_int_equal(chan_blob_parse(NULL, &f, &b), -1);
+	chan_frame_release(&f);
+
+	/* an artifact counts in the connection's budget */
+	pair_open(&p);
+	p.h.max_in = 1000;
+	{
+		static char data[2000];
+
+		assert_int_equal(chan_write_blob(&p.g, CHAN_ARTF, "x.whl", 0,
+		                                 data, sizeof(data), 1000),
+		                 0);
+	}
+	assert_int_equal(chan_read(&p.h, &f, 1000), -1);
+	assert_int_equal(p.h.err, CHAN_E_LIMIT);
+	chan_frame_release(&f);
+	pair_close(&p);
+}
+
 int
 main(void)
 {
@@ -419,6 +520,8 @@ main(void)
 	    cmocka_unit_test(test_chan_read_drip_fed_frame_is_bounded),
 	    cmocka_unit_test(test_chan_read_deadline_mid_frame),
 	    cmocka_unit_test(test_chan_read_abort_mid_frame),
+	    cmocka_unit_test(test_chan_artifact_roundtrip),
+	    cmocka_unit_test(test_chan_artifact_cap),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
