@@ -10,11 +10,13 @@
 #include "buf.h"
 #include "cas.h"
 #include "chan.h"
+#include "distfile.h"
 #include "gjson.h"
 #include "jx.h"
 #include "limits.h"
 #include "log.h"
 #include "os.h"
+#include "pep503.h"
 #include "pool.h"
 #include "sha256.h"
 #include "xalloc.h"
@@ -22,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,10 +49,22 @@ struct file {
 	struct buf data;
 };
 
+/*
+ * What the job may hand back in an ARTF frame: only the first stage of a
+ * two-stage job ("stage": "build") sends one, the wheel it built, which
+ * must be a wheel of the job's own project.
+ */
+struct artifact_rule {
+	int allowed; /* the spec's "stage" is "build" */
+	char project[DISTFILE_MAX_LEN + 1]; /* PEP 503 normalized, or "" */
+};
+
 /* One attempt's outcome, before classification. */
 struct attempt {
 	enum run_infra infra;
 	char detail[DETAIL_MAX];
+	json_t *artifact; /* {name, size, sha256} or {name, size, error},
+			     new reference, or NULL: no ARTF */
 	json_t *result; /* RSLT, new reference, or NULL */
 	json_t *agent_error; /* ERR_, new reference, or NULL */
 	json_t *logs; /* object: name -> {truncated, bytes, text} */
@@ -356,6 +371,124 @@ take_log(struct attempt *a, struct chan *c, const struct chan_frame *f)
 	jx_set(a->logs, blob.name, l);
 }
 
+/*
+ * Put len bytes whose sha256 is hex into the store, atomically (a
+ * temporary file beside the final name, fsync, rename): the final name
+ * only ever holds the bytes it promises. A file already there with these
+ * bytes is kept. The slots of one runner write under one lock, so two of
+ * them storing the same wheel do not share a temporary file. Returns 0,
+ * or -1 (logged).
+ */
+static int
+store_artifact(const char *store, const char *hex, const char *data, size_t len)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct buf path = BUF_INIT(0), old = BUF_INIT(len);
+	char have[SHA256_HEX_LEN + 1], *slash;
+	struct stat st;
+	int ret = -1;
+
+	if (cas_path(store, hex, &path))
+		return log_error("artifact: bad sha256 '%s'", hex);
+	pthread_mutex_lock(&lock);
+	if (stat(buf_cstr(&path), &st) == 0 && S_ISREG(st.st_mode) &&
+	    (size_t)st.st_size == len &&
+	    os_read_file(buf_cstr(&path), &old) == 0 && old.len == len) {
+		sha256_hex(old.data ? old.data : "", old.len, have);
+		if (!strcmp(have, hex)) {
+			ret = 0;
+			goto out;
+		}
+	}
+	slash = strrchr(path.data, '/');
+	*slash = '\0';
+	if (os_mkdir_p(buf_cstr(&path), 0755))
+		goto out;
+	*slash = '/';
+	ret = os_write_atomic(buf_cstr(&path), data, len, 0644);
+out:
+	pthread_mutex_unlock(&lock);
+	buf_release(&path);
+	buf_release(&old);
+	return ret;
+}
+
+static void artifact_refuse(json_t *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Record why an artifact was not stored (its name and size stay). */
+static void
+artifact_refuse(json_t *o, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	jx_set(o, "error", json_string(why));
+}
+
+/*
+ * Take an ARTF frame: at most one per job, only from a first stage (else
+ * the attempt is a protocol error). Its name is a valid blob name (no
+ * path, no control bytes: chan_blob_parse), and it is stored only when it
+ * is a wheel filename of the job's own project; the host hashes the bytes
+ * itself and stores them under that sha256. What was refused is recorded
+ * with the reason, never stored.
+ */
+static void
+take_artifact(struct attempt *a, struct chan *c, const struct chan_frame *f,
+              const struct artifact_rule *rule, const char *store)
+{
+	struct chan_blob blob;
+	struct distfile_wheel w;
+	const char *why = NULL;
+	char hex[SHA256_HEX_LEN + 1];
+	json_t *o;
+
+	if (!rule->allowed) {
+		set_infra(a, RUN_INFRA_PROTOCOL,
+		          "an ARTF frame from a job that is not a build stage");
+		return;
+	}
+	if (a->artifact) {
+		set_infra(a, RUN_INFRA_PROTOCOL, "two ARTF frames");
+		return;
+	}
+	if (chan_blob_parse(c, f, &blob)) {
+		set_infra(a, RUN_INFRA_PROTOCOL, "a malformed ARTF frame");
+		return;
+	}
+	o = a->artifact = json_object();
+	jx_set(o, "name", json_string(blob.name));
+	jx_set(o, "size", json_integer((json_int_t)blob.len));
+	if (distfile_wheel_parse(blob.name, strlen(blob.name), &w, &why)) {
+		artifact_refuse(o, "not a wheel filename: %s",
+		                why ? why : "invalid");
+		return;
+	}
+	if (!*rule->project || strcmp(w.name, rule->project) != 0) {
+		artifact_refuse(o,
+		                "a wheel of '%s', not of the job's project "
+		                "'%s'",
+		                w.name, *rule->project ? rule->project : "?");
+		distfile_wheel_release(&w);
+		return;
+	}
+	distfile_wheel_release(&w);
+	if (!store) {
+		artifact_refuse(o, "this runner has no store");
+		return;
+	}
+	sha256_hex(blob.len ? blob.data : "", blob.len, hex);
+	if (store_artifact(store, hex, blob.data, blob.len)) {
+		artifact_refuse(o, "cannot write it into the store");
+		return;
+	}
+	jx_set(o, "sha256", json_string(hex));
+}
+
 /* The tick as a channel abort check: called on every wait, passed on
  * to the tick about once a second. */
 struct tick_gate {
@@ -475,8 +608,8 @@ static void
 attempt_chan(struct run_vm *vm, const char *cmd, const char *platform,
              int64_t job_id, int attempt, const char *spec,
              const struct file *files, size_t nfiles,
-             const struct run_limits *lim, run_tick_fn tick, void *arg,
-             struct attempt *a)
+             const struct artifact_rule *rule, const struct run_limits *lim,
+             run_tick_fn tick, void *arg, struct attempt *a)
 {
 	struct chan c;
 	struct chan_frame f = CHAN_FRAME_INIT;
@@ -629,6 +762,11 @@ attempt_chan(struct run_vm *vm, const char *cmd, const char *platform,
 			if (!first_out)
 				first_out = last_frame;
 			take_log(a, &c, &f);
+			break;
+		case CHAN_ARTF:
+			if (!first_out)
+				first_out = last_frame;
+			take_artifact(a, &c, &f, rule, lim->store);
 			break;
 		case CHAN_RSLT:
 			if (!first_out)
@@ -868,6 +1006,28 @@ out:
 
 /* --- the job ---------------------------------------------------------- */
 
+/* The artifact rule of an agent spec: a build stage may return a wheel of
+ * its project (the spec's "project", else the sdist's name). */
+static void
+artifact_rule_of(const json_t *spec, struct artifact_rule *rule)
+{
+	const char *stage = jx_str(spec, "stage"),
+	           *project = jx_str(spec, "project"),
+	           *dist = jx_str(json_object_get(spec, "dist"), "name");
+	struct distfile_sdist sd;
+
+	memset(rule, 0, sizeof(*rule));
+	rule->allowed = stage && !strcmp(stage, "build");
+	if (project && *project && strlen(project) <= DISTFILE_MAX_LEN &&
+	    pep503_valid(project, strlen(project))) {
+		pep503_normalize_to(rule->project, project, strlen(project));
+	} else if (dist && distfile_sdist_parse(dist, strlen(dist), NULL, &sd,
+	                                        NULL) == 0) {
+		snprintf(rule->project, sizeof(rule->project), "%s", sd.name);
+		distfile_sdist_release(&sd);
+	}
+}
+
 static json_t *
 attempt_json(const struct attempt *a)
 {
@@ -886,6 +1046,7 @@ attempt_json(const struct attempt *a)
 static void
 attempt_release(struct attempt *a)
 {
+	json_decref(a->artifact);
 	json_decref(a->result);
 	json_decref(a->agent_error);
 	json_decref(a->logs);
@@ -904,9 +1065,11 @@ run_job_run(const struct run_executor *x, const struct run_limits *lim,
 	size_t nfiles = 0;
 	char *agent_text = NULL;
 	const char *outcome = NULL, *why = NULL;
+	struct artifact_rule rule;
 	int try;
 
 	memset(out, 0, sizeof(*out));
+	memset(&rule, 0, sizeof(rule));
 	memset(&a, 0, sizeof(a));
 	a.logs = json_object();
 	if ((x->vm || x->chan) &&
@@ -916,8 +1079,10 @@ run_job_run(const struct run_executor *x, const struct run_limits *lim,
 		jx_append(history, attempt_json(&a));
 		goto finish;
 	}
-	if (agent_spec)
+	if (agent_spec) {
 		agent_text = jx_dumps(agent_spec);
+		artifact_rule_of(agent_spec, &rule);
+	}
 	for (try = 0;; try++) {
 		if (try > 0) {
 			attempt_release(&a);
@@ -925,8 +1090,8 @@ run_job_run(const struct run_executor *x, const struct run_limits *lim,
 		}
 		if (x->vm || x->chan)
 			attempt_chan(x->vm, x->exec_cmd, x->platform, job_id,
-			             attempt, agent_text, files, nfiles, lim,
-			             tick, tick_arg, &a);
+			             attempt, agent_text, files, nfiles, &rule,
+			             lim, tick, tick_arg, &a);
 		else
 			attempt_exec(x->exec_cmd, spec, job_id, attempt,
 			             x->platform, lim, tick, tick_arg, &a);
@@ -981,6 +1146,8 @@ finish:
 	jx_set(out->raw, "agent_error",
 	       a.agent_error ? json_incref(a.agent_error) : json_null());
 	jx_set(out->raw, "logs", json_incref(a.logs));
+	if (a.artifact)
+		jx_set(out->raw, "artifact", json_incref(a.artifact));
 	out->raw_text = jx_dumps(out->raw);
 	if (strlen(out->raw_text) > RUN_RAW_TEXT_MAX) {
 		/* The parts are bounded so that this cannot happen; if it

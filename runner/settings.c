@@ -124,7 +124,7 @@ run_settings_load(const struct cfg *c, const char *const *only, int nonly,
 	    dur_s(c, "hello-timeout", 30000, &s->hello_ms) ||
 	    dur_s(c, "boot-timeout", 300000, &s->boot_ms) ||
 	    cfg_get_int(c, "runner", "infra-retries", 2, 0, 10, &n) ||
-	    cfg_get_size(c, "runner", "max-guest-bytes", 64u << 20, &u))
+	    cfg_get_size(c, "runner", "max-guest-bytes", 128u << 20, &u))
 		return -1;
 	s->lease_s /= 1000;
 	s->release_delay_s /= 1000;
