@@ -386,12 +386,84 @@ hook_tick(void *arg)
 	}
 }
 
+/*
+ * The first stage of a two-stage job hands the wheel it built back to the
+ * host in one ARTF frame, before the RSLT that names it, so the second
+ * stage installs it instead of building the sdist again. What stopped it
+ * goes into built.artifact_error; the results go out either way. The
+ * wheel was written by package code, whose processes are all gone by
+ * now: it is opened without following a link or blocking on a FIFO, and
+ * read whole (at most the frame's cap) before a byte is sent.
+ */
+static void
+send_artifact(struct session *s, struct guest_job *job, json_t *built)
+{
+	const char *name = strrchr(job->wheel, '/');
+	struct buf data = BUF_INIT(CHAN_ARTIFACT_MAX);
+	char why[256] = "", chunk[65536];
+	struct stat st;
+	int fd;
+
+	name = name ? name + 1 : job->wheel;
+	if (!chan_name_valid(name)) {
+		snprintf(why, sizeof(why),
+		         "the wheel's name is not one the channel carries");
+		goto out;
+	}
+	fd = open(job->wheel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(why, sizeof(why), "cannot open the wheel: %s",
+		         fd < 0 ? strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(why, sizeof(why), "cannot read the wheel: %s",
+			         strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		if (buf_add(&data, chunk, (size_t)n)) {
+			snprintf(why, sizeof(why),
+			         "the wheel has %lld bytes, more than the "
+			         "artifact cap of %u",
+			         (long long)st.st_size, CHAN_ARTIFACT_MAX);
+			break;
+		}
+	}
+	close(fd);
+	if (*why)
+		goto out;
+	if (chan_write_blob(&s->c, CHAN_ARTF, name, 0,
+	                    data.len ? data.data : "", data.len, IO_TIMEOUT_MS))
+		snprintf(why, sizeof(why), "cannot send it: %s",
+		         chan_err_text(s->c.err));
+	s->last_sent = os_mono_ms();
+out:
+	if (*why)
+		jx_set(built, "artifact_error", json_string(why));
+	else
+		jx_set(built, "artifact", json_string(name));
+	buf_release(&data);
+}
+
 static int
 send_results(struct session *s, struct guest_job *job)
 {
 	json_t *r = guest_job_results(job), *done;
+	json_t *built = json_object_get(r, "built");
 	int logs = 0;
 	char *text;
+
+	if (json_is_object(built) && *job->wheel)
+		send_artifact(s, job, built);
 
 	for (size_t i = 0; i < guest_graph_count(job->graph) && logs < 64;
 	     i++) {

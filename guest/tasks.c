@@ -639,8 +639,8 @@ explain_pip_failure(struct guest_job *job, struct guest_task_run *tr,
 
 /* The first stage of a two-stage job ("stage": "build"): the built
  * wheel's name, size, sha256 and core metadata, for the scheduler to
- * resolve its Requires-Dist. (The wheel itself stays in the guest: there
- * is no artifact frame yet.) */
+ * resolve its Requires-Dist. The session then hands the wheel itself
+ * back in an ARTF frame (built.artifact, or built.artifact_error). */
 static const char built_py[] =
     "import json,sys,zipfile\n"
     "z=zipfile.ZipFile(sys.argv[1])\n"

@@ -7,7 +7,11 @@
 # restored VM and finished; an output flood stays within the host's caps;
 # a runner killed with -9 mid-job leaves a lease that is rescued and the
 # job finished by the restarted runner; the VM is back in the pool after
-# each of these (the next job on it is done). QEMU runs confined as in
+# each of these (the next job on it is done). A two-stage job's first
+# stage hands the wheel it built back (ARTF): the runner stores it under
+# its sha256, and a second stage given that wheel (as pyti-schedule
+# --followups gives it: t0510, t0702) installs it without building, its
+# tests from the sdist. QEMU runs confined as in
 # production (libvirt-qemu, seccomp; docs/security.md).
 . "$(dirname "$0")/../lib.sh"
 need psql virsh libvirtd virtlogd tini qemu-system-x86_64 pyti-run pyti-db
@@ -17,7 +21,8 @@ P=debian-12
 [ -f "$IMG/$P/rootfs.img" ] || skip_all "no $P image (make images)"
 grep -q '"agent_sha256": *"' "$IMG/$P/image.json" ||
 	skip_all "the $P image has no agent (make images)"
-plan 18
+# the comparison with a second stage that builds again: make test-long
+plan $([ -n "${PYTI_LONG:-}" ] && echo 24 || echo 23)
 
 . "$TOP/tests/helper/runner-host.sh"
 runner_host
@@ -55,13 +60,29 @@ def wheel(name, code):
 wheel("pytihello", "def hello():\n    return 'hello'\n")
 wheel("pytiflood", "import sys\nfor _ in range(20000):\n    sys.stdout.write('x' * 1023 + '\\n')\n")
 PY
-spec() { # spec WHEEL: store the file, print the job spec
-	f=$TMP/dist/$1
-	sha=$(sha256sum "$f" | cut -d' ' -f1)
+# An sdist whose metadata is not static (a setup.py, no PKG-INFO 2.2): the
+# scheduler makes it a two-stage job. Its tests are in the sdist.
+/usr/bin/python3 - "$TMP/dist" <<'PY'
+import io, sys, tarfile
+files = {"setup.py": "from setuptools import setup\nsetup(name='pytibuilt', version='1.0', packages=['pytibuilt'])\n",
+         "pytibuilt/__init__.py": "def answer():\n    return 42\n",
+         "tests/test_answer.py": "import pytibuilt\n\ndef test_answer():\n    assert pytibuilt.answer() == 42\n"}
+with tarfile.open(sys.argv[1] + "/pytibuilt-1.0.tar.gz", "w:gz") as t:
+    for n, c in files.items():
+        i = tarfile.TarInfo("pytibuilt-1.0/" + n)
+        i.size, i.mtime = len(c), 1700000000
+        t.addfile(i, io.BytesIO(c.encode()))
+PY
+store() { # store FILE: put it in the store, print its dist entry
+	sha=$(sha256sum "$1" | cut -d' ' -f1)
 	mkdir -p "$TMP/store/$(echo "$sha" | cut -c1-2)"
-	cp "$f" "$TMP/store/$(echo "$sha" | cut -c1-2)/$sha"
-	printf '{"dist":{"name":"%s","size":%s,"sha256":"%s"},"deps":[],"tasks":["unpack","build","install","import"]}' \
-		"$1" "$(stat -c %s "$f")" "$sha"
+	cp "$1" "$TMP/store/$(echo "$sha" | cut -c1-2)/$sha"
+	printf '{"name":"%s","size":%s,"sha256":"%s"}' \
+		"$(basename "$1")" "$(stat -c %s "$1")" "$sha"
+}
+spec() { # spec WHEEL: store the file, print the job spec
+	printf '{"dist":%s,"deps":[],"tasks":["unpack","build","install","import"]}' \
+		"$(store "$TMP/dist/$1")"
 }
 HELLO=$(spec pytihello-1.0-py3-none-any.whl)
 FLOOD=$(spec pytiflood-1.0-py3-none-any.whl)
@@ -139,6 +160,42 @@ check_eq "runner killed mid-job: the job is done after the rescue" \
 G=$(enqueue "$HELLO")
 wait_done "$G"
 check_eq "the VM is back in the pool after all that" "$(sql "select class from results where job_id = $G")" package
+
+# A two-stage job: the first stage builds the sdist and hands the wheel
+# back; the second stage installs that wheel (no build), and, to compare
+# (make test-long), a second stage built from the sdist again.
+SDIST=$(store "$TMP/dist/pytibuilt-1.0.tar.gz")
+H=$(enqueue '{"project":"pytibuilt","dist_version":"1.0","stage":"build","dist":'"$SDIST"',"deps":[]}')
+wait_done "$H" || diag "$(tail -n 20 "$TMP/runner.log")"
+art() { sql "select raw->'artifact'->>'$1' from results where job_id = $H"; }
+check_eq "a build stage hands its wheel back: the runner records it" \
+	"$(art name) $(sql "select raw->'result'->'built'->>'artifact' from results where job_id = $H")" \
+	"pytibuilt-1.0-py3-none-any.whl pytibuilt-1.0-py3-none-any.whl"
+wsha=$(art sha256)
+check_eq "the host's sha256 of it is the agent's" \
+	"$wsha" "$(sql "select raw->'result'->'built'->>'sha256' from results where job_id = $H")"
+wfile=$TMP/store/$(echo "$wsha" | cut -c1-2)/$wsha
+check_eq "it is in the store under that sha256, with its size" \
+	"$(sha256sum "$wfile" | cut -d' ' -f1) $(stat -c %s "$wfile")" "$wsha $(art size)"
+I=$(enqueue '{"project":"pytibuilt","dist_version":"1.0","stage_of":"'"$H"'","dist":{"name":"'"$(art name)"'","size":'"$(art size)"',"sha256":"'"$wsha"'"},"deps":[{"name":"pytibuilt-1.0.tar.gz","size":'"$(stat -c %s "$TMP/dist/pytibuilt-1.0.tar.gz")"',"sha256":"'"$(sha256sum "$TMP/dist/pytibuilt-1.0.tar.gz" | cut -d' ' -f1)"'","role":"tests_source"}],"tasks":["unpack","build","install","tests"]}')
+wait_done "$I" || diag "$(tail -n 20 "$TMP/runner.log")"
+task() { sql "select t->>'outcome' from results r, jsonb_array_elements(r.raw->'result'->'tasks') t where r.job_id = $1 and t->>'name' = '$2'"; }
+check_eq "the second stage installs the returned wheel without building" \
+	"$(sql "select outcome from results where job_id = $I") build:$(task "$I" build) install:$(task "$I" install)" \
+	"passed build:skipped install:ok"
+check_eq "its tests came from the sdist" \
+	"$(sql "select (raw->'result'->'tests'->'totals'->>'passed') || ' ' || (raw->'result'->'tests'->>'source') from results where job_id = $I")" \
+	"1 sdist"
+ms() { sql "select (raw->'runner'->'attempts'->-1->>'run_ms')::bigint from results where job_id = $1"; }
+if [ -n "${PYTI_LONG:-}" ]; then
+	J=$(enqueue '{"project":"pytibuilt","dist_version":"1.0","stage_of":"'"$H"'","dist":'"$SDIST"',"deps":[],"tasks":["unpack","build","install","tests"]}')
+	wait_done "$J" || diag "$(tail -n 20 "$TMP/runner.log")"
+	check_eq "the same second stage from the sdist builds it again" \
+		"$(sql "select outcome from results where job_id = $J") build:$(task "$J" build)" "passed build:ok"
+	diag "second stage run_ms: $(ms "$I") with the returned wheel, $(ms "$J") building the sdist again (build task: $(sql "select t->>'duration_ms' from results r, jsonb_array_elements(r.raw->'result'->'tasks') t where r.job_id = $J and t->>'name' = 'build'") ms)"
+else
+	diag "second stage run_ms: $(ms "$I") with the returned wheel"
+fi
 check_eq "no job lost or left behind" "$(sql "select count(*) from jobs where state <> 'done'")" 0
 check_eq "no job completed twice" "$(sql "select count(*) - count(distinct job_id) from results")" 0
 kill -TERM "$(cat "$TMP/runner.pid")"
