@@ -22,6 +22,7 @@
 #include "pep503.h"
 #include "xalloc.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -509,7 +510,11 @@ sched_queue_followups(struct sched_queue *q, sched_followup_fn fn, void *arg)
 	PGresult *r = db_exec(
 	    q->db, "find finished first stages",
 	    "SELECT j.id, j.cell_id, c.project, c.platform, c.python,"
-	    " c.file_sha256, r.raw->'result'->'built'->>'metadata', j.priority"
+	    " c.file_sha256, r.raw->'result'->'built'->>'metadata', j.priority,"
+	    " r.raw->'artifact'->>'name', r.raw->'artifact'->>'sha256',"
+	    " CASE WHEN jsonb_typeof(r.raw->'artifact'->'size') = 'number'"
+	    " THEN r.raw->'artifact'->>'size' END,"
+	    " coalesce(r.raw->'result'->'findings', '[]'::jsonb) = '[]'::jsonb"
 	    " FROM jobs j JOIN cells c ON c.id = j.cell_id"
 	    " JOIN results r ON r.job_id = j.id"
 	    " WHERE j.spec->>'stage' = 'build' AND c.file_sha256 IS NOT NULL"
@@ -533,7 +538,20 @@ sched_queue_followups(struct sched_queue *q, sched_followup_fn fn, void *arg)
 		    .metadata = md,
 		    .metadata_len = strlen(md),
 		    .priority = (int)db_col_i64(r, i, 7),
+		    .artifact_name = db_col_str(r, i, 8),
+		    .artifact_sha256 = db_col_str(r, i, 9),
+		    .artifact_size = -1,
+		    .clean = db_col_str(r, i, 11) &&
+		             !strcmp(db_col_str(r, i, 11), "t"),
 		};
+		char *end = NULL;
+		const char *sz = db_col_str(r, i, 10);
+		if (sz) {
+			errno = 0;
+			long long v = strtoll(sz, &end, 10);
+			if (!errno && end && !*end && v >= 0)
+				f.artifact_size = v;
+		}
 		if (f.metadata_len > (1u << 20)) {
 			log_warn("job %lld: reported metadata over 1 MiB: "
 			         "ignored",
@@ -546,9 +564,38 @@ sched_queue_followups(struct sched_queue *q, sched_followup_fn fn, void *arg)
 	return rc;
 }
 
+/* The second stage's spec installs the first stage's wheel: no build,
+ * so no build deps; the sdist brings the tests (role tests_source). */
+static void
+spec_use_artifact(json_t *spec, const struct sched_followup *f)
+{
+	json_t *sdist = json_object_get(spec, "dist"), *deps = json_array();
+	json_t *old = json_object_get(spec, "deps"), *e;
+	size_t i;
+	json_array_foreach(old, i, e)
+	{
+		const char *role = jx_str(e, "role");
+		if (!role || strcmp(role, "build") != 0)
+			jx_append(deps, json_incref(e));
+	}
+	if (json_is_object(sdist)) {
+		json_t *t = json_deep_copy(sdist);
+		jx_set(t, "role", json_string("tests_source"));
+		const char *v = jx_str(spec, "dist_version");
+		if (v)
+			jx_set(t, "version", json_string(v));
+		jx_append(deps, t);
+	}
+	jx_set(spec, "dist",
+	       json_pack("{s:s,s:s,s:I}", "name", f->artifact_name, "sha256",
+	                 f->artifact_sha256, "size",
+	                 (json_int_t)f->artifact_size));
+	jx_set(spec, "deps", deps);
+}
+
 int
 sched_queue_stage2(struct sched_queue *q, const struct sched_followup *f,
-                   json_t *cell)
+                   json_t *cell, int artifact)
 {
 	char cid[32], sid[32];
 	int rc = -1;
@@ -557,8 +604,10 @@ sched_queue_stage2(struct sched_queue *q, const struct sched_followup *f,
 	json_t *spec = job_spec(cell, f->cell_id);
 	json_object_del(spec, "stage");
 	jx_set(spec, "stage_of", json_string(sid));
+	if (artifact)
+		spec_use_artifact(spec, f);
 	char *specs = jx_dumps(spec);
-	char *deps = jx_dumps(json_object_get(cell, "deps"));
+	char *deps = jx_dumps(json_object_get(artifact ? spec : cell, "deps"));
 	json_decref(spec);
 	const char *up[2] = {deps, cid};
 	struct db_job job = {.platform = f->platform,

@@ -60,6 +60,12 @@ struct sched_followup {
 	const char *metadata; /* the built wheel's METADATA, as reported */
 	size_t metadata_len;
 	int priority;
+	/* The wheel the first stage handed back, as the runner stored it
+	 * (raw "artifact"): NULL name or sha256 when there is none (or it
+	 * was refused); size -1 when unknown. */
+	const char *artifact_name, *artifact_sha256;
+	int64_t artifact_size;
+	int clean; /* the first stage reported no finding at all */
 };
 
 typedef int (*sched_followup_fn)(struct sched_queue *q,
@@ -71,9 +77,13 @@ int sched_queue_followups(struct sched_queue *q, sched_followup_fn fn,
                           void *arg);
 
 /* Enqueue the second stage (the first stage's spec with the new deps,
- * "stage_of": its id) and record the deps on the cell. Returns 0 or -1. */
+ * "stage_of": its id) and record the deps on the cell. With artifact
+ * (the first stage's wheel, checked by sched_artifact_check()), the
+ * stage's distribution is that wheel: the build deps are dropped and the
+ * cell's sdist goes along as "tests_source"; artifact NULL: the sdist is
+ * built again. Returns 0 or -1. */
 int sched_queue_stage2(struct sched_queue *q, const struct sched_followup *f,
-                       json_t *cell);
+                       json_t *cell, int artifact);
 
 /* The priority formula (see queue.c, docs/scheduler.md): rank is the
  * download rank (0: unranked), tested whether the cell has a result,

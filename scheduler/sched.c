@@ -5,6 +5,7 @@
  */
 #include "sched.h"
 
+#include "artifact.h"
 #include "buf.h"
 #include "cfg.h"
 #include "deps.h"
@@ -360,8 +361,11 @@ do_project(struct run *r, const char *norm, int64_t serial)
 	return rc;
 }
 
-/* The second stage of a two-stage job: the cell's sdist again, with the
- * requirements of the wheel the first stage built. */
+/* The second stage of a two-stage job: with the requirements of the
+ * wheel the first stage built, that wheel itself when the first stage
+ * handed it back into this host's store and reported no finding (a
+ * finding of its build would otherwise be missing from the stage that
+ * decides the cell), else the cell's sdist built again. */
 static int
 followup(struct sched_queue *q, const struct sched_followup *fu, void *arg)
 {
@@ -406,9 +410,25 @@ followup(struct sched_queue *q, const struct sched_followup *fu, void *arg)
 	sched_deps_cell_md(r->dctx, &p, pl, &ch, fu->metadata, fu->metadata_len,
 	                   &d);
 	json_t *cell = sched_cell_json(&p, pl, &ch, &d);
-	log_info("cell %lld (%s on %s): second stage, %s", fu->cell_id,
-	         fu->project, fu->platform, d.resolution);
-	if (sched_queue_stage2(q, fu, cell) == 0)
+	char why[512] = "";
+	int art = 0;
+	if (fu->artifact_name && fu->artifact_sha256) {
+		if (!fu->clean)
+			snprintf(why, sizeof(why),
+			         "the first stage reported findings");
+		else
+			art = sched_artifact_check(
+			          r->o->store, fu->project, fu->artifact_name,
+			          fu->artifact_sha256, fu->artifact_size, why,
+			          sizeof(why)) == 0;
+	}
+	log_info("cell %lld (%s on %s): second stage, %s%s%s", fu->cell_id,
+	         fu->project, fu->platform, d.resolution,
+	         art    ? ", installs the wheel the first stage returned"
+	         : *why ? ", builds the sdist again: "
+	                : "",
+	         art ? "" : why);
+	if (sched_queue_stage2(q, fu, cell, art) == 0)
 		r->jobs++;
 	else
 		rc = -1;

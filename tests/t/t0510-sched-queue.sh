@@ -11,7 +11,7 @@
 . "$(dirname "$0")/../lib.sh"
 need nginx psql
 [ -x /usr/lib/postgresql/15/bin/initdb ] || skip_all "needs PostgreSQL 15"
-plan 21
+plan 24
 
 PG=$TOP/tests/helper/postgres
 . "$TOP/tests/helper/sched/index.sh"
@@ -86,9 +86,43 @@ q "INSERT INTO results (job_id, fence, attempt, runner, class, outcome, raw)
    VALUES ($first, 1, 1, 't', 'package', 'passed',
    '{\"result\": {\"built\": {\"wheel\": \"sdist_dynamic-1.0-py3-none-any.whl\",
      \"metadata\": \"Metadata-Version: 2.1\\nName: sdist-dynamic\\nVersion: 1.0\\nRequires-Dist: chain-c<2\\n\"}}}')"
+# the same cell on debian-11: its first stage handed the wheel back and
+# the runner stored it (raw "artifact"); on debian-13 too, but its build
+# had a finding, which the second stage must show again: it builds
+printf 'PK\003\004 a built wheel' >"$TMP/built.whl"
+wsha=$(sha256sum "$TMP/built.whl" | cut -d' ' -f1)
+wsize=$(wc -c <"$TMP/built.whl")
+mkdir -p "$TMP/store/$(echo "$wsha" | cut -c1-2)"
+cp "$TMP/built.whl" "$TMP/store/$(echo "$wsha" | cut -c1-2)/$wsha"
+for p in debian-11 debian-13; do
+	j=$(q "SELECT j.id FROM jobs j JOIN cells c ON c.id = j.cell_id
+		WHERE c.project = 'sdist-dynamic' AND c.platform = '$p' AND j.spec->>'stage' = 'build'")
+	f=
+	[ "$p" = debian-13 ] && f='{"kind": "network.connect", "severity": "critical"}'
+	q "INSERT INTO results (job_id, fence, attempt, runner, class, outcome, raw)
+	   VALUES ($j, 1, 1, 't', 'package', 'passed',
+	   '{\"artifact\": {\"name\": \"sdist_dynamic-1.0-py3-none-any.whl\", \"sha256\": \"$wsha\", \"size\": $wsize},
+	     \"result\": {\"findings\": [$f], \"built\": {\"wheel\": \"sdist_dynamic-1.0-py3-none-any.whl\",
+	     \"metadata\": \"Metadata-Version: 2.1\\nName: sdist-dynamic\\nVersion: 1.0\\nRequires-Dist: chain-c<2\\n\"}}}')"
+done
 pyti-schedule --followups >"$TMP/run3" 2>&1
-check_eq "--followups enqueues the second stage alone, in the cell's sweep" \
-	"$(tail -n 1 "$TMP/run3")" "sweep=1 projects=0 cells=0 jobs=1"
+check_eq "--followups enqueues the second stages alone, in the cell's sweep" \
+	"$(tail -n 1 "$TMP/run3")" "sweep=1 projects=0 cells=0 jobs=3"
+stage2() {
+	q "SELECT j.spec->'dist'->>'name' || ' ' || (SELECT string_agg(d->>'role' || ':' || (d->>'name'), ' ' ORDER BY d->>'role', d->>'name')
+	      FROM jsonb_array_elements(j.spec->'deps') d WHERE d->>'role' IN ('build', 'tests_source'))
+	   FROM jobs j JOIN cells c ON c.id = j.cell_id
+	   WHERE c.project = 'sdist-dynamic' AND c.platform = '$1' AND j.spec ? 'stage_of'"
+}
+sdist=$(q "SELECT file_name FROM cells WHERE project = 'sdist-dynamic' AND platform = 'debian-11'")
+check_eq "a returned wheel in this host's store is the second stage's distribution: no build deps, the sdist as tests_source" \
+	"$(stage2 debian-11)" "sdist_dynamic-1.0-py3-none-any.whl tests_source:$sdist"
+check_eq "its spec names the wheel's sha256 and size" \
+	"$(q "SELECT j.spec->'dist'->>'sha256' || ' ' || (j.spec->'dist'->>'size') FROM jobs j JOIN cells c ON c.id = j.cell_id
+	      WHERE c.project = 'sdist-dynamic' AND c.platform = 'debian-11' AND j.spec ? 'stage_of'")" "$wsha $wsize"
+stage2 debian-13 >"$TMP/s13"
+check_grep "a first stage with a finding: the sdist is built again, with its build deps" \
+	"^$sdist build:setuptools" "$TMP/s13"
 check_eq "--followups opens no sweep" "$(q "SELECT count(*) FROM sweeps")" 1
 check_eq "with the built wheel's requirements resolved" \
 	"$(q "SELECT d->>'name' FROM jobs j, jsonb_array_elements(j.spec->'deps') d

@@ -24,7 +24,7 @@ deadline = 5m" "pyti-demo-calc pyti-demo-persist pyti-demo-phonehome" "name = t0
 lease = 30s
 poll = 200ms" "vms = 1"
 NS_TESTS=3 NS_JOBS1=4 NS_FINDING=credential.read
-plan 23
+plan 24
 
 # The runner host: the embedded cluster started ahead of the sweep (the
 # sweep finds it running), and a pyti-run whose executor is the scripted
@@ -49,6 +49,11 @@ check_eq "sweep 1: every job done with one result, all passed, phonehome in two 
 	"$(q "SELECT string_agg(c.project || ' ' || coalesce(j.spec->>'stage', j.spec->>'stage_of', '-') || ' ' || j.state || ' ' || r.class || ' ' || r.outcome, ',' ORDER BY c.project, j.id)
 	      FROM jobs j JOIN cells c ON c.id = j.cell_id JOIN results r ON r.job_id = j.id WHERE c.sweep_id = 1")" \
 	"pyti-demo-calc - done package passed,pyti-demo-persist - done package passed,pyti-demo-phonehome build done package passed,pyti-demo-phonehome $first done package passed"
+check_eq "sweep 1: the second stage installs the wheel the first stage handed back (the runner stored it), the sdist for its tests" \
+	"$(q "SELECT j.spec->'dist'->>'name' || ' ' || (SELECT string_agg(d->>'role' || ':' || (d->>'name'), ' ' ORDER BY d->>'name')
+	      FROM jsonb_array_elements(j.spec->'deps') d WHERE d->>'role' IN ('build', 'tests_source'))
+	      FROM jobs j JOIN cells c ON c.id = j.cell_id WHERE c.project = 'pyti-demo-phonehome' AND j.spec ? 'stage_of'")" \
+	"pyti_demo_phonehome-1.0-py3-none-any.whl tests_source:pyti_demo_phonehome-1.0.tar.gz"
 check_grep "sweep 1: the second stage ran in the same sweep, and the log says so" \
 	"1 second stage(s) of two-stage jobs" "$V/log/nightly.log"
 check_eq "sweep 1: the cell's change is decided on the second stage, not the build stage" \
