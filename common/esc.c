@@ -41,3 +41,15 @@ esc_markup(struct buf *b, const char *s, size_t n)
 		ret = buf_add(b, s + start, n - start);
 	return ret;
 }
+
+int
+esc_hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

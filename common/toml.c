@@ -11,6 +11,7 @@
 #include "toml.h"
 
 #include "buf.h"
+#include "esc.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -281,18 +282,6 @@ add_utf8(struct buf *b, uint32_t c)
 	buf_add(b, u, n);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One escape at p->pos (the backslash). */
 static void
 escape(struct parser *p, struct buf *b, int multiline)
@@ -317,7 +306,7 @@ escape(struct parser *p, struct buf *b, int multiline)
 		int n = e == 'u' ? 4 : 8;
 		uint32_t c = 0;
 		for (int i = 0; i < n; i++) {
-			int h = hexval(at(p, p->pos + (size_t)i));
+			int h = esc_hex_value(at(p, p->pos + (size_t)i));
 			if (h < 0)
 				fail(p, "invalid hex value");
 			c = (c << 4) | (uint32_t)h;
@@ -847,7 +836,7 @@ match_digits(const struct parser *p, size_t pos, int base)
 	size_t e = pos;
 	for (;;) {
 		int c = at(p, e);
-		int ok = base == 16   ? hexval(c) >= 0
+		int ok = base == 16   ? esc_hex_value(c) >= 0
 		         : base == 10 ? (c >= '0' && c <= '9')
 		         : base == 8  ? (c >= '0' && c <= '7')
 		                      : (c == '0' || c == '1');
@@ -856,7 +845,7 @@ match_digits(const struct parser *p, size_t pos, int base)
 		e++;
 		if (at(p, e) == '_') {
 			int n = at(p, e + 1);
-			int ok2 = base == 16   ? hexval(n) >= 0
+			int ok2 = base == 16   ? esc_hex_value(n) >= 0
 			          : base == 10 ? (n >= '0' && n <= '9')
 			          : base == 8  ? (n >= '0' && n <= '7')
 			                       : (n == '0' || n == '1');
@@ -880,7 +869,7 @@ parse_number(struct parser *p)
 			for (size_t i = pos + 2; i < e; i++) {
 				if (p->s[i] == '_')
 					continue;
-				int d = hexval((unsigned char)p->s[i]);
+				int d = esc_hex_value((unsigned char)p->s[i]);
 				if (v > (UINT64_MAX - (uint64_t)d) /
 				            (uint64_t)base ||
 				    v * (uint64_t)base + (uint64_t)d >

@@ -185,18 +185,6 @@ json_error(int fd, int status, const char *reason, const char *text,
 	respond_json(fd, status, reason, body, (size_t)n, deadline);
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The value of key in a query string, percent- and '+'-decoded into out
  * (at most max - 1 bytes, NUL-terminated). 1 found, 0 absent, -1 a bad
  * escape, a control byte, or too long. */
@@ -218,8 +206,8 @@ query_value(const char *s, size_t n, const char *key, char *out, size_t max)
 				if (c == '%') {
 					if (k + 2 >= end)
 						return -1;
-					hi = hex_digit(s[k + 1]);
-					lo = hex_digit(s[k + 2]);
+					hi = esc_hex_value(s[k + 1]);
+					lo = esc_hex_value(s[k + 2]);
 					if (hi < 0 || lo < 0)
 						return -1;
 					c = hi * 16 + lo;
