@@ -10,6 +10,7 @@
 #	rsql "select count(*) from report_results"
 #	report_load_changes 2            # load, then changes of sweeps 1..2
 #	report_mail_conf 'recipient-per-day = 100'   # [mail] and [report]
+#	report_serve serve               # $SRV, $PORT; log in $TMP/srv.out
 #
 # The PostgreSQL part is tests/helper/postgres.sh's (sourced here).
 
@@ -59,4 +60,21 @@ report_mail_conf() {
 		for l in "$@"; do printf '%s\n' "$l"; done
 		printf '[report]\nbase-url = https://pyti.example.org\n'
 	} >>"$PYTI_CONFIG"
+}
+
+# report_serve COMMAND: `pyti-report COMMAND` (serve, or its older name
+# unsubscribe-server) on a free loopback port with a 2 s connection
+# timeout, killed at exit; waits (10 s at most) for its "listening on"
+# line and sets SRV (its pid) and PORT. Its log is $TMP/srv.out.
+report_serve() {
+	pyti-report "$1" --listen 127.0.0.1:0 \
+		--set report.unsubscribe-timeout=2s >"$TMP/srv.out" 2>&1 &
+	SRV=$!
+	at_exit "kill $SRV 2>/dev/null"
+	i=0
+	until grep -q '^listening on' "$TMP/srv.out" || [ $i -ge 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	PORT=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$TMP/srv.out")
+	[ -n "$PORT" ] || { cat "$TMP/srv.out" >&2; echo "Bail out! no server"; exit 1; }
 }

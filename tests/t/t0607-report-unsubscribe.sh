@@ -16,16 +16,7 @@ A=0123456789abcdef0123456789abcdef
 B=fedcba9876543210fedcba9876543210
 rsql "insert into report_recipients (address, token) values
  ('ada@calc.example', '$A'), ('bea@persist.example', '$B')" >/dev/null
-pyti-report unsubscribe-server --listen 127.0.0.1:0 \
-	--set report.unsubscribe-timeout=2s >"$TMP/srv.out" 2>&1 &
-SRV=$!
-at_exit "kill $SRV 2>/dev/null"
-i=0
-until grep -q '^listening on' "$TMP/srv.out" || [ $i -ge 100 ]; do
-	sleep 0.1; i=$((i + 1))
-done
-PORT=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$TMP/srv.out")
-[ -n "$PORT" ] || { cat "$TMP/srv.out" >&2; echo "Bail out! no server"; exit 1; }
+report_serve unsubscribe-server
 U=http://127.0.0.1:$PORT/unsubscribe
 out() { rsql "select string_agg(address, ' ' order by address) from report_recipients where opted_out_at is not null"; }
 code() { curl -s -o "$TMP/body" -w '%{http_code}' --max-time 10 "$@"; }

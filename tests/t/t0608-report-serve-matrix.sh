@@ -21,16 +21,7 @@ result Foo.Bar 2.0 vm-crashed platform=debian-11 python=3.9 cls=infra
 END
 pyti-report load >/dev/null || { echo "Bail out! load"; exit 1; }
 
-pyti-report serve --listen 127.0.0.1:0 \
-	--set report.unsubscribe-timeout=2s >"$TMP/srv.out" 2>&1 &
-SRV=$!
-at_exit "kill $SRV 2>/dev/null"
-i=0
-until grep -q '^listening on' "$TMP/srv.out" || [ $i -ge 100 ]; do
-	sleep 0.1; i=$((i + 1))
-done
-PORT=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$TMP/srv.out")
-[ -n "$PORT" ] || { cat "$TMP/srv.out" >&2; echo "Bail out! no server"; exit 1; }
+report_serve serve
 M=http://127.0.0.1:$PORT/matrix
 code() { curl -s -o "$TMP/body" -D "$TMP/head" -w '%{http_code}' --max-time 10 "$@"; }
 
