@@ -639,6 +639,7 @@ enum why {
 	WHY_RP,
 	WHY_PRE,
 	WHY_YANKED,
+	WHY_NOBINARY,
 	WHY_N
 };
 
@@ -734,6 +735,7 @@ reason_text(const struct sched_project *p, const struct sched_platform *pl,
 	    [WHY_RP] = "excluded by Requires-Python",
 	    [WHY_PRE] = "pre-releases (not allowed)",
 	    [WHY_YANKED] = "yanked",
+	    [WHY_NOBINARY] = "wheels ([schedule] no-binary)",
 	};
 	if (!p->nfiles) {
 		snprintf(out->reason, sizeof(out->reason), "no files");
@@ -741,8 +743,9 @@ reason_text(const struct sched_project *p, const struct sched_platform *pl,
 	}
 	/* the main reason first: what a maintainer would fix */
 	static const int order[] = {
-	    WHY_RP,       WHY_YANKED,     WHY_PRE,         WHY_TAGS,
-	    WHY_PYSUFFIX, WHY_BADVERSION, WHY_UNSUPPORTED, WHY_BADNAME};
+	    WHY_RP,       WHY_YANKED,     WHY_PRE,         WHY_NOBINARY,
+	    WHY_TAGS,     WHY_PYSUFFIX,   WHY_BADVERSION,  WHY_UNSUPPORTED,
+	    WHY_BADNAME};
 	const char *lead = "nothing installable";
 	if (why[WHY_RP])
 		lead = "requires-python excludes";
@@ -750,6 +753,8 @@ reason_text(const struct sched_project *p, const struct sched_platform *pl,
 		lead = "only yanked files";
 	else if (why[WHY_PRE])
 		lead = "only pre-releases";
+	else if (why[WHY_NOBINARY])
+		lead = "no sdist";
 	else if (why[WHY_TAGS] && !why[WHY_UNSUPPORTED])
 		lead = "no compatible wheel and no sdist";
 	buf_addf(&b, "%s python %s on %s:", lead, pl->python_full,
@@ -801,6 +806,10 @@ sched_choose(const struct sched_project *p, const struct sched_platform *pl,
 		}
 		if (o->yanked == SCHED_YANKED_NEVER && f->yanked) {
 			why[WHY_YANKED]++;
+			continue;
+		}
+		if (o->no_binary && f->kind == SCHED_FILE_WHEEL) {
+			why[WHY_NOBINARY]++;
 			continue;
 		}
 		cand[i] = 1;

@@ -120,6 +120,10 @@ enum sched_yanked {
 struct sched_choose_opts {
 	enum sched_pre pre;
 	enum sched_yanked yanked;
+	/* pip --no-binary for the cell's own file ([schedule] no-binary):
+	 * wheels are not candidates, so the release's sdist is built; the
+	 * dependencies are still chosen as pip would. */
+	int no_binary;
 };
 
 struct sched_choice {

@@ -59,6 +59,9 @@ sched_opts_from_cfg(struct sched_opts *o, const struct cfg *c)
 		return log_error("[schedule] yanked: '%s' is not fallback or "
 		                 "never",
 		                 v);
+	if (cfg_get_bool(c, "schedule", "no-binary", 0,
+	                 &o->choose.no_binary) < 0)
+		return -1;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int64_t w;
 	if (cpus < 1)

@@ -60,7 +60,7 @@ choose(const char *files, const struct sched_platform *pl, enum sched_pre pre,
 	static char name[256];
 	struct sched_project p;
 	struct sched_choice ch;
-	struct sched_choose_opts o = {pre, SCHED_YANKED_FALLBACK};
+	struct sched_choose_opts o = {pre, SCHED_YANKED_FALLBACK, 0};
 	load(&p, files);
 	sched_choose(&p, pl, &o, &ch);
 	snprintf(name, sizeof(name), "%s",
@@ -140,6 +140,43 @@ test_sched_choose_rules(void **state)
 		assert_string_equal(got, k->want);
 		if (k->why)
 			assert_non_null(strstr(why, k->why));
+	}
+	sched_platforms_release(&ps);
+	cfg_free(c);
+}
+
+/* [schedule] no-binary: the release's sdist, an older release's when the
+ * newest has only wheels, and a reason naming the rule when no release
+ * has one; pip's order otherwise. */
+static void
+test_sched_choose_no_binary(void **state)
+{
+	static const struct {
+		const char *files, *want, *why;
+	} cases[] = {
+	    {"[" F("foo-1.0-py3-none-any.whl") "," F("foo-1.0.tar.gz") "]",
+	     "foo-1.0.tar.gz", NULL},
+	    {"[" F("foo-2.0-py3-none-any.whl") "," F("foo-1.0.tar.gz") "]",
+	     "foo-1.0.tar.gz", NULL},
+	    {"[" F("foo-1.0-py3-none-any.whl") "]", "-", "no sdist"},
+	    {"[" F("foo-1.0-py3-none-any.whl") "]", "-", "no-binary"},
+	};
+	struct sched_platforms ps;
+	struct cfg *c = cfg_new();
+	(void)state;
+	assert_int_equal(sched_platforms_load(&ps, c, "debian-12"), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct sched_project p;
+		struct sched_choice ch;
+		struct sched_choose_opts o = {0};
+		o.no_binary = 1;
+		load(&p, cases[i].files);
+		sched_choose(&p, &ps.v[0], &o, &ch);
+		assert_string_equal(ch.file >= 0 ? p.files[ch.file].name : "-",
+		                    cases[i].want);
+		if (cases[i].why)
+			assert_non_null(strstr(ch.reason, cases[i].why));
+		sched_project_release(&p);
 	}
 	sched_platforms_release(&ps);
 	cfg_free(c);
@@ -225,6 +262,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sched_requires_python),
 	    cmocka_unit_test(test_sched_choose_rules),
+	    cmocka_unit_test(test_sched_choose_no_binary),
 	    cmocka_unit_test(test_sched_choose_hostile),
 	    cmocka_unit_test(test_sched_priority),
 	    cmocka_unit_test(test_sched_map),
