@@ -16,6 +16,12 @@
 # PYTI_DEMO_MIRROR, a pyti-crawl mirror of that index. Without them the
 # test skips.
 #   PYTI_CORPUS_PLATFORM (debian-12), PYTI_CORPUS_VMS (2),
+#   PYTI_CORPUS_KIND: empty (the file pip would install), wheel (only the
+#   cells whose file is a wheel) or sdist (each release's sdist, built in
+#   the guest: [schedule] no-binary; a two-stage cell's job also gets the
+#   runtime and test deps the scheduler resolves for the same release's
+#   wheel, what its second stage would be given, so one job builds,
+#   installs and tests it),
 #   PYTI_REAL_PROJECTS="six attrs ..." (default: every project of the
 #   mirror), PYTI_CORPUS_TIMEOUT (bound on the queue run, 5400 s)
 . "$(dirname "$0")/../lib.sh"
@@ -47,12 +53,18 @@ for d, _, fs in os.walk(root):
             with open(os.path.join(store, h[:2], h), "wb") as o:
                 o.write(data)
 PY
-# shellcheck disable=SC2086
-pyti-schedule --dry-run --json --db "$TMP/mirror" \
-	--set "store.dir=$TMP/store" \
-	${PYTI_REAL_PROJECTS:+--package $PYTI_REAL_PROJECTS} \
-	${PYTI_REAL_PROJECTS:---full} >"$TMP/cells.jsonl" 2>"$TMP/cells.err" ||
-	{ cat "$TMP/cells.err" >&2; echo "Bail out! pyti-schedule failed"; exit 1; }
+KIND=${PYTI_CORPUS_KIND:-}
+case $KIND in '' | wheel | sdist) ;; *) echo "Bail out! PYTI_CORPUS_KIND: $KIND (want wheel or sdist)"; exit 1 ;; esac
+cells() { # $1: no-binary (yes/no), $2: output
+	# shellcheck disable=SC2086
+	pyti-schedule --dry-run --json --db "$TMP/mirror" \
+		--set "store.dir=$TMP/store" --set "schedule.no-binary=$1" \
+		${PYTI_REAL_PROJECTS:+--package $PYTI_REAL_PROJECTS} \
+		${PYTI_REAL_PROJECTS:---full} >"$2" 2>"$TMP/cells.err" ||
+		{ cat "$TMP/cells.err" >&2; echo "Bail out! pyti-schedule failed"; exit 1; }
+}
+cells no "$TMP/cells.jsonl"
+[ "$KIND" != sdist ] || cells yes "$TMP/cells-sdist.jsonl"
 
 ensure_images "$P"
 queue_setup "$P" "${PYTI_CORPUS_VMS:-2}"
@@ -61,17 +73,35 @@ diag "accelerator: $ACCEL, platform $P"
 # One job per cell of the platform with a file: the spec carries the
 # scheduler's deps with their roles; the files go into the runner's store.
 "$PYTHON" - "$TMP/cells.jsonl" "$P" "$TMP/store" "$QUEUE_DIR/store" \
-	"$TMP/specs" <<'PY'
+	"$TMP/specs" "$KIND" "$TMP/cells-sdist.jsonl" <<'PY'
 import json, os, shutil, sys
-cells, plat, src, dst, out = sys.argv[1:6]
+cells, plat, src, dst, out, kind, sdists = sys.argv[1:8]
 os.makedirs(out, exist_ok=True)
-for line in open(cells):
-    c = json.loads(line)
+pip = [json.loads(line) for line in open(cells)]
+todo = pip
+if kind == "sdist":
+    todo = [json.loads(line) for line in open(sdists)]
+    by = {(c["project"], c["platform"]): c for c in pip}
+for c in todo:
     if c["platform"] != plat or not c.get("file"):
+        continue
+    is_wheel = c["file"]["name"].endswith(".whl")
+    if kind and is_wheel != (kind == "wheel"):
         continue
     if not c["resolution"].startswith(("ok", "two_stage")):
         print("# %s %s: %s" % (c["project"], c["version"], c["resolution"]))
         continue
+    if kind == "sdist" and c["resolution"] == "two_stage":
+        w = by.get((c["project"], c["platform"]))
+        if not w or w["version"] != c["version"] or \
+                not w["resolution"].startswith("ok"):
+            print("# %s %s: two-stage, and no resolved cell of the same "
+                  "release to take its runtime deps from" %
+                  (c["project"], c["version"]))
+            continue
+        c["deps"] = c["deps"] + [d for d in w["deps"]
+                                 if d["role"] in ("runtime", "test")]
+        c["test_unresolved"] = w.get("test_unresolved")
     for f in [c["file"]] + c["deps"]:
         h = f["sha256"]
         os.makedirs(os.path.join(dst, h[:2]), exist_ok=True)
