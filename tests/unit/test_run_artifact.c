@@ -11,12 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -27,21 +25,13 @@
 #include "log.h"
 #include "os.h"
 #include "sha256.h"
+#include "tmpstore.h"
 
 static char self[4096];
 static char store[] = "/tmp/test_run_artifact.XXXXXX";
 static const char sdist[] = "not really an sdist";
 static char sdist_sha[SHA256_HEX_LEN + 1];
 static const char wheel[] = "PK\003\004 a wheel's bytes";
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /* ---- the guest: this binary with --guest MODE ---- */
 
@@ -222,33 +212,37 @@ test_run_artifact_of_another_project_refused(void **state)
 	buf_release(&path);
 }
 
+/* run() that must end as an infra protocol-error, whose runner's
+ * infra_detail contains detail (unless NULL). */
+static void
+run_protocol_error(const char *mode, const char *spec_extra, uint64_t max_in,
+                   const char *detail, struct run_outcome *o)
+{
+	run(mode, spec_extra, max_in, o);
+	assert_string_equal(o->cls, "infra");
+	assert_string_equal(o->outcome, "protocol-error");
+	if (detail)
+		assert_non_null(strstr(
+		    jx_str(json_object_get(o->raw, "runner"), "infra_detail"),
+		    detail));
+}
+
 static void
 test_run_artifact_protocol_errors(void **state)
 {
 	struct run_outcome o;
 
-	run("two", "\"stage\":\"build\",", 1 << 20, &o);
-	assert_string_equal(o.cls, "infra");
-	assert_string_equal(o.outcome, "protocol-error");
-	assert_non_null(
-	    strstr(jx_str(json_object_get(o.raw, "runner"), "infra_detail"),
-	           "two ARTF frames"));
+	run_protocol_error("two", "\"stage\":\"build\",", 1 << 20,
+	                   "two ARTF frames", &o);
 	run_outcome_release(&o);
 
 	/* a job that is not a build stage has no artifact to send */
-	run("good", "", 1 << 20, &o);
-	assert_string_equal(o.cls, "infra");
-	assert_string_equal(o.outcome, "protocol-error");
-	assert_non_null(
-	    strstr(jx_str(json_object_get(o.raw, "runner"), "infra_detail"),
-	           "not a build stage"));
+	run_protocol_error("good", "", 1 << 20, "not a build stage", &o);
 	assert_null(json_object_get(o.raw, "artifact"));
 	run_outcome_release(&o);
 
 	/* the artifact counts in the job's byte budget */
-	run("big", "\"stage\":\"build\",", 2048, &o);
-	assert_string_equal(o.cls, "infra");
-	assert_string_equal(o.outcome, "protocol-error");
+	run_protocol_error("big", "\"stage\":\"build\",", 2048, NULL, &o);
 	run_outcome_release(&o);
 }
 
@@ -272,7 +266,6 @@ main(int argc, char **argv)
 	    cmocka_unit_test(test_run_artifact_protocol_errors),
 	    cmocka_unit_test(test_run_artifact_none_sent),
 	};
-	struct buf p = BUF_INIT(0);
 	int ret;
 
 	if (argc == 3 && !strcmp(argv[1], "--guest"))
@@ -283,15 +276,10 @@ main(int argc, char **argv)
 	if (!realpath(argv[0], self) || !mkdtemp(store))
 		return 1;
 	sha256_hex(sdist, sizeof(sdist) - 1, sdist_sha);
-	cas_path(store, sdist_sha, &p);
-	*strrchr(p.data, '/') = '\0';
-	os_mkdir_p(buf_cstr(&p), 0755);
-	cas_path(store, sdist_sha, &p);
-	if (os_write_atomic(buf_cstr(&p), sdist, sizeof(sdist) - 1, 0644))
+	if (tmpstore_put(store, sdist_sha, sdist, sizeof(sdist) - 1))
 		return 1;
-	buf_release(&p);
 	ret = cmocka_run_group_tests(tests, NULL, NULL);
-	if (nftw(store, rm_one, 16, FTW_DEPTH | FTW_PHYS))
+	if (tmpstore_remove(store))
 		ret = 1;
 	return ret;
 }

@@ -6,44 +6,25 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "artifact.h"
-#include "buf.h"
-#include "cas.h"
 #include "log.h"
-#include "os.h"
 #include "sha256.h"
+#include "tmpstore.h"
 
 static char store[] = "/tmp/test_sched_artifact.XXXXXX";
 static const char wheel[] = "PK\003\004 the wheel";
 static char sha[SHA256_HEX_LEN + 1];
 static const char name[] = "Foo_Bar-1.0-py3-none-any.whl";
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void
 put(const char *key, const char *data, size_t len)
 {
-	struct buf p = BUF_INIT(0);
-
-	cas_path(store, key, &p);
-	*strrchr(p.data, '/') = '\0';
-	assert_int_equal(os_mkdir_p(buf_cstr(&p), 0755), 0);
-	cas_path(store, key, &p);
-	assert_int_equal(os_write_atomic(buf_cstr(&p), data, len, 0644), 0);
-	buf_release(&p);
+	assert_int_equal(tmpstore_put(store, key, data, len), 0);
 }
 
 static int
@@ -128,7 +109,7 @@ main(void)
 		return 1;
 	sha256_hex(wheel, sizeof(wheel) - 1, sha);
 	ret = cmocka_run_group_tests(tests, NULL, NULL);
-	if (nftw(store, rm_one, 16, FTW_DEPTH | FTW_PHYS))
+	if (tmpstore_remove(store))
 		ret = 1;
 	return ret;
 }
