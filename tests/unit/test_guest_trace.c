@@ -33,18 +33,29 @@ parse(const char *text, struct guest_trace_stats *st)
 	return f;
 }
 
-static const char *
-detail_of(const struct guest_findings *f, const char *kind)
+/* The finding of kind whose detail contains what, or NULL. */
+static json_t *
+finding(const struct guest_findings *f, const char *kind, const char *what)
 {
 	size_t i;
 	json_t *v;
 
 	json_array_foreach(f->list, i, v)
 	{
-		if (!strcmp(jx_str(v, "kind"), kind))
-			return jx_str(v, "detail");
+		if (!strcmp(jx_str(v, "kind"), kind) &&
+		    strstr(jx_str(v, "detail"), what))
+			return v;
 	}
 	return NULL;
+}
+
+/* The detail of the first finding of kind, or NULL. */
+static const char *
+detail_of(const struct guest_findings *f, const char *kind)
+{
+	json_t *v = finding(f, kind, "");
+
+	return v ? jx_str(v, "detail") : NULL;
 }
 
 static void
@@ -338,22 +349,6 @@ test_guest_findings_cap_dedupe_and_utf8(void **state)
 	j = guest_jstr("a\xff\xc3\xa9\0b", 6);
 	assert_string_equal(json_string_value(j), "a?\xc3\xa9?b");
 	json_decref(j);
-}
-
-/* The finding of kind whose detail contains what, or NULL. */
-static json_t *
-finding(const struct guest_findings *f, const char *kind, const char *what)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(f->list, i, v)
-	{
-		if (!strcmp(jx_str(v, "kind"), kind) &&
-		    strstr(jx_str(v, "detail"), what))
-			return v;
-	}
-	return NULL;
 }
 
 static void
