@@ -65,8 +65,10 @@ page_name_ok(const char *p)
 	return 1;
 }
 
+/* A page's start: its head, then nav (raw markup, or NULL) and title as
+ * its heading. */
 static void
-head(struct buf *b, const char *title, const char *css)
+head(struct buf *b, const char *title, const char *css, const char *nav)
 {
 	buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
 	            "<meta charset=\"utf-8\">"
@@ -78,6 +80,11 @@ head(struct buf *b, const char *title, const char *css)
 	buf_addf(b, "</title><link rel=\"stylesheet\" href=\"%s\"></head>\n"
 	            "<body>\n",
 	         css);
+	if (nav)
+		buf_adds(b, nav);
+	buf_adds(b, "<h1>");
+	esc(b, title, 200);
+	buf_adds(b, "</h1>\n");
 }
 
 static int
@@ -260,10 +267,7 @@ index_page(struct db *db, const char *dir, const char *sweep)
 	int ret = -1, c;
 
 	snprintf(title, sizeof(title), "pyti: sweep %s", sweep);
-	head(&b, title, "style.css");
-	buf_adds(&b, "<h1>");
-	esc(&b, title, 96);
-	buf_adds(&b, "</h1>\n");
+	head(&b, title, "style.css", NULL);
 	r = db_exec(db, "count the sweep",
 	            "SELECT count(*), count(*) FILTER (WHERE passed),"
 	            " count(*) FILTER (WHERE NOT passed),"
@@ -347,10 +351,8 @@ package_page(struct db *db, const char *dir, const char *project)
 	PGresult *r;
 	int i, ret = -1;
 
-	head(&b, project, "../style.css");
-	buf_adds(&b, "<p><a href=\"../index.html\">pyti</a></p>\n<h1>");
-	esc(&b, project, 200);
-	buf_adds(&b, "</h1>\n");
+	head(&b, project, "../style.css",
+	     "<p><a href=\"../index.html\">pyti</a></p>\n");
 	r = db_exec(db, "read a package's matrix",
 	            "SELECT platform, python,"
 	            "  outcome, class, coalesce(passed::text, ''),"
