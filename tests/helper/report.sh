@@ -9,6 +9,7 @@
 #	END
 #	rsql "select count(*) from report_results"
 #	report_load_changes 2            # load, then changes of sweeps 1..2
+#	report_matrix_fixture            # Foo.Bar's two sweeps, loaded
 #	report_mail_conf 'recipient-per-day = 100'   # [mail] and [report]
 #	report_serve serve               # $SRV, $PORT; log in $TMP/srv.out
 #
@@ -48,6 +49,22 @@ report_load_changes() {
 			{ echo "Bail out! changes --sweep $s"; exit 1; }
 		s=$((s + 1))
 	done
+}
+
+# report_matrix_fixture: the two sweeps of Foo.Bar that pyti-matrix and
+# serve's /matrix read (t0603, t0608), loaded: 1.0, then 2.0 on three
+# platforms, one of them an infrastructure outcome.
+report_matrix_fixture() {
+	fixture <<'END'
+sweep
+result Foo.Bar 1.0 passed
+result Foo.Bar 1.0 tests_failed platform=debian-13 python=3.13
+sweep
+result Foo.Bar 2.0 passed
+result Foo.Bar 2.0 tests_failed platform=debian-13 python=3.13 hostile=1
+result Foo.Bar 2.0 vm-crashed platform=debian-11 python=3.9 cls=infra
+END
+	pyti-report load >/dev/null || { echo "Bail out! load"; exit 1; }
 }
 
 # report_mail_conf [LINE...]: a [mail] section writing into $TMP/outbox

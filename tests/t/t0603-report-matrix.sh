@@ -8,16 +8,7 @@
 report_setup
 plan 17
 
-fixture <<'END'
-sweep
-result Foo.Bar 1.0 passed
-result Foo.Bar 1.0 tests_failed platform=debian-13 python=3.13
-sweep
-result Foo.Bar 2.0 passed
-result Foo.Bar 2.0 tests_failed platform=debian-13 python=3.13 hostile=1
-result Foo.Bar 2.0 vm-crashed platform=debian-11 python=3.9 cls=infra
-END
-pyti-report load >/dev/null || { echo "Bail out! load"; exit 1; }
+report_matrix_fixture
 
 check "json" pyti-matrix --package foo_bar --format json
 check_eq "json: the latest release, one cell per platform" \

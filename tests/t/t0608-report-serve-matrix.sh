@@ -10,16 +10,7 @@ need curl pyti-matrix
 report_setup
 plan 12
 
-fixture <<'END'
-sweep
-result Foo.Bar 1.0 passed
-result Foo.Bar 1.0 tests_failed platform=debian-13 python=3.13
-sweep
-result Foo.Bar 2.0 passed
-result Foo.Bar 2.0 tests_failed platform=debian-13 python=3.13 hostile=1
-result Foo.Bar 2.0 vm-crashed platform=debian-11 python=3.9 cls=infra
-END
-pyti-report load >/dev/null || { echo "Bail out! load"; exit 1; }
+report_matrix_fixture
 
 report_serve serve
 M=http://127.0.0.1:$PORT/matrix
