@@ -6,7 +6,7 @@
 # a PyPI sdist with one, .xz) and hostile ones (a member climbing out
 # with "..", a link, a tarball unpacking past its cap, no build file).
 . "$(dirname "$0")/../lib.sh"
-plan 6
+plan 7
 
 check "upstream tarballs: kept, named, bounded" $PYTHON - \
 	"$TOP/scripts/pyti-demo-index" "$TMP" <<'EOF'
@@ -67,6 +67,21 @@ sd = di.upstream_sdist(w, tarball("foo_1.2.orig.tar.xz", [
 assert members(sd)["foo_bar-1.2/PKG-INFO"].startswith(b"Metadata-Version: 1.0")
 print("ok pypi sdist")
 
+# one source, several projects (flit and flit_core/): each its own tree
+two = tarball("flit_3.orig.tar.gz", [
+    ("flit-3/pyproject.toml", b'[project]\nname = "flit"\n'),
+    ("flit-3/flit/__init__.py", b""),
+    ("flit-3/flit_core/pyproject.toml", b'[project]\nname = "flit_core"\n'),
+    ("flit-3/flit_core/flit_core/__init__.py", b"")])
+sd = di.upstream_sdist(dict(w, name="flit-core", version="3"), two)
+assert sorted(members(sd)) == ["flit_core-3/PKG-INFO",
+                               "flit_core-3/flit_core/__init__.py",
+                               "flit_core-3/pyproject.toml"], sorted(members(sd))
+sd = di.upstream_sdist(dict(w, name="flit", version="3"), two)
+assert "flit-3/flit_core/pyproject.toml" in members(sd)
+assert di.upstream_sdist(dict(w, name="other", version="3"), two) is None
+print("ok several projects")
+
 # refused: nothing to build from, past the unpacked cap, not a tarball
 assert di.upstream_sdist(w, tarball("a.orig.tar.gz", [
     ("a/README", b"x")])) is None
@@ -97,6 +112,8 @@ cp "$TMP/.out" "$TMP/upstream.out"
 check_grep "a git export becomes name-version/ with the wheel's PKG-INFO" \
 	"ok git export" "$TMP/upstream.out"
 check_grep "a PyPI sdist keeps its own PKG-INFO" "ok pypi sdist" "$TMP/upstream.out"
+check_grep "one source of several projects: each its own directory" \
+	"ok several projects" "$TMP/upstream.out"
 check_grep "no build file, past the cap, not a tarball: refused" "ok refused" \
 	"$TMP/upstream.out"
 check_grep "Debian versions and Source fields read" "ok versions" "$TMP/upstream.out"
