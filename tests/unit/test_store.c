@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "sha256.h"
+#include "../helper/common/quickfetch.h"
 #include "store.h"
 
 /* sha256("abc"), FIPS 180-4. */
@@ -243,27 +244,12 @@ test_store_open_cleans_tmp(void **state)
 	store_close(s2);
 }
 
-/* A fetcher that gives up at once: one try, short timeouts. */
-static struct fetch *
-quick_fetch(void)
-{
-	struct fetch_opts o = {.max_in_flight = 1,
-	                       .connect_timeout_ms = 2000,
-	                       .total_timeout_ms = 5000,
-	                       .retries = 0,
-	                       .retry_base_ms = 10,
-	                       .retry_max_ms = 100,
-	                       .user_agent = "test_store"};
-
-	return fetch_new(&o);
-}
-
 static void
 test_store_get_present(void **state)
 {
 	struct env *e = *state;
 	struct store_writer *w;
-	struct fetch *f = quick_fetch();
+	struct fetch *f = quick_fetch("test_store", 5000);
 	struct buf path = BUF_INIT(0);
 	char err[256], want[256];
 
@@ -289,7 +275,7 @@ static void
 test_store_get_invalid(void **state)
 {
 	struct env *e = *state;
-	struct fetch *f = quick_fetch();
+	struct fetch *f = quick_fetch("test_store", 5000);
 	struct buf path = BUF_INIT(0);
 	char err[256];
 
@@ -310,7 +296,7 @@ static void
 test_store_get_refused(void **state)
 {
 	struct env *e = *state;
-	struct fetch *f = quick_fetch();
+	struct fetch *f = quick_fetch("test_store", 5000);
 	struct buf path = BUF_INIT(0);
 	char err[256];
 

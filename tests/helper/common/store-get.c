@@ -14,18 +14,12 @@
 #include "buf.h"
 #include "fetch.h"
 #include "num.h"
+#include "quickfetch.h"
 #include "store.h"
 
 int
 main(int argc, char **argv)
 {
-	struct fetch_opts fo = {.max_in_flight = 1,
-	                        .connect_timeout_ms = 5000,
-	                        .retries = 0,
-	                        .retry_base_ms = 10,
-	                        .retry_max_ms = 100,
-	                        .max_redirects = 2,
-	                        .user_agent = "pyti-store-get-test"};
 	struct store_opts so = {0};
 	struct store *s = NULL;
 	struct fetch *f = NULL;
@@ -42,9 +36,8 @@ main(int argc, char **argv)
 	}
 	so.dir = argv[1];
 	so.max_metadata = so.max_dist = (size_t)max;
-	fo.total_timeout_ms = (long)ms;
 	s = store_open(&so);
-	f = s ? fetch_new(&fo) : NULL;
+	f = s ? quick_fetch("pyti-store-get-test", (long)ms) : NULL;
 	if (!f)
 		goto out;
 	switch (store_get(s, f, argv[2], argv[3], STORE_METADATA, &path, err,
