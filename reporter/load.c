@@ -10,21 +10,39 @@
 #include "load.h"
 
 #include "buf.h"
+#include "cfg.h"
 #include "jx.h"
 #include "log.h"
 #include "pep503.h"
 #include "signature.h"
 #include "xalloc.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
-/* pg_advisory_xact_lock key of loads: "rlod". */
+/*
+ * pg_advisory_xact_lock key of loads: "rlod". A serial load takes it
+ * exclusively per batch; a worker of a parallel load (--jobs) takes it
+ * shared, plus (LOAD_LOCK, p) exclusively for its partition p (job_id %
+ * LOAD_PARTS), so two parallel loads take turns per partition and a serial
+ * one waits for every worker's batch; (LOAD_LOCK, -1) is taken before a
+ * worker's first new error signature of a batch, so two workers never
+ * wait on each other's uncommitted signature rows.
+ */
 #define LOAD_LOCK "1919709028"
+#define LOAD_PARTS 8
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define PARTS_STR STR(LOAD_PARTS)
 #define FETCH_ROWS "256"
 #define BATCH_BYTES (64 << 20)
 #define COPY_MAX ((size_t)1 << 31)
@@ -109,12 +127,12 @@ enum {
  * tasks that failed (for the signature). The ids come first (a
  * materialized CTE) so the heavy columns are computed for the batch's
  * rows only, not for every row left before the sort and the limit.
- * %s: the cell join and fields.
+ * %s: the partition filter, the cell join and fields.
  */
 static const char batch_fmt[] =
     "DECLARE load_cur NO SCROLL CURSOR FOR"
     " WITH ids AS MATERIALIZED (SELECT r.job_id FROM results r"
-    "  WHERE r.job_id > $1"
+    "  WHERE r.job_id > $1%s"
     "   AND NOT EXISTS (SELECT 1 FROM report_results x"
     "    WHERE x.job_id = r.job_id)"
     "   AND NOT EXISTS (SELECT 1 FROM report_quarantine q"
@@ -229,7 +247,9 @@ struct loader {
 	struct buf out[T_COUNT];
 	struct buf arr[A_COUNT]; /* one row's report_details arrays */
 	struct sigcache sigs;
-	int64_t rows; /* rows in this batch */
+	int part;       /* this worker's partition, or -1 (a serial load) */
+	int sig_locked; /* the signature lock is held by this batch */
+	int64_t rows;   /* rows in this batch */
 	int64_t loaded, quarantined;
 	char refused[512]; /* the server's reason for the last failed COPY */
 };
@@ -643,6 +663,15 @@ signature_id(struct loader *L, const char *sig, const char *kind,
 	for (i = 0; i < c->n; i++)
 		if (strcmp(c->sig[i], sig) == 0)
 			return c->id[i];
+	if (L->part >= 0 && !L->sig_locked) {
+		/* a statement of its own: the insert's snapshot must see the
+		 * signatures the last holder committed */
+		if (db_command(L->db, "take the signature lock",
+		               "SELECT pg_advisory_xact_lock(" LOAD_LOCK ", -1)",
+		               0, NULL, 1))
+			return -1;
+		L->sig_locked = 1;
+	}
 	r = db_exec(
 	    L->db, "store an error signature",
 	    "WITH i AS (INSERT INTO report_signatures (signature, kind,"
@@ -995,6 +1024,7 @@ reset_batch(struct loader *L)
 	for (t = 0; t < A_COUNT; t++)
 		buf_reset(&L->arr[t]);
 	L->rows = L->loaded = L->quarantined = 0;
+	L->sig_locked = 0;
 }
 
 static size_t
@@ -1016,8 +1046,8 @@ pending_bytes(const struct loader *L)
 static int
 batch(struct loader *L, int64_t *after, int limit, int *done)
 {
-	char safter[32], slimit[16];
-	const char *p[2] = {safter, slimit};
+	char safter[32], slimit[16], spart[16];
+	const char *p[2] = {safter, slimit}, *pp[1] = {spart};
 	int64_t last = *after;
 	PGresult *r = NULL;
 	int t, i, n;
@@ -1025,10 +1055,17 @@ batch(struct loader *L, int64_t *after, int limit, int *done)
 	reset_batch(L);
 	snprintf(safter, sizeof(safter), "%" PRId64, *after);
 	snprintf(slimit, sizeof(slimit), "%d", limit);
+	snprintf(spart, sizeof(spart), "%d", L->part);
 	if (db_begin(L->db) ||
-	    db_command(L->db, "take the load lock",
-	                      "SELECT pg_advisory_xact_lock(" LOAD_LOCK ")", 0,
-	                      NULL, 1) ||
+	    (L->part < 0 &&
+	     db_command(L->db, "take the load lock",
+	                "SELECT pg_advisory_xact_lock(" LOAD_LOCK ")", 0, NULL,
+	                1)) ||
+	    (L->part >= 0 &&
+	     db_command(L->db, "take the load locks",
+	                "SELECT pg_advisory_xact_lock_shared(" LOAD_LOCK "),"
+	                " pg_advisory_xact_lock(" LOAD_LOCK ", $1::int)",
+	                1, pp, 1)) ||
 	    db_command(L->db, "select results to load", L->batch_sql, 2,
 	                      p, 0))
 		goto fail;
@@ -1099,20 +1136,22 @@ quarantine_alone(struct loader *L, int64_t job, const char *msg)
 static int64_t
 next_job(struct loader *L, int64_t after)
 {
-	char s[32];
-	const char *p[1] = {s};
+	char s[32], sp[16];
+	const char *p[2] = {s, sp};
 	PGresult *r;
 	int64_t id = 0;
 
 	snprintf(s, sizeof(s), "%" PRId64, after);
+	snprintf(sp, sizeof(sp), "%d", L->part);
 	r = db_exec(
 	    L->db, "find the next result",
 	    "SELECT r.job_id FROM results r WHERE r.job_id > $1"
+	    " AND ($2::int < 0 OR r.job_id % " PARTS_STR " = $2::int)"
 	    " AND NOT EXISTS (SELECT 1 FROM report_results x"
 	    "  WHERE x.job_id = r.job_id)"
 	    " AND NOT EXISTS (SELECT 1 FROM report_quarantine q"
 	    "  WHERE q.job_id = r.job_id) ORDER BY 1 LIMIT 1",
-	    1, p, PGRES_TUPLES_OK);
+	    2, p, PGRES_TUPLES_OK);
 	if (!r)
 		return -1;
 	if (PQntuples(r))
@@ -1200,11 +1239,15 @@ load_dead(struct db *db, int64_t *loaded)
 /* The batch query over sql/002's cells; jobs without a cell (enqueued by
  * hand) take their identity from their spec. */
 static char *
-build_batch_sql(void)
+build_batch_sql(int part)
 {
 	struct buf b = BUF_INIT(1 << 16);
+	char filter[64] = "";
 
-	buf_addf(&b, batch_fmt, "c.project,", "c.version,",
+	if (part >= 0)
+		snprintf(filter, sizeof(filter), " AND r.job_id %% %d = %d",
+		         LOAD_PARTS, part);
+	buf_addf(&b, batch_fmt, filter, "c.project,", "c.version,",
 	         "coalesce(c.id, CASE WHEN j.spec->>'cell_id' ~ "
 	         "'^[0-9]{1,18}$' THEN (j.spec->>'cell_id')::bigint END)",
 	         "c.sweep_id", "c.file_name,", "c.file_sha256,",
@@ -1230,25 +1273,25 @@ reconnect(struct db *db, int wait_ms)
 	return 0;
 }
 
-int
-report_load(struct db *db, const struct report_load_opts *opts,
-            struct report_load_stats *stats)
+/*
+ * Load the rows of partition part (job_id % LOAD_PARTS; -1: every row) in
+ * batches, adding to stats. 0, or -1 (logged) when the database failed
+ * and did not come back within opts->reconnect_ms.
+ */
+static int
+load_part(struct db *db, const struct report_load_opts *opts,
+          struct report_load_stats *stats, int part)
 {
-	struct loader L = {.db = db, .opts = opts, .stats = stats};
+	struct loader L = {.db = db, .opts = opts, .stats = stats, .part = part};
 	int64_t after = 0, total = 0;
 	int t, done = 0, ret = -1, failures = 0, single = 0;
 	int size = opts->batch > 0 ? opts->batch : 500;
 
-	memset(stats, 0, sizeof(*stats));
 	for (t = 0; t < T_COUNT; t++)
 		buf_init(&L.out[t], COPY_MAX);
 	for (t = 0; t < A_COUNT; t++)
 		buf_init(&L.arr[t], COPY_MAX);
-	if (opts->retry_quarantined &&
-	    db_command(db, "clear the quarantine",
-	                      "DELETE FROM report_quarantine", 0, NULL, 0))
-		goto out;
-	L.batch_sql = build_batch_sql();
+	L.batch_sql = build_batch_sql(part);
 	while (!done) {
 		int limit = single > 0 ? 1 : size;
 
@@ -1291,8 +1334,6 @@ report_load(struct db *db, const struct report_load_opts *opts,
 		if (single == 0)
 			single = size;
 	}
-	if (opts->limit == 0 && load_dead(db, &stats->loaded))
-		goto out;
 	ret = 0;
 out:
 	for (t = 0; t < T_COUNT; t++)
@@ -1304,4 +1345,119 @@ out:
 	free(L.sigs.id);
 	free(L.batch_sql);
 	return ret;
+}
+
+/*
+ * A worker of a parallel load: its own connection, the partitions w, w +
+ * jobs, ... Writes its stats to fd; exits 0 or 1. Killed with its parent.
+ */
+static void
+worker(const struct report_load_opts *opts, int w, int fd)
+{
+	struct report_load_stats st = {0};
+	struct db *db;
+	int p, ret = 0;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		_exit(1);
+	db = db_new_cfg(opts->cfg);
+	if (reconnect(db, opts->reconnect_ms))
+		ret = -1;
+	for (p = w; ret == 0 && p < LOAD_PARTS; p += opts->jobs)
+		ret = load_part(db, opts, &st, p);
+	if (ret == 0 && write(fd, &st, sizeof(st)) != (ssize_t)sizeof(st))
+		ret = -1;
+	db_free(db);
+	_exit(ret ? 1 : 0);
+}
+
+/* opts->jobs workers over disjoint partitions; their stats summed. */
+static int
+load_parallel(const struct report_load_opts *opts,
+              struct report_load_stats *stats)
+{
+	pid_t pid[LOAD_PARTS];
+	int fd[LOAD_PARTS], w, n = 0, ret = 0, status;
+
+	fflush(stdout);
+	fflush(stderr);
+	for (w = 0; w < opts->jobs; w++) {
+		int pfd[2];
+
+		if (pipe(pfd)) {
+			ret = log_error("cannot make a pipe: %s", strerror(errno));
+			break;
+		}
+		pid[n] = fork();
+		if (pid[n] < 0) {
+			ret = log_error("cannot fork a loader: %s",
+			                strerror(errno));
+			close(pfd[0]);
+			close(pfd[1]);
+			break;
+		}
+		if (pid[n] == 0) {
+			close(pfd[0]);
+			worker(opts, w, pfd[1]);
+		}
+		close(pfd[1]);
+		fd[n++] = pfd[0];
+	}
+	for (w = 0; w < n; w++) {
+		struct report_load_stats st;
+		ssize_t got;
+
+		do
+			got = read(fd[w], &st, sizeof(st));
+		while (got < 0 && errno == EINTR);
+		close(fd[w]);
+		while (waitpid(pid[w], &status, 0) < 0 && errno == EINTR)
+			;
+		if (got != (ssize_t)sizeof(st) || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0) {
+			ret = log_error("loader %d of %d failed", w + 1,
+			                opts->jobs);
+			continue;
+		}
+		stats->loaded += st.loaded;
+		stats->quarantined += st.quarantined;
+		stats->batches += st.batches;
+		stats->reconnects += st.reconnects;
+	}
+	return ret;
+}
+
+int
+report_load(struct db *db, const struct report_load_opts *opts,
+            struct report_load_stats *stats)
+{
+	int tries;
+
+	memset(stats, 0, sizeof(*stats));
+	if (opts->retry_quarantined &&
+	    db_command(db, "clear the quarantine",
+	               "DELETE FROM report_quarantine", 0, NULL, 0))
+		return -1;
+	if (opts->jobs > 1 && opts->limit == 0 && opts->cfg) {
+		if (load_parallel(opts, stats))
+			return -1;
+	} else if (load_part(db, opts, stats, -1)) {
+		return -1;
+	}
+	if (opts->limit > 0)
+		return 0;
+	/* the workers' load may have outlived this connection (libpq may
+	 * find out only on the second statement) */
+	for (tries = 0;; tries++) {
+		if (load_dead(db, &stats->loaded) == 0)
+			return 0;
+		if (tries == 3)
+			return -1;
+		if (!db_alive(db)) {
+			if (reconnect(db, opts->reconnect_ms))
+				return -1;
+			stats->reconnects++;
+		}
+	}
 }

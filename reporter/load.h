@@ -4,7 +4,11 @@
  * transaction, each batch sent with COPY; a result already loaded or
  * quarantined is skipped, so loading twice changes nothing and a load
  * killed at any point resumes where the last commit left it. Loaders on
- * several hosts take turns (an advisory lock per batch).
+ * several hosts take turns (an advisory lock per batch). With jobs > 1
+ * the rows are split into 8 partitions by job_id and that many worker
+ * processes (each its own connection) load disjoint partitions side by
+ * side: the loader's parsing of one overlaps the server's work for
+ * another.
  *
  * The raw document is the guest's: identity comes from the results row,
  * its job and the job's cell; every string is cut to a bound below; an
@@ -19,6 +23,8 @@
 #include "db.h"
 
 #include <stdint.h>
+
+struct cfg;
 
 /* Bounds on what one result may put into the tables. */
 #define REPORT_NAME_MAX 256      /* names, kinds, outcomes (bytes) */
@@ -36,6 +42,8 @@ struct report_load_opts {
 	int retry_quarantined; /* take quarantined rows out and try again */
 	int64_t limit;         /* stop after this many rows (0: all) */
 	int reconnect_ms;      /* how long to wait for a lost server */
+	int jobs;              /* loaders in parallel, 1..8 (default 1) */
+	const struct cfg *cfg; /* the workers' [database] (jobs > 1) */
 };
 
 struct report_load_stats {

@@ -21,7 +21,15 @@ struct ctx {
 	int json;
 };
 
-enum { OPT_SWEEP = 256, OPT_BATCH, OPT_LIMIT, OPT_RETRY, OPT_JSON, OPT_LISTEN };
+enum {
+	OPT_SWEEP = 256,
+	OPT_BATCH,
+	OPT_LIMIT,
+	OPT_RETRY,
+	OPT_JSON,
+	OPT_LISTEN,
+	OPT_JOBS
+};
 
 static int
 opt(struct cli *cli, int key, const char *arg)
@@ -46,6 +54,11 @@ opt(struct cli *cli, int key, const char *arg)
 		return 0;
 	case OPT_RETRY:
 		x->load.retry_quarantined = 1;
+		return 0;
+	case OPT_JOBS:
+		if (num_parse_i64(arg, 1, 8, &v))
+			return log_error("--jobs must be 1..8");
+		x->load.jobs = (int)v;
 		return 0;
 	case OPT_JSON:
 		x->json = 1;
@@ -89,6 +102,7 @@ run_load(struct cli *cli, int argc, char **argv)
 
 	if (!db)
 		return 1;
+	x->load.cfg = cli->cfg;
 	if (report_load(db, &x->load, &st) == 0) {
 		printf("loaded=%" PRId64 " quarantined=%" PRId64
 		       " batches=%" PRId64 " reconnects=%" PRId64 "\n",
@@ -143,6 +157,8 @@ static const struct cli_opt load_opts[] = {
     {"batch", OPT_BATCH, CLI_ARG, NULL, "N", "results per transaction (500)",
      NULL},
     {"limit", OPT_LIMIT, CLI_ARG, NULL, "N", "stop after N results", NULL},
+    {"jobs", OPT_JOBS, CLI_ARG, NULL, "N",
+     "loaders in parallel on disjoint job ids (1; at most 8)", NULL},
     {"retry-quarantined", OPT_RETRY, CLI_FLAG, NULL, NULL,
      "empty the quarantine and try its rows again", NULL},
     {0},
@@ -187,7 +203,7 @@ static const struct cli_opt unsub_opts[] = {
 };
 
 static const struct cli_cmd cmds[] = {
-    {"load", run_load, 0, 0, "[--batch N] [--limit N] [--retry-quarantined]",
+    {"load", run_load, 0, 0, "[--batch N] [--jobs N] [--limit N] [--retry-quarantined]",
      "results rows into the report tables", load_opts, 0},
     {"changes", run_sweep_cmd, 0, 0, "--sweep ID",
      "each result against the previous one; asks for re-runs", sweep_opts,
@@ -223,7 +239,7 @@ static const struct cli_prog prog = {
 int
 main(int argc, char **argv)
 {
-	struct ctx x = {{500, 0, 0, 60000}, -1, 0};
+	struct ctx x = {{500, 0, 0, 60000, 1, NULL}, -1, 0};
 
 	return cli_main(&prog, &x, argc, argv);
 }
