@@ -12,6 +12,7 @@
 # lease -- lose, double and dead-letter nothing.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helper/postgres.sh"
+. "$TOP/tests/helper/store.sh"
 need pyti-db pyti-run
 pg_need
 plan 43
@@ -43,10 +44,7 @@ AGENT=$TOP/tests/helper/hostile-agent
 
 # One small "distribution" in the store; every job names it.
 printf 'not really a wheel\n' >"$TMP/demo-1.0-py3-none-any.whl"
-SHA=$(sha256sum "$TMP/demo-1.0-py3-none-any.whl" | cut -d' ' -f1)
-mkdir -p "$TMP/store/$(echo "$SHA" | cut -c1-2)"
-cp "$TMP/demo-1.0-py3-none-any.whl" "$TMP/store/$(echo "$SHA" | cut -c1-2)/$SHA"
-DIST="{\"name\":\"demo-1.0-py3-none-any.whl\",\"size\":19,\"sha256\":\"$SHA\"}"
+DIST=$(store_dist "$TMP/demo-1.0-py3-none-any.whl")
 # job MODE [PYTHON] [DIST]: enqueue one job (one attempt), print its id
 job() {
 	pyti-db enqueue --platform debian-12 --python "${2:-3.11}" --max-attempts 1 \
@@ -147,10 +145,8 @@ check_eq "missing store file: queued again, no attempt spent" \
 GSHA=$(echo ghost | sha256sum | cut -d' ' -f1)
 mkdir -p "$TMP/store/$(echo "$GSHA" | cut -c1-2)"
 printf 'not really an sdist\n' >"$TMP/store/$(echo "$GSHA" | cut -c1-2)/$GSHA"
-sql "update jobs set spec = jsonb_set(spec, '{dist}', '{\"name\":\"ghost-1.0.tar.gz\",\"size\":20,\"sha256\":\"$(printf 'not really an sdist\n' | sha256sum | cut -d' ' -f1)\"}') where id = $J"
-PSHA=$(printf 'not really an sdist\n' | sha256sum | cut -d' ' -f1)
-mkdir -p "$TMP/store/$(echo "$PSHA" | cut -c1-2)"
-printf 'not really an sdist\n' >"$TMP/store/$(echo "$PSHA" | cut -c1-2)/$PSHA"
+printf 'not really an sdist\n' >"$TMP/ghost-1.0.tar.gz"
+sql "update jobs set spec = jsonb_set(spec, '{dist}', '$(store_dist "$TMP/ghost-1.0.tar.gz")') where id = $J"
 check "once the file is in the store the job is done" wait_for 90 state_is "$J" done
 kill -TERM "$(cat "$TMP/l.pid")"; wait "$(cat "$TMP/l.pid")"
 

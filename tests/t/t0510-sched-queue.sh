@@ -15,6 +15,7 @@ plan 24
 
 PG=$TOP/tests/helper/postgres
 . "$TOP/tests/helper/sched/index.sh"
+. "$TOP/tests/helper/store.sh"
 sched_tree
 $H/corpus "$TMP/tree" --random 20 >/dev/null || { echo "Bail out! corpus"; exit 1; }
 sched_graphs
@@ -90,10 +91,8 @@ q "INSERT INTO results (job_id, fence, attempt, runner, class, outcome, raw)
 # the runner stored it (raw "artifact"); on debian-13 too, but its build
 # had a finding, which the second stage must show again: it builds
 printf 'PK\003\004 a built wheel' >"$TMP/built.whl"
-wsha=$(sha256sum "$TMP/built.whl" | cut -d' ' -f1)
+wsha=$(store_put "$TMP/built.whl")
 wsize=$(wc -c <"$TMP/built.whl")
-mkdir -p "$TMP/store/$(echo "$wsha" | cut -c1-2)"
-cp "$TMP/built.whl" "$TMP/store/$(echo "$wsha" | cut -c1-2)/$wsha"
 for p in debian-11 debian-13; do
 	j=$(q "SELECT j.id FROM jobs j JOIN cells c ON c.id = j.cell_id
 		WHERE c.project = 'sdist-dynamic' AND c.platform = '$p' AND j.spec->>'stage' = 'build'")
