@@ -41,6 +41,14 @@
  * never wait on each other's uncommitted signature rows.
  */
 #define LOAD_LOCK "1919709028"
+/*
+ * For the batch's transaction: no JIT. The cursor's estimated cost (a
+ * probe per results row from $1 on, over a table of millions) is far
+ * above jit_above_cost, and compiling its expressions cost more than
+ * running them: 0.7 s of server CPU per batch of 1000 in report-bench
+ * (docs/performance.md).
+ */
+#define NO_JIT "set_config('jit', 'off', true)"
 #define LOAD_PARTS 8
 #define PART_OF "(r.job_id / 1024 % 8)" /* 8: LOAD_PARTS */
 #define FETCH_ROWS "256"
@@ -1063,12 +1071,13 @@ batch(struct loader *L, int64_t *after, int limit, int *done)
 	if (db_begin(L->db) ||
 	    (L->part < 0 &&
 	     db_command(L->db, "take the load lock",
-	                "SELECT pg_advisory_xact_lock(" LOAD_LOCK ")", 0, NULL,
-	                1)) ||
+	                "SELECT " NO_JIT ", pg_advisory_xact_lock(" LOAD_LOCK ")",
+	                0, NULL, 1)) ||
 	    (L->part >= 0 &&
 	     db_command(L->db, "take the load locks",
-	                "SELECT pg_advisory_xact_lock_shared(" LOAD_LOCK "),"
-	                " pg_advisory_xact_lock(" LOAD_LOCK ", $1::int)",
+	                "SELECT " NO_JIT ", pg_advisory_xact_lock_shared("
+	                LOAD_LOCK "), pg_advisory_xact_lock(" LOAD_LOCK
+	                ", $1::int)",
 	                1, pp, 1)) ||
 	    db_command(L->db, "select results to load", L->batch_sql, 2,
 	                      p, 0))
