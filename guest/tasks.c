@@ -1132,9 +1132,11 @@ is_dir(const char *p)
  * precedence (pytest.ini, .pytest.ini, pyproject.toml with
  * [tool.pytest.ini_options], tox.ini with [pytest], setup.cfg with
  * [tool:pytest]), into out. 1 if there is one; *testpaths set when it
- * names testpaths. */
+ * names testpaths, *pyfiles when it names python_files (its own test
+ * file pattern). */
 static int
-pytest_config(const char *dir, char out[GUEST_PATH_LEN + 32], int *testpaths)
+pytest_config(const char *dir, char out[GUEST_PATH_LEN + 32], int *testpaths,
+              int *pyfiles)
 {
 	static const struct {
 		const char *file, *section;
@@ -1144,7 +1146,7 @@ pytest_config(const char *dir, char out[GUEST_PATH_LEN + 32], int *testpaths)
 	          {"tox.ini", "[pytest]"},
 	          {"setup.cfg", "[tool:pytest]"}};
 
-	*testpaths = 0;
+	*testpaths = *pyfiles = 0;
 	for (size_t i = 0; i < sizeof(cf) / sizeof(cf[0]); i++) {
 		char p[GUEST_PATH_LEN + 32], text[256 * 1024];
 		int fd;
@@ -1163,6 +1165,7 @@ pytest_config(const char *dir, char out[GUEST_PATH_LEN + 32], int *testpaths)
 			continue;
 		snprintf(out, GUEST_PATH_LEN + 32, "%s", p);
 		*testpaths = strstr(text, "testpaths") != NULL;
+		*pyfiles = strstr(text, "python_files") != NULL;
 		return 1;
 	}
 	return 0;
@@ -1279,6 +1282,57 @@ install_test_deps(struct guest_job *job, struct guest_task_run *tr)
 	jx_set(o, "installed", json_boolean(r == 0));
 }
 
+/*
+ * pytest collected nothing: run `python -m unittest discover -s start`
+ * (its default pattern test*.py takes what pytest's test_*.py does not,
+ * such as decorator's tests/test.py), under coverage when source is
+ * given. 1 with *status and *t when it ran at least one test, else 0
+ * (no summary, no test, or out of time).
+ */
+static int
+unittest_fallback(struct guest_job *job, struct guest_task_run *tr,
+                  const char *source, const char *start, int *status,
+                  struct guest_unittest_totals *t)
+{
+	static char src_arg[GUEST_PATH_LEN + 16];
+	char init[GUEST_PATH_LEN + 80];
+	const char *argv[16];
+	size_t from = tr->log.len;
+	int n = 0;
+
+	argv[n++] = python3;
+	argv[n++] = "-m";
+	if (source) {
+		argv[n++] = "coverage";
+		argv[n++] = "run";
+		if (source[0]) {
+			snprintf(src_arg, sizeof(src_arg), "--source=%s",
+			         source);
+			argv[n++] = src_arg;
+		}
+		argv[n++] = "-m";
+	}
+	argv[n++] = "unittest";
+	argv[n++] = "discover";
+	argv[n++] = "-s";
+	argv[n++] = start;
+	/* a tests package (tests/__init__.py) imports as tests.test_x
+	 * from the rootdir, so its relative imports work */
+	snprintf(init, sizeof(init), "%s/__init__.py", start);
+	if (strcmp(start, GUEST_TESTRUN) && access(init, F_OK) == 0) {
+		argv[n++] = "-t";
+		argv[n++] = GUEST_TESTRUN;
+	}
+	argv[n] = NULL;
+	*status = run_pkg(job, tr, argv, GUEST_TESTRUN, 0);
+	if (tr->timed_out || tr->log.len <= from)
+		return 0;
+	if (guest_unittest_summary(buf_cstr(&tr->log) + from,
+	                           tr->log.len - from, t) < 0)
+		return 0;
+	return t->tests > 0;
+}
+
 static enum guest_outcome
 task_tests(struct guest_task_run *tr, void *arg)
 {
@@ -1292,12 +1346,14 @@ task_tests(struct guest_task_run *tr, void *arg)
 	const char *argv[96];
 	struct buf xml = BUF_INIT(16 * MIB);
 	struct guest_pytest_verdict v;
-	int n = 0, r, cov, nfiles = 0, testpaths = 0, has_cfg, root_conftest;
+	int n = 0, r, cov, nfiles = 0, testpaths = 0, pyfiles = 0, has_cfg;
+	int root_conftest, ut = 0, ut_r = 0;
+	struct guest_unittest_totals ut_totals;
 
 	install_test_deps(job, tr);
 	if (job->src_dir[0])
 		copy_testrun(job, tr);
-	has_cfg = pytest_config(GUEST_TESTRUN, cfg, &testpaths);
+	has_cfg = pytest_config(GUEST_TESTRUN, cfg, &testpaths, &pyfiles);
 	/* 1. tests/, test/, testing/ at the top of the sdist */
 	for (int i = 0; names[i] && !dir[0]; i++) {
 		snprintf(dir, sizeof(dir), GUEST_TESTRUN "/%s", names[i]);
@@ -1396,11 +1452,22 @@ task_tests(struct guest_task_run *tr, void *arg)
 		snprintf(layout, sizeof(layout), "testpaths");
 		where = "sdist";
 	}
+	/* 6. the configuration's own test file pattern (python_files, say
+	 * chardet's top-level test.py): pytest from the rootdir, as the
+	 * maintainers run it, the pattern deciding; a suite found in the
+	 * sdist's top-level layout goes with it */
+	if (has_cfg && pyfiles && !testpaths && !copied[0] && !link[0] &&
+	    (!where || !strcmp(where, "sdist"))) {
+		snprintf(layout, sizeof(layout), "python_files");
+		where = "sdist";
+		dir[0] = '\0';
+		nfiles = 0;
+	}
 	if (!where) {
 		job->no_tests = 1;
 		guest_task_reason(tr, "no test suite found (tests/, test/, "
 		                      "testing/, <pkg>/tests, src/<pkg>/tests, "
-		                      "test_*.py, testpaths)");
+		                      "test_*.py, testpaths, python_files)");
 		return GUEST_SKIPPED;
 	}
 	set_data(job, "tests", "layout", json_string(layout));
@@ -1447,6 +1514,13 @@ task_tests(struct guest_task_run *tr, void *arg)
 		argv[n++] = files[i];
 	argv[n] = NULL;
 	r = run_pkg(job, tr, argv, GUEST_TESTRUN, 0);
+	/* a suite of the sdist's own top level only: in-package tests
+	 * stay pytest's (their imports are the installed package's) */
+	if (r == 5 && !tr->timed_out && !strcmp(where, "sdist") &&
+	    !copied[0] && !link[0])
+		ut = unittest_fallback(job, tr, cov ? source : NULL,
+		                       dir[0] ? dir : GUEST_TESTRUN, &ut_r,
+		                       &ut_totals);
 	if (link[0]) {
 		const char *rm[] = {"/bin/rm", "-f", "--", link, NULL};
 
@@ -1483,10 +1557,44 @@ task_tests(struct guest_task_run *tr, void *arg)
 		}
 	}
 	buf_release(&xml);
+	if (ut) {
+		json_t *t = json_object(), *tot = json_object();
+
+		jx_set(tot, "tests", json_integer(ut_totals.tests));
+		jx_set(tot, "passed",
+		       json_integer(ut_totals.tests - ut_totals.failed -
+		                    ut_totals.errors - ut_totals.skipped));
+		jx_set(tot, "failed", json_integer(ut_totals.failed));
+		jx_set(tot, "errors", json_integer(ut_totals.errors));
+		jx_set(tot, "skipped", json_integer(ut_totals.skipped));
+		jx_set(tot, "duration_ms",
+		       json_integer((json_int_t)(ut_totals.seconds * 1000)));
+		jx_set(t, "totals", tot);
+		jx_set(t, "cases", json_array());
+		jx_set(t, "cases_dropped", json_integer(0));
+		jx_set(t, "runner", json_string("unittest"));
+		jx_set(t, "layout", json_string(layout));
+		jx_set(t, "source", json_string(where));
+		jx_set(job->sections, "tests", t);
+	}
 	if (cov && access(GUEST_WORK "/.coverage", F_OK) == 0)
 		guest_task_produce(tr, "coverage_data");
 	if (tr->timed_out)
 		return GUEST_TIMEOUT;
+	if (ut) {
+		/* pytest found nothing, unittest ran the suite: its verdict */
+		set_data(job, "tests", "exit_status", json_integer(ut_r));
+		job->tests_outcome = ut_r == 0 ? "passed" : "tests_failed";
+		if (ut_r == 0)
+			return GUEST_OK;
+		guest_task_reason(tr,
+		                  "unittest: %ld of %ld tests failed, %ld "
+		                  "errors (pytest collected none; the suite "
+		                  "is unittest's)",
+		                  ut_totals.failed, ut_totals.tests,
+		                  ut_totals.errors);
+		return GUEST_FAILED;
+	}
 	v = guest_pytest_verdict(r);
 	job->tests_outcome = v.outcome;
 	set_data(job, "tests", "exit_status", json_integer(r));
@@ -1494,7 +1602,8 @@ task_tests(struct guest_task_run *tr, void *arg)
 		return GUEST_OK;
 	if (r == 5) {
 		job->no_tests = 1;
-		guest_task_reason(tr, "%s", v.meaning);
+		guest_task_reason(tr, "%s, nor did unittest discovery",
+		                  v.meaning);
 		return GUEST_OK;
 	}
 	guest_task_reason(tr, "pytest: exit status %d: %s", r, v.meaning);

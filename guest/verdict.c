@@ -5,6 +5,7 @@
 #include "verdict.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -68,6 +69,72 @@ token(const char *p, const char *stop, char *what, size_t n)
 		k = n - 1;
 	memcpy(what, p, k);
 	what[k] = '\0';
+}
+
+/* The value of "key=N" in the status line [p, e), 0 when absent. */
+static long
+status_count(const char *p, const char *e, const char *key)
+{
+	size_t k = strlen(key);
+
+	for (; p + k < e; p++)
+		if (!strncmp(p, key, k) && p[k] == '=' &&
+		    (p[-1] == '(' || p[-1] == ' '))
+			return strtol(p + k + 1, NULL, 10);
+	return 0;
+}
+
+int
+guest_unittest_summary(const char *out, size_t len,
+                       struct guest_unittest_totals *t)
+{
+	const char *ran = NULL, *e = out + len, *p, *st, *se;
+	char num[32];
+
+	memset(t, 0, sizeof(*t));
+	for (p = out; p < e; p++) {
+		if ((p == out || p[-1] == '\n') && e - p > 4 &&
+		    !memcmp(p, "Ran ", 4))
+			ran = p;
+	}
+	if (!ran)
+		return -1;
+	/* "Ran N test(s) in X.XXXs" */
+	p = ran + 4;
+	size_t k = strspn(p, "0123456789");
+	if (!k || k >= sizeof(num) || (size_t)(e - p) <= k)
+		return -1;
+	memcpy(num, p, k);
+	num[k] = '\0';
+	t->tests = strtol(num, NULL, 10);
+	se = memchr(p, '\n', (size_t)(e - p));
+	if (!se)
+		return -1;
+	{
+		const char *in = memmem(p, (size_t)(se - p), " in ", 4);
+		if (in)
+			t->seconds = strtod(in + 4, NULL);
+	}
+	/* the status line: the next non-empty one */
+	for (st = se; st < e && (*st == '\n' || *st == '\r'); st++)
+		;
+	se = memchr(st, '\n', (size_t)(e - st));
+	if (!se)
+		se = e;
+	if (se - st >= 2 && !memcmp(st, "OK", 2)) {
+		t->skipped = status_count(st, se, "skipped");
+		return 0;
+	}
+	if (se - st >= 6 && !memcmp(st, "FAILED", 6)) {
+		t->failed = status_count(st, se, "failures") +
+		            status_count(st, se, "unexpected successes");
+		t->errors = status_count(st, se, "errors");
+		t->skipped = status_count(st, se, "skipped");
+		return 0;
+	}
+	if (se - st >= 12 && !memcmp(st, "NO TESTS RAN", 12))
+		return 0;
+	return -1;
 }
 
 const char *

@@ -34,6 +34,24 @@ struct guest_pytest_verdict {
 };
 struct guest_pytest_verdict guest_pytest_verdict(int status);
 
+/* The counts of a unittest run (`python -m unittest`'s closing lines). */
+struct guest_unittest_totals {
+	long tests, failed, errors, skipped;
+	double seconds;
+};
+
+/*
+ * Read the summary unittest writes last, from the run's output (len
+ * bytes and a NUL after them): "Ran N tests in X.XXXs", then
+ * "OK", "OK (skipped=S)" or "FAILED (failures=F, errors=E, skipped=S)"
+ * (expected failures count as passed, unexpected successes as failed).
+ * The last "Ran" line counts, so a test printing one cannot fake an
+ * earlier total. Returns 0 and fills *t, or -1 when there is no
+ * summary (the run did not get that far).
+ */
+int guest_unittest_summary(const char *out, size_t len,
+                           struct guest_unittest_totals *t);
+
 /*
  * What a failed build needed that no platform has, from its log: a Rust
  * toolchain, a C header or library of a system package, a pkg-config

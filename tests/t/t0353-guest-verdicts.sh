@@ -8,7 +8,8 @@
 # sdist (tests_source) with the root conftest.py, pytest.ini and a pytest
 # plugin delivered as a test dependency; a daemonizing build ended in
 # seconds with a process.daemon finding; refused writes reported as
-# attempts; a subset of tasks and no task at all; a .tar.bz2 sdist with an
+# attempts; a unittest suite pytest does not collect, a configuration's
+# own python_files; a subset of tasks and no task at all; a .tar.bz2 sdist with an
 # upper-case sha256 and a deadline; a file pip refuses is invalid_dist; a
 # job for another Python is refused. The backend wheels are repacked from
 # Debian's own .debs (tests/helper/backend-wheels).
@@ -17,7 +18,7 @@
 . "$TOP/tests/helper/guest-vm-job.sh"
 need qemu-system-x86_64
 [ -x "$BIN/pyti-agent" ] || skip_all "bin/pyti-agent is not built"
-long_test "ten VM boots and jobs under TCG, ~25 min; a sample (hostile-daemon, hostile-refused-write) runs in t0350"
+long_test "twelve VM boots and jobs under TCG, ~30 min; a sample (hostile-daemon, hostile-refused-write) runs in t0350"
 P=${PYTI_AGENT_PLATFORM:-debian-12}
 BOOT_TIMEOUT=${PYTI_BOOT_TIMEOUT:-240}
 JOB_TIMEOUT=${PYTI_JOB_TIMEOUT:-900}
@@ -27,11 +28,11 @@ JOB_TIMEOUT=${PYTI_JOB_TIMEOUT:-900}
 ensure_images "$P"
 diag "platform $P"
 
-plan 15
+plan 19
 
 "$TOP/tests/helper/build-corpus" "$TMP/corpus" good-flit good-poetry \
 	good-hatch good-layout good-plugin good-pass hostile-daemon \
-	hostile-refused-write >"$TMP/corpus.log" 2>&1 ||
+	hostile-refused-write good-unittest good-pyfiles >"$TMP/corpus.log" 2>&1 ||
 	{ cat "$TMP/corpus.log" >&2; echo "Bail out! build-corpus failed"; exit 1; }
 W=$TMP/wheels
 C=$TMP/corpus
@@ -141,6 +142,19 @@ job flit "$C/pyti_good_flit-1.0.tar.gz" "build:$(whl flit_core)" \
 	"build:$(whl tomli)"
 res flit "flit_core sdist: built in isolation from the delivered backend, tests passed" \
 	"r['outcome'] == 'passed' and d('build').get('isolation') is True and r['tests']['totals']['passed'] >= 1"
+
+# a unittest suite in tests/test.py (pytest's pattern does not take it:
+# unittest discovery does), and a configuration's own python_files
+job unittest "$C/pyti_good_unittest-1.0.tar.gz" "build:$(whl flit_core)" \
+	"build:$(whl tomli)"
+corpus_ok unittest good-unittest
+res unittest "pytest collected nothing, unittest ran tests/test.py: 2 passed, 1 skipped" \
+	"r['tests']['runner'] == 'unittest' and r['tests']['totals']['passed'] == 2 and r['tests']['totals']['skipped'] == 1"
+job pyfiles "$C/pyti_good_pyfiles-1.0.tar.gz" "build:$(whl flit_core)" \
+	"build:$(whl tomli)"
+corpus_ok pyfiles good-pyfiles
+res pyfiles "python_files = test.py: pytest from the rootdir took the top-level test.py" \
+	"d('tests').get('layout') == 'python_files' and r['tests']['runner'] == 'pytest' and r['tests']['totals']['passed'] == 2"
 
 job poetry "$C/pyti_good_poetry-1.0.tar.gz" "build:$(whl poetry_core)" \
 	"build:$(whl tomli)"

@@ -32,6 +32,54 @@ test_guest_dist_kind_as_pip(void **state)
 	assert_int_equal(guest_dist_kind(".whl"), GUEST_DIST_OTHER);
 }
 
+/* unittest's closing lines, as Python 3.9-3.13 print them; a test that
+ * prints a summary of its own cannot hide the real one (the last wins). */
+static void
+test_guest_unittest_summary(void **state)
+{
+	static const struct {
+		const char *out;
+		int ret;
+		long tests, failed, errors, skipped;
+	} cases[] = {
+	    {"..\n----\nRan 2 tests in 0.003s\n\nOK\n", 0, 2, 0, 0, 0},
+	    {"Ran 1 test in 0.000s\n\nOK (skipped=1)\n", 0, 1, 0, 0, 1},
+	    {"Ran 9 tests in 1.5s\n\nFAILED (failures=2, errors=1, "
+	     "skipped=3)\n",
+	     0, 9, 2, 1, 3},
+	    {"Ran 4 tests in 0.1s\n\nFAILED (errors=1, unexpected "
+	     "successes=1)\n",
+	     0, 4, 1, 1, 0},
+	    {"Ran 3 tests in 0.1s\n\nOK (expected failures=1)\n", 0, 3, 0, 0,
+	     0},
+	    {"Ran 0 tests in 0.000s\n\nNO TESTS RAN\n", 0, 0, 0, 0, 0},
+	    /* a test printed a fake summary first */
+	    {"Ran 100 tests in 1s\n\nOK\n.F\nRan 2 tests in 0.1s\n\n"
+	     "FAILED (failures=1)\n",
+	     0, 2, 1, 0, 0},
+	    /* no summary: killed, or not unittest at all */
+	    {"Traceback (most recent call last):\n", -1, 0, 0, 0, 0},
+	    {"Ran many tests\n\nOK\n", -1, 0, 0, 0, 0},
+	    {"Ran 2 tests in 0.1s\n", -1, 0, 0, 0, 0},
+	    {"xRan 2 tests in 0.1s\n\nOK\n", -1, 0, 0, 0, 0},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct guest_unittest_totals t;
+		int r = guest_unittest_summary(cases[i].out,
+		                               strlen(cases[i].out), &t);
+		if (r != cases[i].ret)
+			print_message("case %zu: %d\n", i, r);
+		assert_int_equal(r, cases[i].ret);
+		if (r < 0)
+			continue;
+		assert_int_equal(t.tests, cases[i].tests);
+		assert_int_equal(t.failed, cases[i].failed);
+		assert_int_equal(t.errors, cases[i].errors);
+		assert_int_equal(t.skipped, cases[i].skipped);
+	}
+}
+
 static void
 test_guest_pytest_statuses_are_distinct(void **state)
 {
@@ -214,6 +262,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_guest_dist_kind_as_pip),
 	    cmocka_unit_test(test_guest_pytest_statuses_are_distinct),
+	    cmocka_unit_test(test_guest_unittest_summary),
 	    cmocka_unit_test(test_guest_build_needs_what_no_platform_has),
 	    cmocka_unit_test(test_guest_pip_missing_names_the_requirement),
 	    cmocka_unit_test(test_guest_fit_deadline_shares),
