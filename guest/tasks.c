@@ -1283,21 +1283,14 @@ install_test_deps(struct guest_job *job, struct guest_task_run *tr)
 }
 
 /*
- * pytest collected nothing: run `python -m unittest discover -s start`
- * (its default pattern test*.py takes what pytest's test_*.py does not,
- * such as decorator's tests/test.py), under coverage when source is
- * given. 1 with *status and *t when it ran at least one test, else 0
- * (no summary, no test, or out of time).
+ * The start of argv for `python3 -m MODULE ...`: under `coverage run
+ * [--source=SOURCE] -m` when source is not NULL (an empty source: no
+ * --source). Returns the count of argv filled; the module comes next.
  */
 static int
-unittest_fallback(struct guest_job *job, struct guest_task_run *tr,
-                  const char *source, const char *start, int *status,
-                  struct guest_unittest_totals *t)
+python_m(const char **argv, const char *source)
 {
 	static char src_arg[GUEST_PATH_LEN + 16];
-	char init[GUEST_PATH_LEN + 80];
-	const char *argv[16];
-	size_t from = tr->log.len;
 	int n = 0;
 
 	argv[n++] = python3;
@@ -1312,6 +1305,27 @@ unittest_fallback(struct guest_job *job, struct guest_task_run *tr,
 		}
 		argv[n++] = "-m";
 	}
+	return n;
+}
+
+/*
+ * pytest collected nothing: run `python -m unittest discover -s start`
+ * (its default pattern test*.py takes what pytest's test_*.py does not,
+ * such as decorator's tests/test.py), under coverage when source is
+ * given. 1 with *status and *t when it ran at least one test, else 0
+ * (no summary, no test, or out of time).
+ */
+static int
+unittest_fallback(struct guest_job *job, struct guest_task_run *tr,
+                  const char *source, const char *start, int *status,
+                  struct guest_unittest_totals *t)
+{
+	char init[GUEST_PATH_LEN + 80];
+	const char *argv[16];
+	size_t from = tr->log.len;
+	int n;
+
+	n = python_m(argv, source);
 	argv[n++] = "unittest";
 	argv[n++] = "discover";
 	argv[n++] = "-s";
@@ -1477,25 +1491,10 @@ task_tests(struct guest_task_run *tr, void *arg)
 		         json_string(strrchr(cfg, '/') + 1));
 	cov = access("/usr/lib/python3/dist-packages/coverage/__init__.py",
 	             F_OK) == 0;
-	argv[n++] = python3;
-	argv[n++] = "-m";
-	if (cov) {
-		argv[n++] = "coverage";
-		argv[n++] = "run";
-		for (int k = 0; k < job->ntop && k < 8; k++) {
-			snprintf(source + strlen(source),
-			         sizeof(source) - strlen(source), "%s%s",
-			         k ? "," : "", job->top[k]);
-		}
-		if (source[0]) {
-			static char src_arg[GUEST_PATH_LEN + 16];
-
-			snprintf(src_arg, sizeof(src_arg), "--source=%s",
-			         source);
-			argv[n++] = src_arg;
-		}
-		argv[n++] = "-m";
-	}
+	for (int k = 0; cov && k < job->ntop && k < 8; k++)
+		snprintf(source + strlen(source), sizeof(source) - strlen(source),
+		         "%s%s", k ? "," : "", job->top[k]);
+	n = python_m(argv, cov ? source : NULL);
 	argv[n++] = "pytest";
 	argv[n++] = "-q";
 	argv[n++] = "-p";
