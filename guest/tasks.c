@@ -1363,6 +1363,7 @@ task_tests(struct guest_task_run *tr, void *arg)
 	int n = 0, r, cov, nfiles = 0, testpaths = 0, pyfiles = 0, has_cfg;
 	int root_conftest, ut = 0, ut_r = 0;
 	struct guest_unittest_totals ut_totals;
+	size_t from;
 
 	install_test_deps(job, tr);
 	if (job->src_dir[0])
@@ -1512,6 +1513,7 @@ task_tests(struct guest_task_run *tr, void *arg)
 	for (int i = 0; i < nfiles; i++)
 		argv[n++] = files[i];
 	argv[n] = NULL;
+	from = tr->log.len;
 	r = run_pkg(job, tr, argv, GUEST_TESTRUN, 0);
 	/* a suite of the sdist's own top level only: in-package tests
 	 * stay pytest's (their imports are the installed package's) */
@@ -1593,6 +1595,30 @@ task_tests(struct guest_task_run *tr, void *arg)
 		                  ut_totals.failed, ut_totals.tests,
 		                  ut_totals.errors);
 		return GUEST_FAILED;
+	}
+	if (r == 2 && tr->log.len > from) {
+		const char *own[GUEST_MAX_TOP];
+		char what[256];
+
+		for (int k = 0; k < job->ntop; k++)
+			own[k] = job->top[k];
+		if (guest_pytest_missing_modules(buf_cstr(&tr->log) + from,
+		                                 tr->log.len - from, own,
+		                                 job->ntop, what,
+		                                 sizeof(what))) {
+			/* a test dependency the job lacks: no verdict */
+			job->tests_outcome = "tests_deps_missing";
+			set_data(job, "tests", "exit_status", json_integer(r));
+			set_data(job, "tests", "missing",
+			         guest_jstr(what, strlen(what)));
+			guest_task_reason(tr,
+			                  "pytest could not collect the tests: "
+			                  "no module named %s (a test dependency "
+			                  "the job did not deliver, not the "
+			                  "package's failure)",
+			                  what);
+			return GUEST_ERROR;
+		}
 	}
 	v = guest_pytest_verdict(r);
 	job->tests_outcome = v.outcome;

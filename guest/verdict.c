@@ -71,6 +71,49 @@ token(const char *p, const char *stop, char *what, size_t n)
 	what[k] = '\0';
 }
 
+int
+guest_pytest_missing_modules(const char *log, size_t len,
+                             const char *const *own, int nown, char *what,
+                             size_t n)
+{
+	static const char block[] = "ERROR collecting ";
+	static const char nomod[] = "No module named '";
+	const char *e = log + len, *p = log, *next;
+	int blocks = 0, names = 0;
+
+	what[0] = '\0';
+	p = memmem(p, (size_t)(e - p), block, sizeof(block) - 1);
+	while (p) {
+		const char *m, *q;
+		char mod[128];
+		size_t k;
+
+		next = memmem(p + 1, (size_t)(e - p - 1), block,
+		              sizeof(block) - 1);
+		q = next ? next : e;
+		m = memmem(p, (size_t)(q - p), nomod, sizeof(nomod) - 1);
+		if (!m)
+			return 0; /* an error of another kind */
+		m += sizeof(nomod) - 1;
+		k = strcspn(m, "'.\n");
+		if (!k || k >= sizeof(mod) || m + k >= q)
+			return 0;
+		memcpy(mod, m, k);
+		mod[k] = '\0';
+		for (int i = 0; i < nown; i++)
+			if (!strcmp(mod, own[i]))
+				return 0; /* the package's own module */
+		blocks++;
+		if (!strstr(what, mod) && names < 5) {
+			size_t l = strlen(what);
+			snprintf(what + l, n - l, "%s%s", names ? ", " : "", mod);
+			names++;
+		}
+		p = next;
+	}
+	return blocks > 0;
+}
+
 /* The value of "key=N" in the status line [p, e), 0 when absent. */
 static long
 status_count(const char *p, const char *e, const char *key)

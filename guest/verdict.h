@@ -26,6 +26,7 @@ enum guest_dist_kind guest_dist_kind(const char *name);
  * task failed for the package's reasons. */
 struct guest_pytest_verdict {
 	const char *outcome; /* passed, tests_failed, tests_interrupted,
+				(tests_deps_missing: see below),
 				tests_internal_error, tests_usage_error,
 				no_tests */
 	int package_fault; /* 1: the package's tests failed; 0: pytest or
@@ -33,6 +34,19 @@ struct guest_pytest_verdict {
 	const char *meaning; /* one line for the reason */
 };
 struct guest_pytest_verdict guest_pytest_verdict(int status);
+
+/*
+ * Whether pytest's collection errors (exit 2) are all test modules
+ * importing a module that is not installed -- "No module named 'X'" in
+ * every "ERROR collecting" block of the log (len bytes and a NUL after
+ * them), X's top-level name none of the distribution's own (own[0..nown))
+ * -- so the tests could not run for a test dependency the job lacks,
+ * not for the package. Returns 1 and the names (", "-separated, at most
+ * five) in what; 0 when any error is something else or there is none.
+ */
+int guest_pytest_missing_modules(const char *log, size_t len,
+                                 const char *const *own, int nown,
+                                 char *what, size_t n);
 
 /* The counts of a unittest run (`python -m unittest`'s closing lines). */
 struct guest_unittest_totals {

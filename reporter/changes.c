@@ -2,7 +2,8 @@
  * What changed (report.h, report_changes): every package result of a
  * sweep against the previous package result of its cell (same project,
  * platform and Python, an earlier sweep); results without a verdict on
- * the package (deps_missing, not_requested, infrastructure) and first
+ * the package (deps_missing, tests_deps_missing, not_requested,
+ * infrastructure) and first
  * stages of two-stage jobs are left out. Decided in C from one query,
  * written back in one transaction, so running it again decides the same
  * and asks for no second re-run.

@@ -723,11 +723,13 @@ is_pass(const char *outcome)
 }
 
 /* Package outcomes that say nothing about the package: pyti did not
- * deliver a dependency, or no task was asked for. */
+ * deliver a dependency (of the build, the install or the tests), or no
+ * task was asked for. */
 static int
 no_verdict(const char *outcome)
 {
 	return strcmp(outcome, "deps_missing") == 0 ||
+	       strcmp(outcome, "tests_deps_missing") == 0 ||
 	       strcmp(outcome, "not_requested") == 0;
 }
 

@@ -39,6 +39,7 @@ static const char *const package_outcomes[] = {
     "tests_interrupted",
     "tests_internal_error",
     "tests_usage_error",
+    "tests_deps_missing",
     "not_requested",
 };
 

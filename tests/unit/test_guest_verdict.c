@@ -32,6 +32,50 @@ test_guest_dist_kind_as_pip(void **state)
 	assert_int_equal(guest_dist_kind(".whl"), GUEST_DIST_OTHER);
 }
 
+/* Collection errors that are only missing test dependencies are told
+ * apart from a package whose own modules or tests are broken. */
+static void
+test_guest_pytest_missing_modules(void **state)
+{
+	static const char two[] =
+	    "==== ERRORS ====\n"
+	    "____ ERROR collecting tests/test_a.py ____\n"
+	    "tests/test_a.py:12: in <module>\n    import pretend\n"
+	    "E   ModuleNotFoundError: No module named 'pretend'\n"
+	    "____ ERROR collecting tests/test_b.py ____\n"
+	    "E   ModuleNotFoundError: No module named 'hypothesis.strategies'\n"
+	    "____ ERROR collecting tests/test_c.py ____\n"
+	    "E   ModuleNotFoundError: No module named 'pretend'\n"
+	    "=== short test summary info ===\nERROR tests/test_a.py\n";
+	static const char own[] =
+	    "____ ERROR collecting tests/test_a.py ____\n"
+	    "E   ModuleNotFoundError: No module named 'pretend'\n"
+	    "____ ERROR collecting tests/test_b.py ____\n"
+	    "E   ModuleNotFoundError: No module named 'mypkg._speedups'\n";
+	static const char other[] =
+	    "____ ERROR collecting tests/test_a.py ____\n"
+	    "E   ModuleNotFoundError: No module named 'pretend'\n"
+	    "____ ERROR collecting tests/test_b.py ____\n"
+	    "E   ImportError: cannot import name 'x' from 'mypkg'\n";
+	static const char none[] = "1 passed in 0.1s\n";
+	const char *tops[] = {"mypkg"};
+	char what[64];
+	(void)state;
+	assert_int_equal(guest_pytest_missing_modules(two, strlen(two), tops, 1,
+	                                              what, sizeof(what)),
+	                 1);
+	assert_string_equal(what, "pretend, hypothesis");
+	assert_int_equal(guest_pytest_missing_modules(own, strlen(own), tops, 1,
+	                                              what, sizeof(what)),
+	                 0);
+	assert_int_equal(guest_pytest_missing_modules(
+	                     other, strlen(other), tops, 1, what, sizeof(what)),
+	                 0);
+	assert_int_equal(guest_pytest_missing_modules(none, strlen(none), tops,
+	                                              1, what, sizeof(what)),
+	                 0);
+}
+
 /* unittest's closing lines, as Python 3.9-3.13 print them; a test that
  * prints a summary of its own cannot hide the real one (the last wins). */
 static void
@@ -263,6 +307,7 @@ main(void)
 	    cmocka_unit_test(test_guest_dist_kind_as_pip),
 	    cmocka_unit_test(test_guest_pytest_statuses_are_distinct),
 	    cmocka_unit_test(test_guest_unittest_summary),
+	    cmocka_unit_test(test_guest_pytest_missing_modules),
 	    cmocka_unit_test(test_guest_build_needs_what_no_platform_has),
 	    cmocka_unit_test(test_guest_pip_missing_names_the_requirement),
 	    cmocka_unit_test(test_guest_fit_deadline_shares),
