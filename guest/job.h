@@ -63,6 +63,9 @@ struct guest_job {
 	char site_packages[1024];
 	char top[GUEST_MAX_TOP][129]; /* top-level import names */
 	int ntop;
+	/* links in the testrun to the installed tops (task_tests) */
+	char toplinks[GUEST_MAX_TOP][160];
+	int ntoplinks;
 	int no_tests; /* tests found nothing to run */
 	const char *tests_outcome; /* pytest's status as a package
 				      outcome (guest_pytest_verdict()) */

@@ -71,25 +71,43 @@ token(const char *p, const char *stop, char *what, size_t n)
 	what[k] = '\0';
 }
 
+/* The first of pytest's error blocks from p on: a test module that did
+ * not import, a conftest that did not load, a plugin it names. */
+static const char *
+next_error_block(const char *p, const char *e)
+{
+	static const char *const marks[] = {
+	    "ERROR collecting ", "ImportError while loading conftest",
+	    "Error importing plugin \""};
+	const char *best = NULL;
+
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		const char *m =
+		    p < e ? memmem(p, (size_t)(e - p), marks[i], strlen(marks[i]))
+		          : NULL;
+		if (m && (!best || m < best))
+			best = m;
+	}
+	return best;
+}
+
 int
 guest_pytest_missing_modules(const char *log, size_t len,
                              const char *const *own, int nown, char *what,
                              size_t n)
 {
-	static const char block[] = "ERROR collecting ";
 	static const char nomod[] = "No module named '";
-	const char *e = log + len, *p = log, *next;
+	const char *e = log + len, *p, *next;
 	int blocks = 0, names = 0;
 
 	what[0] = '\0';
-	p = memmem(p, (size_t)(e - p), block, sizeof(block) - 1);
+	p = next_error_block(log, e);
 	while (p) {
 		const char *m, *q;
 		char mod[128];
 		size_t k;
 
-		next = memmem(p + 1, (size_t)(e - p - 1), block,
-		              sizeof(block) - 1);
+		next = next_error_block(p + 1, e);
 		q = next ? next : e;
 		m = memmem(p, (size_t)(q - p), nomod, sizeof(nomod) - 1);
 		if (!m)

@@ -36,9 +36,11 @@ struct guest_pytest_verdict {
 struct guest_pytest_verdict guest_pytest_verdict(int status);
 
 /*
- * Whether pytest's collection errors (exit 2) are all test modules
- * importing a module that is not installed -- "No module named 'X'" in
- * every "ERROR collecting" block of the log (len bytes and a NUL after
+ * Whether pytest's collection errors are all test modules, conftest
+ * files or the plugins they name importing a module that is not
+ * installed -- "No module named 'X'" in every "ERROR collecting", "ImportError
+ * while loading conftest" and "Error importing plugin" block of the log
+ * (len bytes and a NUL after
  * them), X's top-level name none of the distribution's own (own[0..nown))
  * -- so the tests could not run for a test dependency the job lacks,
  * not for the package. Returns 1 and the names (", "-separated, at most

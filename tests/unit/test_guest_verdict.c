@@ -57,6 +57,15 @@ test_guest_pytest_missing_modules(void **state)
 	    "E   ModuleNotFoundError: No module named 'pretend'\n"
 	    "____ ERROR collecting tests/test_b.py ____\n"
 	    "E   ImportError: cannot import name 'x' from 'mypkg'\n";
+	static const char plugin[] =
+	    "  File \".../config/__init__.py\", line 776, in import_plugin\n"
+	    "    raise ImportError(\n"
+	    "ImportError: Error importing plugin \"mypkg.tests.fixtures\": "
+	    "No module named 'path'\n";
+	static const char conftest[] =
+	    "ImportError while loading conftest '/t/conftest.py'.\n"
+	    "conftest.py:3: in <module>\n    import mypkg.missing\n"
+	    "E   ModuleNotFoundError: No module named 'mypkg.missing'\n";
 	static const char none[] = "1 passed in 0.1s\n";
 	const char *tops[] = {"mypkg"};
 	char what[64];
@@ -70,6 +79,14 @@ test_guest_pytest_missing_modules(void **state)
 	                 0);
 	assert_int_equal(guest_pytest_missing_modules(
 	                     other, strlen(other), tops, 1, what, sizeof(what)),
+	                 0);
+	assert_int_equal(guest_pytest_missing_modules(plugin, strlen(plugin),
+	                                              tops, 1, what, sizeof(what)),
+	                 1);
+	assert_string_equal(what, "path");
+	assert_int_equal(guest_pytest_missing_modules(conftest,
+	                                              strlen(conftest), tops, 1,
+	                                              what, sizeof(what)),
 	                 0);
 	assert_int_equal(guest_pytest_missing_modules(none, strlen(none), tops,
 	                                              1, what, sizeof(what)),
