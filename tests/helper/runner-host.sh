@@ -6,7 +6,9 @@
 #               user, seccomp: tests/helper/libvirt/start --confined)
 #   $TMP/state  the runner's state directory, where QEMU (as libvirt-qemu)
 #               binds the channel socket
-# Either server failing to start bails out.
+# Either server failing to start bails out. Then vsh ARGS is virsh on that
+# libvirtd, sql SQL psql on that database (unaligned tuples only); for a
+# test with one runner, runner_start, state_is and dom_running (below).
 . "$TOP/tests/helper/images.sh"
 . "$TOP/tests/helper/postgres.sh"
 runner_host() {
@@ -16,6 +18,34 @@ runner_host() {
 	at_exit "$TOP/tests/helper/libvirt/stop" "$TMP/lv"
 	qemu_dir "$TMP/state"
 }
+vsh() { virsh -q -c "$URI" "$@"; }
+sql() { psql -X -A -t -q -d "$CI" -c "$1"; }
+
+# runner_start: pyti-run in the foreground mode, in the background (log
+# $TMP/runner.log, pid $TMP/runner.pid), killed when the test ends; again
+# after a kill, a second runner of the same host.
+runner_start() {
+	pyti-run -f >>"$TMP/runner.log" 2>&1 &
+	echo $! >"$TMP/runner.pid"
+	[ -n "${RUNNER_AT_EXIT:-}" ] && return
+	RUNNER_AT_EXIT=1
+	at_exit 'kill -9 $(cat "$TMP/runner.pid") 2>/dev/null'
+}
+
+# state_is JOB STATE: the job is in STATE; a runner that died is a
+# failure of the test (bails out), not a reason to wait.
+state_is() {
+	kill -0 "$(cat "$TMP/runner.pid")" 2>/dev/null || {
+		echo "Bail out! the runner died: $(tail -n 3 "$TMP/runner.log")"
+		exit 1
+	}
+	test "$(sql "select state from jobs where id = $1")" = "$2"
+}
+
+# dom_running: the pool's one VM (runner_conf's) is running.
+dom_running() {
+	test "$(vsh domstate "pyti-$RUNNER_NAME-$RUNNER_PLATFORM-0" 2>/dev/null)" = running
+}
 
 # runner_conf NAME IMAGES PLATFORM: write $PYTI_CONFIG ($TMP/pyti.conf,
 # exported) for a pool of one VM of PLATFORM (1 GiB) from the image
@@ -24,6 +54,8 @@ runner_host() {
 # retries) come on stdin.
 runner_conf() {
 	export PYTI_CONFIG=$TMP/pyti.conf
+	RUNNER_NAME=$1
+	RUNNER_PLATFORM=$3
 	{
 		cat <<CONF
 [database]

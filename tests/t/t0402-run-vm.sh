@@ -25,9 +25,8 @@ grep -q '"agent_sha256": *"' "$IMG/$P/image.json" ||
 plan $([ -n "${PYTI_LONG:-}" ] && echo 24 || echo 23)
 
 . "$TOP/tests/helper/runner-host.sh"
+. "$TOP/tests/helper/store.sh"
 runner_host
-vsh() { virsh -q -c "$URI" "$@"; }
-sql() { psql -X -A -t -q -d "$CI" -c "$1"; }
 
 runner_conf t "$IMG" "$P" <<CONF
 silence-timeout = 20s
@@ -39,27 +38,9 @@ check "migrate" pyti-db migrate
 
 # Two small wheels: one that installs and imports, one whose import floods
 # its output (20 MB on stdout).
-/usr/bin/python3 - "$TMP/dist" <<'PY'
-import base64, hashlib, os, sys, zipfile
-out = sys.argv[1]
-os.makedirs(out, exist_ok=True)
-def wheel(name, code):
-    di = f"{name}-1.0.dist-info"
-    files = {f"{name}/__init__.py": code,
-             f"{di}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\nSummary: pyti runner test\n",
-             f"{di}/WHEEL": "Wheel-Version: 1.0\nGenerator: pyti-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-             f"{di}/top_level.txt": name + "\n"}
-    rec = []
-    with zipfile.ZipFile(f"{out}/{name}-1.0-py3-none-any.whl", "w") as z:
-        for n, c in files.items():
-            z.writestr(n, c)
-            h = base64.urlsafe_b64encode(hashlib.sha256(c.encode()).digest()).rstrip(b"=").decode()
-            rec.append(f"{n},sha256={h},{len(c)}")
-        rec.append(f"{di}/RECORD,,")
-        z.writestr(f"{di}/RECORD", "\n".join(rec) + "\n")
-wheel("pytihello", "def hello():\n    return 'hello'\n")
-wheel("pytiflood", "import sys\nfor _ in range(20000):\n    sys.stdout.write('x' * 1023 + '\\n')\n")
-PY
+"$TOP/tests/helper/tiny-wheel" "$TMP/dist" \
+	pytihello "def hello():\n    return 'hello'\n" \
+	pytiflood "import sys\nfor _ in range(20000):\n    sys.stdout.write('x' * 1023 + '\\\\n')\n"
 # An sdist whose metadata is not static (a setup.py, no PKG-INFO 2.2): the
 # scheduler makes it a two-stage job. Its tests are in the sdist.
 /usr/bin/python3 - "$TMP/dist" <<'PY'
@@ -73,34 +54,9 @@ with tarfile.open(sys.argv[1] + "/pytibuilt-1.0.tar.gz", "w:gz") as t:
         i.size, i.mtime = len(c), 1700000000
         t.addfile(i, io.BytesIO(c.encode()))
 PY
-store() { # store FILE: put it in the store, print its dist entry
-	sha=$(sha256sum "$1" | cut -d' ' -f1)
-	mkdir -p "$TMP/store/$(echo "$sha" | cut -c1-2)"
-	cp "$1" "$TMP/store/$(echo "$sha" | cut -c1-2)/$sha"
-	printf '{"name":"%s","size":%s,"sha256":"%s"}' \
-		"$(basename "$1")" "$(stat -c %s "$1")" "$sha"
-}
-spec() { # spec WHEEL: store the file, print the job spec
-	printf '{"dist":%s,"deps":[],"tasks":["unpack","build","install","import"]}' \
-		"$(store "$TMP/dist/$1")"
-}
-HELLO=$(spec pytihello-1.0-py3-none-any.whl)
-FLOOD=$(spec pytiflood-1.0-py3-none-any.whl)
+HELLO=$(store_spec "$TMP/dist/pytihello-1.0-py3-none-any.whl")
+FLOOD=$(store_spec "$TMP/dist/pytiflood-1.0-py3-none-any.whl")
 enqueue() { pyti-db enqueue --platform $P --python 3.11 "$1"; }
-state_is() {
-	# a runner that died is a failure of this test, not a reason to wait
-	kill -0 "$(cat "$TMP/runner.pid")" 2>/dev/null || {
-		echo "Bail out! the runner died: $(tail -n 3 "$TMP/runner.log")"
-		exit 1
-	}
-	test "$(sql "select state from jobs where id = $1")" = "$2"
-}
-dom_running() { test "$(vsh domstate pyti-t-$P-0 2>/dev/null)" = running; }
-runner() {
-	pyti-run -f >>"$TMP/runner.log" 2>&1 &
-	echo $! >"$TMP/runner.pid"
-}
-at_exit 'kill -9 $(cat "$TMP/runner.pid") 2>/dev/null'
 # wait_running J: the job is handed to a running VM (give it 3 s to be
 # inside the job, past the hand-in)
 wait_running() {
@@ -112,7 +68,7 @@ first_infra() {
 	sql "select raw->'runner'->'attempts'->0->>'infra' from results where job_id = $1"
 }
 
-runner
+runner_start
 A=$(enqueue "$HELLO")
 wait_done "$A" || diag "$(tail -n 20 "$TMP/runner.log")"
 check_eq "a job flows through the pool" "$(sql "select class from results where job_id = $A")" package
@@ -121,26 +77,19 @@ check_eq "its raw results carry the agent's RSLT" \
 check "the package outcome is a package outcome" grep -q -E \
 	'^(passed|no_tests|import_failed|install_failed)$' "$(sql "select outcome from results where job_id = $A" >"$TMP/o"; echo "$TMP/o")"
 
-B=$(enqueue "$HELLO")
-wait_running "$B"
-vsh destroy pyti-t-$P-0 >/dev/null
-wait_done "$B"
-check_eq "VM destroyed mid-job: retried and done" "$(sql "select class from results where job_id = $B")" package
-check_eq "the first try is recorded as vm-died" "$(first_infra "$B")" vm-died
-
-C=$(enqueue "$HELLO")
-wait_running "$C"
-vsh inject-nmi pyti-t-$P-0
-wait_done "$C"
-check_eq "guest panic: retried and done" "$(sql "select class from results where job_id = $C")" package
-check_eq "the first try is recorded as vm-crashed" "$(first_infra "$C")" vm-crashed
-
-D=$(enqueue "$HELLO")
-wait_running "$D"
-vsh suspend pyti-t-$P-0 >/dev/null
-wait_done "$D"
-check_eq "hung guest: retried and done" "$(sql "select class from results where job_id = $D")" package
-check_eq "the first try is recorded as agent-silent" "$(first_infra "$D")" agent-silent
+# retried WHAT INFRA VIRSH-COMMAND: a job whose VM gets VIRSH-COMMAND in
+# the middle of it is retried and done, its first try recorded as INFRA
+retried() {
+	j=$(enqueue "$HELLO")
+	wait_running "$j"
+	vsh "$3" pyti-t-$P-0 >/dev/null
+	wait_done "$j"
+	check_eq "$1: retried and done" "$(sql "select class from results where job_id = $j")" package
+	check_eq "the first try is recorded as $2" "$(first_infra "$j")" "$2"
+}
+retried "VM destroyed mid-job" vm-died destroy
+retried "guest panic" vm-crashed inject-nmi
+retried "hung guest" agent-silent suspend
 
 E=$(enqueue "$FLOOD")
 wait_done "$E"
@@ -152,7 +101,7 @@ check "its stored results stay within the caps" \
 F=$(enqueue "$HELLO")
 wait_running "$F"
 kill -9 "$(cat "$TMP/runner.pid")"
-runner
+runner_start
 wait_done "$F"
 check_eq "runner killed mid-job: the job is done after the rescue" \
 	"$(sql "select string_agg(ending, ',' order by fence) from job_attempts where job_id = $F")" "rescued,done"
@@ -164,7 +113,7 @@ check_eq "the VM is back in the pool after all that" "$(sql "select class from r
 # A two-stage job: the first stage builds the sdist and hands the wheel
 # back; the second stage installs that wheel (no build), and, to compare
 # (make test-long), a second stage built from the sdist again.
-SDIST=$(store "$TMP/dist/pytibuilt-1.0.tar.gz")
+SDIST=$(store_dist "$TMP/dist/pytibuilt-1.0.tar.gz")
 H=$(enqueue '{"project":"pytibuilt","dist_version":"1.0","stage":"build","dist":'"$SDIST"',"deps":[]}')
 wait_done "$H" || diag "$(tail -n 20 "$TMP/runner.log")"
 art() { sql "select raw->'artifact'->>'$1' from results where job_id = $H"; }
