@@ -25,9 +25,8 @@ PY=$($PYTHON -c 'import json,sys; print(json.load(open(sys.argv[1]))["python"])'
 plan 13
 
 . "$TOP/tests/helper/runner-host.sh"
+. "$TOP/tests/helper/store.sh"
 runner_host
-vsh() { virsh -q -c "$URI" "$@"; }
-sql() { psql -X -A -t -q -d "$CI" -c "$1"; }
 
 runner_conf c "$IMG" "$P" <<CONF
 silence-timeout = 60s
@@ -38,49 +37,13 @@ infra-retries = 1
 CONF
 check "migrate" pyti-db migrate
 
-$PYTHON - "$TMP/dist" <<'PY'
-import base64, hashlib, os, sys, zipfile
-out = sys.argv[1]
-os.makedirs(out, exist_ok=True)
-def wheel(name, code):
-    di = f"{name}-1.0.dist-info"
-    files = {f"{name}/__init__.py": code,
-             f"{di}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\nSummary: pyti runner test\n",
-             f"{di}/WHEEL": "Wheel-Version: 1.0\nGenerator: pyti-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-             f"{di}/top_level.txt": name + "\n"}
-    rec = []
-    with zipfile.ZipFile(f"{out}/{name}-1.0-py3-none-any.whl", "w") as z:
-        for n, c in files.items():
-            z.writestr(n, c)
-            h = base64.urlsafe_b64encode(hashlib.sha256(c.encode()).digest()).rstrip(b"=").decode()
-            rec.append(f"{n},sha256={h},{len(c)}")
-        rec.append(f"{di}/RECORD,,")
-        z.writestr(f"{di}/RECORD", "\n".join(rec) + "\n")
-wheel("pytihello", "def hello():\n    return 'hello'\n")
-wheel("pytisleep", "import time\ntime.sleep(25)\n")
-PY
-spec() { # spec WHEEL: store the file, print the job spec
-	f=$TMP/dist/$1
-	sha=$(sha256sum "$f" | cut -d' ' -f1)
-	mkdir -p "$TMP/store/$(echo "$sha" | cut -c1-2)"
-	cp "$f" "$TMP/store/$(echo "$sha" | cut -c1-2)/$sha"
-	printf '{"dist":{"name":"%s","size":%s,"sha256":"%s"},"deps":[],"tasks":["unpack","build","install","import"]}' \
-		"$1" "$(stat -c %s "$f")" "$sha"
-}
-HELLO=$(spec pytihello-1.0-py3-none-any.whl)
-SLEEP=$(spec pytisleep-1.0-py3-none-any.whl)
+"$TOP/tests/helper/tiny-wheel" "$TMP/dist" \
+	pytihello "def hello():\n    return 'hello'\n" \
+	pytisleep "import time\ntime.sleep(25)\n"
+HELLO=$(store_spec "$TMP/dist/pytihello-1.0-py3-none-any.whl")
+SLEEP=$(store_spec "$TMP/dist/pytisleep-1.0-py3-none-any.whl")
 enqueue() { pyti-db enqueue --platform $P --python "$PY" --max-attempts 1 "$1"; }
-state_is() {
-	kill -0 "$(cat "$TMP/runner.pid")" 2>/dev/null || {
-		echo "Bail out! the runner died: $(tail -n 3 "$TMP/runner.log")"
-		exit 1
-	}
-	test "$(sql "select state from jobs where id = $1")" = "$2"
-}
-dom_running() { test "$(vsh domstate pyti-c-$P-0 2>/dev/null)" = running; }
-pyti-run -f >>"$TMP/runner.log" 2>&1 &
-echo $! >"$TMP/runner.pid"
-at_exit 'kill -9 $(cat "$TMP/runner.pid") 2>/dev/null'
+runner_start
 
 A=$(enqueue "$HELLO")
 wait_for 900 state_is "$A" done || diag "$(tail -n 20 "$TMP/runner.log")"

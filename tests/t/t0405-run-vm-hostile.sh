@@ -47,8 +47,8 @@ PYTI_INIT=$TOP/guest/image/init PYTI_AGENT=$TOP/tests/helper/hostile-agent \
 rm "$H/base.img"
 
 . "$TOP/tests/helper/runner-host.sh"
+. "$TOP/tests/helper/store.sh"
 runner_host
-sql() { psql -X -A -t -q -d "$CI" -c "$1"; }
 
 runner_conf h "$TMP/img" "$P" <<CONF
 infra-retries = 0
@@ -61,12 +61,10 @@ CONF
 check "migrate" pyti-db migrate
 
 printf 'not really a wheel\n' >"$TMP/demo-1.0-py3-none-any.whl"
-SHA=$(sha256sum "$TMP/demo-1.0-py3-none-any.whl" | cut -d' ' -f1)
-mkdir -p "$TMP/store/$(echo "$SHA" | cut -c1-2)"
-cp "$TMP/demo-1.0-py3-none-any.whl" "$TMP/store/$(echo "$SHA" | cut -c1-2)/$SHA"
+DIST=$(store_dist "$TMP/demo-1.0-py3-none-any.whl")
 job() { # job MODE: enqueue one job (one attempt), print its id
 	pyti-db enqueue --platform $P --python "$PY" --max-attempts 1 \
-		"{\"hostile\":\"$1\",\"dist\":{\"name\":\"demo-1.0-py3-none-any.whl\",\"size\":19,\"sha256\":\"$SHA\"}}"
+		"{\"hostile\":\"$1\",\"dist\":$DIST}"
 }
 runner() { # runner NAME: a runner in the background, its log NAME.log
 	pyti-run -f >>"$TMP/$1.log" 2>&1 &
