@@ -5,6 +5,7 @@
 # are restored per job (docs/runner.md). Each job is checked afterwards by
 # tests/helper/check-findings against its own expectations.
 #
+#	queue_need                       # or skip_all: QEMU, root, bin/
 #	ensure_images debian-12
 #	queue_setup debian-12 2          # PostgreSQL, libvirtd, config, migrate
 #	queue_add NAME EXPECT SPEC DIST  # store DIST, enqueue it with SPEC's
@@ -21,6 +22,17 @@
 
 QUEUE_DIR=$TMP/queue
 QUEUE_JOBS=0
+
+# queue_need: skip the test unless this host can run queue.sh's pool: QEMU,
+# curl, the runner, pyti-db and the agent built, root (libvirtd and
+# PostgreSQL).
+queue_need() {
+	need qemu-system-x86_64 curl
+	[ -x "$BIN/pyti-run" ] || skip_all "bin/pyti-run is not built"
+	[ -x "$BIN/pyti-db" ] || skip_all "bin/pyti-db is not built"
+	[ -x "$BIN/pyti-agent" ] || skip_all "bin/pyti-agent is not built"
+	[ "$(id -u)" = 0 ] || skip_all "needs root for libvirtd and PostgreSQL"
+}
 
 # queue_setup PLATFORM VMS: start PostgreSQL and a private libvirtd, write
 # $PYTI_CONFIG for a pool of VMS VMs of PLATFORM, migrate the schema.

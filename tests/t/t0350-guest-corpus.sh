@@ -18,11 +18,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helper/images.sh"
 . "$TOP/tests/helper/queue.sh"
-need qemu-system-x86_64 curl
-[ -x "$BIN/pyti-run" ] || skip_all "bin/pyti-run is not built"
-[ -x "$BIN/pyti-db" ] || skip_all "bin/pyti-db is not built"
-[ -x "$BIN/pyti-agent" ] || skip_all "bin/pyti-agent is not built"
-[ "$(id -u)" = 0 ] || skip_all "needs root for libvirtd and PostgreSQL"
+queue_need
 
 P=${PYTI_CORPUS_PLATFORM:-debian-12}
 CORPUS=$TOP/tests/fixtures/packages

@@ -15,11 +15,7 @@
 . "$TOP/tests/helper/images.sh"
 long_test "pip, setuptools and wheel through the queue: ~6 min under TCG; t0350 keeps the queue and pool in make test"
 . "$TOP/tests/helper/queue.sh"
-need qemu-system-x86_64 curl
-[ -x "$BIN/pyti-run" ] || skip_all "bin/pyti-run is not built"
-[ -x "$BIN/pyti-db" ] || skip_all "bin/pyti-db is not built"
-[ -x "$BIN/pyti-agent" ] || skip_all "bin/pyti-agent is not built"
-[ "$(id -u)" = 0 ] || skip_all "needs root for libvirtd and PostgreSQL"
+queue_need
 
 P=${PYTI_REAL_PLATFORM:-debian-12}
 WHEELS=/usr/share/python-wheels
