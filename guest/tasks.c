@@ -687,14 +687,19 @@ task_build(struct guest_task_run *tr, void *arg)
 	struct guest_job *job = J(arg);
 	/* As pip builds: in an isolated environment made from the
 	 * delivered build dependencies (PIP_NO_INDEX, PIP_FIND_LINKS reach
-	 * the inner pip too). A job that delivers none (written by hand)
-	 * builds against the image's setuptools and wheel instead. */
+	 * the inner pip too), through PEP 517 even without a pyproject.toml
+	 * (setuptools' legacy backend with the delivered setuptools and
+	 * wheel, what the scheduler resolved; pip 23.0 would otherwise run
+	 * `setup.py bdist_wheel` with the frontend venv's own setuptools,
+	 * which knows no bdist_wheel of wheel 0.46: certifi's build failed
+	 * so). A job that delivers none (written by hand) builds against
+	 * the image's setuptools and wheel instead. */
 	static const char buildpy[] = GUEST_BUILDVENV "/bin/python3";
-	const char *iso[] = {python3,     "-m",           "pip",
-	                     "wheel",     "-v",           "--no-index",
-	                     "--no-deps", "--find-links", GUEST_IN,
-	                     "-w",        GUEST_WHEELS,   job->src_dir,
-	                     NULL};
+	const char *iso[] = {python3,        "-m",           "pip",
+	                     "wheel",        "-v",           "--no-index",
+	                     "--use-pep517", "--no-deps",    "--find-links",
+	                     GUEST_IN,       "-w",           GUEST_WHEELS,
+	                     job->src_dir,   NULL};
 	const char *noiso[] = {
 	    python3,        "-m",         "pip",       "wheel",
 	    "-v",           "--no-index", "--no-deps", "--no-build-isolation",
