@@ -1546,11 +1546,19 @@ run_tests(struct guest_task_run *tr, struct guest_job *job)
 		dir[0] = '\0';
 		nfiles = 0;
 	}
+	/* 7. none of those: pytest from the rootdir, as a maintainer
+	 * types it, for the layouts no list holds (flit_core's
+	 * tests_core/); nothing collected is no_tests below */
+	if (!where && job->src_dir[0]) {
+		snprintf(layout, sizeof(layout), "rootdir");
+		where = "sdist";
+	}
 	if (!where) {
 		job->no_tests = 1;
 		guest_task_reason(tr, "no test suite found (tests/, test/, "
 		                      "testing/, <pkg>/tests, src/<pkg>/tests, "
-		                      "test_*.py, testpaths, python_files)");
+		                      "test_*.py, testpaths, python_files), and "
+		                      "no sdist to look further");
 		return GUEST_SKIPPED;
 	}
 	set_data(job, "tests", "layout", json_string(layout));
@@ -1700,7 +1708,14 @@ run_tests(struct guest_task_run *tr, struct guest_job *job)
 		return GUEST_OK;
 	if (r == 5) {
 		job->no_tests = 1;
-		guest_task_reason(tr, "%s, nor did unittest discovery",
+		guest_task_reason(tr, "%s%s, nor did unittest discovery",
+		                  strcmp(layout, "rootdir")
+		                      ? ""
+		                      : "no test suite found (tests/, test/, "
+		                        "testing/, <pkg>/tests, "
+		                        "src/<pkg>/tests, test_*.py, "
+		                        "testpaths, python_files): from the "
+		                        "rootdir, ",
 		                  v.meaning);
 		return GUEST_OK;
 	}
