@@ -6,7 +6,9 @@
 # --dry-run --json chooses for each project on the platform, run through
 # the queue and a pool of VMs (tests/helper/queue.sh). Every job must end
 # with a package outcome (never an infrastructure one) that is not pyti's
-# gap (no deps_missing, no task in error); the verdicts go to a table
+# gap (no deps_missing, no task in error but the tests task of
+# tests_deps_missing, tests_internal_error or tests_usage_error, whose
+# reasons the table gives); the verdicts go to a table
 # ($PYTI_VERDICTS_OUT, default $TMP/verdicts.tsv: project, version,
 # platform, file, outcome, tests passed/failed, reason) for
 # docs/verdicts.md.
@@ -155,6 +157,13 @@ except ValueError:
 r = doc.get("result") if isinstance(doc.get("result"), dict) else {}
 t = ((r.get("tests") or {}).get("totals") or {})
 bad = [x["name"] for x in r.get("tasks", []) if x.get("outcome") == "error"]
+# the tests task in error for a test dependency the index lacks, or for
+# the project's own harness (pytest's internal or usage error): no
+# verdict, and the table's reason says where it lies; any other error
+# is pyti's
+if r.get("outcome") in ("tests_deps_missing", "tests_internal_error",
+                        "tests_usage_error"):
+    bad = [b for b in bad if b != "tests"]
 pyti = (not r) or r.get("outcome") == "deps_missing" or bad
 print("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s" % (
     "PYTI" if pyti else "ok", name, version, plat, file,
