@@ -64,7 +64,7 @@ struct guest_job {
 	char top[GUEST_MAX_TOP][129]; /* top-level import names */
 	int ntop;
 	/* links in the testrun to the installed tops (task_tests) */
-	char toplinks[GUEST_MAX_TOP][160];
+	char toplinks[GUEST_MAX_TOP][192]; /* testrun (23) + / + top (128) + .py */
 	int ntoplinks;
 	int no_tests; /* tests found nothing to run */
 	const char *tests_outcome; /* pytest's status as a package
