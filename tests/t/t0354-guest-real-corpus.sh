@@ -101,8 +101,12 @@ for c in todo:
                   "release to take its runtime deps from" %
                   (c["project"], c["version"]))
             continue
+        # a file already there as a build dep is one file: the runner
+        # refuses a name listed twice
+        have = {d["name"] for d in c["deps"]}
         c["deps"] = c["deps"] + [d for d in w["deps"]
-                                 if d["role"] in ("runtime", "test")]
+                                 if d["role"] in ("runtime", "test") and
+                                 d["name"] not in have]
         c["test_unresolved"] = w.get("test_unresolved")
     for f in [c["file"]] + c["deps"]:
         h = f["sha256"]
