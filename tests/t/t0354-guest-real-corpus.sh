@@ -80,11 +80,11 @@ import json, os, shutil, sys
 cells, plat, src, dst, out, kind, sdists = sys.argv[1:8]
 os.makedirs(out, exist_ok=True)
 pip = [json.loads(line) for line in open(cells)]
-todo = pip
+run = pip
 if kind == "sdist":
-    todo = [json.loads(line) for line in open(sdists)]
+    run = [json.loads(line) for line in open(sdists)]
     by = {(c["project"], c["platform"]): c for c in pip}
-for c in todo:
+for c in run:
     if c["platform"] != plat or not c.get("file"):
         continue
     is_wheel = c["file"]["name"].endswith(".whl")
