@@ -21,6 +21,7 @@ static const char *const infra_names[RUN_INFRA_COUNT] = {
     [RUN_INFRA_AGENT_ERROR] = "agent-error",
     [RUN_INFRA_HOST] = "host-error",
     [RUN_INFRA_EXEC] = "exec-error",
+    [RUN_INFRA_BAD_SPEC] = "bad-spec",
 };
 
 static const char *const package_outcomes[] = {
@@ -58,9 +59,16 @@ run_infra_is_host(enum run_infra i)
 }
 
 int
+run_infra_is_final(enum run_infra i)
+{
+	return i == RUN_INFRA_BAD_SPEC;
+}
+
+int
 run_infra_retryable(enum run_infra i)
 {
-	return i != RUN_INFRA_NONE && i != RUN_INFRA_HOST;
+	return i != RUN_INFRA_NONE && i != RUN_INFRA_HOST &&
+	       !run_infra_is_final(i);
 }
 
 const char *

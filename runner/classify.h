@@ -26,6 +26,7 @@ enum run_infra {
 	RUN_INFRA_AGENT_ERROR, /* the agent said it could not run the job */
 	RUN_INFRA_HOST, /* this host cannot run it (file missing) */
 	RUN_INFRA_EXEC, /* exec executor: the command failed */
+	RUN_INFRA_BAD_SPEC, /* the job's spec can never run, on any host */
 	RUN_INFRA_COUNT
 };
 
@@ -36,7 +37,7 @@ const char *run_infra_name(enum run_infra i);
 /*
  * Whether an infrastructure outcome is worth retrying on a fresh VM of
  * this runner. RUN_INFRA_HOST is not (the job goes back to the queue for
- * another runner). 1 or 0.
+ * another runner), nor a final one. 1 or 0.
  */
 int run_infra_retryable(enum run_infra i);
 
@@ -46,6 +47,14 @@ int run_infra_retryable(enum run_infra i);
  * full): such a release does not consume the job's attempt. 1 or 0.
  */
 int run_infra_is_host(enum run_infra i);
+
+/*
+ * Whether an infrastructure outcome is final: the job itself cannot run
+ * anywhere (RUN_INFRA_BAD_SPEC: its spec is not an object, names a file
+ * twice, too many deps...), so it is dead-lettered at once, never
+ * retried nor refunded. 1 or 0.
+ */
+int run_infra_is_final(enum run_infra i);
 
 /*
  * The package outcome of an agent's raw results object (RSLT): returns

@@ -276,6 +276,7 @@ finish(struct slot *sl, const struct run_claim *c, struct run_outcome *o)
 		struct run_release rel = {.error = err,
 		                          .refund = host,
 		                          .host = host,
+		                          .final = run_infra_is_final(o->infra),
 		                          .delay_s = s->release_delay_s,
 		                          .outcome = o->outcome,
 		                          .detail = detail,
@@ -283,7 +284,8 @@ finish(struct slot *sl, const struct run_claim *c, struct run_outcome *o)
 
 		snprintf(err, sizeof(err), "%s: %s", o->outcome,
 		         detail ? detail : "");
-		/* A host failure does not consume the job's attempt. */
+		/* A host failure does not consume the job's attempt; a job
+		 * that can never run (a bad spec) is dead at once. */
 		if (run_queue_release(sl->q, c->id, c->fence, &rel, &dead) == 0)
 			log_info("job %lld %s: %s", (long long)c->id,
 			         dead   ? "dead-lettered"

@@ -193,15 +193,17 @@ files_free(struct file *files, size_t n)
 	free(files);
 }
 
-/* Load and check one file entry; strip host-only keys from it. */
+/*
+ * Check one file entry of the spec, before any file is read: a name the
+ * channel can carry, a sha256, a size within FILE_MAX and, added to
+ * *total, within FILES_TOTAL_MAX. Returns 0, or -1 with why filled: the
+ * entry itself is wrong, so no host can ever run the job.
+ */
 static int
-load_file(json_t *entry, const struct run_limits *lim, struct file *out,
-          uint64_t *total, char *why, size_t whylen)
+check_entry(const json_t *entry, uint64_t *total, char *why, size_t whylen)
 {
 	const char *name = jx_str(entry, "name"),
 	           *sha = jx_str(entry, "sha256");
-	const char *path = jx_str(entry, "path");
-	char hex[SHA256_HEX_LEN + 1], *p = NULL;
 	int64_t size;
 
 	if (!json_is_object(entry) || !name || !chan_name_valid(name) || !sha ||
@@ -212,6 +214,34 @@ load_file(json_t *entry, const struct run_limits *lim, struct file *out,
 		         "(name, size <= 64 MiB, sha256)");
 		return -1;
 	}
+	*total += (uint64_t)size;
+	if (*total > FILES_TOTAL_MAX) {
+		snprintf(why, whylen,
+		         "the spec's files come to more than %u MiB",
+		         FILES_TOTAL_MAX >> 20);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Load one checked file entry from this host's store (or its local path)
+ * and verify its size and sha256; strip host-only keys from the entry.
+ * Returns 0, or -1 with why filled: this host lacks the file or holds
+ * another (a host failure: another runner, or this one later, may have
+ * it).
+ */
+static int
+load_file(json_t *entry, const struct run_limits *lim, struct file *out,
+          char *why, size_t whylen)
+{
+	const char *name = jx_str(entry, "name"),
+	           *sha = jx_str(entry, "sha256");
+	const char *path = jx_str(entry, "path");
+	char hex[SHA256_HEX_LEN + 1], *p = NULL;
+	int64_t size = 0;
+
+	(void)jx_int(entry, "size", &size);
 	if (path && lim->local_paths) {
 		p = xstrdup(path);
 	} else if (lim->store) {
@@ -232,8 +262,7 @@ load_file(json_t *entry, const struct run_limits *lim, struct file *out,
 		return -1;
 	}
 	free(p);
-	*total += out->data.len;
-	if ((int64_t)out->data.len != size || *total > FILES_TOTAL_MAX) {
+	if ((int64_t)out->data.len != size) {
 		snprintf(why, whylen, "'%s' has %zu bytes, the spec says %lld",
 		         name, out->data.len, (long long)size);
 		return -1;
@@ -247,11 +276,30 @@ load_file(json_t *entry, const struct run_limits *lim, struct file *out,
 	return 0;
 }
 
-/*
- * Parse the queue spec, load its files, and build the agent's spec (new
- * reference). Returns 0, or -1 with why filled (a host problem).
- */
+/* Whether deps[i]'s name is the dist's or an earlier dep's (all checked). */
 static int
+listed_before(const json_t *spec, const json_t *deps, size_t i)
+{
+	const char *name = jx_str(json_array_get(deps, i), "name");
+	size_t k;
+
+	if (strcmp(name, jx_str(json_object_get(spec, "dist"), "name")) == 0)
+		return 1;
+	for (k = 0; k < i; k++)
+		if (strcmp(name, jx_str(json_array_get(deps, k), "name")) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Parse the queue spec, check it, load its files, and build the agent's
+ * spec (new reference). Returns RUN_INFRA_NONE, or with why filled
+ * RUN_INFRA_BAD_SPEC (the spec itself can never run: not an object, deps
+ * not an array or too many, an invalid entry, a name listed twice, too
+ * many bytes in all; checked before any file is read) or RUN_INFRA_HOST
+ * (a file this host cannot supply).
+ */
+static enum run_infra
 prepare(const char *spec, int64_t job_id, int attempt,
         const struct run_limits *lim, json_t **agent_spec, struct file **files,
         size_t *nfiles, char *why, size_t whylen)
@@ -260,6 +308,7 @@ prepare(const char *spec, int64_t job_id, int attempt,
 	struct file *f = NULL;
 	uint64_t total = 0;
 	size_t n = 0, i, ndeps = 0;
+	enum run_infra bad = RUN_INFRA_BAD_SPEC;
 	char id[64];
 
 	if (!j || !json_is_object(j)) {
@@ -276,25 +325,28 @@ prepare(const char *spec, int64_t job_id, int attempt,
 		snprintf(why, whylen, "more than %d deps", DEPS_MAX);
 		goto fail;
 	}
-	f = xcalloc(ndeps + 1, sizeof(*f));
-	if (load_file(json_object_get(j, "dist"), lim, &f[n], &total, why,
-	              whylen))
+	/* The spec first: a job that can never run fails here, whatever
+	 * this host's store holds. */
+	if (check_entry(json_object_get(j, "dist"), &total, why, whylen))
 		goto fail;
-	n++;
 	json_array_foreach(deps, i, e)
 	{
-		size_t k;
-
-		if (load_file(e, lim, &f[n], &total, why, whylen))
+		if (check_entry(e, &total, why, whylen))
 			goto fail;
-		for (k = 0; k < n; k++)
-			if (strcmp(f[k].name, f[n].name) == 0) {
-				n++;
-				snprintf(why, whylen, "'%s' is listed twice",
-				         f[k].name);
-				goto fail;
-			}
-		n++;
+		if (listed_before(j, deps, i)) {
+			snprintf(why, whylen, "'%s' is listed twice",
+			         jx_str(e, "name"));
+			goto fail;
+		}
+	}
+	bad = RUN_INFRA_HOST;
+	f = xcalloc(ndeps + 1, sizeof(*f));
+	if (load_file(json_object_get(j, "dist"), lim, &f[n++], why, whylen))
+		goto fail;
+	json_array_foreach(deps, i, e)
+	{
+		if (load_file(e, lim, &f[n++], why, whylen))
+			goto fail;
 	}
 	snprintf(id, sizeof(id), "%lld-%d", (long long)job_id, attempt);
 	jx_set(j, "version", json_integer(1));
@@ -303,12 +355,12 @@ prepare(const char *spec, int64_t job_id, int attempt,
 	*agent_spec = j;
 	*files = f;
 	*nfiles = n;
-	return 0;
+	return RUN_INFRA_NONE;
 fail:
 	if (f)
 		files_free(f, ndeps + 1);
 	json_decref(j);
-	return -1;
+	return bad;
 }
 
 int64_t
@@ -1072,10 +1124,10 @@ run_job_run(const struct run_executor *x, const struct run_limits *lim,
 	memset(&rule, 0, sizeof(rule));
 	memset(&a, 0, sizeof(a));
 	a.logs = json_object();
-	if ((x->vm || x->chan) &&
-	    prepare(spec, job_id, attempt, lim, &agent_spec, &files, &nfiles,
-	            a.detail, sizeof(a.detail))) {
-		a.infra = RUN_INFRA_HOST;
+	if (x->vm || x->chan)
+		a.infra = prepare(spec, job_id, attempt, lim, &agent_spec,
+		                  &files, &nfiles, a.detail, sizeof(a.detail));
+	if (a.infra != RUN_INFRA_NONE) {
 		jx_append(history, attempt_json(&a));
 		goto finish;
 	}

@@ -273,15 +273,16 @@ release_once(struct run_queue *q, int64_t id, int64_t fence,
              const struct run_release *rel, const char *evidence, int *dead)
 {
 	char sid[32], sfence[32], sdelay[32];
-	const char *params[9] = {sid,
-	                         sfence,
-	                         rel->error,
-	                         rel->refund ? "1" : "0",
-	                         rel->host ? "1" : "0",
-	                         sdelay,
-	                         rel->outcome,
-	                         rel->detail,
-	                         evidence};
+	const char *params[10] = {sid,
+	                          sfence,
+	                          rel->error,
+	                          rel->refund ? "1" : "0",
+	                          rel->host ? "1" : "0",
+	                          sdelay,
+	                          rel->outcome,
+	                          rel->detail,
+	                          evidence,
+	                          rel->final ? "1" : "0"};
 	PGresult *r;
 	int ret;
 
@@ -296,15 +297,15 @@ release_once(struct run_queue *q, int64_t id, int64_t fence,
 	         " attempts = attempts - $4::int,"
 	         " host_failures = CASE WHEN $5::int = 1"
 	         " THEN host_failures + 1 ELSE 0 END,"
-	         " state = CASE WHEN $4::int = 0 AND attempts >= max_attempts"
-	         " THEN 'dead' ELSE 'queued' END,"
+	         " state = CASE WHEN $10::int = 1 OR ($4::int = 0 AND"
+	         " attempts >= max_attempts) THEN 'dead' ELSE 'queued' END,"
 	         " last_error = $3, lease_expires_at = NULL,"
 	         " run_after = now() + make_interval(secs => least(3600,"
 	         " $6::bigint * power(2, least(12, greatest(0,"
 	         " CASE WHEN $5::int = 1 THEN host_failures"
 	         " ELSE attempts - 1 END)))::bigint)),"
-	         " finished_at = CASE WHEN $4::int = 0 AND"
-	         " attempts >= max_attempts THEN now() END"
+	         " finished_at = CASE WHEN $10::int = 1 OR ($4::int = 0 AND"
+	         " attempts >= max_attempts) THEN now() END"
 	         " WHERE id = $1 AND fence = $2 AND state = 'running'"
 	         " RETURNING id, fence, state),"
 	         " a AS (UPDATE job_attempts t SET ended_at = now(),"
@@ -315,7 +316,7 @@ release_once(struct run_queue *q, int64_t id, int64_t fence,
 	         " refunded = $4::int = 1, evidence = $9::jsonb"
 	         " FROM u WHERE t.job_id = u.id AND t.fence = u.fence)"
 	         " SELECT state FROM u",
-	         9, params, PGRES_TUPLES_OK);
+	         10, params, PGRES_TUPLES_OK);
 	if (!r)
 		return db_failed_permanently(q->db) ? RUN_QUEUE_REFUSED : -1;
 	if (PQntuples(r) == 0) {

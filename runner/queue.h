@@ -92,6 +92,7 @@ struct run_release {
 	const char *error; /* last_error, "<outcome>: <detail>" */
 	int refund; /* the attempt does not count (host failure, stop) */
 	int host; /* a host failure: counted in jobs.host_failures */
+	int final; /* the job can never run (a bad spec): dead at once */
 	int64_t delay_s; /* run_after = now + delay_s, doubled per earlier
 			    try (host failures for the host's), <= 1 h */
 	const char *outcome; /* infra class for job_attempts, or NULL */
@@ -101,7 +102,7 @@ struct run_release {
 
 /*
  * Give job id back: it is queued again (from run_after), or dead-lettered
- * when it has used all its attempts; the attempt's row keeps outcome,
+ * when it has used all its attempts or the release is final; the attempt's row keeps outcome,
  * detail and evidence (sql/004-runner.sql). Evidence the database refuses
  * is dropped rather than the release. Sets *dead to 1 when it was
  * dead-lettered (may be NULL). Returns 0, RUN_QUEUE_LOST, or -1.

@@ -9,13 +9,14 @@
 # next job. SIGTERM and a lost lease act within seconds in the middle of a
 # drip-fed frame. Host failures -- a Python the pool does not have, a
 # missing store file, a full spool disk, PostgreSQL down longer than a
-# lease -- lose, double and dead-letter nothing.
+# lease -- lose, double and dead-letter nothing; a spec that no host can
+# run (a file named twice) is dead-lettered at once.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helper/postgres.sh"
 . "$TOP/tests/helper/store.sh"
 need pyti-db pyti-run
 pg_need
-plan 43
+plan 45
 
 PG=$TOP/tests/helper/postgres
 pg_start "$TMP/pg"
@@ -148,6 +149,16 @@ printf 'not really an sdist\n' >"$TMP/store/$(echo "$GSHA" | cut -c1-2)/$GSHA"
 printf 'not really an sdist\n' >"$TMP/ghost-1.0.tar.gz"
 sql "update jobs set spec = jsonb_set(spec, '{dist}', '$(store_dist "$TMP/ghost-1.0.tar.gz")') where id = $J"
 check "once the file is in the store the job is done" wait_for 90 state_is "$J" done
+
+# --- a spec no host can ever run: dead at once, not refunded forever ----
+# (the same file named twice: every runner refuses it, so refunding the
+# attempt as a host failure would requeue it with backoff for ever)
+J=$(pyti-db enqueue --platform debian-12 --python 3.11 --max-attempts 3 \
+	"{\"hostile\":\"good\",\"dist\":$DIST,\"deps\":[$DIST]}")
+check "a file listed twice: the job is dead-lettered" wait_for 30 state_is "$J" dead
+check_eq "on its first attempt, as bad-spec, naming the file" \
+	"$(sql "select attempts || ' ' || host_failures || ' ' || last_error from jobs where id = $J")" \
+	"1 0 bad-spec: 'demo-1.0-py3-none-any.whl' is listed twice"
 kill -TERM "$(cat "$TMP/l.pid")"; wait "$(cat "$TMP/l.pid")"
 
 # --- the spool's disk full ----------------------------------------------
@@ -200,5 +211,5 @@ check_eq "one results row each" "$(sql "select count(*) from results where job_i
 check_eq "no attempt was rescued" "$(sql "select count(*) from job_attempts where job_id in ($P1, $P2) and ending <> 'done'")" 0
 kill -TERM "$(cat "$TMP/p.pid")"; wait "$(cat "$TMP/p.pid")"
 check_eq "nothing left in the spool" "$(ls "$TMP/spool-p/pending" | wc -l)" 0
-check_eq "nothing dead but the hostile and parked jobs" \
-	"$(sql "select count(*) from jobs where state = 'dead' and coalesce(last_error, '') not like 'protocol-error%' and coalesce(last_error, '') not like 'agent-silent%' and last_error <> 'parked by the test'")" 0
+check_eq "nothing dead but the hostile, bad-spec and parked jobs" \
+	"$(sql "select count(*) from jobs where state = 'dead' and coalesce(last_error, '') not like 'protocol-error%' and coalesce(last_error, '') not like 'agent-silent%' and coalesce(last_error, '') not like 'bad-spec%' and last_error <> 'parked by the test'")" 0

@@ -117,6 +117,13 @@ test_run_infra_names_and_retry(void **state)
 	assert_true(run_infra_retryable(RUN_INFRA_VM_DIED));
 	assert_false(run_infra_retryable(RUN_INFRA_HOST));
 	assert_false(run_infra_retryable(RUN_INFRA_NONE));
+	/* a spec no host can run: never retried, refunded, or requeued */
+	assert_string_equal(run_infra_name(RUN_INFRA_BAD_SPEC), "bad-spec");
+	assert_false(run_infra_retryable(RUN_INFRA_BAD_SPEC));
+	assert_false(run_infra_is_host(RUN_INFRA_BAD_SPEC));
+	assert_true(run_infra_is_final(RUN_INFRA_BAD_SPEC));
+	assert_false(run_infra_is_final(RUN_INFRA_HOST));
+	assert_false(run_infra_is_final(RUN_INFRA_TIMEOUT));
 }
 
 int
