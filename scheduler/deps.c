@@ -386,17 +386,88 @@ group_reqs(json_t *groups, const char *name, struct lines *out, int depth,
 	return 0;
 }
 
+/* How deep -r includes are followed (a file that includes itself stops
+ * here too, its lines once more at each level). */
+#define REQ_INCLUDE_DEPTH 4
+
+/* The target of a -r / --requirement line (s, n), or 0. */
+static int
+req_include(const char *s, size_t n, const char **target, size_t *tlen)
+{
+	if (n > 2 && !memcmp(s, "-r", 2)) {
+		s += 2;
+		n -= 2;
+	} else if (n > 13 && !memcmp(s, "--requirement", 13)) {
+		s += 13;
+		n -= 13;
+	} else {
+		return 0;
+	}
+	while (n && (*s == ' ' || *s == '\t' || *s == '='))
+		s++, n--;
+	*target = s;
+	*tlen = n;
+	return n > 0;
+}
+
+/*
+ * The member a -r target names, relative to dir (the including file's
+ * folder, "" for the top and for tox.ini), {toxinidir}/ and ./ dropped,
+ * .. taken back; NULL when the sdist holds no such requirements file.
+ */
+static const struct sched_sdist_member *
+req_target(const struct sched_sdist *sd, const char *dir, const char *t,
+           size_t n)
+{
+	char path[512];
+	size_t len = 0;
+
+	if (n > 13 && !memcmp(t, "{toxinidir}/", 12))
+		t += 12, n -= 12;
+	if (!n || *t == '/' || strlen(dir) + n + 1 >= sizeof(path))
+		return NULL;
+	len = (size_t)snprintf(path, sizeof(path), "%s", dir);
+	while (n) {
+		const char *e = memchr(t, '/', n);
+		size_t k = e ? (size_t)(e - t) : n;
+
+		if (k == 2 && !memcmp(t, "..", 2)) {
+			if (!len)
+				return NULL; /* above the top */
+			len--; /* the '/' that ends the folder */
+			while (len && path[len - 1] != '/')
+				len--;
+		} else if (k && !(k == 1 && *t == '.')) {
+			memcpy(path + len, t, k);
+			len += k;
+			if (e)
+				path[len++] = '/';
+		}
+		t += e ? k + 1 : k;
+		n -= e ? k + 1 : k;
+	}
+	path[len] = 0;
+	for (size_t i = 0; i < sd->nreqs; i++)
+		if (sd->reqs[i].name && !strcmp(sd->reqs[i].name, path))
+			return &sd->reqs[i];
+	return NULL;
+}
+
 /* Requirement lines of a requirements file or tox deps: comments and
- * blank lines dropped, options and includes recorded as unresolved. */
+ * blank lines dropped, -r includes of the sdist's requirements files
+ * followed (relative to dir, the file's folder), other options and
+ * includes recorded as unresolved. */
 static void
-req_lines(const char *text, const char *what, struct lines *out,
-          struct sched_deps *d, int tox)
+req_lines(const struct sched_sdist *sd, const char *text, const char *what,
+          const char *dir, int depth, struct lines *out, struct sched_deps *d,
+          int tox)
 {
 	const char *p = text;
 	while (*p) {
 		const char *e = strchr(p, '\n');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
-		const char *s = p;
+		const char *s = p, *t;
+		size_t tn;
 		p = e ? e + 1 : p + n;
 		while (n && (*s == ' ' || *s == '\t')) {
 			s++;
@@ -410,6 +481,22 @@ req_lines(const char *text, const char *what, struct lines *out,
 			n--;
 		if (!n)
 			continue;
+		if (req_include(s, n, &t, &tn)) {
+			const struct sched_sdist_member *m =
+			    req_target(sd, dir, t, tn);
+			if (m && depth < REQ_INCLUDE_DEPTH) {
+				char sub[512];
+				const char *slash = strrchr(m->name, '/');
+				snprintf(sub, sizeof(sub), "%.*s",
+				         slash ? (int)(slash - m->name + 1) : 0,
+				         m->name);
+				req_lines(sd, m->data, m->name, sub, depth + 1,
+				          out, d, 0);
+				note(d, "test requirements from %s (-r in %s)",
+				     m->name, what);
+				continue;
+			}
+		}
 		if (*s == '-' || (tox && (*s == '{' || memchr(s, ':', n) ||
 		                          memchr(s, '{', n)))) {
 			char line[600];
@@ -425,7 +512,8 @@ req_lines(const char *text, const char *what, struct lines *out,
 
 /* tox.ini [testenv] deps = ... (with continuation lines). */
 static void
-tox_deps(const char *ini, struct lines *out, struct sched_deps *d)
+tox_deps(const struct sched_sdist *sd, const char *ini, struct lines *out,
+         struct sched_deps *d)
 {
 	const char *sec = strstr(ini, "[testenv]");
 	if (!sec)
@@ -453,12 +541,13 @@ tox_deps(const char *ini, struct lines *out, struct sched_deps *d)
 		}
 		p = e;
 	}
-	req_lines(buf_cstr(&b), "tox.ini deps", out, d, 1);
+	req_lines(sd, buf_cstr(&b), "tox.ini deps", "", 0, out, d, 1);
 	buf_release(&b);
 }
 
 /* The test requirement lines of an sdist: PEP 735 groups test/tests,
- * requirements*test*.txt, tox.ini deps. */
+ * the requirements files whose names say test (sched_sdist_reqs_file()),
+ * tox.ini deps; with what their -r lines include. */
 static void
 sdist_test_reqs(const struct sched_sdist *sd, json_t *pyproject,
                 struct lines *out, struct sched_deps *d)
@@ -498,22 +587,36 @@ sdist_test_reqs(const struct sched_sdist *sd, json_t *pyproject,
 		}
 	}
 	for (size_t i = 0; i < sd->nreqs; i++) {
-		if (!sd->reqs[i].name)
+		const char *name = sd->reqs[i].name, *slash;
+		char dir[512];
+
+		if (!name || sched_sdist_reqs_file(name, strlen(name)) != 2)
 			continue;
-		req_lines(sd->reqs[i].data, sd->reqs[i].name, out, d, 0);
-		note(d, "test requirements from %s", sd->reqs[i].name);
+		slash = strrchr(name, '/');
+		snprintf(dir, sizeof(dir), "%.*s",
+		         slash ? (int)(slash - name + 1) : 0, name);
+		req_lines(sd, sd->reqs[i].data, name, dir, 0, out, d, 0);
+		note(d, "test requirements from %s", name);
 	}
 	if (sd->tox.name) {
-		tox_deps(sd->tox.data, out, d);
+		tox_deps(sd, sd->tox.data, out, d);
 		note(d, "test requirements from tox.ini [testenv] deps");
 	}
 }
 
-/* The build requirements from pyproject.toml, as pip reads them.
- * Returns 0 with lines in out, or -1 with the resolution set. */
+/*
+ * The build requirements from pyproject.toml, as pip reads them.
+ * Returns 0 with lines in out, or -1 with the resolution set. md is the
+ * release's metadata: an in-tree backend (backend-path, PEP 517: a
+ * backend that builds itself, as hatchling, flit-core and setuptools do)
+ * answers get_requires_for_build_wheel with its own runtime
+ * requirements, which the host cannot ask it for without running it:
+ * they are added from md's Requires-Dist (static or not: a first stage
+ * cannot build without them).
+ */
 static int
-build_reqs(const struct sched_sdist *sd, int have, json_t **pyproject,
-           struct lines *out, struct sched_deps *d)
+build_reqs(const struct sched_sdist *sd, int have, const struct sched_md *md,
+           json_t **pyproject, struct lines *out, struct sched_deps *d)
 {
 	*pyproject = NULL;
 	if (have == 1 && sd->pyproject.name) {
@@ -562,6 +665,18 @@ build_reqs(const struct sched_sdist *sd, int have, json_t **pyproject,
 				lines_add(out, "wheel", 5);
 				note(d, "build backend %s also asks for wheel",
 				     be);
+			}
+			json_t *bp = json_object_get(bs, "backend-path");
+			if (json_is_array(bp) && json_array_size(bp) &&
+			    md->ok) {
+				for (i = 0; i < md->nrequires; i++)
+					lines_add(out, md->requires_dist[i],
+					          strlen(md->requires_dist[i]));
+				note(d,
+				     "in-tree build backend (backend-path): "
+				     "its dynamic build requirements are the "
+				     "project's own Requires-Dist (%zu lines)",
+				     md->nrequires);
 			}
 			note(d,
 			     "build requirements from pyproject.toml "
@@ -634,9 +749,8 @@ sched_deps_cell_md(struct sched_deps_ctx *x, const struct sched_project *p,
 		    x->rs, f->sha256, sd.pkginfo.data, sd.pkginfo.len);
 		if (is_static(pk)) {
 			md = pk;
-			d->author_email = md->author_email
-			                      ? xstrdup(md->author_email)
-			                      : NULL;
+			d->author_email =
+			    md->author_email ? xstrdup(md->author_email) : NULL;
 			d->maintainer_email =
 			    md->maintainer_email ? xstrdup(md->maintainer_email)
 			                         : NULL;
@@ -651,7 +765,7 @@ sched_deps_cell_md(struct sched_deps_ctx *x, const struct sched_project *p,
 		}
 	}
 	if (f->kind == SCHED_FILE_SDIST) {
-		if (build_reqs(&sd, have, &pyproject, &breqs, d) < 0)
+		if (build_reqs(&sd, have, md, &pyproject, &breqs, d) < 0)
 			goto out;
 		if (have != 1)
 			note(d,

@@ -1,7 +1,8 @@
 /*
  * The sdist reader of sdist.h. Members are wanted by name only at depth
- * one ("<top>/pyproject.toml"), where pip and build look for them; the
- * top directory's name is not checked (sdists name it in every way).
+ * one ("<top>/pyproject.toml"), where pip and build look for them, and
+ * requirements files one folder further down; the top directory's name
+ * is not checked (sdists name it in every way).
  */
 #include "sdist.h"
 
@@ -35,8 +36,48 @@ sched_sdist_release(struct sched_sdist *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static int
+has_prefix(const char *s, size_t n, const char *prefix)
+{
+	size_t k = strlen(prefix);
+	return n >= k && !memcmp(s, prefix, k);
+}
+
+static int
+has_suffix(const char *s, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+	return n >= k && !memcmp(s + n - k, suffix, k);
+}
+
+int
+sched_sdist_reqs_file(const char *path, size_t len)
+{
+	static const char *const test_dirs[] = {"tests/", "test/", "testing/",
+	                                        "ci/"};
+	const char *slash = memchr(path, '/', len);
+	const char *base = slash ? slash + 1 : path;
+	size_t bl = len - (size_t)(base - path);
+
+	if (!has_suffix(base, bl, ".txt") || bl <= 4)
+		return 0;
+	if (!slash)
+		return has_prefix(base, bl, "requirements")
+		           ? 1 + (memmem(base, bl, "test", 4) != NULL)
+		           : 0;
+	if (memchr(base, '/', bl))
+		return 0;
+	if (has_prefix(path, len, "requirements/"))
+		return 1 + (memmem(base, bl, "test", 4) != NULL);
+	for (size_t i = 0; i < sizeof(test_dirs) / sizeof(*test_dirs); i++)
+		if (has_prefix(path, len, test_dirs[i]) &&
+		    has_prefix(base, bl, "requirements"))
+			return 1 + (i < 3 || memmem(base, bl, "test", 4));
+	return 0;
+}
+
 /* Which member a path is (after the top directory): 1 pyproject, 2 tox,
- * 3 a test requirements file, 4 PKG-INFO, 0 none. */
+ * 3 a requirements file, 4 PKG-INFO, 0 none. */
 static int
 wanted(const char *path, size_t len, size_t *rest)
 {
@@ -46,6 +87,8 @@ wanted(const char *path, size_t len, size_t *rest)
 	const char *r = slash + 1;
 	size_t rl = len - (size_t)(r - path);
 	*rest = (size_t)(r - path);
+	if (sched_sdist_reqs_file(r, rl))
+		return 3;
 	if (memchr(r, '/', rl))
 		return 0;
 	if (rl == 14 && !memcmp(r, "pyproject.toml", 14))
@@ -54,9 +97,6 @@ wanted(const char *path, size_t len, size_t *rest)
 		return 2;
 	if (rl == 8 && !memcmp(r, "PKG-INFO", 8))
 		return 4;
-	if (rl > 16 && !strncmp(r, "requirements", 12) &&
-	    !memcmp(r + rl - 4, ".txt", 4) && memmem(r, rl, "test", 4))
-		return 3;
 	return 0;
 }
 

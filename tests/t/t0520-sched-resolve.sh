@@ -9,12 +9,14 @@
 # resolves the same roots with `pip install --dry-run --report` against
 # the same index. Installed sets must be equal; where pip fails, pyti
 # says conflict or unavailable. Also: test extras resolved with the
-# runtime requirements, build requirements and two-stage sdists.
+# runtime requirements, test requirements files and their -r includes,
+# build requirements (an in-tree backend's included) and two-stage
+# sdists.
 . "$(dirname "$0")/../lib.sh"
 need nginx
 PIPW=$(ls /usr/share/python-wheels/pip-*.whl 2>/dev/null | tail -n 1)
 [ -n "$PIPW" ] || skip_all "needs Debian's pip wheel (python3-pip-whl)"
-set -- $( [ -n "${PYTI_LONG:-}" ] && echo 30 || echo 21 )
+set -- $( [ -n "${PYTI_LONG:-}" ] && echo 31 || echo 22 )
 plan $1
 
 . "$TOP/tests/helper/sched/index.sh"
@@ -108,7 +110,16 @@ check_grep "a PKG-INFO older than Metadata-Version 2.2 is not static: two-stage"
 	'"project":"sdist-pkginfo-old".*"resolution":"two_stage"' "$TMP/cells.jsonl"
 pyti-schedule --dry-run --json --db "$TMP/db" --store "$TMP/store" \
 	--platform debian-12 --package sdist-hatch sdist-badtoml sdist-noreq \
-	groups >"$TMP/sdist.jsonl"
+	groups sdist-inplace >"$TMP/sdist.jsonl"
+# roles PROJECT ROLE: the sorted names of the project's deps of that role
+roles() {
+	$PYTHON -c 'import json,sys
+for l in open(sys.argv[1]):
+    c=json.loads(l)
+    if c["project"]==sys.argv[2]:
+        print(" ".join(sorted(d["name"].split("-")[0] for d in c["deps"] if d["role"]==sys.argv[3])))' \
+		"$TMP/sdist.jsonl" "$1" "$2"
+}
 check_grep "build requirements from pyproject.toml, resolved" \
 	'"name":"hatchling-1.21-py3-none-any.whl","role":"build".*"name":"packaging-23.2-py3-none-any.whl","role":"build".*"project":"sdist-hatch".*"resolution":"ok"' \
 	"$TMP/sdist.jsonl"
@@ -118,12 +129,14 @@ check_grep "a pyproject.toml that is not TOML is unavailable, with where" \
 check_grep "[build-system] without requires is refused as pip does" \
 	'"project":"sdist-noreq".*"resolution":"unavailable: pyproject.toml: .build-system. .requires. is missing' \
 	"$TMP/sdist.jsonl"
-check_grep "test requirements from groups, requirements and tox.ini" \
-	'"groups_plugin-1.0-py3-none-any.whl","role":"test".*"groups_req-1.0-py3-none-any.whl","role":"test".*"groups_tox-2.0-py3-none-any.whl","role":"test".*"groups_typing-1.0-py3-none-any.whl","role":"test"' \
-	"$TMP/sdist.jsonl"
+check_eq "test requirements from groups, requirements files (tests/ and requirements/ too, -r followed) and tox.ini" \
+	"$(roles groups test)" \
+	"groups_base groups_dev groups_extra groups_plugin groups_req groups_testsdir groups_tox groups_typing"
 check_grep "what is not followed is recorded" \
-	'"test_unresolved":\["-r requirements.txt (requirements-test.txt): not followed","py38: groups-old (tox.ini deps): not followed"\]' \
+	'"test_unresolved":\["-r missing.txt (requirements-test.txt): not followed","py38: groups-old (tox.ini deps): not followed"\]' \
 	"$TMP/sdist.jsonl"
+check_eq "an in-tree backend (backend-path) builds with the project's own requirements" \
+	"$(roles sdist-inplace build)" "chain_c"
 pyti-schedule --db "$TMP/db" --store "$TMP/store" --platform debian-12 \
 	--explain chain >"$TMP/explain" 2>&1
 check_grep "--explain names the file and the dependencies" \

@@ -3,7 +3,7 @@
  * tarfile and zipfile write: every format pip accepts for an sdist gives
  * the same pyproject.toml, members below the top directory are not taken,
  * and hostile archives (a member claiming gigabytes, a corrupt or cut
- * stream) are refused with a reason.
+ * stream) are refused with a reason; which requirements files are kept.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -138,12 +138,51 @@ test_sched_sdist_hostile(void **state)
 	sched_sdist_release(&s);
 }
 
+/* Which requirements files are kept, and which are test requirements
+ * by their own name. */
+static void
+test_sched_sdist_reqs_files(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *path;
+		int want;
+	} cases[] = {
+	    {"requirements-test.txt", 2},
+	    {"requirements_tests.txt", 2},
+	    {"requirements.txt", 1},
+	    {"requirements-dev.txt", 1},
+	    {"requirements/test.txt", 2},
+	    {"requirements/docs.txt", 1},
+	    {"tests/requirements.txt", 2},
+	    {"test/requirements-ci.txt", 2},
+	    {"testing/requirements.txt", 2},
+	    {"ci/requirements.txt", 1},
+	    {"ci/requirements-tests.txt", 2},
+	    {"tests/data/requirements.txt", 0},
+	    {"requirements/sub/test.txt", 0},
+	    {"docs/requirements.txt", 0},
+	    {"tests/other.txt", 0},
+	    {"requirements-test.in", 0},
+	    {"test.txt", 0},
+	    {"requirements/.txt", 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int got =
+		    sched_sdist_reqs_file(cases[i].path, strlen(cases[i].path));
+		if (got != cases[i].want)
+			fprintf(stderr, "%s: %d\n", cases[i].path, got);
+		assert_int_equal(got, cases[i].want);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sched_sdist_formats),
 	    cmocka_unit_test(test_sched_sdist_hostile),
+	    cmocka_unit_test(test_sched_sdist_reqs_files),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
