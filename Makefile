@@ -94,18 +94,24 @@ all: $(PROGRAMS)
 
 # The test suite: C unit tests (cmocka, TAP) then integration tests, all
 # under prove, which ends with its one summary line. --timer stamps each
-# test with its wall time, so a CI log shows where the budget goes.
+# test with its wall time, so a CI log shows where the budget goes. The
+# guest images are built in the background meanwhile
+# (tests/helper/prebuild-images): a first build overlaps the tests that
+# need no VM, and the suite waits for it before it ends.
 PROVE ?= prove
 PROVE_FLAGS ?= --timer
+PREBUILD = tests/helper/prebuild-images
 test: all $(UNIT_TESTS) $(TEST_HELPERS)
-	$(Q)CMOCKA_MESSAGE_OUTPUT=TAP PYTI_TOP=$(CURDIR) $(PROVE) \
-		$(PROVE_FLAGS) $(UNIT_TESTS) $(INTEGRATION_TESTS)
+	$(Q)$(PREBUILD) start; CMOCKA_MESSAGE_OUTPUT=TAP PYTI_TOP=$(CURDIR) \
+		$(PROVE) $(PROVE_FLAGS) $(UNIT_TESTS) $(INTEGRATION_TESTS); \
+		rc=$$?; $(PREBUILD) wait; exit $$rc
 
 # The long suite: everything make test runs, plus the tests that call
 # long_test (tests/lib.sh), which make test skips to keep CI in budget.
 test-long: all $(UNIT_TESTS) $(TEST_HELPERS)
-	$(Q)CMOCKA_MESSAGE_OUTPUT=TAP PYTI_TOP=$(CURDIR) PYTI_LONG=1 $(PROVE) \
-		$(PROVE_FLAGS) $(UNIT_TESTS) $(INTEGRATION_TESTS)
+	$(Q)$(PREBUILD) start; CMOCKA_MESSAGE_OUTPUT=TAP PYTI_TOP=$(CURDIR) \
+		PYTI_LONG=1 $(PROVE) $(PROVE_FLAGS) $(UNIT_TESTS) \
+		$(INTEGRATION_TESTS); rc=$$?; $(PREBUILD) wait; exit $$rc
 
 unit: $(UNIT_TESTS)
 	$(Q)CMOCKA_MESSAGE_OUTPUT=TAP $(PROVE) $(PROVE_FLAGS) $(UNIT_TESTS)

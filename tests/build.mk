@@ -2,7 +2,14 @@
 # prove with tests/lib.sh) and the fuzz targets (tests/fuzz/). Unit tests
 # in tests/unit/ are built by the build.mk of the folder they test.
 
-INTEGRATION_TESTS := $(sort $(wildcard tests/t/t[0-9]*.sh))
+# In number order, except that the tests that start QEMU guests run last:
+# the guest images' background build (tests/helper/prebuild-images) then
+# overlaps every test that needs no VM.
+ALL_INTEGRATION_TESTS := $(sort $(wildcard tests/t/t[0-9]*.sh))
+VM_TESTS := $(sort $(shell grep -l -e qemu-system-x86_64 \
+	-e helper/images.sh $(ALL_INTEGRATION_TESTS)))
+INTEGRATION_TESTS := $(filter-out $(VM_TESTS),$(ALL_INTEGRATION_TESTS)) \
+	$(VM_TESTS)
 
 # Test helpers written in C (tests/helper/*.c), built with `make test` and
 # `make integration`: plain libcommon.
