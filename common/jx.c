@@ -110,3 +110,21 @@ jx_string_or_null(const char *s)
 {
 	return s ? json_string(s) : json_null();
 }
+
+int
+jx_dep_has_role(const json_t *dep, const char *role)
+{
+	const json_t *roles = json_object_get(dep, "roles"), *r;
+	const char *one = jx_str(dep, "role");
+	size_t i;
+
+	if (!json_is_array(roles))
+		return one && strcmp(one, role) == 0;
+	json_array_foreach(roles, i, r)
+	{
+		if (json_is_string(r) &&
+		    strcmp(json_string_value(r), role) == 0)
+			return 1;
+	}
+	return 0;
+}

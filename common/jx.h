@@ -60,4 +60,10 @@ void jx_append(json_t *arr, json_t *value);
 /* json_string() that turns NULL into JSON null. New reference. */
 json_t *jx_string_or_null(const char *s);
 
+/*
+ * Whether a job spec's file entry (docs/raw-data.md 3) serves role: its
+ * "roles" array holds it, or, without "roles", its "role" is it. 1 or 0.
+ */
+int jx_dep_has_role(const json_t *dep, const char *role);
+
 #endif

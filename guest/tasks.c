@@ -1314,8 +1314,7 @@ install_test_deps(struct guest_job *job, struct guest_task_run *tr)
 	argv[first] = "--no-warn-script-location";
 	json_array_foreach(json_object_get(job->spec, "deps"), i, d)
 	{
-		if (k >= 256 || !jx_str(d, "role") ||
-		    strcmp(jx_str(d, "role"), "test"))
+		if (k >= 256 || !jx_dep_has_role(d, "test"))
 			continue;
 		snprintf(paths[k], sizeof(paths[0]), GUEST_IN "/%s",
 		         jx_str(d, "name"));
@@ -2175,11 +2174,11 @@ guest_job_init(struct guest_job *job, json_t *spec, char *err, size_t errlen)
 			return -1;
 		if (!role)
 			continue;
-		if (!strcmp(role, "build"))
+		if (jx_dep_has_role(d, "build"))
 			job->build_deps++;
-		else if (!strcmp(role, "test"))
+		if (jx_dep_has_role(d, "test"))
 			job->test_deps++;
-		else if (!strcmp(role, "tests_source") && job->is_wheel &&
+		if (!strcmp(role, "tests_source") && job->is_wheel &&
 		         guest_dist_kind(jx_str(d, "name")) == GUEST_DIST_SDIST)
 			snprintf(job->tests_source, sizeof(job->tests_source),
 			         "%s", jx_str(d, "name"));

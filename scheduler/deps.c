@@ -231,7 +231,27 @@ static void
 add_file(struct sched_deps *d, const char *name, const char *sha256,
          int64_t size, const char *role, const char *version)
 {
-	json_t *j = json_object();
+	json_t *j, *roles;
+	size_t i;
+
+	/* A file serves every role once: the runner refuses a name listed
+	 * twice (build and runtime requirements often share packaging). */
+	json_array_foreach(d->deps, i, j)
+	{
+		if (strcmp(jx_str(j, "name"), name) != 0)
+			continue;
+		if (jx_dep_has_role(j, role))
+			return;
+		roles = json_object_get(j, "roles");
+		if (!roles) {
+			roles = json_array();
+			jx_append(roles, json_string(jx_str(j, "role")));
+			jx_set(j, "roles", roles);
+		}
+		jx_append(roles, json_string(role));
+		return;
+	}
+	j = json_object();
 	jx_set(j, "name", json_string(name));
 	jx_set(j, "sha256", jx_string_or_null(sha256));
 	jx_set(j, "size", size >= 0 ? json_integer(size) : json_null());

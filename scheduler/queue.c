@@ -565,18 +565,38 @@ sched_queue_followups(struct sched_queue *q, sched_followup_fn fn, void *arg)
 }
 
 /* The second stage's spec installs the first stage's wheel: no build,
- * so no build deps; the sdist brings the tests (role tests_source). */
+ * so no build deps (a file that is also another role's stays, as that
+ * role); the sdist brings the tests (role tests_source). */
 static void
 spec_use_artifact(json_t *spec, const struct sched_followup *f)
 {
 	json_t *sdist = json_object_get(spec, "dist"), *deps = json_array();
-	json_t *old = json_object_get(spec, "deps"), *e;
-	size_t i;
+	json_t *old = json_object_get(spec, "deps"), *e, *r;
+	size_t i, k;
 	json_array_foreach(old, i, e)
 	{
-		const char *role = jx_str(e, "role");
-		if (!role || strcmp(role, "build") != 0)
+		json_t *roles = json_object_get(e, "roles"), *kept;
+		if (!jx_dep_has_role(e, "build")) {
 			jx_append(deps, json_incref(e));
+			continue;
+		}
+		if (!json_is_array(roles))
+			continue;
+		kept = json_array();
+		json_array_foreach(roles, k, r)
+		{
+			if (json_is_string(r) &&
+			    strcmp(json_string_value(r), "build") != 0)
+				jx_append(kept, json_incref(r));
+		}
+		if (json_array_size(kept)) {
+			json_t *t = json_deep_copy(e);
+			jx_set(t, "role", json_incref(json_array_get(kept, 0)));
+			jx_set(t, "roles", kept);
+			jx_append(deps, t);
+		} else {
+			json_decref(kept);
+		}
 	}
 	if (json_is_object(sdist)) {
 		json_t *t = json_deep_copy(sdist);

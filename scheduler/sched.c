@@ -283,8 +283,19 @@ explain(struct run *r, const struct sched_project *p,
 	json_t *dep;
 	json_array_foreach(d->deps, i, dep)
 	{
-		printf("  %-12s %s\n", jx_str(dep, "role"),
+		json_t *roles = json_object_get(dep, "roles"), *role;
+		struct buf b = BUF_INIT(0);
+		size_t k;
+		json_array_foreach(roles, k, role)
+		{
+			if (k)
+				buf_addc(&b, '+');
+			buf_adds(&b, json_string_value(role));
+		}
+		printf("  %-12s %s\n",
+		       roles ? buf_cstr(&b) : jx_str(dep, "role"),
 		       jx_str(dep, "name"));
+		buf_release(&b);
 	}
 	json_array_foreach(d->test_unresolved, i, dep)
 	{

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/../lib.sh"
 need nginx psql
 [ -x /usr/lib/postgresql/15/bin/initdb ] || skip_all "needs PostgreSQL 15"
-plan 24
+plan 25
 
 PG=$TOP/tests/helper/postgres
 . "$TOP/tests/helper/sched/index.sh"
@@ -86,7 +86,7 @@ check "an sdist without static metadata gets a build-stage job" test -n "$first"
 q "INSERT INTO results (job_id, fence, attempt, runner, class, outcome, raw)
    VALUES ($first, 1, 1, 't', 'package', 'passed',
    '{\"result\": {\"built\": {\"wheel\": \"sdist_dynamic-1.0-py3-none-any.whl\",
-     \"metadata\": \"Metadata-Version: 2.1\\nName: sdist-dynamic\\nVersion: 1.0\\nRequires-Dist: chain-c<2\\n\"}}}')"
+     \"metadata\": \"Metadata-Version: 2.1\\nName: sdist-dynamic\\nVersion: 1.0\\nRequires-Dist: chain-c<2\\nRequires-Dist: setuptools\\n\"}}}')"
 # the same cell on debian-11: its first stage handed the wheel back and
 # the runner stored it (raw "artifact"); on debian-13 too, but its build
 # had a finding, which the second stage must show again: it builds
@@ -102,7 +102,7 @@ for p in debian-11 debian-13; do
 	   VALUES ($j, 1, 1, 't', 'package', 'passed',
 	   '{\"artifact\": {\"name\": \"sdist_dynamic-1.0-py3-none-any.whl\", \"sha256\": \"$wsha\", \"size\": $wsize},
 	     \"result\": {\"findings\": [$f], \"built\": {\"wheel\": \"sdist_dynamic-1.0-py3-none-any.whl\",
-	     \"metadata\": \"Metadata-Version: 2.1\\nName: sdist-dynamic\\nVersion: 1.0\\nRequires-Dist: chain-c<2\\n\"}}}')"
+	     \"metadata\": \"Metadata-Version: 2.1\\nName: sdist-dynamic\\nVersion: 1.0\\nRequires-Dist: chain-c<2\\nRequires-Dist: setuptools\\n\"}}}')"
 done
 pyti-schedule --followups >"$TMP/run3" 2>&1
 check_eq "--followups enqueues the second stages alone, in the cell's sweep" \
@@ -116,6 +116,10 @@ stage2() {
 sdist=$(q "SELECT file_name FROM cells WHERE project = 'sdist-dynamic' AND platform = 'debian-11'")
 check_eq "a returned wheel in this host's store is the second stage's distribution: no build deps, the sdist as tests_source" \
 	"$(stage2 debian-11)" "sdist_dynamic-1.0-py3-none-any.whl tests_source:$sdist"
+check_eq "a build dep that is also a runtime dep of the built wheel stays, as runtime only" \
+	"$(q "SELECT d->>'role' || ' ' || (d->'roles')::text FROM jobs j JOIN cells c ON c.id = j.cell_id,
+	      jsonb_array_elements(j.spec->'deps') d WHERE c.project = 'sdist-dynamic' AND c.platform = 'debian-11'
+	      AND j.spec ? 'stage_of' AND d->>'name' LIKE 'setuptools-%'")" 'runtime ["runtime"]'
 check_eq "its spec names the wheel's sha256 and size" \
 	"$(q "SELECT j.spec->'dist'->>'sha256' || ' ' || (j.spec->'dist'->>'size') FROM jobs j JOIN cells c ON c.id = j.cell_id
 	      WHERE c.project = 'sdist-dynamic' AND c.platform = 'debian-11' AND j.spec ? 'stage_of'")" "$wsha $wsize"

@@ -16,7 +16,7 @@
 need nginx
 PIPW=$(ls /usr/share/python-wheels/pip-*.whl 2>/dev/null | tail -n 1)
 [ -n "$PIPW" ] || skip_all "needs Debian's pip wheel (python3-pip-whl)"
-set -- $( [ -n "${PYTI_LONG:-}" ] && echo 31 || echo 22 )
+set -- $( [ -n "${PYTI_LONG:-}" ] && echo 32 || echo 23 )
 plan $1
 
 . "$TOP/tests/helper/sched/index.sh"
@@ -117,7 +117,7 @@ roles() {
 for l in open(sys.argv[1]):
     c=json.loads(l)
     if c["project"]==sys.argv[2]:
-        print(" ".join(sorted(d["name"].split("-")[0] for d in c["deps"] if d["role"]==sys.argv[3])))' \
+        print(" ".join(sorted(d["name"].split("-")[0] for d in c["deps"] if sys.argv[3] in d.get("roles", [d["role"]]))))' \
 		"$TMP/sdist.jsonl" "$1" "$2"
 }
 check_grep "build requirements from pyproject.toml, resolved" \
@@ -137,6 +137,9 @@ check_grep "what is not followed is recorded" \
 	"$TMP/sdist.jsonl"
 check_eq "an in-tree backend (backend-path) builds with the project's own requirements" \
 	"$(roles sdist-inplace build)" "chain_c"
+check_grep "a file both a build and a runtime requirement is delivered once, with both roles" \
+	'"deps":\[{"name":"chain_c-2.0-py3-none-any.whl","role":"build","roles":\["build","runtime"\],"sha256":"[0-9a-f]*","size":[0-9]*,"version":"2.0"}\],.*"project":"sdist-inplace"' \
+	"$TMP/sdist.jsonl"
 pyti-schedule --db "$TMP/db" --store "$TMP/store" --platform debian-12 \
 	--explain chain >"$TMP/explain" 2>&1
 check_grep "--explain names the file and the dependencies" \

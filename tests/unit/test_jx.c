@@ -62,6 +62,33 @@ test_jx_getters(void **state)
 	json_decref(j);
 }
 
+/* A job spec's file entry: "roles" when it serves several, else "role". */
+static void
+test_jx_dep_has_role(void **state)
+{
+	const char *one = "{\"name\": \"a.whl\", \"role\": \"build\"}";
+	const char *both = "{\"role\": \"build\", \"roles\": [\"build\", "
+	                   "\"runtime\"]}";
+	const char *odd = "{\"role\": \"test\", \"roles\": [1, \"runtime\"]}";
+	json_t *a = jx_parse(one, strlen(one), "one");
+	json_t *b = jx_parse(both, strlen(both), "both");
+	json_t *c = jx_parse(odd, strlen(odd), "odd");
+
+	(void)state;
+	assert_true(jx_dep_has_role(a, "build"));
+	assert_false(jx_dep_has_role(a, "runtime"));
+	assert_true(jx_dep_has_role(b, "build"));
+	assert_true(jx_dep_has_role(b, "runtime"));
+	assert_false(jx_dep_has_role(b, "test"));
+	/* "roles" is the whole list when present; a non-string is no role */
+	assert_false(jx_dep_has_role(c, "test"));
+	assert_true(jx_dep_has_role(c, "runtime"));
+	assert_false(jx_dep_has_role(NULL, "build"));
+	json_decref(a);
+	json_decref(b);
+	json_decref(c);
+}
+
 static void
 test_jx_dumps_sorted_compact(void **state)
 {
@@ -109,6 +136,7 @@ main(void)
 	    cmocka_unit_test(test_jx_parse_rejects_duplicate_keys),
 	    cmocka_unit_test(test_jx_parse_rejects_nul_and_trailing),
 	    cmocka_unit_test(test_jx_getters),
+	    cmocka_unit_test(test_jx_dep_has_role),
 	    cmocka_unit_test(test_jx_dumps_sorted_compact),
 	    cmocka_unit_test(test_jx_load_file_enforces_max),
 	};
