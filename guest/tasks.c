@@ -1395,6 +1395,9 @@ unittest_fallback(struct guest_job *job, struct guest_task_run *tr,
 	if (guest_unittest_summary(buf_cstr(&tr->log) + from,
 	                           tr->log.len - from, t) < 0)
 		return 0;
+	if (t->not_tests)
+		set_data(job, "tests", "unittest_not_tests",
+		         json_integer(t->not_tests));
 	return t->tests > 0;
 }
 

@@ -145,6 +145,40 @@ status_count(const char *p, const char *e, const char *key)
 	return 0;
 }
 
+/*
+ * How many of discovery's failed imports in out..e name a module that is
+ * not a test module: "ERROR: a.b.c (unittest.loader._FailedTest.a.b.c)"
+ * (3.11 on; "(unittest.loader._FailedTest)" before)
+ * at the start of a line, c not starting with "test".
+ */
+static long
+discovery_not_tests(const char *out, const char *e)
+{
+	static const char mark[] = " (unittest.loader._FailedTest";
+	long n = 0;
+
+	for (const char *p = out; p < e; p++) {
+		const char *name, *end, *last;
+
+		if ((p != out && p[-1] != '\n') || e - p < 7 ||
+		    memcmp(p, "ERROR: ", 7))
+			continue;
+		name = p + 7;
+		end = memchr(name, '\n', (size_t)(e - name));
+		end = end ? end : e;
+		last =
+		    memmem(name, (size_t)(end - name), mark, sizeof(mark) - 1);
+		if (!last)
+			continue;
+		end = last;
+		for (last = end; last > name && last[-1] != '.'; last--)
+			;
+		if (end - last < 4 || memcmp(last, "test", 4))
+			n++;
+	}
+	return n;
+}
+
 int
 guest_unittest_summary(const char *out, size_t len,
                        struct guest_unittest_totals *t)
@@ -191,6 +225,13 @@ guest_unittest_summary(const char *out, size_t len,
 		            status_count(st, se, "unexpected successes");
 		t->errors = status_count(st, se, "errors");
 		t->skipped = status_count(st, se, "skipped");
+		t->not_tests = discovery_not_tests(out, ran);
+		if (t->not_tests > t->errors)
+			t->not_tests = t->errors;
+		t->tests -= t->not_tests;
+		t->errors -= t->not_tests;
+		if (t->tests < 0)
+			t->tests = 0;
 		return 0;
 	}
 	if (se - st >= 12 && !memcmp(st, "NO TESTS RAN", 12))

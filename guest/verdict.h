@@ -54,6 +54,11 @@ int guest_pytest_missing_modules(const char *log, size_t len,
 struct guest_unittest_totals {
 	long tests, failed, errors, skipped;
 	double seconds;
+	/* discovery's import failures of modules that are not test modules
+	 * (a package imported to look inside it, its last name not test*):
+	 * unittest counts each as a test in error; here they are taken out
+	 * of tests and errors and counted apart */
+	long not_tests;
 };
 
 /*
@@ -62,7 +67,9 @@ struct guest_unittest_totals {
  * "OK", "OK (skipped=S)" or "FAILED (failures=F, errors=E, skipped=S)"
  * (expected failures count as passed, unexpected successes as failed).
  * The last "Ran" line counts, so a test printing one cannot fake an
- * earlier total. Returns 0 and fills *t, or -1 when there is no
+ * earlier total. Discovery's "ERROR: NAME (unittest.loader._FailedTest
+ * .NAME)" of a NAME whose last part does not start with "test" is not a
+ * test (t->not_tests). Returns 0 and fills *t, or -1 when there is no
  * summary (the run did not get that far).
  */
 int guest_unittest_summary(const char *out, size_t len,

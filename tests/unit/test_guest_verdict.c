@@ -123,6 +123,20 @@ test_guest_unittest_summary(void **state)
 	    {"Ran many tests\n\nOK\n", -1, 0, 0, 0, 0},
 	    {"Ran 2 tests in 0.1s\n", -1, 0, 0, 0, 0},
 	    {"xRan 2 tests in 0.1s\n\nOK\n", -1, 0, 0, 0, 0},
+	    /* discovery imported a package to look in it and the import
+	     * failed (docutils without roman): not a test (3.13, 3.9) */
+	    {"EE\n====\nERROR: docutils.parsers.rst "
+	     "(unittest.loader._FailedTest.docutils.parsers.rst)\n----\n"
+	     "ImportError: Failed to import test module\n====\n"
+	     "ERROR: docutils.writers (unittest.loader._FailedTest)\n"
+	     "----\nRan 2 tests in 0.1s\n\nFAILED (errors=2)\n",
+	     0, 0, 0, 0, 0},
+	    /* a test module that fails to import stays a test in error */
+	    {"EE.\n====\nERROR: tests.test_x "
+	     "(unittest.loader._FailedTest.tests.test_x)\n----\n====\n"
+	     "ERROR: pkg.sub (unittest.loader._FailedTest.pkg.sub)\n----\n"
+	     "Ran 3 tests in 0.1s\n\nFAILED (errors=2)\n",
+	     0, 2, 0, 1, 0},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
