@@ -8,28 +8,18 @@
 # job waits release-delay before it is claimed again; PostgreSQL restarted
 # mid-run loses and duplicates nothing; SIGTERM returns a running job.
 . "$(dirname "$0")/../lib.sh"
-. "$TOP/tests/helper/postgres.sh"
+. "$TOP/tests/helper/runner-queue.sh"
 need pyti-db pyti-run
 pg_need
 plan 24
 
-PG=$TOP/tests/helper/postgres
-pg_start "$TMP/pg"
-CI=$PG_CI
-pg_config "$TMP/pyti.conf"
-cat >>"$PYTI_CONFIG" <<CONF
-[runner]
+runner_queue <<CONF
 lease = 3s
-heartbeat = 1s
-rescue-interval = 1s
-poll = 200ms
 infra-retries = 1
 job-timeout = 60s
-release-delay = 1s
 [platform debian-12]
 vms = 1
 CONF
-sql() { psql -X -A -t -q -d "$CI" -c "$1"; }
 
 # Two hosts migrating at once take turns on the advisory lock.
 pyti-db migrate >"$TMP/m1.log" 2>&1 & m1=$!
@@ -56,16 +46,9 @@ esac
 printf '{"schema_version":1,"outcome":"passed","job":%s,"attempt":%s}\n' "$PYTI_JOB_ID" "$PYTI_ATTEMPT"
 SH
 chmod +x "$TMP/job.sh"
-EXEC="--executor=exec:$TMP/job.sh"
+EXECUTOR=exec:$TMP/job.sh
 enqueue() { pyti-db enqueue --platform debian-12 --python 3.11 "$@" >/dev/null; }
-runner() { # runner NAME [OPTIONS]: start a runner in the background
-	n=$1; shift
-	pyti-run -f --set runner.name="$n" --set runner.spool="$TMP/spool-$n" \
-		"$EXEC" "$@" >>"$TMP/$n.log" 2>&1 &
-	echo $! >"$TMP/$n.pid"
-}
 stop_runner() { kill "$(cat "$TMP/$1.pid")" 2>/dev/null; wait "$(cat "$TMP/$1.pid")" 2>/dev/null; }
-at_exit 'for p in "$TMP"/*.pid; do kill -9 $(cat "$p") 2>/dev/null; done'
 count() { sql "select count(*) from jobs where $1"; }
 # waited JOB: the seconds between each attempt of JOB ending and the next
 # one's claim (run_after; PostgreSQL's clock for both), one line, rounded down
@@ -75,7 +58,6 @@ waited() {
 		select min(fence) from job_attempts where job_id = a.job_id and fence > a.fence)
 		where a.job_id = $1"
 }
-state_is() { test "$(sql "select state from jobs where id = $1")" = "$2"; }
 
 # --- two runners share the queue: 30 jobs, each completed once ----------
 i=0; while [ $i -lt 30 ]; do enqueue '{"mode":"quick"}'; i=$((i + 1)); done

@@ -12,36 +12,26 @@
 # lease -- lose, double and dead-letter nothing; a spec that no host can
 # run (a file named twice) is dead-lettered at once.
 . "$(dirname "$0")/../lib.sh"
-. "$TOP/tests/helper/postgres.sh"
+. "$TOP/tests/helper/runner-queue.sh"
 . "$TOP/tests/helper/store.sh"
 need pyti-db pyti-run
 pg_need
 plan 45
 
-PG=$TOP/tests/helper/postgres
-pg_start "$TMP/pg"
-CI=$PG_CI
 mkdir -p "$TMP/store"
-pg_config "$TMP/pyti.conf"
-cat >>"$PYTI_CONFIG" <<CONF
-[runner]
+runner_queue <<CONF
 store = $TMP/store
 lease = 4s
-heartbeat = 1s
-rescue-interval = 1s
-poll = 200ms
 infra-retries = 0
 job-timeout = 200s
 silence-timeout = 3s
 frame-timeout = 2s
-release-delay = 1s
 hello-timeout = 10s
 [platform debian-12]
 python = 3.11
 CONF
-sql() { psql -X -A -t -q -d "$CI" -c "$1"; }
 check "migrate" pyti-db migrate
-AGENT=$TOP/tests/helper/hostile-agent
+EXECUTOR=chan:$TOP/tests/helper/hostile-agent
 
 # One small "distribution" in the store; every job names it.
 printf 'not really a wheel\n' >"$TMP/demo-1.0-py3-none-any.whl"
@@ -51,14 +41,6 @@ job() {
 	pyti-db enqueue --platform debian-12 --python "${2:-3.11}" --max-attempts 1 \
 		"{\"hostile\":\"$1\",\"dist\":${3:-$DIST}}"
 }
-runner() { # runner NAME [OPTIONS]
-	n=$1; shift
-	pyti-run -f --set runner.name="$n" --set runner.spool="${SPOOL:-$TMP/spool-$n}" \
-		"--executor=chan:$AGENT" "$@" >>"$TMP/$n.log" 2>&1 &
-	echo $! >"$TMP/$n.pid"
-}
-at_exit 'for p in "$TMP"/*.pid; do kill -9 $(cat "$p") 2>/dev/null; done'
-state_is() { test "$(sql "select state from jobs where id = $1")" = "$2"; }
 settled() { test "$(sql "select count(*) from jobs where state in ('queued','running') and python = '3.11'")" = 0; }
 end_of() { sql "select state || ' ' || coalesce(split_part(last_error, ':', 1), '') from jobs where id = $1"; }
 
