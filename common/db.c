@@ -161,6 +161,15 @@ db_command(struct db *db, const char *what, const char *sql, int n,
 	return r ? 0 : -1;
 }
 
+int
+db_command_commit(struct db *db, const char *what, const char *sql, int n,
+                  const char *const *params, int tuples)
+{
+	if (db_command(db, what, sql, n, params, tuples))
+		return -1;
+	return db_commit(db);
+}
+
 int64_t
 db_rows(struct db *db, const char *what, const char *sql, int n,
         const char *const *params, int tuples)

@@ -84,6 +84,12 @@ int db_failed_permanently(const struct db *db);
 int db_command(struct db *db, const char *what, const char *sql, int n,
                const char *const *params, int tuples);
 
+/* db_command() as the last statement of a transaction, then COMMIT.
+ * Returns 0, or -1 (logged): the statement failed (the transaction is
+ * rolled back) or the COMMIT did (as db_commit()). */
+int db_command_commit(struct db *db, const char *what, const char *sql, int n,
+                      const char *const *params, int tuples);
+
 /* db_command() that counts: the rows the statement returned (tuples set:
  * a SELECT, or a RETURNING clause) or changed (an INSERT, UPDATE or
  * DELETE). Returns that number (>= 0), or -1 (logged). */

@@ -112,11 +112,10 @@ apply(struct db *db, const char *dir, const char *name, int version, int *done)
 		goto out;
 	}
 	PQclear(r);
-	if (db_command(db, "record a migration",
-	               "INSERT INTO schema_migrations (version, name)"
-	               " VALUES ($1, $2)",
-	               2, params, 0) ||
-	    db_commit(db))
+	if (db_command_commit(db, "record a migration",
+	                      "INSERT INTO schema_migrations (version, name)"
+	                      " VALUES ($1, $2)",
+	                      2, params, 0))
 		goto out;
 	log_info("applied %s", name);
 	(*done)++;

@@ -553,11 +553,10 @@ send_due(struct db *db, const struct mail_cfg *m, int64_t *sent,
 		if (PQgetvalue(c, 0, 1)[0] == 't') {
 			PQclear(c);
 			up[0] = id;
-			if (db_command(db, "drop an opted-out message",
+			if (db_command_commit(db, "drop an opted-out message",
 			                      "UPDATE report_outbox SET state ="
 			                      " 'opted_out' WHERE id = $1",
-			                      1, up, 0) ||
-			    db_commit(db))
+			                      1, up, 0))
 				goto rollback;
 			continue;
 		}
@@ -565,13 +564,12 @@ send_due(struct db *db, const struct mail_cfg *m, int64_t *sent,
 			PQclear(c);
 			up[0] = id;
 			up[1] = "rate limit";
-			if (db_command(
+			if (db_command_commit(
 			        db, "postpone a message",
 			        "UPDATE report_outbox SET next_attempt_at ="
 			        " now() + interval '1 hour', last_error = $2"
 			        " WHERE id = $1",
-			        2, up, 0) ||
-			    db_commit(db))
+			        2, up, 0))
 				goto rollback;
 			(*postponed)++;
 			continue;
@@ -592,7 +590,7 @@ send_due(struct db *db, const struct mail_cfg *m, int64_t *sent,
 		        "  interval '1 day' THEN window_start ELSE now() END,"
 		        " last_sent_at = now() WHERE address = $1",
 		        1, tp, 0) ||
-		    db_command(
+		    db_command_commit(
 		        db, "count a domain's mail",
 		        "INSERT INTO report_domains (domain, window_start,"
 		        " sent_in_window) VALUES (split_part($1, '@', 2), now(), 1)"
@@ -603,8 +601,7 @@ send_due(struct db *db, const struct mail_cfg *m, int64_t *sent,
 		        " window_start = CASE WHEN report_domains.window_start"
 		        "  > now() - interval '1 hour'"
 		        "  THEN report_domains.window_start ELSE now() END",
-		        1, tp, 0) ||
-		    db_commit(db))
+		        1, tp, 0))
 			goto rollback;
 		build_message(&msg, m, to, PQgetvalue(due, i, 2),
 		              PQgetvalue(due, i, 3), PQgetvalue(due, i, 4),

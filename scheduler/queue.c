@@ -473,13 +473,12 @@ sched_queue_project(struct sched_queue *q, const struct sched_project *p,
 	        "INSERT INTO sweep_projects (sweep_id, project, serial, cells,"
 	        " jobs) VALUES ($1, $2, $3, $4, $5)",
 	        5, sp, 0) ||
-	    db_command(
+	    db_command_commit(
 	        q->db, "record the project's serial",
 	        "INSERT INTO project_serials (project, serial, sweep_id)"
 	        " VALUES ($2, $3, $1) ON CONFLICT (project) DO UPDATE SET"
 	        " serial = excluded.serial, sweep_id = excluded.sweep_id",
-	        3, sp, 0) ||
-	    db_commit(q->db) < 0)
+	        3, sp, 0))
 		goto fail;
 	sched_map_put(&q->done, p->norm, 1);
 	*jobs = njobs;
