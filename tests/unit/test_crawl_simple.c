@@ -13,40 +13,25 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "fixtures.h"
 #include "jx.h"
 #include "log.h"
+#include "os.h"
 #include "simple.h"
 
 #define URL "https://example.org/simple/case/"
-
-static int
-read_file(const char *path, struct buf *b)
-{
-	FILE *f = fopen(path, "rb");
-	char chunk[4096];
-	size_t n;
-
-	if (!f)
-		return -1;
-	buf_reset(b);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(b, chunk, n);
-	fclose(f);
-	return 0;
-}
 
 /* Run one case; returns 0 when it matched, printing a diagnosis if not. */
 static int
 run_case(const char *dir, const char *name)
 {
-	char path[2048], errpath[] = "/tmp/test_crawl_simple.XXXXXX";
+	char errpath[] = "/tmp/test_crawl_simple.XXXXXX";
 	struct buf body = BUF_INIT(0), want = BUF_INIT(0), got = BUF_INIT(0),
 	           err = BUF_INIT(0);
 	const char *ext = strrchr(name, '.');
@@ -55,11 +40,9 @@ run_case(const char *dir, const char *name)
 	int fd, saved, rc, ok;
 	size_t i;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	assert_int_equal(read_file(path, &body), 0);
-	snprintf(path, sizeof(path), "%s/%s.expected", dir, name);
-	if (read_file(path, &want)) {
-		fprintf(stderr, "# %s: no %s\n", name, path);
+	if (fixtures_read(dir, name, &body, &want)) {
+		buf_release(&body);
+		buf_release(&want);
 		return -1;
 	}
 
@@ -105,7 +88,7 @@ run_case(const char *dir, const char *name)
 	dup2(saved, 2);
 	close(saved);
 	close(fd);
-	read_file(errpath, &err);
+	os_read_file(errpath, &err);
 	unlink(errpath);
 
 	if (!strncmp(buf_cstr(&want), "error ", 6)) {
@@ -133,28 +116,11 @@ run_case(const char *dir, const char *name)
 static void
 test_simple_fixtures(void **state)
 {
-	const char *top = getenv("PYTI_TOP");
-	char dir[1024];
-	struct dirent *de;
-	DIR *d;
-	int failed = 0, cases = 0;
+	static const char *const exts[] = {".json", ".html", NULL};
+	int cases;
 
-	snprintf(dir, sizeof(dir), "%s/tests/fixtures/simple", top ? top : ".");
-	d = opendir(dir);
-	assert_non_null(d);
-	while ((de = readdir(d))) {
-		const char *ext = strrchr(de->d_name, '.');
-
-		if (de->d_name[0] == '.' || !ext ||
-		    (strcmp(ext, ".json") && strcmp(ext, ".html")))
-			continue;
-		cases++;
-		if (run_case(dir, de->d_name))
-			failed++;
-	}
-	closedir(d);
+	assert_int_equal(fixtures_run("simple", exts, run_case, &cases), 0);
 	assert_true(cases >= 20);
-	assert_int_equal(failed, 0);
 }
 
 static void

