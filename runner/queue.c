@@ -252,15 +252,13 @@ run_queue_complete(struct run_queue *q, int64_t id, int64_t fence,
 	params[5] = sretries;
 	params[6] = sdur;
 	params[7] = c->raw;
-	r = exec(q, "store results",
-	         "INSERT INTO results (job_id, fence, attempt, runner, class,"
-	         " outcome, infra_retries, duration_ms, raw)"
-	         " SELECT $1, $2, attempts, $3, $4, $5, $6, $7, $8::jsonb"
-	         " FROM jobs WHERE id = $1",
-	         8, params, PGRES_COMMAND_OK);
-	if (!r)
+	if (db_command(q->db, "store results",
+	               "INSERT INTO results (job_id, fence, attempt, runner,"
+	               " class, outcome, infra_retries, duration_ms, raw)"
+	               " SELECT $1, $2, attempts, $3, $4, $5, $6, $7, $8::jsonb"
+	               " FROM jobs WHERE id = $1",
+	               8, params, 0))
 		return db_failed_permanently(q->db) ? RUN_QUEUE_REFUSED : -1;
-	PQclear(r);
 	if (command(q, "commit a completion", "COMMIT")) {
 		/* The commit may have gone through before the line dropped. */
 		return done_by_us(q, sid, sfence) == 1 ? 0 : -1;
