@@ -62,31 +62,37 @@ test_jx_getters(void **state)
 	json_decref(j);
 }
 
-/* A job spec's file entry: "roles" when it serves several, else "role". */
+/* A job spec's file entry: "roles" when it serves several, else "role";
+ * "roles" is the whole list when present, and a non-string is no role. */
 static void
 test_jx_dep_has_role(void **state)
 {
-	const char *one = "{\"name\": \"a.whl\", \"role\": \"build\"}";
-	const char *both = "{\"role\": \"build\", \"roles\": [\"build\", "
-	                   "\"runtime\"]}";
-	const char *odd = "{\"role\": \"test\", \"roles\": [1, \"runtime\"]}";
-	json_t *a = jx_parse(one, strlen(one), "one");
-	json_t *b = jx_parse(both, strlen(both), "both");
-	json_t *c = jx_parse(odd, strlen(odd), "odd");
+	static const struct {
+		const char *dep, *role;
+		int want;
+	} cases[] = {
+	    {"{\"role\": \"build\"}", "build", 1},
+	    {"{\"role\": \"build\"}", "runtime", 0},
+	    {"{\"role\": \"build\", \"roles\": [\"build\", \"runtime\"]}",
+	     "runtime", 1},
+	    {"{\"role\": \"build\", \"roles\": [\"build\", \"runtime\"]}",
+	     "test", 0},
+	    {"{\"role\": \"test\", \"roles\": [1, \"runtime\"]}", "test", 0},
+	    {"{\"role\": \"test\", \"roles\": [1, \"runtime\"]}", "runtime",
+	     1},
+	    {"{\"name\": \"a.whl\"}", "runtime", 0},
+	};
 
 	(void)state;
-	assert_true(jx_dep_has_role(a, "build"));
-	assert_false(jx_dep_has_role(a, "runtime"));
-	assert_true(jx_dep_has_role(b, "build"));
-	assert_true(jx_dep_has_role(b, "runtime"));
-	assert_false(jx_dep_has_role(b, "test"));
-	/* "roles" is the whole list when present; a non-string is no role */
-	assert_false(jx_dep_has_role(c, "test"));
-	assert_true(jx_dep_has_role(c, "runtime"));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		json_t *d = jx_parse(cases[i].dep, strlen(cases[i].dep), "dep");
+
+		assert_non_null(d);
+		assert_int_equal(jx_dep_has_role(d, cases[i].role),
+		                 cases[i].want);
+		json_decref(d);
+	}
 	assert_false(jx_dep_has_role(NULL, "build"));
-	json_decref(a);
-	json_decref(b);
-	json_decref(c);
 }
 
 static void
