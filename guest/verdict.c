@@ -72,13 +72,15 @@ token(const char *p, const char *stop, char *what, size_t n)
 }
 
 /* The first of pytest's error blocks from p on: a test module that did
- * not import, a conftest that did not load, a plugin it names. */
+ * not import, a conftest that did not load, a plugin it names (the
+ * raised error's line: Python 3.13 also quotes pytest's own source,
+ * f'Error importing plugin "{modname}": ...', in the traceback). */
 static const char *
 next_error_block(const char *p, const char *e)
 {
 	static const char *const marks[] = {
 	    "ERROR collecting ", "ImportError while loading conftest",
-	    "Error importing plugin \""};
+	    "ImportError: Error importing plugin \""};
 	const char *best = NULL;
 
 	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {

@@ -62,6 +62,17 @@ test_guest_pytest_missing_modules(void **state)
 	    "    raise ImportError(\n"
 	    "ImportError: Error importing plugin \"mypkg.tests.fixtures\": "
 	    "No module named 'path'\n";
+	/* Python 3.13 quotes the raising statement whole (setuptools'
+	 * fixtures plugin on debian-13) */
+	static const char plugin313[] =
+	    "  File \".../config/__init__.py\", line 860, in import_plugin\n"
+	    "    raise ImportError(\n"
+	    "        f'Error importing plugin \"{modname}\": {e.args[0]}'\n"
+	    "    ).with_traceback(e.__traceback__) from e\n"
+	    "  File \"/t/setuptools/tests/fixtures.py\", line 7, in <module>\n"
+	    "    import path\n"
+	    "ImportError: Error importing plugin \"setuptools.tests.fixtures\": "
+	    "No module named 'path'\n";
 	static const char conftest[] =
 	    "ImportError while loading conftest '/t/conftest.py'.\n"
 	    "conftest.py:3: in <module>\n    import mypkg.missing\n"
@@ -82,6 +93,11 @@ test_guest_pytest_missing_modules(void **state)
 	                 0);
 	assert_int_equal(guest_pytest_missing_modules(plugin, strlen(plugin),
 	                                              tops, 1, what, sizeof(what)),
+	                 1);
+	assert_string_equal(what, "path");
+	assert_int_equal(guest_pytest_missing_modules(plugin313,
+	                                              strlen(plugin313), tops,
+	                                              1, what, sizeof(what)),
 	                 1);
 	assert_string_equal(what, "path");
 	assert_int_equal(guest_pytest_missing_modules(conftest,
