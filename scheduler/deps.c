@@ -27,6 +27,7 @@
 #include "xalloc.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,10 +407,6 @@ group_reqs(json_t *groups, const char *name, struct lines *out, int depth,
 	return 0;
 }
 
-/* How deep -r includes are followed (a file that includes itself stops
- * here too, its lines once more at each level). */
-#define REQ_INCLUDE_DEPTH 4
-
 /* The target of a -r / --requirement line (s, n), or 0. */
 static int
 req_include(const char *s, size_t n, const char **target, size_t *tlen)
@@ -473,14 +470,23 @@ req_target(const struct sched_sdist *sd, const char *dir, const char *t,
 	return NULL;
 }
 
-/* Requirement lines of a requirements file or tox deps: comments and
+/* The bit of sd->reqs[i] in a set of requirements files already read
+ * (SCHED_SDIST_MAX_REQS <= 32). */
+#define REQ_BIT(sd, m) (UINT32_C(1) << ((m) - (sd)->reqs))
+_Static_assert(SCHED_SDIST_MAX_REQS <= 32, "a bit per requirements file");
+
+/*
+ * Requirement lines of a requirements file or tox deps: comments and
  * blank lines dropped, -r includes of the sdist's requirements files
  * followed (relative to dir, the file's folder), other options and
- * includes recorded as unresolved. */
+ * includes recorded as unresolved. *seen holds the files already read
+ * for this cell: each is read once, so a hostile sdist whose files
+ * include each other thousands of times costs one read of each.
+ */
 static void
 req_lines(const struct sched_sdist *sd, const char *text, const char *what,
-          const char *dir, int depth, struct lines *out, struct sched_deps *d,
-          int tox)
+          const char *dir, uint32_t *seen, struct lines *out,
+          struct sched_deps *d, int tox)
 {
 	const char *p = text;
 	while (*p) {
@@ -504,14 +510,17 @@ req_lines(const struct sched_sdist *sd, const char *text, const char *what,
 		if (req_include(s, n, &t, &tn)) {
 			const struct sched_sdist_member *m =
 			    req_target(sd, dir, t, tn);
-			if (m && depth < REQ_INCLUDE_DEPTH) {
+			if (m && (*seen & REQ_BIT(sd, m)))
+				continue; /* read already */
+			if (m) {
 				char sub[512];
 				const char *slash = strrchr(m->name, '/');
+				*seen |= REQ_BIT(sd, m);
 				snprintf(sub, sizeof(sub), "%.*s",
 				         slash ? (int)(slash - m->name + 1) : 0,
 				         m->name);
-				req_lines(sd, m->data, m->name, sub, depth + 1,
-				          out, d, 0);
+				req_lines(sd, m->data, m->name, sub, seen, out,
+				          d, 0);
 				note(d, "test requirements from %s (-r in %s)",
 				     m->name, what);
 				continue;
@@ -532,8 +541,8 @@ req_lines(const struct sched_sdist *sd, const char *text, const char *what,
 
 /* tox.ini [testenv] deps = ... (with continuation lines). */
 static void
-tox_deps(const struct sched_sdist *sd, const char *ini, struct lines *out,
-         struct sched_deps *d)
+tox_deps(const struct sched_sdist *sd, const char *ini, uint32_t *seen,
+         struct lines *out, struct sched_deps *d)
 {
 	const char *sec = strstr(ini, "[testenv]");
 	if (!sec)
@@ -561,7 +570,7 @@ tox_deps(const struct sched_sdist *sd, const char *ini, struct lines *out,
 		}
 		p = e;
 	}
-	req_lines(sd, buf_cstr(&b), "tox.ini deps", "", 0, out, d, 1);
+	req_lines(sd, buf_cstr(&b), "tox.ini deps", "", seen, out, d, 1);
 	buf_release(&b);
 }
 
@@ -606,20 +615,23 @@ sdist_test_reqs(const struct sched_sdist *sd, json_t *pyproject,
 			lines_free(&g);
 		}
 	}
+	uint32_t seen = 0;
 	for (size_t i = 0; i < sd->nreqs; i++) {
 		const char *name = sd->reqs[i].name, *slash;
 		char dir[512];
 
-		if (!name || sched_sdist_reqs_file(name, strlen(name)) != 2)
+		if (!name || sched_sdist_reqs_file(name, strlen(name)) != 2 ||
+		    (seen & REQ_BIT(sd, &sd->reqs[i])))
 			continue;
+		seen |= REQ_BIT(sd, &sd->reqs[i]);
 		slash = strrchr(name, '/');
 		snprintf(dir, sizeof(dir), "%.*s",
 		         slash ? (int)(slash - name + 1) : 0, name);
-		req_lines(sd, sd->reqs[i].data, name, dir, 0, out, d, 0);
+		req_lines(sd, sd->reqs[i].data, name, dir, &seen, out, d, 0);
 		note(d, "test requirements from %s", name);
 	}
 	if (sd->tox.name) {
-		tox_deps(sd, sd->tox.data, out, d);
+		tox_deps(sd, sd->tox.data, &seen, out, d);
 		note(d, "test requirements from tox.ini [testenv] deps");
 	}
 }

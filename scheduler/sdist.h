@@ -18,7 +18,7 @@
 #define SCHED_SDIST_MAX_MEMBER (1u << 20)
 #define SCHED_SDIST_MAX_READ ((size_t)512 << 20)
 #define SCHED_SDIST_MAX_ENTRIES 200000
-#define SCHED_SDIST_MAX_REQS 24
+#define SCHED_SDIST_MAX_REQS 24 /* at most 32: a bit each (deps.c) */
 
 struct sched_sdist_member {
 	char *name; /* owned: the path after the top directory */

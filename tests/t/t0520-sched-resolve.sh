@@ -16,7 +16,7 @@
 need nginx
 PIPW=$(ls /usr/share/python-wheels/pip-*.whl 2>/dev/null | tail -n 1)
 [ -n "$PIPW" ] || skip_all "needs Debian's pip wheel (python3-pip-whl)"
-set -- $( [ -n "${PYTI_LONG:-}" ] && echo 32 || echo 23 )
+set -- $( [ -n "${PYTI_LONG:-}" ] && echo 33 || echo 24 )
 plan $1
 
 . "$TOP/tests/helper/sched/index.sh"
@@ -110,7 +110,7 @@ check_grep "a PKG-INFO older than Metadata-Version 2.2 is not static: two-stage"
 	'"project":"sdist-pkginfo-old".*"resolution":"two_stage"' "$TMP/cells.jsonl"
 pyti-schedule --dry-run --json --db "$TMP/db" --store "$TMP/store" \
 	--platform debian-12 --package sdist-hatch sdist-badtoml sdist-noreq \
-	groups sdist-inplace >"$TMP/sdist.jsonl"
+	groups sdist-inplace reqs-loop >"$TMP/sdist.jsonl"
 # roles PROJECT ROLE: the sorted names of the project's deps of that role
 roles() {
 	$PYTHON -c 'import json,sys
@@ -132,6 +132,8 @@ check_grep "[build-system] without requires is refused as pip does" \
 check_eq "test requirements from groups, requirements files (tests/ and requirements/ too, -r followed) and tox.ini" \
 	"$(roles groups test)" \
 	"groups_base groups_dev groups_extra groups_plugin groups_req groups_testsdir groups_tox groups_typing"
+check_eq "requirements files that include each other 200 times over are each read once" \
+	"$(roles reqs-loop test)" "groups_base groups_dev"
 check_grep "what is not followed is recorded" \
 	'"test_unresolved":\["-r missing.txt (requirements-test.txt): not followed","py38: groups-old (tox.ini deps): not followed"\]' \
 	"$TMP/sdist.jsonl"
