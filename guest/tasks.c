@@ -1432,7 +1432,7 @@ run_tests(struct guest_task_run *tr, struct guest_job *job)
 	const char *argv[96];
 	struct buf xml = BUF_INIT(16 * MIB);
 	struct guest_pytest_verdict v;
-	int n = 0, r, cov, nfiles = 0, testpaths = 0, pyfiles = 0, has_cfg;
+	int n = 0, n0, r, cov, nfiles = 0, testpaths = 0, pyfiles = 0, has_cfg;
 	int root_conftest, ut = 0, ut_r = 0;
 	struct guest_unittest_totals ut_totals;
 	size_t from;
@@ -1574,6 +1574,7 @@ run_tests(struct guest_task_run *tr, struct guest_job *job)
 		snprintf(source + strlen(source), sizeof(source) - strlen(source),
 		         "%s%s", k ? "," : "", job->top[k]);
 	n = python_m(argv, cov ? source : NULL);
+	n0 = n;
 	argv[n++] = "pytest";
 	argv[n++] = "-q";
 	argv[n++] = "-p";
@@ -1593,6 +1594,24 @@ run_tests(struct guest_task_run *tr, struct guest_job *job)
 	argv[n] = NULL;
 	from = tr->log.len;
 	r = run_pkg(job, tr, argv, GUEST_TESTRUN, 0);
+	if (cov && r != 0 && !tr->timed_out &&
+	    guest_coverage_refused(buf_cstr(&tr->log) + from,
+	                           tr->log.len - from)) {
+		/* the platform's coverage.py (pyti's measurement) refused the
+		 * project's configuration before any test ran: the same
+		 * run without it, never the package's failure */
+		const char *plain[sizeof(argv) / sizeof(*argv)];
+		int m = python_m(plain, NULL);
+
+		for (int i = n0; i <= n; i++) /* the NULL too */
+			plain[m + i - n0] = argv[i];
+		set_data(job, "tests", "coverage",
+		         json_string("not measured: the platform's coverage.py "
+		                     "refused the project's configuration"));
+		cov = 0;
+		from = tr->log.len;
+		r = run_pkg(job, tr, plain, GUEST_TESTRUN, 0);
+	}
 	/* a suite of the sdist's own top level only: in-package tests
 	 * stay pytest's (their imports are the installed package's) */
 	if (r == 5 && !tr->timed_out && !strcmp(where, "sdist") &&

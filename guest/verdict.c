@@ -396,3 +396,26 @@ guest_inpkg_tests(const char *testrun, const char *site, const char *top,
 	}
 	return 0;
 }
+
+int
+guest_coverage_refused(const char *log, size_t len)
+{
+	static const char *const says[][2] = {
+	    {"Unrecognized option '", "' in config file "},
+	    {"Couldn't read '", "' as a config file"},
+	    {"Can't read '", "' without TOML support"},
+	};
+
+	for (size_t i = 0; i < sizeof(says) / sizeof(*says); i++) {
+		const char *a = memmem(log, len, says[i][0], strlen(says[i][0]));
+		const char *eol;
+
+		if (!a)
+			continue;
+		eol = memchr(a, '\n', len - (size_t)(a - log));
+		if (memmem(a, eol ? (size_t)(eol - a) : len - (size_t)(a - log),
+		           says[i][1], strlen(says[i][1])))
+			return 1;
+	}
+	return 0;
+}

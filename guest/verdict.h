@@ -84,6 +84,16 @@ int guest_unittest_summary(const char *out, size_t len,
  */
 const char *guest_build_needs(const char *log, char *what, size_t n);
 
+/*
+ * Whether a test run's output (len bytes and a NUL after them) says
+ * coverage.py -- pyti's measurement, the platform's version -- refused the
+ * project's configuration before any test ran: "Unrecognized option
+ * '[report] exclude_also=' in config file .coveragerc" (an option newer
+ * than the platform's coverage), "Couldn't read 'x' as a config file",
+ * "Can't read 'pyproject.toml' without TOML support". 1 or 0.
+ */
+int guest_coverage_refused(const char *log, size_t len);
+
 /* The requirement a pip run could not find among the delivered files
  * ("No matching distribution found for X"), in name; 1 if any, else 0. */
 int guest_pip_missing(const char *log, char *name, size_t n);

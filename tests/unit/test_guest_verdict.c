@@ -347,6 +347,32 @@ test_guest_inpkg_tests_under_the_root_conftest(void **state)
 	assert_string_equal(link, "");
 }
 
+/* coverage.py (pyti's measurement) refusing the project's config is
+ * told apart from the package's own failures. */
+static void
+test_guest_coverage_refused(void **state)
+{
+	static const struct {
+		const char *log;
+		int want;
+	} cases[] = {
+	    {"Unrecognized option '[report] exclude_also=' in config file "
+	     ".coveragerc\n",
+	     1},
+	    {"x\nCouldn't read 'setup.cfg' as a config file\n", 1},
+	    {"Can't read 'pyproject.toml' without TOML support\n", 1},
+	    /* the two halves on different lines: not coverage's message */
+	    {"E  Unrecognized option '-x'\n' in config file \n", 0},
+	    {"FAILED tests/test_a.py::test_x - assert 1 == 2\n", 0},
+	    {"", 0},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		assert_int_equal(guest_coverage_refused(cases[i].log,
+		                                        strlen(cases[i].log)),
+		                 cases[i].want);
+}
+
 int
 main(void)
 {
@@ -354,6 +380,7 @@ main(void)
 	    cmocka_unit_test(test_guest_dist_kind_as_pip),
 	    cmocka_unit_test(test_guest_pytest_statuses_are_distinct),
 	    cmocka_unit_test(test_guest_unittest_summary),
+	    cmocka_unit_test(test_guest_coverage_refused),
 	    cmocka_unit_test(test_guest_pytest_missing_modules),
 	    cmocka_unit_test(test_guest_build_needs_what_no_platform_has),
 	    cmocka_unit_test(test_guest_pip_missing_names_the_requirement),
