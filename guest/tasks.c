@@ -1614,8 +1614,8 @@ run_tests(struct guest_task_run *tr, struct guest_job *job)
 	}
 	/* a suite of the sdist's own top level only: in-package tests
 	 * stay pytest's (their imports are the installed package's) */
-	if (r == 5 && !tr->timed_out && !strcmp(where, "sdist") &&
-	    !copied[0] && !link[0])
+	if (r == 5 && !tr->timed_out && !strcmp(where, "sdist") && !copied[0] &&
+	    !link[0])
 		ut = unittest_fallback(job, tr, cov ? source : NULL,
 		                       dir[0] ? dir : GUEST_TESTRUN, &ut_r,
 		                       &ut_totals);

@@ -407,7 +407,8 @@ guest_coverage_refused(const char *log, size_t len)
 	};
 
 	for (size_t i = 0; i < sizeof(says) / sizeof(*says); i++) {
-		const char *a = memmem(log, len, says[i][0], strlen(says[i][0]));
+		const char *a =
+		    memmem(log, len, says[i][0], strlen(says[i][0]));
 		const char *eol;
 
 		if (!a)

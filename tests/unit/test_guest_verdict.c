@@ -332,8 +332,8 @@ test_guest_inpkg_tests_under_the_root_conftest(void **state)
 	assert_string_equal(out, "/v/lib/site-packages/pkg/test");
 	assert_string_equal(link, "");
 	/* a name that is not one path component, a path too long */
-	assert_int_equal(guest_inpkg_tests(run, site, "../etc", "tests", 1,
-	                                   out, link, sizeof(out)),
+	assert_int_equal(guest_inpkg_tests(run, site, "../etc", "tests", 1, out,
+	                                   link, sizeof(out)),
 	                 -1);
 	assert_int_equal(guest_inpkg_tests(run, site, "pkg", "a/b", 0, out,
 	                                   link, sizeof(out)),
@@ -368,9 +368,9 @@ test_guest_coverage_refused(void **state)
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
-		assert_int_equal(guest_coverage_refused(cases[i].log,
-		                                        strlen(cases[i].log)),
-		                 cases[i].want);
+		assert_int_equal(
+		    guest_coverage_refused(cases[i].log, strlen(cases[i].log)),
+		    cases[i].want);
 }
 
 int
