@@ -101,17 +101,17 @@ all: $(PROGRAMS)
 PROVE ?= prove
 PROVE_FLAGS ?= --timer
 PREBUILD = tests/helper/prebuild-images
+# $(call suite,ENV): the whole suite with ENV set, the images built beside
+suite = $(PREBUILD) start; CMOCKA_MESSAGE_OUTPUT=TAP PYTI_TOP=$(CURDIR) \
+	$(1) $(PROVE) $(PROVE_FLAGS) $(UNIT_TESTS) $(INTEGRATION_TESTS); \
+	rc=$$?; $(PREBUILD) wait; exit $$rc
 test: all $(UNIT_TESTS) $(TEST_HELPERS)
-	$(Q)$(PREBUILD) start; CMOCKA_MESSAGE_OUTPUT=TAP PYTI_TOP=$(CURDIR) \
-		$(PROVE) $(PROVE_FLAGS) $(UNIT_TESTS) $(INTEGRATION_TESTS); \
-		rc=$$?; $(PREBUILD) wait; exit $$rc
+	$(Q)$(call suite,)
 
 # The long suite: everything make test runs, plus the tests that call
 # long_test (tests/lib.sh), which make test skips to keep CI in budget.
 test-long: all $(UNIT_TESTS) $(TEST_HELPERS)
-	$(Q)$(PREBUILD) start; CMOCKA_MESSAGE_OUTPUT=TAP PYTI_TOP=$(CURDIR) \
-		PYTI_LONG=1 $(PROVE) $(PROVE_FLAGS) $(UNIT_TESTS) \
-		$(INTEGRATION_TESTS); rc=$$?; $(PREBUILD) wait; exit $$rc
+	$(Q)$(call suite,PYTI_LONG=1)
 
 unit: $(UNIT_TESTS)
 	$(Q)CMOCKA_MESSAGE_OUTPUT=TAP $(PROVE) $(PROVE_FLAGS) $(UNIT_TESTS)

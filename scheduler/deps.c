@@ -470,6 +470,16 @@ req_target(const struct sched_sdist *sd, const char *dir, const char *t,
 	return NULL;
 }
 
+/* The folder of a requirements file's path in the sdist, with its
+ * trailing '/' ("" at the top): what its -r lines are relative to. */
+static void
+req_dir(const char *name, char *out, size_t n)
+{
+	const char *slash = strrchr(name, '/');
+
+	snprintf(out, n, "%.*s", slash ? (int)(slash - name + 1) : 0, name);
+}
+
 /* The bit of sd->reqs[i] in a set of requirements files already read
  * (SCHED_SDIST_MAX_REQS <= 32). */
 #define REQ_BIT(sd, m) (UINT32_C(1) << ((m) - (sd)->reqs))
@@ -514,11 +524,8 @@ req_lines(const struct sched_sdist *sd, const char *text, const char *what,
 				continue; /* read already */
 			if (m) {
 				char sub[512];
-				const char *slash = strrchr(m->name, '/');
 				*seen |= REQ_BIT(sd, m);
-				snprintf(sub, sizeof(sub), "%.*s",
-				         slash ? (int)(slash - m->name + 1) : 0,
-				         m->name);
+				req_dir(m->name, sub, sizeof(sub));
 				req_lines(sd, m->data, m->name, sub, seen, out,
 				          d, 0);
 				note(d, "test requirements from %s (-r in %s)",
@@ -617,16 +624,14 @@ sdist_test_reqs(const struct sched_sdist *sd, json_t *pyproject,
 	}
 	uint32_t seen = 0;
 	for (size_t i = 0; i < sd->nreqs; i++) {
-		const char *name = sd->reqs[i].name, *slash;
+		const char *name = sd->reqs[i].name;
 		char dir[512];
 
 		if (!name || sched_sdist_reqs_file(name, strlen(name)) != 2 ||
 		    (seen & REQ_BIT(sd, &sd->reqs[i])))
 			continue;
 		seen |= REQ_BIT(sd, &sd->reqs[i]);
-		slash = strrchr(name, '/');
-		snprintf(dir, sizeof(dir), "%.*s",
-		         slash ? (int)(slash - name + 1) : 0, name);
+		req_dir(name, dir, sizeof(dir));
 		req_lines(sd, sd->reqs[i].data, name, dir, &seen, out, d, 0);
 		note(d, "test requirements from %s", name);
 	}
