@@ -46,6 +46,14 @@ jx_str(const json_t *obj, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+const char *
+jx_str_or(const json_t *obj, const char *key, const char *fallback)
+{
+	const char *s = jx_str(obj, key);
+
+	return s ? s : fallback;
+}
+
 int
 jx_int(const json_t *obj, const char *key, int64_t *out)
 {

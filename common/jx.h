@@ -32,6 +32,9 @@ json_t *jx_load_file(const char *path, size_t max);
 /* obj[key] if it is a string, else NULL. Borrowed. */
 const char *jx_str(const json_t *obj, const char *key);
 
+/* obj[key] if it is a string, else fallback. Borrowed. */
+const char *jx_str_or(const json_t *obj, const char *key, const char *fallback);
+
 /*
  * obj[key] as an integer: returns 0 and sets *out, JX_MISSING when the key
  * is absent or null, -1 (not logged) when it is present but not an integer.

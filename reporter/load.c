@@ -475,17 +475,18 @@ struct num_field {
 	double hi;
 };
 
-static const struct num_field totals_fields[] = {
+/*
+ * In COPY order, but for cases_dropped, which comes between the test
+ * totals (the first NUM_TOTALS) and the figures, and is the caller's.
+ */
+static const struct num_field num_fields[] = {
     {FROM_TOTALS, NUM_COUNT, "tests", 0},
     {FROM_TOTALS, NUM_COUNT, "passed", 0},
     {FROM_TOTALS, NUM_COUNT, "failed", 0},
     {FROM_TOTALS, NUM_COUNT, "errors", 0},
     {FROM_TOTALS, NUM_COUNT, "skipped", 0},
     {FROM_TOTALS, NUM_MS, "duration_ms", 0},
-    {0, 0, NULL, 0},
-};
-
-static const struct num_field figures_fields[] = {
+#define NUM_TOTALS 6 /* the test totals above; the figures follow */
     {FROM_COV, NUM_REAL, "percent", 100},
     {FROM_COV, NUM_COUNT, "lines", 0},
     {FROM_COV, NUM_COUNT, "covered", 0},
@@ -497,17 +498,18 @@ static const struct num_field figures_fields[] = {
     {FROM_MD, NUM_COUNT, "score", 0},
     {FROM_MD, NUM_COUNT, "max_score", 0},
     {FROM_UN, NUM_I32, "exit_status", 0},
-    {0, 0, NULL, 0},
 };
 
+/* COPY fields for num_fields[lo, hi), each read from its object. */
 static void
-f_nums(struct buf *b, const struct num_field *f, const json_t *totals,
+f_nums(struct buf *b, size_t lo, size_t hi, const json_t *totals,
        const json_t *cov, const json_t *lint, const json_t *md,
        const json_t *un)
 {
 	const json_t *from[] = {totals, cov, lint, md, un};
+	const struct num_field *f;
 
-	for (; f->key; f++) {
+	for (f = num_fields + lo; f < num_fields + hi; f++) {
 		const json_t *o = from[f->from];
 		int64_t x = 0;
 		double d = 0;
@@ -936,13 +938,14 @@ load_row(struct loader *L, PGresult *r, int i)
 		dropped += x > INT32_MAX - dropped ? 0 : x;
 	f_int(b, 1, nfind);
 	f_int(b, 1, dropped > INT32_MAX ? INT32_MAX : dropped);
-	f_nums(b, totals_fields, totals, totals, totals, totals, totals);
+	f_nums(b, 0, NUM_TOTALS, totals, NULL, NULL, NULL, NULL);
 	ncases = (int64_t)json_array_size(json_object_get(tests, "cases"));
 	dropped = ncases > REPORT_CASES_MAX ? ncases - REPORT_CASES_MAX : 0;
 	if (get_count(tests, "cases_dropped", &x))
 		dropped += x > INT32_MAX - dropped ? 0 : x;
 	f_int(b, 1, dropped);
-	f_nums(b, figures_fields, totals, cov, lint, md, un);
+	f_nums(b, NUM_TOTALS, sizeof(num_fields) / sizeof(num_fields[0]),
+	       totals, cov, lint, md, un);
 	n = json_array_size(json_object_get(un, "leftovers"));
 	f_int(b, 1, (int64_t)(n > REPORT_LEFTOVERS_MAX ? REPORT_LEFTOVERS_MAX : n));
 	f_int(b, 1, strtoll(PQgetvalue(r, i, C_RETRIES), NULL, 10));
@@ -978,10 +981,8 @@ load_row(struct loader *L, PGresult *r, int i)
 			break;
 		f_str(b, job, 32);
 		f_int(b, 1, (int64_t)k);
-		f_str(b, jx_str(v, "kind") ? jx_str(v, "kind") : "?",
-		      REPORT_NAME_MAX);
-		f_str(b, jx_str(v, "severity") ? jx_str(v, "severity") : "?",
-		      REPORT_NAME_MAX);
+		f_str(b, jx_str_or(v, "kind", "?"), REPORT_NAME_MAX);
+		f_str(b, jx_str_or(v, "severity", "?"), REPORT_NAME_MAX);
 		f_str(b, jx_str(v, "task"), REPORT_NAME_MAX);
 		f_str(b, jx_str(v, "detail"), REPORT_TEXT_MAX);
 		e = json_object_get(v, "evidence");
@@ -994,11 +995,9 @@ load_row(struct loader *L, PGresult *r, int i)
 	json_array_foreach(tasks, k, v) {
 		if (k >= REPORT_TASKS_MAX)
 			break;
-		a_str(&L->arr[A_TASK_NAME],
-		      jx_str(v, "name") ? jx_str(v, "name") : "?",
+		a_str(&L->arr[A_TASK_NAME], jx_str_or(v, "name", "?"),
 		      REPORT_NAME_MAX);
-		a_str(&L->arr[A_TASK_OUTCOME],
-		      jx_str(v, "outcome") ? jx_str(v, "outcome") : "?",
+		a_str(&L->arr[A_TASK_OUTCOME], jx_str_or(v, "outcome", "?"),
 		      REPORT_NAME_MAX);
 		a_str(&L->arr[A_TASK_REASON], jx_str(v, "reason"),
 		      REPORT_TEXT_MAX);
@@ -1012,14 +1011,12 @@ load_row(struct loader *L, PGresult *r, int i)
 	json_array_foreach(json_object_get(tests, "cases"), k, v) {
 		if (k >= REPORT_CASES_MAX)
 			break;
-		a_str(&L->arr[A_CASE_CLASS],
-		      jx_str(v, "classname") ? jx_str(v, "classname") : "",
+		a_str(&L->arr[A_CASE_CLASS], jx_str_or(v, "classname", ""),
 		      REPORT_NAME_MAX);
-		a_str(&L->arr[A_CASE_NAME],
-		      jx_str(v, "name") ? jx_str(v, "name") : "?",
+		a_str(&L->arr[A_CASE_NAME], jx_str_or(v, "name", "?"),
 		      REPORT_NAME_MAX);
-		a_str(&L->arr[A_CASE_OUTCOME],
-		      jx_str(v, "outcome") ? jx_str(v, "outcome") : "?", 16);
+		a_str(&L->arr[A_CASE_OUTCOME], jx_str_or(v, "outcome", "?"),
+		      16);
 		has = get_ms(v, "duration_ms", &x);
 		a_int(&L->arr[A_CASE_DURATION], has, x);
 		a_str(&L->arr[A_CASE_MESSAGE], jx_str(v, "message"), 512);

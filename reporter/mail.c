@@ -129,14 +129,12 @@ add_item(struct buf *b, PGresult *r, int i, const char *base)
 				if (k >= 20)
 					break;
 				buf_adds(b, k ? ", " : " ");
-				add_clean(b, jx_str(e, "name") ? jx_str(e, "name") : "?",
-				          64);
+				add_clean(b, jx_str_or(e, "name", "?"), 64);
 				buf_addc(b, ' ');
-				add_clean(b, jx_str(e, "from") ? jx_str(e, "from") : "(none)",
+				add_clean(b, jx_str_or(e, "from", "(none)"),
 				          64);
 				buf_adds(b, " -> ");
-				add_clean(b, jx_str(e, "to") ? jx_str(e, "to") : "(none)",
-				          64);
+				add_clean(b, jx_str_or(e, "to", "(none)"), 64);
 			}
 			buf_addc(b, '\n');
 			json_decref(d);

@@ -74,11 +74,10 @@ entry(json_t *spec, const char *name)
 	size_t i;
 
 	e = json_object_get(spec, "dist");
-	if (e && !strcmp(jx_str(e, "name") ? jx_str(e, "name") : "", name))
+	if (e && !strcmp(jx_str_or(e, "name", ""), name))
 		return e;
 	json_array_foreach(
-	    deps, i, e) if (!strcmp(jx_str(e, "name") ? jx_str(e, "name") : "",
-	                            name)) return e;
+	    deps, i, e) if (!strcmp(jx_str_or(e, "name", ""), name)) return e;
 	return NULL;
 }
 

@@ -53,6 +53,10 @@ test_jx_getters(void **state)
 	assert_non_null(j);
 	assert_string_equal(jx_str(j, "s"), "v");
 	assert_null(jx_str(j, "i"));
+	assert_string_equal(jx_str_or(j, "s", "?"), "v");
+	assert_string_equal(jx_str_or(j, "i", "?"), "?");
+	assert_string_equal(jx_str_or(j, "n", "none"), "none");
+	assert_string_equal(jx_str_or(j, "missing", ""), "");
 	assert_int_equal(jx_int(j, "i", &v), 0);
 	assert_int_equal(v, 42);
 	assert_int_equal(jx_int(j, "n", &v), JX_MISSING);
