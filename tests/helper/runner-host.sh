@@ -9,8 +9,11 @@
 # Either server failing to start bails out. Then vsh ARGS is virsh on that
 # libvirtd, sql SQL psql on that database (unaligned tuples only); for a
 # test with one runner, runner_start, state_is and dom_running (below).
+# runner_setup does it all for a pool of one VM. tests/helper/store.sh
+# comes with it (store_spec: a wheel into the runner's store).
 . "$TOP/tests/helper/images.sh"
 . "$TOP/tests/helper/postgres.sh"
+. "$TOP/tests/helper/store.sh"
 runner_host() {
 	pg_start "$TMP/pg"
 	CI=$PG_CI
@@ -50,8 +53,8 @@ dom_running() {
 # runner_conf NAME IMAGES PLATFORM: write $PYTI_CONFIG ($TMP/pyti.conf,
 # exported) for a pool of one VM of PLATFORM (1 GiB) from the image
 # directory IMAGES on runner_host's PostgreSQL and libvirtd, with the VM
-# tests' leases and polls; the test's own [runner] keys (timeouts,
-# retries) come on stdin.
+# tests' leases, polls and boot timeout (TCG boots slowly on a loaded
+# machine); the test's own [runner] keys (timeouts, retries) come on stdin.
 runner_conf() {
 	export PYTI_CONFIG=$TMP/pyti.conf
 	RUNNER_NAME=$1
@@ -74,8 +77,28 @@ heartbeat = 2s
 rescue-interval = 2s
 poll = 500ms
 hello-timeout = 90s
+boot-timeout = 900s
 CONF
 		cat
 		printf '[platform %s]\nvms = 1\nmemory = 1024M\n' "$3"
 	} >"$PYTI_CONFIG"
+}
+
+# runner_setup NAME IMAGES PLATFORM: runner_host, runner_conf NAME IMAGES
+# PLATFORM (the test's [runner] keys on stdin), then the schema, as one
+# check ("migrate").
+runner_setup() {
+	runner_host
+	runner_conf "$@"
+	check "migrate" pyti-db migrate
+}
+
+# runner_wheels [NAME CODE]...: tests/helper/tiny-wheel's wheels into
+# $TMP/dist: pytihello (hello() returns 'hello', the job every runner VM
+# test starts from; HELLO is its spec), then the test's own.
+runner_wheels() {
+	"$TOP/tests/helper/tiny-wheel" "$TMP/dist" \
+		pytihello "def hello():\n    return 'hello'\n" "$@" ||
+		{ echo "Bail out! tiny-wheel failed"; exit 1; }
+	HELLO=$(store_spec "$TMP/dist/pytihello-1.0-py3-none-any.whl")
 }

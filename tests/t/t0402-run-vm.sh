@@ -25,22 +25,15 @@ grep -q '"agent_sha256": *"' "$IMG/$P/image.json" ||
 plan $([ -n "${PYTI_LONG:-}" ] && echo 24 || echo 23)
 
 . "$TOP/tests/helper/runner-host.sh"
-. "$TOP/tests/helper/store.sh"
-runner_host
-
-runner_conf t "$IMG" "$P" <<CONF
+runner_setup t "$IMG" "$P" <<CONF
 silence-timeout = 20s
-boot-timeout = 900s
 job-timeout = 600s
 infra-retries = 2
 CONF
-check "migrate" pyti-db migrate
 
 # Two small wheels: one that installs and imports, one whose import floods
 # its output (20 MB on stdout).
-"$TOP/tests/helper/tiny-wheel" "$TMP/dist" \
-	pytihello "def hello():\n    return 'hello'\n" \
-	pytiflood "import sys\nfor _ in range(20000):\n    sys.stdout.write('x' * 1023 + '\\\\n')\n"
+runner_wheels pytiflood "import sys\nfor _ in range(20000):\n    sys.stdout.write('x' * 1023 + '\\\\n')\n"
 # An sdist whose metadata is not static (a setup.py, no PKG-INFO 2.2): the
 # scheduler makes it a two-stage job. Its tests are in the sdist.
 /usr/bin/python3 - "$TMP/dist" <<'PY'
@@ -54,7 +47,6 @@ with tarfile.open(sys.argv[1] + "/pytibuilt-1.0.tar.gz", "w:gz") as t:
         i.size, i.mtime = len(c), 1700000000
         t.addfile(i, io.BytesIO(c.encode()))
 PY
-HELLO=$(store_spec "$TMP/dist/pytihello-1.0-py3-none-any.whl")
 FLOOD=$(store_spec "$TMP/dist/pytiflood-1.0-py3-none-any.whl")
 enqueue() { pyti-db enqueue --platform $P --python 3.11 "$1"; }
 # wait_running J: the job is handed to a running VM (give it 3 s to be

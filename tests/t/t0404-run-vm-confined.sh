@@ -25,22 +25,14 @@ PY=$($PYTHON -c 'import json,sys; print(json.load(open(sys.argv[1]))["python"])'
 plan 13
 
 . "$TOP/tests/helper/runner-host.sh"
-. "$TOP/tests/helper/store.sh"
-runner_host
-
-runner_conf c "$IMG" "$P" <<CONF
+runner_setup c "$IMG" "$P" <<CONF
 silence-timeout = 60s
-boot-timeout = 900s
 job-timeout = 600s
 release-delay = 2s
 infra-retries = 1
 CONF
-check "migrate" pyti-db migrate
 
-"$TOP/tests/helper/tiny-wheel" "$TMP/dist" \
-	pytihello "def hello():\n    return 'hello'\n" \
-	pytisleep "import time\ntime.sleep(25)\n"
-HELLO=$(store_spec "$TMP/dist/pytihello-1.0-py3-none-any.whl")
+runner_wheels pytisleep "import time\ntime.sleep(25)\n"
 SLEEP=$(store_spec "$TMP/dist/pytisleep-1.0-py3-none-any.whl")
 enqueue() { pyti-db enqueue --platform $P --python "$PY" --max-attempts 1 "$1"; }
 runner_start

@@ -47,18 +47,13 @@ PYTI_INIT=$TOP/guest/image/init PYTI_AGENT=$TOP/tests/helper/hostile-agent \
 rm "$H/base.img"
 
 . "$TOP/tests/helper/runner-host.sh"
-. "$TOP/tests/helper/store.sh"
-runner_host
-
-runner_conf h "$TMP/img" "$P" <<CONF
+runner_setup h "$TMP/img" "$P" <<CONF
 infra-retries = 0
 job-timeout = 300s
 silence-timeout = 10s
 frame-timeout = 4s
-boot-timeout = 600s
 release-delay = 1s
 CONF
-check "migrate" pyti-db migrate
 
 printf 'not really a wheel\n' >"$TMP/demo-1.0-py3-none-any.whl"
 DIST=$(store_dist "$TMP/demo-1.0-py3-none-any.whl")
