@@ -85,8 +85,7 @@ main(int argc, char **argv)
 		json_t *files = json_deep_copy(json_object_get(src, "files"));
 		size_t k;
 		json_t *f;
-		json_array_foreach(files, k, f)
-		{
+		json_array_foreach(files, k, f) {
 			const char *fn = jx_str(f, "filename");
 			if (!fn)
 				continue;

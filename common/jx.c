@@ -128,8 +128,7 @@ jx_dep_has_role(const json_t *dep, const char *role)
 
 	if (!json_is_array(roles))
 		return one && strcmp(one, role) == 0;
-	json_array_foreach(roles, i, r)
-	{
+	json_array_foreach(roles, i, r) {
 		if (json_is_string(r) &&
 		    strcmp(json_string_value(r), role) == 0)
 			return 1;

@@ -998,8 +998,7 @@ dl_collect(struct crawl *c, struct dl_items *d, size_t project, json_t *rec)
 	json_t *files = json_object_get(rec, "files"), *f;
 	size_t i;
 
-	json_array_foreach(files, i, f)
-	{
+	json_array_foreach(files, i, f) {
 		const char *url = json_string_value(json_object_get(f, "url"));
 		const char *sha =
 		    json_string_value(json_object_get(f, "sha256"));

@@ -119,8 +119,7 @@ guest_finding_add(struct guest_findings *f, const char *kind,
 			if (!strcmp(kinds[i].kind, kind))
 				severity = kinds[i].severity;
 	}
-	json_array_foreach(f->list, i, v)
-	{
+	json_array_foreach(f->list, i, v) {
 		const char *d = jx_str(v, "detail");
 
 		if (!strcmp(jx_str(v, "kind"), kind) &&
@@ -154,8 +153,7 @@ guest_findings_count(const struct guest_findings *f, const char *kind)
 	json_t *v;
 	int n = 0;
 
-	json_array_foreach(f->list, i, v)
-	{
+	json_array_foreach(f->list, i, v) {
 		if (!strcmp(jx_str(v, "kind"), kind))
 			n++;
 	}

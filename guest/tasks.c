@@ -480,8 +480,7 @@ unpack_one(struct guest_job *job, struct guest_task_run *tr, const char *file,
 	snprintf(cap, sizeof(cap), "%u", 1024u * MIB);
 	r = run_pkg(job, tr, argv, GUEST_WORK, 0);
 	facts = helper_facts(tr);
-	json_array_foreach(facts, i, v)
-	{
+	json_array_foreach(facts, i, v) {
 		const char *kind = jx_str(v, "finding");
 		const char *member = jx_str(v, "member");
 
@@ -889,8 +888,7 @@ task_install(struct guest_task_run *tr, void *arg)
 		json_t *tops = json_object_get(info, "top_level"), *t;
 		size_t i;
 
-		json_array_foreach(tops, i, t)
-		{
+		json_array_foreach(tops, i, t) {
 			if (job->ntop < GUEST_MAX_TOP && json_is_string(t) &&
 			    strlen(json_string_value(t)) < 128)
 				snprintf(job->top[job->ntop++], 129, "%s",
@@ -1101,8 +1099,7 @@ task_import(struct guest_task_run *tr, void *arg)
 	argv[n] = NULL;
 	run_pkg(job, tr, argv, "/tmp", 1);
 	facts = helper_facts(tr);
-	json_array_foreach(facts, i, v)
-	{
+	json_array_foreach(facts, i, v) {
 		if (!jx_str(v, "name"))
 			continue;
 		seen++;
@@ -1312,8 +1309,7 @@ install_test_deps(struct guest_job *job, struct guest_task_run *tr)
 	argv[n++] = GUEST_IN;
 	first = n++; /* "--no-deps" on the second try, else a no-op */
 	argv[first] = "--no-warn-script-location";
-	json_array_foreach(json_object_get(job->spec, "deps"), i, d)
-	{
+	json_array_foreach(json_object_get(job->spec, "deps"), i, d) {
 		if (k >= 256 || !jx_dep_has_role(d, "test"))
 			continue;
 		snprintf(paths[k], sizeof(paths[0]), GUEST_IN "/%s",
@@ -1781,8 +1777,7 @@ task_coverage(struct guest_task_run *tr, void *arg)
 		                       ?: json_null()));
 	}
 	files = json_array();
-	json_object_foreach(json_object_get(j, "files"), path, f)
-	{
+	json_object_foreach(json_object_get(j, "files"), path, f) {
 		json_t *s = json_object_get(f, "summary"), *o;
 
 		if (json_array_size(files) >= 500)
@@ -1985,14 +1980,12 @@ task_metadata(struct guest_task_run *tr, void *arg)
 	size_t i;
 	int64_t dlen = 0;
 
-	json_array_foreach(cls, i, v)
-	{
+	json_array_foreach(cls, i, v) {
 		if (json_is_string(v) &&
 		    !strncmp(json_string_value(v), "License ::", 10))
 			lic_cls = 1;
 	}
-	json_array_foreach(urls, i, v)
-	{
+	json_array_foreach(urls, i, v) {
 		const char *u = json_is_string(v)
 		                    ? strchr(json_string_value(v), ',')
 		                    : NULL;
@@ -2054,8 +2047,7 @@ task_uninstall(struct guest_task_run *tr, void *arg)
 
 	r = run_pkg(job, tr, argv, "/tmp", 0);
 	files = json_object_get(job->info, "files");
-	json_array_foreach(files, i, f)
-	{
+	json_array_foreach(files, i, f) {
 		struct stat st;
 		const char *p = json_string_value(f);
 
@@ -2188,8 +2180,7 @@ guest_job_init(struct guest_job *job, json_t *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "deps must be an array of at most 256");
 		return -1;
 	}
-	json_array_foreach(deps, i, d)
-	{
+	json_array_foreach(deps, i, d) {
 		const char *role = jx_str(d, "role");
 
 		if (check_file_entry(d, err, errlen))
@@ -2298,8 +2289,7 @@ guest_job_run(struct guest_job *job, const struct guest_hooks *hooks, void *arg)
 			size_t k;
 			int wanted = 0;
 
-			json_array_foreach(only, k, v)
-			{
+			json_array_foreach(only, k, v) {
 				if (json_is_string(v) &&
 				    !strcmp(json_string_value(v),
 				            tasks[i].name))
@@ -2377,8 +2367,7 @@ resource_hit(const struct guest_job *job, const char *task)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(job->findings.list, i, v)
-	{
+	json_array_foreach(job->findings.list, i, v) {
 		const char *t = jx_str(v, "task"), *k = jx_str(v, "kind");
 
 		for (int j = 0; kinds[j]; j++)
@@ -2537,7 +2526,7 @@ guest_job_results(struct guest_job *job)
 	jx_set(r, "findings_dropped", json_integer(job->findings.dropped));
 	jx_set(r, "hostile", json_boolean(job->findings.critical > 0));
 	json_object_foreach(job->sections, key, v)
-	    jx_set(r, key, json_incref(v));
+		jx_set(r, key, json_incref(v));
 	job->t_ready = os_wall_ms();
 	jx_set(timing, "job_received_ms", json_integer(job->t_job));
 	jx_set(timing, "files_received_ms", json_integer(job->t_files));

@@ -121,8 +121,8 @@ report_summary(struct db *db, int64_t sweep, int json, FILE *out)
 				fprintf(out, "%s=%" JSON_INTEGER_FORMAT "\n",
 				        figures[i].name, json_integer_value(v));
 		json_object_foreach(outcomes, key, v)
-			fprintf(out, "outcome.%s=%" JSON_INTEGER_FORMAT "\n", key,
-			        json_integer_value(v));
+			fprintf(out, "outcome.%s=%" JSON_INTEGER_FORMAT "\n",
+			        key, json_integer_value(v));
 	}
 	json_decref(outcomes);
 	json_decref(o);

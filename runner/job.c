@@ -329,8 +329,7 @@ prepare(const char *spec, int64_t job_id, int attempt,
 	 * this host's store holds. */
 	if (check_entry(json_object_get(j, "dist"), &total, why, whylen))
 		goto fail;
-	json_array_foreach(deps, i, e)
-	{
+	json_array_foreach(deps, i, e) {
 		if (check_entry(e, &total, why, whylen))
 			goto fail;
 		if (listed_before(j, deps, i)) {
@@ -343,8 +342,7 @@ prepare(const char *spec, int64_t job_id, int attempt,
 	f = xcalloc(ndeps + 1, sizeof(*f));
 	if (load_file(json_object_get(j, "dist"), lim, &f[n++], why, whylen))
 		goto fail;
-	json_array_foreach(deps, i, e)
-	{
+	json_array_foreach(deps, i, e) {
 		if (load_file(e, lim, &f[n++], why, whylen))
 			goto fail;
 	}

@@ -237,8 +237,7 @@ add_file(struct sched_deps *d, const char *name, const char *sha256,
 
 	/* A file serves every role once: the runner refuses a name listed
 	 * twice (build and runtime requirements often share packaging). */
-	json_array_foreach(d->deps, i, j)
-	{
+	json_array_foreach(d->deps, i, j) {
 		if (strcmp(jx_str(j, "name"), name) != 0)
 			continue;
 		if (jx_dep_has_role(j, role))
@@ -372,8 +371,7 @@ group_reqs(json_t *groups, const char *name, struct lines *out, int depth,
 	}
 	const char *k;
 	json_t *v, *found = NULL;
-	json_object_foreach(groups, k, v)
-	{
+	json_object_foreach(groups, k, v) {
 		if (pep503_equal(k, strlen(k), name, strlen(name)))
 			found = v;
 	}
@@ -387,8 +385,7 @@ group_reqs(json_t *groups, const char *name, struct lines *out, int depth,
 		return -1;
 	}
 	size_t i;
-	json_array_foreach(found, i, v)
-	{
+	json_array_foreach(found, i, v) {
 		if (json_is_string(v)) {
 			lines_add(out, json_string_value(v),
 			          json_string_length(v));
@@ -598,8 +595,7 @@ sdist_test_reqs(const struct sched_sdist *sd, json_t *pyproject,
 			const char *k;
 			json_t *v;
 			int present = 0;
-			json_object_foreach(groups, k, v)
-			{
+			json_object_foreach(groups, k, v) {
 				if (pep503_equal(k, strlen(k), names[i],
 				                 strlen(names[i])))
 					present = 1;
@@ -682,8 +678,7 @@ build_reqs(const struct sched_sdist *sd, int have, const struct sched_md *md,
 				    rq ? "is not a list" : "is missing");
 				return -1;
 			}
-			json_array_foreach(rq, i, v)
-			{
+			json_array_foreach(rq, i, v) {
 				if (!json_is_string(v)) {
 					snprintf(
 					    d->resolution,

@@ -344,8 +344,7 @@ sched_queue_project(struct sched_queue *q, const struct sched_project *p,
 		return -1;
 	size_t i;
 	json_t *cell;
-	json_array_foreach(cells, i, cell)
-	{
+	json_array_foreach(cells, i, cell) {
 		const char *platform = jx_str(cell, "platform");
 		const char *python = jx_str(cell, "python");
 		const char *version = jx_str(cell, "version");
@@ -394,8 +393,7 @@ sched_queue_project(struct sched_queue *q, const struct sched_project *p,
 			goto fail;
 		size_t di;
 		json_t *dep;
-		json_array_foreach(json_object_get(cell, "deps"), di, dep)
-		{
+		json_array_foreach(json_object_get(cell, "deps"), di, dep) {
 			if (insert_file(q, dep, "", jx_str(dep, "version"),
 			                NULL))
 				goto fail;
@@ -572,8 +570,7 @@ spec_use_artifact(json_t *spec, const struct sched_followup *f)
 	json_t *sdist = json_object_get(spec, "dist"), *deps = json_array();
 	json_t *old = json_object_get(spec, "deps"), *e, *r;
 	size_t i, k;
-	json_array_foreach(old, i, e)
-	{
+	json_array_foreach(old, i, e) {
 		json_t *roles = json_object_get(e, "roles"), *kept;
 		if (!jx_dep_has_role(e, "build")) {
 			jx_append(deps, json_incref(e));
@@ -582,8 +579,7 @@ spec_use_artifact(json_t *spec, const struct sched_followup *f)
 		if (!json_is_array(roles))
 			continue;
 		kept = json_array();
-		json_array_foreach(roles, k, r)
-		{
+		json_array_foreach(roles, k, r) {
 			if (json_is_string(r) &&
 			    strcmp(json_string_value(r), "build") != 0)
 				jx_append(kept, json_incref(r));

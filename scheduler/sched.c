@@ -281,13 +281,11 @@ explain(struct run *r, const struct sched_project *p,
 	printf("  resolution: %s\n", d->resolution);
 	size_t i;
 	json_t *dep;
-	json_array_foreach(d->deps, i, dep)
-	{
+	json_array_foreach(d->deps, i, dep) {
 		json_t *roles = json_object_get(dep, "roles"), *role;
 		struct buf b = BUF_INIT(0);
 		size_t k;
-		json_array_foreach(roles, k, role)
-		{
+		json_array_foreach(roles, k, role) {
 			if (k)
 				buf_addc(&b, '+');
 			buf_adds(&b, json_string_value(role));
@@ -297,12 +295,10 @@ explain(struct run *r, const struct sched_project *p,
 		       jx_str(dep, "name"));
 		buf_release(&b);
 	}
-	json_array_foreach(d->test_unresolved, i, dep)
-	{
+	json_array_foreach(d->test_unresolved, i, dep) {
 		printf("  test unresolved: %s\n", json_string_value(dep));
 	}
-	json_array_foreach(d->notes, i, dep)
-	{
+	json_array_foreach(d->notes, i, dep) {
 		printf("  note: %s\n", json_string_value(dep));
 	}
 }

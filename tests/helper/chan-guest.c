@@ -76,8 +76,9 @@ entry(json_t *spec, const char *name)
 	e = json_object_get(spec, "dist");
 	if (e && !strcmp(jx_str_or(e, "name", ""), name))
 		return e;
-	json_array_foreach(
-	    deps, i, e) if (!strcmp(jx_str_or(e, "name", ""), name)) return e;
+	json_array_foreach(deps, i, e)
+		if (!strcmp(jx_str_or(e, "name", ""), name))
+			return e;
 	return NULL;
 }
 

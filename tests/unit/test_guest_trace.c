@@ -46,8 +46,7 @@ finding(const struct guest_findings *f, const char *kind, const char *what)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(f->list, i, v)
-	{
+	json_array_foreach(f->list, i, v) {
 		if (!strcmp(jx_str(v, "kind"), kind) &&
 		    strstr(jx_str(v, "detail"), what))
 			return v;
@@ -81,8 +80,7 @@ run_case(const char *dir, const char *name)
 	}
 	guest_findings_init(&f);
 	guest_trace_parse_text(buf_cstr(&text), text.len, &pol, &f, &st);
-	json_array_foreach(f.list, i, v)
-	{
+	json_array_foreach(f.list, i, v) {
 		buf_addf(&got, "%s %s\n", jx_str(v, "kind"),
 		         jx_str(v, "detail"));
 	}
